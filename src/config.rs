@@ -1,0 +1,65 @@
+//! Settings from the command line and the environment. Every option has a `CAIRN_*` variable so a
+//! container or a service file can configure Cairn without flags.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cairn", version, about = "Cairn: an xAPI learning record store")]
+pub struct Cli {
+    /// Database URL: `sqlite://FILE` (created when missing) or `postgres://…`.
+    #[arg(long, global = true, env = "CAIRN_DATABASE_URL", default_value = "sqlite://cairn.db")]
+    pub database: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the LRS (runs migrations first).
+    Serve(ServeArgs),
+    /// Run the database migrations and exit.
+    Migrate,
+    /// Manage the HTTP Basic credentials clients use.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CAIRN_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Largest accepted request body, in bytes (larger requests get 413).
+    #[arg(long, env = "CAIRN_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Most statements returned by one query page (a client's `limit` is capped to it).
+    #[arg(long, env = "CAIRN_PAGE_LIMIT", default_value_t = 500)]
+    pub page_limit: usize,
+    /// xAPI version named in responses to requests that name none (or an unsupported one).
+    #[arg(long, env = "CAIRN_DEFAULT_XAPI_VERSION", default_value = "2.0.0")]
+    pub default_xapi_version: String,
+    /// Key of the credential created on first start of an empty store (random when unset).
+    #[arg(long, env = "CAIRN_BOOTSTRAP_KEY")]
+    pub bootstrap_key: Option<String>,
+    /// Secret of that credential (random when unset). Never logged.
+    #[arg(long, env = "CAIRN_BOOTSTRAP_SECRET", hide_env_values = true)]
+    pub bootstrap_secret: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialsCommand {
+    /// Create a credential and print its key and secret (the secret is shown only once).
+    Add {
+        /// A name for the credential's owner; it appears in the `authority` of statements it stores.
+        #[arg(long)]
+        name: String,
+        /// xAPI scopes (repeatable): statements/write, statements/read, statements/read/mine,
+        /// all/read, all, state, define, profile; plus Cairn's `admin`. Default: all.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+    },
+    /// List credentials (never their secrets).
+    List,
+    /// Revoke a credential by key.
+    Revoke { key: String },
+}

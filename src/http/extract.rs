@@ -1,0 +1,84 @@
+//! Extractors: the authenticated principal, the request's xAPI version and query parameters, each
+//! rejecting with our error format.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use base64::Engine;
+
+use super::error::ApiError;
+use crate::lrs::auth::Principal;
+use crate::lrs::Lrs;
+use crate::xapi::Version;
+
+/// The xAPI version the request named (checked by the version middleware, which stores it).
+#[derive(Debug, Clone, Copy)]
+pub struct XapiVersion(pub Version);
+
+impl<S: Send + Sync> FromRequestParts<S> for XapiVersion {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Version>()
+            .copied()
+            .map(XapiVersion)
+            .ok_or_else(|| ApiError::BadRequest("missing X-Experience-API-Version header".into()))
+    }
+}
+
+/// The authenticated client (HTTP Basic).
+pub struct Auth(pub Principal);
+
+impl FromRequestParts<Lrs> for Auth {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, lrs: &Lrs) -> Result<Self, ApiError> {
+        let (key, secret) = basic_credentials(&parts.headers)?;
+        Ok(Auth(lrs.authenticate(&key, &secret).await?))
+    }
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Result<(String, String), ApiError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("no Authorization header".into()))?
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("Authorization header is not text".into()))?;
+    let (scheme, rest) =
+        value.trim().split_once(' ').ok_or_else(|| ApiError::Unauthorized("malformed Authorization header".into()))?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(ApiError::Unauthorized(format!("unsupported authorization scheme {scheme:?}; use Basic")));
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .map_err(|_| ApiError::Unauthorized("Basic credentials are not base64".into()))?;
+    let text =
+        String::from_utf8(decoded).map_err(|_| ApiError::Unauthorized("Basic credentials are not UTF-8".into()))?;
+    let (k, s) =
+        text.split_once(':').ok_or_else(|| ApiError::Unauthorized("Basic credentials need key:secret".into()))?;
+    Ok((k.to_string(), s.to_string()))
+}
+
+/// The query string as ordered name/value pairs (repeated names kept, so they can be refused).
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let q = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+            .map(QueryPairs)
+            .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))
+    }
+}
+
+impl QueryPairs {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A request header as text, if present and valid.
+pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}

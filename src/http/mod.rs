@@ -1,0 +1,123 @@
+//! The HTTP edge: the axum router, cross-cutting layers (CORS, body limit, xAPI version header,
+//! the 1.0.3 alternate request syntax) and one module per resource. Handlers stay thin: parse,
+//! call a use case in [`crate::lrs`], shape the response.
+
+pub mod about;
+pub mod alternate;
+pub mod error;
+pub mod extract;
+pub mod statements;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use self::error::ApiError;
+use crate::lrs::Lrs;
+use crate::xapi::Version;
+
+pub const VERSION_HEADER: &str = "x-experience-api-version";
+pub const CONSISTENT_THROUGH: &str = "x-experience-api-consistent-through";
+
+/// Options of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub max_body_bytes: usize,
+    /// Version named in answers to requests without a usable version header.
+    pub default_version: Version,
+}
+
+/// The whole application: xAPI under `/xapi`.
+pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
+    let xapi = Router::new()
+        .route("/statements", get(statements::get).put(statements::put).post(statements::post))
+        .route_layer(middleware::from_fn(require_version))
+        .route("/about", get(about::about));
+    let routes = Router::new()
+        .nest("/xapi", xapi)
+        .fallback(|| async { ApiError::NotFound("no such resource".into()) })
+        .with_state(lrs)
+        .layer(DefaultBodyLimit::max(cfg.max_body_bytes));
+    // The alternate request syntax rewrites method, headers and body, so it runs before routing.
+    Router::new()
+        .fallback_service(routes)
+        .layer(middleware::from_fn(alternate::rewrite))
+        .layer(middleware::from_fn_with_state(cfg.default_version, version_header))
+        .layer(cors())
+}
+
+/// CORS for browser-based content: any origin, the xAPI headers allowed and exposed.
+fn cors() -> CorsLayer {
+    let xapi_headers = [
+        HeaderName::from_static(VERSION_HEADER),
+        HeaderName::from_static("x-experience-api-consistent-through"),
+        HeaderName::from_static("x-experience-api-hash"),
+    ];
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::PUT, Method::POST, Method::DELETE, Method::HEAD, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::ACCEPT_LANGUAGE,
+            xapi_headers[0].clone(),
+            xapi_headers[2].clone(),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::CONTENT_TYPE,
+            xapi_headers[0].clone(),
+            xapi_headers[1].clone(),
+            xapi_headers[2].clone(),
+        ])
+        .max_age(std::time::Duration::from_secs(3600))
+}
+
+/// Rejects requests without a supported `X-Experience-API-Version` and records the version.
+async fn require_version(mut req: Request, next: Next) -> Response {
+    let raw = req.headers().get(VERSION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+    match raw.as_deref().map(Version::parse) {
+        Some(Some(v)) => {
+            req.extensions_mut().insert(v);
+            let mut resp = next.run(req).await;
+            resp.headers_mut().insert(VERSION_HEADER, HeaderValue::from_static(v.header_value()));
+            resp
+        }
+        Some(None) => ApiError::BadRequest(format!(
+            "unsupported X-Experience-API-Version {:?}; supported: 1.0.x, 2.0.x",
+            raw.unwrap_or_default()
+        ))
+        .into_response(),
+        None => ApiError::BadRequest("missing X-Experience-API-Version header".into()).into_response(),
+    }
+}
+
+/// Every response names an xAPI version: the one the request was served under (set by
+/// [`require_version`]), else the request's header if supported, else the newest.
+/// Statement GETs always carry `X-Experience-API-Consistent-Through`, error answers included, since
+/// clients poll on it; every write is durable before its answer, so "now" is always true.
+async fn version_header(State(default): State<Version>, req: Request, next: Next) -> Response {
+    let v = req.headers().get(VERSION_HEADER).and_then(|v| v.to_str().ok()).and_then(Version::parse).unwrap_or(default);
+    let statements_read = (req.method() == Method::GET || req.method() == Method::HEAD)
+        && req.uri().path().trim_end_matches('/') == "/xapi/statements";
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    if !h.contains_key(VERSION_HEADER) {
+        h.insert(VERSION_HEADER, HeaderValue::from_static(v.header_value()));
+    }
+    if statements_read && !h.contains_key(CONSISTENT_THROUGH) {
+        let now = crate::xapi::timestamp::format_timestamp(time::OffsetDateTime::now_utc());
+        if let Ok(val) = HeaderValue::from_str(&now) {
+            h.insert(CONSISTENT_THROUGH, val);
+        }
+    }
+    resp
+}

@@ -1,0 +1,231 @@
+//! Credentials and scopes. Secrets are stored as argon2 hashes; because argon2 is deliberately slow,
+//! a successful check is cached briefly (keyed by a SHA-256 of key and secret, never the secret
+//! itself) so a busy client does not pay it on every request. Revocation takes effect within
+//! [`CACHE_TTL`] on every node.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand::Rng;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::{Lrs, LrsError};
+use crate::store::{CredentialRow, StoreError};
+
+/// How long a verified credential is trusted without asking the store again.
+pub const CACHE_TTL: Duration = Duration::from_secs(10);
+
+/// The scopes of xAPI 1.0.3 §4.2 (OAuth scope list) plus Cairn's `admin` for the `/api` endpoints.
+pub const SCOPES: [&str; 9] = [
+    "statements/write",
+    "statements/read",
+    "statements/read/mine",
+    "all/read",
+    "all",
+    "state",
+    "define",
+    "profile",
+    "admin",
+];
+
+/// An authenticated client.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub key: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// The `authority` given to statements this credential stores.
+    pub authority: Value,
+}
+
+/// What a request wants to do, for the scope check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    WriteStatements,
+    ReadStatements,
+    ReadState,
+    WriteState,
+    ReadProfile,
+    WriteProfile,
+    /// Activities and Agents resources.
+    ReadIdentity,
+    Admin,
+}
+
+/// How much of the statement stream a reader may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadScope {
+    All,
+    /// Only statements this credential stored (`statements/read/mine`).
+    Mine(String),
+}
+
+impl Principal {
+    fn has(&self, s: &str) -> bool {
+        self.scopes.iter().any(|x| x == s)
+    }
+
+    /// Checks a scope; 403 names the scope that would allow the call.
+    pub fn require(&self, access: Access) -> Result<(), LrsError> {
+        let all = self.has("all");
+        let read = all || self.has("all/read");
+        let ok = match access {
+            Access::WriteStatements => all || self.has("statements/write"),
+            Access::ReadStatements => read || self.has("statements/read") || self.has("statements/read/mine"),
+            Access::ReadState => read || self.has("state"),
+            Access::WriteState => all || self.has("state"),
+            Access::ReadProfile => read || self.has("profile"),
+            Access::WriteProfile => all || self.has("profile"),
+            Access::ReadIdentity => {
+                read || self.has("statements/read") || self.has("define") || self.has("profile") || self.has("state")
+            }
+            Access::Admin => self.has("admin"),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(LrsError::Forbidden(format!(
+                "the credential's scopes ({}) do not allow {access:?}",
+                self.scopes.join(", ")
+            )))
+        }
+    }
+
+    /// The part of the statement stream this principal may read.
+    pub fn read_scope(&self) -> ReadScope {
+        if self.has("all") || self.has("all/read") || self.has("statements/read") {
+            ReadScope::All
+        } else {
+            ReadScope::Mine(self.key.clone())
+        }
+    }
+}
+
+/// Recently verified credentials.
+#[derive(Default)]
+pub struct AuthCache {
+    entries: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
+}
+
+/// Why a credential was refused (all map to 401).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("unknown or revoked credential")]
+    Unknown,
+    #[error("wrong secret")]
+    WrongSecret,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A new credential as shown once to its owner.
+#[derive(Debug, Clone)]
+pub struct NewCredential {
+    pub key: String,
+    pub secret: String,
+    pub row: CredentialRow,
+}
+
+fn random_token(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut rng = rand::thread_rng();
+    (0..len).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// Hashes a secret with argon2id and a random salt.
+pub fn hash_secret(secret: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    match Argon2::default().hash_password(secret.as_bytes(), &salt) {
+        Ok(h) => h.to_string(),
+        // Only fails on parameter errors with our fixed defaults: a bug, not input.
+        Err(e) => panic!("argon2 hashing failed: {e}"),
+    }
+}
+
+/// Checks scope names against the list.
+pub fn check_scopes(scopes: &[String]) -> Result<(), LrsError> {
+    for s in scopes {
+        if !SCOPES.contains(&s.as_str()) {
+            return Err(LrsError::BadRequest(format!("unknown scope {s:?}; known scopes: {}", SCOPES.join(", "))));
+        }
+    }
+    Ok(())
+}
+
+impl Lrs {
+    /// The authority object statements stored by this credential carry.
+    pub fn authority_for(&self, row: &CredentialRow) -> Value {
+        json!({"objectType": "Agent", "name": row.name, "account": {"homePage": self.config.public_url, "name": row.key}})
+    }
+
+    /// Creates a credential; `key`/`secret` are random unless given (bootstrap from the environment).
+    pub async fn create_credential(
+        &self,
+        name: &str,
+        scopes: Vec<String>,
+        key: Option<String>,
+        secret: Option<String>,
+    ) -> Result<NewCredential, LrsError> {
+        let scopes = if scopes.is_empty() { vec!["all".to_string()] } else { scopes };
+        check_scopes(&scopes)?;
+        let key = key.unwrap_or_else(|| random_token(20));
+        let secret = secret.unwrap_or_else(|| random_token(40));
+        let row = CredentialRow {
+            key: key.clone(),
+            name: name.to_string(),
+            secret_hash: hash_secret(&secret),
+            scopes,
+            created_us: crate::now_us(),
+            revoked_us: None,
+        };
+        self.store.insert_credential(&row).await?;
+        Ok(NewCredential { key, secret, row })
+    }
+
+    /// Verifies HTTP Basic key and secret.
+    pub async fn authenticate(&self, key: &str, secret: &str) -> Result<Principal, AuthError> {
+        let mut h = Sha256::new();
+        h.update(key.as_bytes());
+        h.update([0u8]);
+        h.update(secret.as_bytes());
+        let digest: [u8; 32] = h.finalize().into();
+        if let Ok(cache) = self.auth.entries.lock() {
+            if let Some((p, at)) = cache.get(&digest) {
+                if at.elapsed() < CACHE_TTL {
+                    return Ok(p.clone());
+                }
+            }
+        }
+        let row = self.store.credential(key).await?.filter(|r| r.revoked_us.is_none()).ok_or(AuthError::Unknown)?;
+        let hash_text = row.secret_hash.clone();
+        let secret_owned = secret.to_string();
+        // argon2 is CPU-heavy by design: keep it off the async workers.
+        let ok = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash_text)
+                .map(|h| Argon2::default().verify_password(secret_owned.as_bytes(), &h).is_ok())
+                .unwrap_or(false)
+        })
+        .await
+        .unwrap_or(false);
+        if !ok {
+            return Err(AuthError::WrongSecret);
+        }
+        let principal = Principal {
+            key: row.key.clone(),
+            name: row.name.clone(),
+            scopes: row.scopes.clone(),
+            authority: self.authority_for(&row),
+        };
+        if let Ok(mut cache) = self.auth.entries.lock() {
+            if cache.len() > 10_000 {
+                cache.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+            }
+            cache.insert(digest, (principal.clone(), Instant::now()));
+        }
+        Ok(principal)
+    }
+}

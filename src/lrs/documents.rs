@@ -1,0 +1,1 @@
+//! Document resources (State, Activity Profile, Agent Profile): see issue 3.

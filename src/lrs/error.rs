@@ -1,0 +1,32 @@
+//! The use-case layer's error: what went wrong in terms a client can act on. The HTTP layer maps each
+//! variant to a status code in one place (`http::error`).
+
+use crate::store::StoreError;
+use crate::xapi::validate::ValidationError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LrsError {
+    /// Malformed request: bad parameter, bad JSON, broken rule (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// A statement breaks a schema or spec rule (400); the message names the property path.
+    #[error("invalid statement: {0}")]
+    Invalid(#[from] ValidationError),
+    /// The credential may not do this (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Nothing there (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// A different statement already has this id, or a document write needs a precondition (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// `If-Match`/`If-None-Match` did not hold (412).
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// The store failed (500); details are logged, not sent.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type Result<T> = std::result::Result<T, LrsError>;

@@ -1,0 +1,43 @@
+//! Use cases of the LRS: storing and querying statements, documents, identities and credentials.
+//! Pure orchestration of xAPI rules (from [`crate::xapi`]) and store transactions; no HTTP, no SQL.
+
+pub mod auth;
+pub mod documents;
+pub mod error;
+pub mod statements;
+
+use std::sync::Arc;
+
+pub use error::LrsError;
+
+use crate::store::Store;
+use crate::xapi::validate::Validator;
+
+/// Settings the use cases need.
+#[derive(Debug, Clone)]
+pub struct LrsConfig {
+    /// Used as the `homePage` of credential authorities.
+    pub public_url: String,
+    /// Most statements per query page.
+    pub page_limit: usize,
+}
+
+/// The LRS: the store, the compiled validator and the credential cache, shared by all requests.
+#[derive(Clone)]
+pub struct Lrs {
+    pub store: Store,
+    pub validator: Arc<Validator>,
+    pub config: Arc<LrsConfig>,
+    pub auth: Arc<auth::AuthCache>,
+}
+
+impl Lrs {
+    pub fn new(store: Store, config: LrsConfig) -> Lrs {
+        Lrs {
+            store,
+            validator: Arc::new(Validator::new()),
+            config: Arc::new(config),
+            auth: Arc::new(auth::AuthCache::default()),
+        }
+    }
+}

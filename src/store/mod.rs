@@ -1,0 +1,264 @@
+//! The one storage interface. [`Store`] dispatches to a concrete SQLite or PostgreSQL module chosen by
+//! the URL scheme at start-up; an enum (rather than a trait object) keeps futures `Send` without boxing.
+//! Both implementations run the same integration test suite.
+
+pub mod postgres;
+mod query;
+mod shared;
+pub mod sqlite;
+
+use serde::Serialize;
+
+/// Errors of the storage layer. Constraint violations that clients can cause are their own variants so
+/// the layers above can turn them into 4xx answers.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("a statement with id {0} already exists")]
+    DuplicateStatement(String),
+    #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://…")]
+    BadUrl(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A stored credential; the secret only as an argon2 hash.
+#[derive(Debug, Clone, Serialize)]
+pub struct CredentialRow {
+    pub key: String,
+    pub name: String,
+    #[serde(skip)]
+    pub secret_hash: String,
+    pub scopes: Vec<String>,
+    pub created_us: i64,
+    pub revoked_us: Option<i64>,
+}
+
+/// A statement ready to insert: the body is final, the index rows are computed.
+#[derive(Debug, Clone)]
+pub struct NewStatement {
+    pub id: String,
+    pub stored_us: i64,
+    pub is_voiding: bool,
+    /// Target of a StatementRef object, if any.
+    pub object_ref: Option<String>,
+    /// Credential key that stores it.
+    pub authority: String,
+    pub body: String,
+    /// `(kind, key)` rows; see the `statement_index` table.
+    pub index: Vec<(char, String)>,
+    pub attachments: Vec<String>,
+    /// Activities with definitions seen in this statement, merged into the canonical table.
+    pub activities: Vec<(String, serde_json::Value)>,
+    /// Agents seen as actor/object, for the Agents resource: `(key, agent JSON)`.
+    pub agents: Vec<(String, serde_json::Value)>,
+}
+
+/// An attachment body to store once per sha2.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub sha2: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// A statement as read back.
+#[derive(Debug, Clone)]
+pub struct StoredStatement {
+    pub seq: i64,
+    pub id: String,
+    pub stored_us: i64,
+    pub is_voiding: bool,
+    pub voided: bool,
+    pub body: String,
+    pub attachments: Vec<String>,
+}
+
+/// A statements query after parameter parsing. Filters are `(kind, key)` pairs of `statement_index`.
+#[derive(Debug, Clone, Default)]
+pub struct StatementQuery {
+    pub filters: Vec<(char, String)>,
+    pub since_us: Option<i64>,
+    pub until_us: Option<i64>,
+    /// Only statements stored by this credential (`statements/read/mine`).
+    pub authority: Option<String>,
+    pub ascending: bool,
+    /// Rows to fetch (the caller asks for one more than it returns to know whether to page).
+    pub limit: i64,
+    /// Keyset cursor: the last `seq` returned by the previous page.
+    pub after_seq: Option<i64>,
+    /// Snapshot bound: rows with a larger `seq` arrived after the query began and are excluded.
+    pub max_seq: i64,
+}
+
+/// A stored document (State, Activity Profile, Agent Profile).
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub content_type: String,
+    pub body: Vec<u8>,
+    pub etag: String,
+    pub updated_us: i64,
+}
+
+/// Which document and where: the primary key of the `documents` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentKey {
+    pub kind: &'static str,
+    pub activity_id: String,
+    pub agent_key: String,
+    pub registration: String,
+    pub doc_id: String,
+}
+
+/// The storage backend, chosen by URL scheme.
+#[derive(Clone)]
+pub enum Store {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            Store::Sqlite($s) => $e,
+            Store::Postgres($s) => $e,
+        }
+    };
+}
+
+impl Store {
+    /// Connects to `sqlite://FILE` (created when missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Store> {
+        if url.starts_with("sqlite:") {
+            Ok(Store::Sqlite(sqlite::SqliteStore::connect(url).await?))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Store::Postgres(postgres::PgStore::connect(url).await?))
+        } else {
+            Err(StoreError::BadUrl(url.to_string()))
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        dispatch!(self, _s => if matches!(self, Store::Sqlite(_)) { "sqlite" } else { "postgres" })
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        dispatch!(self, s => s.migrate().await)
+    }
+
+    // --- credentials ---
+
+    pub async fn insert_credential(&self, c: &CredentialRow) -> Result<()> {
+        dispatch!(self, s => s.insert_credential(c).await)
+    }
+    pub async fn credential(&self, key: &str) -> Result<Option<CredentialRow>> {
+        dispatch!(self, s => s.credential(key).await)
+    }
+    pub async fn credentials(&self) -> Result<Vec<CredentialRow>> {
+        dispatch!(self, s => s.credentials().await)
+    }
+    /// Marks a credential revoked; false when no active credential has that key.
+    pub async fn revoke_credential(&self, key: &str, now_us: i64) -> Result<bool> {
+        dispatch!(self, s => s.revoke_credential(key, now_us).await)
+    }
+    pub async fn credential_count(&self) -> Result<i64> {
+        dispatch!(self, s => s.credential_count().await)
+    }
+
+    // --- statements ---
+
+    /// Stores a batch in one transaction: all or nothing. A concurrent insert of one of the ids gives
+    /// [`StoreError::DuplicateStatement`] and stores nothing.
+    pub async fn insert_statements(&self, batch: &[NewStatement], attachments: &[NewAttachment]) -> Result<()> {
+        dispatch!(self, s => s.insert_statements(batch, attachments).await)
+    }
+    /// The statements with these ids (voided or not).
+    pub async fn statements_by_id(&self, ids: &[String]) -> Result<Vec<StoredStatement>> {
+        dispatch!(self, s => s.statements_by_id(ids).await)
+    }
+    pub async fn query_statements(&self, q: &StatementQuery) -> Result<Vec<StoredStatement>> {
+        dispatch!(self, s => s.query_statements(q).await)
+    }
+    /// The newest `seq`, the snapshot bound for a new query.
+    pub async fn max_seq(&self) -> Result<i64> {
+        dispatch!(self, s => s.max_seq().await)
+    }
+    pub async fn attachments(&self, sha2s: &[String]) -> Result<Vec<NewAttachment>> {
+        dispatch!(self, s => s.attachments(sha2s).await)
+    }
+
+    // --- activities and agents ---
+
+    pub async fn activity(&self, id: &str) -> Result<Option<serde_json::Value>> {
+        dispatch!(self, s => s.activity(id).await)
+    }
+    pub async fn agent(&self, key: &str) -> Result<Option<serde_json::Value>> {
+        dispatch!(self, s => s.agent(key).await)
+    }
+
+    // --- documents ---
+
+    pub async fn document(&self, key: &DocumentKey) -> Result<Option<Document>> {
+        dispatch!(self, s => s.document(key).await)
+    }
+    /// Ids of the documents under a key's activity/agent/registration (its `doc_id` is ignored),
+    /// optionally only those updated after `since_us`.
+    pub async fn document_ids(&self, key: &DocumentKey, since_us: Option<i64>) -> Result<Vec<String>> {
+        dispatch!(self, s => s.document_ids(key, since_us).await)
+    }
+    /// Reads a document and applies `decide` to it inside one transaction (row-locked on PostgreSQL,
+    /// the single writer on SQLite), so concurrent writers never lose an update. The decision (the xAPI
+    /// rules: preconditions, merging) is the caller's; the store only makes it atomic.
+    pub async fn modify_document<T, F>(&self, key: &DocumentKey, decide: F) -> Result<T>
+    where
+        F: FnOnce(Option<Document>) -> (DocumentChange, T) + Send,
+        T: Send,
+    {
+        dispatch!(self, s => s.modify_document(key, decide).await)
+    }
+    /// Deletes every document under a key's activity/agent/registration (State DELETE without stateId).
+    pub async fn delete_documents(&self, key: &DocumentKey) -> Result<()> {
+        dispatch!(self, s => s.delete_documents(key).await)
+    }
+}
+
+/// The activity definitions of a batch, folded per id (later statements win) and sorted by id.
+fn merged_activities(batch: &[NewStatement]) -> Vec<(&str, serde_json::Value)> {
+    let mut map: std::collections::BTreeMap<&str, serde_json::Value> = std::collections::BTreeMap::new();
+    for st in batch {
+        for (id, def) in &st.activities {
+            let merged = match map.get(id.as_str()) {
+                Some(prev) => crate::xapi::activity::merge_values(prev, def),
+                None => def.clone(),
+            };
+            map.insert(id, merged);
+        }
+    }
+    map.into_iter().collect()
+}
+
+/// The agents seen in a batch, folded per key and sorted by key.
+fn merged_agents(batch: &[NewStatement]) -> Vec<(&str, serde_json::Value)> {
+    let mut map: std::collections::BTreeMap<&str, serde_json::Value> = std::collections::BTreeMap::new();
+    for st in batch {
+        for (key, a) in &st.agents {
+            let merged = match map.get(key.as_str()) {
+                Some(prev) => crate::xapi::agent::merge_values(prev, a),
+                None => a.clone(),
+            };
+            map.insert(key, merged);
+        }
+    }
+    map.into_iter().collect()
+}
+
+/// What [`Store::modify_document`] should do with the document.
+#[derive(Debug, Clone)]
+pub enum DocumentChange {
+    Keep,
+    Put(Document),
+    Delete,
+}

@@ -1,0 +1,115 @@
+//! SQL text shared by both backends. SQLite accepts PostgreSQL's `$N` placeholders and the same
+//! `ON CONFLICT … DO …` forms, so each statement is written once here and bound by each backend.
+
+use super::StatementQuery;
+
+/// A value to bind, in placeholder order.
+#[derive(Debug, Clone)]
+pub enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+pub const STATEMENT_COLUMNS: &str = "s.seq, s.id, s.stored_us, s.is_voiding, s.voided, s.body, s.attachments";
+
+/// Builds the statements query: the first filter drives the scan through `statement_index`
+/// (`(kind, key, seq)` primary key, so rows come out already in `seq` order), the others are
+/// probed with EXISTS on the same key. Without filters the scan runs over `statements.seq`.
+pub fn statements_query(q: &StatementQuery) -> (String, Vec<Bind>) {
+    let mut binds: Vec<Bind> = Vec::new();
+    let ph = |b: Bind, binds: &mut Vec<Bind>| {
+        binds.push(b);
+        format!("${}", binds.len())
+    };
+    let mut sql = format!("SELECT {STATEMENT_COLUMNS} FROM ");
+    let order_col;
+    let mut filters = q.filters.iter();
+    if let Some((kind, key)) = filters.next() {
+        let k = ph(Bind::Text(kind.to_string()), &mut binds);
+        let v = ph(Bind::Text(key.clone()), &mut binds);
+        sql.push_str(&format!(
+            "statement_index d JOIN statements s ON s.seq = d.seq WHERE d.kind = {k} AND d.key = {v}"
+        ));
+        order_col = "d.seq";
+    } else {
+        sql.push_str("statements s WHERE 1 = 1");
+        order_col = "s.seq";
+    }
+    sql.push_str(" AND s.voided = FALSE");
+    let m = ph(Bind::Int(q.max_seq), &mut binds);
+    sql.push_str(&format!(" AND {order_col} <= {m}"));
+    if let Some(after) = q.after_seq {
+        let a = ph(Bind::Int(after), &mut binds);
+        let op = if q.ascending { ">" } else { "<" };
+        sql.push_str(&format!(" AND {order_col} {op} {a}"));
+    }
+    if let Some(since) = q.since_us {
+        let p = ph(Bind::Int(since), &mut binds);
+        sql.push_str(&format!(" AND s.stored_us > {p}"));
+    }
+    if let Some(until) = q.until_us {
+        let p = ph(Bind::Int(until), &mut binds);
+        sql.push_str(&format!(" AND s.stored_us <= {p}"));
+    }
+    if let Some(auth) = &q.authority {
+        let p = ph(Bind::Text(auth.clone()), &mut binds);
+        sql.push_str(&format!(" AND s.authority = {p}"));
+    }
+    for (kind, key) in filters {
+        let k = ph(Bind::Text(kind.to_string()), &mut binds);
+        let v = ph(Bind::Text(key.clone()), &mut binds);
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM statement_index e WHERE e.kind = {k} AND e.key = {v} AND e.seq = s.seq)"
+        ));
+    }
+    let dir = if q.ascending { "ASC" } else { "DESC" };
+    let l = ph(Bind::Int(q.limit), &mut binds);
+    sql.push_str(&format!(" ORDER BY {order_col} {dir} LIMIT {l}"));
+    (sql, binds)
+}
+
+pub const INSERT_STATEMENT: &str =
+    "INSERT INTO statements (id, stored_us, is_voiding, voided, object_ref, authority, body, attachments) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq";
+pub const TARGET_INDEX: &str =
+    "SELECT i.kind, i.key FROM statement_index i JOIN statements s ON s.seq = i.seq WHERE s.id = $1";
+pub const VOID_TARGET: &str = "UPDATE statements SET voided = TRUE WHERE id = $1 AND is_voiding = FALSE";
+pub const IS_VOIDED_ALREADY: &str =
+    "SELECT COUNT(*) FROM statements WHERE object_ref = $1 AND is_voiding = TRUE AND voided = FALSE";
+pub const INSERT_INDEX: &str =
+    "INSERT INTO statement_index (kind, key, seq) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+pub const INSERT_ATTACHMENT: &str =
+    "INSERT INTO attachments (sha2, content_type, body) VALUES ($1, $2, $3) ON CONFLICT (sha2) DO NOTHING";
+pub const SELECT_ACTIVITY: &str = "SELECT definition FROM activities WHERE id = $1";
+pub const UPSERT_ACTIVITY: &str = "INSERT INTO activities (id, definition) VALUES ($1, $2) \
+     ON CONFLICT (id) DO UPDATE SET definition = excluded.definition";
+pub const SELECT_AGENT: &str = "SELECT body FROM agents WHERE key = $1";
+pub const UPSERT_AGENT: &str =
+    "INSERT INTO agents (key, body) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET body = excluded.body";
+
+pub const INSERT_CREDENTIAL: &str = "INSERT INTO credentials (key, name, secret_hash, scopes, created_us, revoked_us) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+pub const SELECT_CREDENTIAL: &str =
+    "SELECT key, name, secret_hash, scopes, created_us, revoked_us FROM credentials WHERE key = $1";
+pub const SELECT_CREDENTIALS: &str =
+    "SELECT key, name, secret_hash, scopes, created_us, revoked_us FROM credentials ORDER BY created_us, key";
+pub const REVOKE_CREDENTIAL: &str = "UPDATE credentials SET revoked_us = $2 WHERE key = $1 AND revoked_us IS NULL";
+pub const COUNT_CREDENTIALS: &str = "SELECT COUNT(*) FROM credentials";
+
+pub const SELECT_DOCUMENT: &str = "SELECT content_type, body, etag, updated_us FROM documents \
+     WHERE kind = $1 AND activity_id = $2 AND agent_key = $3 AND registration = $4 AND doc_id = $5";
+pub const UPSERT_DOCUMENT: &str = "INSERT INTO documents (kind, activity_id, agent_key, registration, doc_id, content_type, body, etag, updated_us) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     ON CONFLICT (kind, activity_id, agent_key, registration, doc_id) DO UPDATE SET \
+     content_type = excluded.content_type, body = excluded.body, etag = excluded.etag, updated_us = excluded.updated_us";
+pub const DELETE_DOCUMENT: &str = "DELETE FROM documents \
+     WHERE kind = $1 AND activity_id = $2 AND agent_key = $3 AND registration = $4 AND doc_id = $5";
+pub const DELETE_DOCUMENTS: &str =
+    "DELETE FROM documents WHERE kind = $1 AND activity_id = $2 AND agent_key = $3 AND registration = $4";
+pub const SELECT_DOCUMENT_IDS: &str = "SELECT doc_id FROM documents \
+     WHERE kind = $1 AND activity_id = $2 AND agent_key = $3 AND registration = $4 AND updated_us > $5 ORDER BY doc_id";
+
+/// Placeholders `$1, $2, …` for an `IN (…)` list starting at `first`.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,309 @@
+//! The store methods both backends share, written once. SQLite and PostgreSQL accept the same SQL text
+//! (see `query.rs`), so the only differences — connecting, opening a write transaction and locking a
+//! document — live in each backend's module, and this macro stamps the rest into both. Each backend
+//! module defines `Db` and `DbRow` aliases and `begin_write`/`lock_document` before invoking it.
+
+/// Row decoders and binding helpers, generated per backend.
+macro_rules! shared_helpers {
+    () => {
+fn credential_from_row(r: &DbRow) -> sqlx::Result<CredentialRow> {
+            let scopes: String = r.try_get("scopes")?;
+            Ok(CredentialRow {
+                key: r.try_get("key")?,
+                name: r.try_get("name")?,
+                secret_hash: r.try_get("secret_hash")?,
+                scopes: scopes.split_whitespace().map(str::to_string).collect(),
+                created_us: r.try_get("created_us")?,
+                revoked_us: r.try_get("revoked_us")?,
+            })
+        }
+
+        fn statement_from_row(r: &DbRow) -> sqlx::Result<StoredStatement> {
+            let attachments: Option<String> = r.try_get("attachments")?;
+            Ok(StoredStatement {
+                seq: r.try_get("seq")?,
+                id: r.try_get("id")?,
+                stored_us: r.try_get("stored_us")?,
+                is_voiding: r.try_get("is_voiding")?,
+                voided: r.try_get("voided")?,
+                body: r.try_get("body")?,
+                attachments: attachments.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default(),
+            })
+        }
+
+        fn is_unique_violation(e: &sqlx::Error) -> bool {
+            matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+        }
+type DbArgs = <Db as sqlx::Database>::Arguments;
+
+        /// Binds a document key's columns in table order; `with_id` adds `doc_id`.
+        fn bind_key<'q, Q: Bindable<'q>>(q: Q, key: &'q DocumentKey, with_id: bool) -> Q {
+            let q = q.bind_str(key.kind).bind_str(&key.activity_id).bind_str(&key.agent_key).bind_str(&key.registration);
+            if with_id {
+                q.bind_str(&key.doc_id)
+            } else {
+                q
+            }
+        }
+
+        /// The two sqlx query kinds we bind document keys to.
+        trait Bindable<'q> {
+            fn bind_str(self, v: &'q str) -> Self;
+        }
+        impl<'q> Bindable<'q> for sqlx::query::Query<'q, Db, DbArgs> {
+            fn bind_str(self, v: &'q str) -> Self {
+                self.bind(v)
+            }
+        }
+        impl<'q, O> Bindable<'q> for sqlx::query::QueryScalar<'q, Db, O, DbArgs> {
+            fn bind_str(self, v: &'q str) -> Self {
+                self.bind(v)
+            }
+        }
+
+        fn document_from_row(r: &DbRow) -> sqlx::Result<Document> {
+            Ok(Document {
+                content_type: r.try_get("content_type")?,
+                body: r.try_get("body")?,
+                etag: r.try_get("etag")?,
+                updated_us: r.try_get("updated_us")?,
+            })
+        }
+    };
+}
+
+/// The `Store` methods, generated inside each backend's `impl`.
+macro_rules! shared_methods {
+    () => {
+        pub async fn insert_credential(&self, c: &CredentialRow) -> Result<()> {
+            sqlx::query(query::INSERT_CREDENTIAL)
+                .bind(&c.key)
+                .bind(&c.name)
+                .bind(&c.secret_hash)
+                .bind(c.scopes.join(" "))
+                .bind(c.created_us)
+                .bind(c.revoked_us)
+                .execute(&self.write)
+                .await?;
+            Ok(())
+        }
+
+        pub async fn credential(&self, key: &str) -> Result<Option<CredentialRow>> {
+            let row = sqlx::query(query::SELECT_CREDENTIAL).bind(key).fetch_optional(&self.read).await?;
+            Ok(row.map(|r| credential_from_row(&r)).transpose()?)
+        }
+
+        pub async fn credentials(&self) -> Result<Vec<CredentialRow>> {
+            let rows = sqlx::query(query::SELECT_CREDENTIALS).fetch_all(&self.read).await?;
+            Ok(rows.iter().map(credential_from_row).collect::<sqlx::Result<_>>()?)
+        }
+
+        pub async fn revoke_credential(&self, key: &str, now_us: i64) -> Result<bool> {
+            let r = sqlx::query(query::REVOKE_CREDENTIAL).bind(key).bind(now_us).execute(&self.write).await?;
+            Ok(r.rows_affected() > 0)
+        }
+
+        pub async fn credential_count(&self) -> Result<i64> {
+            Ok(sqlx::query_scalar(query::COUNT_CREDENTIALS).fetch_one(&self.read).await?)
+        }
+
+        pub async fn insert_statements(&self, batch: &[NewStatement], attachments: &[NewAttachment]) -> Result<()> {
+            let mut tx = self.begin_write().await?;
+            for st in batch {
+                let mut index = st.index.clone();
+                if let Some(target) = &st.object_ref {
+                    let rows = sqlx::query(query::TARGET_INDEX).bind(target).fetch_all(&mut *tx).await?;
+                    for r in rows {
+                        let kind: String = r.try_get("kind")?;
+                        if let Some(k) = kind.chars().next() {
+                            index.push((k, r.try_get("key")?));
+                        }
+                    }
+                }
+                let voided_before: i64 = if st.is_voiding {
+                    0
+                } else {
+                    sqlx::query_scalar(query::IS_VOIDED_ALREADY).bind(&st.id).fetch_one(&mut *tx).await?
+                };
+                let attachments_json =
+                    (!st.attachments.is_empty()).then(|| serde_json::Value::from(st.attachments.clone()).to_string());
+                let seq: i64 = match sqlx::query_scalar(query::INSERT_STATEMENT)
+                    .bind(&st.id)
+                    .bind(st.stored_us)
+                    .bind(st.is_voiding)
+                    .bind(voided_before > 0)
+                    .bind(&st.object_ref)
+                    .bind(&st.authority)
+                    .bind(&st.body)
+                    .bind(attachments_json)
+                    .fetch_one(&mut *tx)
+                    .await
+                {
+                    Ok(seq) => seq,
+                    Err(e) if is_unique_violation(&e) => return Err(StoreError::DuplicateStatement(st.id.clone())),
+                    Err(e) => return Err(e.into()),
+                };
+                if st.is_voiding {
+                    if let Some(target) = &st.object_ref {
+                        sqlx::query(query::VOID_TARGET).bind(target).execute(&mut *tx).await?;
+                    }
+                }
+                for (kind, key) in &index {
+                    sqlx::query(query::INSERT_INDEX)
+                        .bind(kind.to_string())
+                        .bind(key)
+                        .bind(seq)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            // Canonical activity definitions and seen agents, merged once per key in key order, so two
+            // concurrent batches touch rows in the same order (no deadlock on PostgreSQL).
+            for (id, def) in super::merged_activities(batch) {
+                let old: Option<String> =
+                    sqlx::query_scalar(query::SELECT_ACTIVITY).bind(id).fetch_optional(&mut *tx).await?;
+                let merged = activity::merge_definition(old.as_deref(), &def);
+                sqlx::query(query::UPSERT_ACTIVITY).bind(id).bind(merged).execute(&mut *tx).await?;
+            }
+            for (key, seen) in super::merged_agents(batch) {
+                let old: Option<String> =
+                    sqlx::query_scalar(query::SELECT_AGENT).bind(key).fetch_optional(&mut *tx).await?;
+                if let Some(merged) = agent::merge_seen(old.as_deref(), &seen) {
+                    sqlx::query(query::UPSERT_AGENT).bind(key).bind(merged).execute(&mut *tx).await?;
+                }
+            }
+            for a in attachments {
+                sqlx::query(query::INSERT_ATTACHMENT)
+                    .bind(&a.sha2)
+                    .bind(&a.content_type)
+                    .bind(&a.body)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+
+        pub async fn statements_by_id(&self, ids: &[String]) -> Result<Vec<StoredStatement>> {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let sql = format!(
+                "SELECT {} FROM statements s WHERE s.id IN ({})",
+                query::STATEMENT_COLUMNS,
+                query::placeholders(1, ids.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for id in ids {
+                q = q.bind(id);
+            }
+            let rows = q.fetch_all(&self.read).await?;
+            Ok(rows.iter().map(statement_from_row).collect::<sqlx::Result<_>>()?)
+        }
+
+        pub async fn query_statements(&self, sq: &StatementQuery) -> Result<Vec<StoredStatement>> {
+            let (sql, binds) = query::statements_query(sq);
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for b in binds {
+                q = match b {
+                    Bind::Int(i) => q.bind(i),
+                    Bind::Text(t) => q.bind(t),
+                };
+            }
+            let rows = q.fetch_all(&self.read).await?;
+            Ok(rows.iter().map(statement_from_row).collect::<sqlx::Result<_>>()?)
+        }
+
+        pub async fn max_seq(&self) -> Result<i64> {
+            let v: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM statements").fetch_one(&self.read).await?;
+            Ok(v.unwrap_or(0))
+        }
+
+        pub async fn attachments(&self, sha2s: &[String]) -> Result<Vec<NewAttachment>> {
+            if sha2s.is_empty() {
+                return Ok(Vec::new());
+            }
+            let sql = format!(
+                "SELECT sha2, content_type, body FROM attachments WHERE sha2 IN ({})",
+                query::placeholders(1, sha2s.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for s in sha2s {
+                q = q.bind(s);
+            }
+            let rows = q.fetch_all(&self.read).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(NewAttachment {
+                        sha2: r.try_get("sha2")?,
+                        content_type: r.try_get("content_type")?,
+                        body: r.try_get("body")?,
+                    })
+                })
+                .collect::<sqlx::Result<_>>()
+                .map_err(Into::into)
+        }
+
+        pub async fn activity(&self, id: &str) -> Result<Option<serde_json::Value>> {
+            let v: Option<String> =
+                sqlx::query_scalar(query::SELECT_ACTIVITY).bind(id).fetch_optional(&self.read).await?;
+            Ok(v.and_then(|s| serde_json::from_str(&s).ok()))
+        }
+
+        pub async fn agent(&self, key: &str) -> Result<Option<serde_json::Value>> {
+            let v: Option<String> =
+                sqlx::query_scalar(query::SELECT_AGENT).bind(key).fetch_optional(&self.read).await?;
+            Ok(v.and_then(|s| serde_json::from_str(&s).ok()))
+        }
+
+        pub async fn document(&self, key: &DocumentKey) -> Result<Option<Document>> {
+            let row = bind_key(sqlx::query(query::SELECT_DOCUMENT), key, true).fetch_optional(&self.read).await?;
+            Ok(row.map(|r| document_from_row(&r)).transpose()?)
+        }
+
+        pub async fn document_ids(&self, key: &DocumentKey, since_us: Option<i64>) -> Result<Vec<String>> {
+            let ids = bind_key(sqlx::query_scalar(query::SELECT_DOCUMENT_IDS), key, false)
+                .bind(since_us.unwrap_or(i64::MIN))
+                .fetch_all(&self.read)
+                .await?;
+            Ok(ids)
+        }
+
+        pub async fn modify_document<T, F>(&self, key: &DocumentKey, decide: F) -> Result<T>
+        where
+            F: FnOnce(Option<Document>) -> (DocumentChange, T) + Send,
+            T: Send,
+        {
+            let mut tx = self.begin_write().await?;
+            Self::lock_document(&mut tx, key).await?;
+            let row = bind_key(sqlx::query(query::SELECT_DOCUMENT), key, true).fetch_optional(&mut *tx).await?;
+            let current = row.map(|r| document_from_row(&r)).transpose()?;
+            let (change, out) = decide(current);
+            match change {
+                DocumentChange::Keep => {}
+                DocumentChange::Put(doc) => {
+                    bind_key(sqlx::query(query::UPSERT_DOCUMENT), key, true)
+                        .bind(&doc.content_type)
+                        .bind(&doc.body)
+                        .bind(&doc.etag)
+                        .bind(doc.updated_us)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                DocumentChange::Delete => {
+                    bind_key(sqlx::query(query::DELETE_DOCUMENT), key, true).execute(&mut *tx).await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(out)
+        }
+
+        pub async fn delete_documents(&self, key: &DocumentKey) -> Result<()> {
+            bind_key(sqlx::query(query::DELETE_DOCUMENTS), key, false).execute(&self.write).await?;
+            Ok(())
+        }
+    };
+}
+
+pub(crate) use shared_helpers;
+pub(crate) use shared_methods;

@@ -1,0 +1,6 @@
+//! Integration tests: the real router over a real database, every test on SQLite and PostgreSQL.
+
+mod support;
+
+mod about;
+mod statements;

@@ -1,0 +1,218 @@
+//! The test harness: a `TestApp` runs the real router on a random loopback port over a fresh database
+//! (a temp SQLite file, or a new database in a throwaway PostgreSQL cluster). Every behaviour test is
+//! written once and run on both backends through the `both!` macro.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use cairn::http::{self, HttpConfig};
+use cairn::lrs::{Lrs, LrsConfig};
+use cairn::store::Store;
+use cairn::xapi::Version;
+use reqwest::{Method, RequestBuilder};
+use serde_json::Value;
+
+pub const KEY: &str = "test-key";
+pub const SECRET: &str = "test-secret";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub lrs: Lrs,
+    pub database_url: String,
+    /// xAPI version sent by `req` (tests may switch it).
+    pub version: &'static str,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Runs a test body on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::support::TestApp::spawn($crate::support::Backend::Sqlite).await {
+                    super::$name(app).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::support::TestApp::spawn($crate::support::Backend::Postgres).await {
+                    super::$name(app).await;
+                }
+            }
+        }
+    };
+}
+
+impl TestApp {
+    /// None when the backend is unavailable (PostgreSQL without binaries or URL); that is printed loudly,
+    /// and is a failure when `CAIRN_REQUIRE_POSTGRES=1` (as in CI).
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        let (url, dir) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                (format!("sqlite://{}", dir.path().join("cairn.db").display()), Some(dir))
+            }
+            Backend::Postgres => match postgres_database() {
+                Some(url) => (url, None),
+                None => {
+                    if std::env::var("CAIRN_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                        panic!("PostgreSQL is required (CAIRN_REQUIRE_POSTGRES=1) but no server could be started");
+                    }
+                    eprintln!("!!! SKIPPED PostgreSQL test: no PostgreSQL binaries and no CAIRN_TEST_DATABASE_URL");
+                    return None;
+                }
+            },
+        };
+        Some(Self::spawn_on(&url, dir).await)
+    }
+
+    /// A second app (another "node") on the same database.
+    pub async fn another_node(&self) -> TestApp {
+        Self::spawn_on(&self.database_url, None).await
+    }
+
+    async fn spawn_on(url: &str, dir: Option<tempfile::TempDir>) -> TestApp {
+        let store = Store::connect(url).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        let lrs = Lrs::new(store, LrsConfig { public_url: "http://cairn.test".into(), page_limit: 100 });
+        if lrs.store.credential(KEY).await.expect("credential lookup").is_none() {
+            lrs.create_credential("tester", vec!["all".into(), "admin".into()], Some(KEY.into()), Some(SECRET.into()))
+                .await
+                .expect("credential");
+        }
+        let app =
+            http::router(lrs.clone(), &HttpConfig { max_body_bytes: 1024 * 1024, default_version: Version::V2_0_0 });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            lrs,
+            database_url: url.to_string(),
+            version: "1.0.3",
+            _dir: dir,
+        }
+    }
+
+    /// A request with the test credential and version header.
+    pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{}", self.base, path))
+            .basic_auth(KEY, Some(SECRET))
+            .header("X-Experience-API-Version", self.version)
+    }
+
+    /// POSTs statements and returns the status and JSON body.
+    pub async fn post_statements(&self, body: &Value) -> (u16, Value) {
+        let r = self.req(Method::POST, "/xapi/statements").json(body).send().await.expect("send");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// GETs a path and returns the status and JSON body.
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let r = self.req(Method::GET, path).send().await.expect("send");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Number of statements in the store (voided included).
+    pub async fn statement_count(&self) -> i64 {
+        self.lrs.store.max_seq().await.expect("max seq")
+    }
+}
+
+/// A fresh database in the shared throwaway cluster (or under `CAIRN_TEST_DATABASE_URL`).
+fn postgres_database() -> Option<String> {
+    static ADMIN: OnceLock<Option<String>> = OnceLock::new();
+    let admin = ADMIN.get_or_init(|| std::env::var("CAIRN_TEST_DATABASE_URL").ok().or_else(start_cluster)).clone()?;
+    let name = format!("cairn_test_{}", uuid::Uuid::new_v4().simple());
+    let (base, _) = admin.rsplit_once('/')?;
+    let status =
+        Command::new(psql_path()?).arg(&admin).arg("-qc").arg(format!("CREATE DATABASE {name}")).status().ok()?;
+    status.success().then(|| format!("{base}/{name}"))
+}
+
+fn pg_bin_dir() -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir("/usr/lib/postgresql").ok()?.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).collect();
+    dirs.sort();
+    dirs.pop().filter(|d| d.join("initdb").exists())
+}
+
+fn psql_path() -> Option<PathBuf> {
+    pg_bin_dir().map(|d| d.join("psql")).filter(|p| p.exists()).or_else(|| Some(PathBuf::from("psql")))
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+}
+
+/// Starts a PostgreSQL cluster in a temp dir on a free port, stopped and deleted by a watchdog when
+/// this test process exits. initdb refuses to run as root, so as root it runs as `postgres`.
+fn start_cluster() -> Option<String> {
+    let bin = pg_bin_dir()?;
+    let dir = std::env::temp_dir().join(format!("cairn-pg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).ok()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let as_pg = |args: &str| -> bool {
+        let cmd = if is_root() {
+            let _ = Command::new("chown").args(["-R", "postgres:postgres", &dir.display().to_string()]).status();
+            Command::new("runuser").args(["-u", "postgres", "--", "sh", "-c", args]).status()
+        } else {
+            Command::new("sh").args(["-c", args]).status()
+        };
+        cmd.map(|s| s.success()).unwrap_or(false)
+    };
+    let data = dir.join("data");
+    let init = format!(
+        "{}/initdb -D {} -U postgres --auth=trust -E UTF8 >{}/initdb.log 2>&1",
+        bin.display(),
+        data.display(),
+        dir.display()
+    );
+    if !as_pg(&init) {
+        eprintln!("!!! initdb failed; see {}/initdb.log", dir.display());
+        return None;
+    }
+    let start = format!(
+        "{}/pg_ctl -D {} -l {}/pg.log -w -o \"-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400\" start >/dev/null",
+        bin.display(),
+        data.display(),
+        dir.display(),
+        dir.display()
+    );
+    if !as_pg(&start) {
+        eprintln!("!!! pg_ctl start failed; see {}/pg.log", dir.display());
+        return None;
+    }
+    // Watchdog: stop and remove the cluster once this test process is gone.
+    let stop = format!("{}/pg_ctl -D {} -m immediate stop", bin.display(), data.display());
+    let stop = if is_root() { format!("runuser -u postgres -- {stop}") } else { stop };
+    let watchdog = format!(
+        "while kill -0 {} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {}",
+        std::process::id(),
+        dir.display()
+    );
+    let _ = Command::new("setsid")
+        .args(["sh", "-c", &watchdog])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    Some(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+}
