@@ -4,8 +4,10 @@
 
 pub mod about;
 pub mod alternate;
+pub mod documents;
 pub mod error;
 pub mod extract;
+pub mod identity;
 pub mod statements;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -35,6 +37,29 @@ pub struct HttpConfig {
 pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
     let xapi = Router::new()
         .route("/statements", get(statements::get).put(statements::put).post(statements::post))
+        .route(
+            "/activities/state",
+            get(documents::state::get)
+                .put(documents::state::put)
+                .post(documents::state::post)
+                .delete(documents::state::delete),
+        )
+        .route(
+            "/activities/profile",
+            get(documents::activity_profile::get)
+                .put(documents::activity_profile::put)
+                .post(documents::activity_profile::post)
+                .delete(documents::activity_profile::delete),
+        )
+        .route(
+            "/agents/profile",
+            get(documents::agent_profile::get)
+                .put(documents::agent_profile::put)
+                .post(documents::agent_profile::post)
+                .delete(documents::agent_profile::delete),
+        )
+        .route("/activities", get(identity::activity))
+        .route("/agents", get(identity::person))
         .route_layer(middleware::from_fn(require_version))
         .route("/about", get(about::about));
     let routes = Router::new()

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod documents;
 pub mod error;
+pub mod identity;
 pub mod statements;
 
 use std::sync::Arc;

@@ -103,6 +103,10 @@ pub struct Document {
     pub updated_us: i64,
 }
 
+/// A `registration` value meaning "any registration" in document listings and bulk deletes (a real
+/// registration is a UUID, so it can never collide).
+pub const ANY_REGISTRATION: &str = "*";
+
 /// Which document and where: the primary key of the `documents` table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocumentKey {

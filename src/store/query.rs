@@ -105,9 +105,10 @@ pub const UPSERT_DOCUMENT: &str = "INSERT INTO documents (kind, activity_id, age
 pub const DELETE_DOCUMENT: &str = "DELETE FROM documents \
      WHERE kind = $1 AND activity_id = $2 AND agent_key = $3 AND registration = $4 AND doc_id = $5";
 pub const DELETE_DOCUMENTS: &str =
-    "DELETE FROM documents WHERE kind = $1 AND activity_id = $2 AND agent_key = $3 AND registration = $4";
+    "DELETE FROM documents WHERE kind = $1 AND activity_id = $2 AND agent_key = $3 AND ($4 = '*' OR registration = $4)";
 pub const SELECT_DOCUMENT_IDS: &str = "SELECT doc_id FROM documents \
-     WHERE kind = $1 AND activity_id = $2 AND agent_key = $3 AND registration = $4 AND updated_us > $5 ORDER BY doc_id";
+     WHERE kind = $1 AND activity_id = $2 AND agent_key = $3 AND ($4 = '*' OR registration = $4) AND updated_us > $5 \
+     GROUP BY doc_id ORDER BY doc_id";
 
 /// Placeholders `$1, $2, …` for an `IN (…)` list starting at `first`.
 pub fn placeholders(first: usize, n: usize) -> String {

@@ -3,4 +3,5 @@
 mod support;
 
 mod about;
+mod documents;
 mod statements;

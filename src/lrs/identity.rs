@@ -1,0 +1,48 @@
+//! The Activities and Agents resources: the canonical Activity the LRS has merged from statements, and
+//! the Person object for an agent.
+
+use serde_json::{json, Value};
+
+use super::error::Result;
+use super::{Lrs, LrsError};
+use crate::xapi::{agent, Version};
+
+fn single<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str> {
+    if let Some((k, _)) = params.iter().find(|(k, _)| k != name) {
+        return Err(LrsError::BadRequest(format!("unknown parameter {k:?}; this resource takes only {name}")));
+    }
+    match params {
+        [(_, v)] => Ok(v),
+        [] => Err(LrsError::BadRequest(format!("parameter {name} is required"))),
+        _ => Err(LrsError::BadRequest(format!("parameter {name} given more than once"))),
+    }
+}
+
+impl Lrs {
+    /// The canonical Activity for `activityId`. Unknown ids: 404 under 1.0.3; under 2.0 the Activity
+    /// with just its id, as the 2.0 standard asks.
+    pub async fn activity(&self, params: &[(String, String)], version: Version) -> Result<Value> {
+        let id = single(params, "activityId")?;
+        iri_string::types::IriStr::new(id)
+            .map_err(|_| LrsError::BadRequest(format!("parameter activityId must be an IRI, got {id:?}")))?;
+        match self.store.activity(id).await? {
+            Some(a) => Ok(a),
+            None if version.is_v2() => Ok(json!({"objectType": "Activity", "id": id})),
+            None => Err(LrsError::NotFound(format!("no activity {id} is known"))),
+        }
+    }
+
+    /// The Person object for an Agent: what statements showed of it, plus the agent as asked.
+    pub async fn person(&self, params: &[(String, String)], version: Version) -> Result<Value> {
+        let text = single(params, "agent")?;
+        let (asked, key) = self.parse_agent_param("agent", text, version)?;
+        if asked.get("objectType").and_then(Value::as_str) == Some("Group") {
+            return Err(LrsError::BadRequest("parameter agent must be an Agent; Groups have no Person object".into()));
+        }
+        let from_query = agent::person_from_agent(&asked);
+        Ok(match self.store.agent(&key).await? {
+            Some(seen) => agent::merge_values(&seen, &from_query),
+            None => from_query,
+        })
+    }
+}
