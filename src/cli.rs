@@ -3,8 +3,12 @@
 
 use anyhow::Context;
 
-use crate::config::{Cli, Command, CredentialsCommand, ServeArgs};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use crate::config::{Cli, Command, CoursesCommand, CredentialsCommand, ServeArgs};
 use crate::http::{self, HttpConfig};
+use crate::lrs::courses;
 use crate::lrs::{Lrs, LrsConfig};
 use crate::store::Store;
 
@@ -18,14 +22,87 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let store =
         Store::connect(&cli.database).await.with_context(|| format!("opening database {}", redact(&cli.database)))?;
     store.migrate().await.context("running migrations")?;
+    let content_dir = cli.content_dir.clone().unwrap_or_else(|| default_content_dir(&cli.database));
     match cli.command {
         Command::Migrate => {
             println!("migrations applied to {} database", store.backend_name());
             Ok(())
         }
-        Command::Serve(args) => serve(store, args).await,
-        Command::Credentials(cmd) => credentials(store, cmd).await,
+        Command::Serve(args) => serve(store, args, content_dir).await,
+        Command::Credentials(cmd) => credentials(lrs_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
+        Command::Import { package, course_id, json } => {
+            import(lrs_for(store, "127.0.0.1:8080", 100, content_dir), package, course_id, json).await
+        }
+        Command::Courses(cmd) => courses_cmd(lrs_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
     }
+}
+
+/// `cairn-content` beside the SQLite file; in the current folder for PostgreSQL.
+fn default_content_dir(database: &str) -> PathBuf {
+    let file = database.strip_prefix("sqlite://").or_else(|| database.strip_prefix("sqlite:"));
+    match file.map(|f| f.split('?').next().unwrap_or(f)).map(std::path::Path::new).and_then(|p| p.parent()) {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.join("cairn-content"),
+        _ => PathBuf::from("cairn-content"),
+    }
+}
+
+async fn import(lrs: Lrs, package: PathBuf, course_id: Option<String>, json: bool) -> anyhow::Result<()> {
+    std::fs::create_dir_all(lrs.content_dir()).with_context(|| format!("creating {}", lrs.content_dir().display()))?;
+    // A progress bar on stderr, only when a person is watching.
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} extracting {pos}/{len} files {bytes_per_sec} {wide_bar}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let bar2 = bar.clone();
+    let progress = Box::new(move |p: crate::package::Progress| {
+        if let Some(b) = &bar2 {
+            b.set_length(p.files_total as u64);
+            b.set_position(p.files_done as u64);
+        }
+    });
+    let result = lrs.import_package(&package, course_id, progress).await;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let view = result.with_context(|| format!("importing {}", package.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&view)?);
+    } else {
+        print!("{}", courses::render_tree(&view));
+    }
+    Ok(())
+}
+
+async fn courses_cmd(lrs: Lrs, cmd: CoursesCommand) -> anyhow::Result<()> {
+    match cmd {
+        CoursesCommand::List { json } => {
+            let list = lrs.courses().await?;
+            if json {
+                let items: Vec<_> = list.iter().map(courses::summary_json).collect();
+                println!("{}", serde_json::to_string_pretty(&items)?);
+            } else {
+                println!("{:<50} {:<8} {:<24} TITLE", "ID", "VERSION", "FORMAT");
+                for c in list {
+                    println!("{:<50} {:<8} {:<24} {}", c.id, c.version, c.format, c.title);
+                }
+            }
+        }
+        CoursesCommand::Show { id, version, json } => {
+            let c = lrs.course(&id, version).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&c)?);
+            } else {
+                print!("{}", courses::render_tree(&c));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Hides a password in a database URL for messages.
@@ -40,13 +117,14 @@ fn redact(url: &str) -> String {
     }
 }
 
-fn lrs_for(store: Store, listen: &str, page_limit: usize) -> Lrs {
+fn lrs_for(store: Store, listen: &str, page_limit: usize, content_dir: PathBuf) -> Lrs {
     let public_url = std::env::var("CAIRN_PUBLIC_URL").unwrap_or_else(|_| format!("http://{listen}"));
-    Lrs::new(store, LrsConfig { public_url, page_limit })
+    Lrs::new(store, LrsConfig { public_url, page_limit, content_dir, package_limits: Default::default() })
 }
 
-async fn serve(store: Store, args: ServeArgs) -> anyhow::Result<()> {
-    let lrs = lrs_for(store, &args.listen, args.page_limit);
+async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&content_dir).with_context(|| format!("creating {}", content_dir.display()))?;
+    let lrs = lrs_for(store, &args.listen, args.page_limit, content_dir);
     if lrs.store.credential_count().await? == 0 {
         let c = lrs
             .create_credential(
@@ -91,8 +169,7 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-async fn credentials(store: Store, cmd: CredentialsCommand) -> anyhow::Result<()> {
-    let lrs = lrs_for(store, "127.0.0.1:8080", 100);
+async fn credentials(lrs: Lrs, cmd: CredentialsCommand) -> anyhow::Result<()> {
     match cmd {
         CredentialsCommand::Add { name, scopes } => {
             let c = lrs.create_credential(&name, scopes, None, None).await?;

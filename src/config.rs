@@ -9,6 +9,11 @@ pub struct Cli {
     /// Database URL: `sqlite://FILE` (created when missing) or `postgres://…`.
     #[arg(long, global = true, env = "CAIRN_DATABASE_URL", default_value = "sqlite://cairn.db")]
     pub database: String,
+    /// Folder for imported packages' files (one subfolder per course version). Default: a
+    /// `cairn-content` folder beside the SQLite file, or in the current folder for PostgreSQL.
+    /// Nodes sharing a PostgreSQL database must share this folder too.
+    #[arg(long, global = true, env = "CAIRN_CONTENT_DIR")]
+    pub content_dir: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -22,6 +27,37 @@ pub enum Command {
     /// Manage the HTTP Basic credentials clients use.
     #[command(subcommand)]
     Credentials(CredentialsCommand),
+    /// Import a package zip (SCORM 1.2/2004, cmi5, TinCan, AICC) as a new course version.
+    Import {
+        /// The package file.
+        package: std::path::PathBuf,
+        /// Course IRI to import under (default: the package's own id, or one derived from it).
+        #[arg(long)]
+        course_id: Option<String>,
+        /// Print the course as JSON instead of a tree.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List and show imported courses.
+    #[command(subcommand)]
+    Courses(CoursesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CoursesCommand {
+    /// The latest version of every course.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One course (latest version unless --version is given).
+    Show {
+        id: String,
+        #[arg(long)]
+        version: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

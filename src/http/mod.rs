@@ -4,6 +4,8 @@
 
 pub mod about;
 pub mod alternate;
+pub mod content;
+pub mod courses;
 pub mod documents;
 pub mod error;
 pub mod extract;
@@ -62,8 +64,13 @@ pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
         .route("/agents", get(identity::person))
         .route_layer(middleware::from_fn(require_version))
         .route("/about", get(about::about));
+    let api = Router::new()
+        .route("/courses", get(courses::list).post(courses::import).layer(DefaultBodyLimit::disable()))
+        .route("/courses/{*id}", get(courses::show));
     let routes = Router::new()
         .nest("/xapi", xapi)
+        .nest("/api", api)
+        .route("/content/{version}/{*path}", get(content::serve))
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .with_state(lrs)
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes));

@@ -2,6 +2,7 @@
 //! Pure orchestration of xAPI rules (from [`crate::xapi`]) and store transactions; no HTTP, no SQL.
 
 pub mod auth;
+pub mod courses;
 pub mod documents;
 pub mod error;
 pub mod identity;
@@ -21,6 +22,10 @@ pub struct LrsConfig {
     pub public_url: String,
     /// Most statements per query page.
     pub page_limit: usize,
+    /// Where imported packages' files live: one folder per course version.
+    pub content_dir: std::path::PathBuf,
+    /// Bounds on what a package may make us extract.
+    pub package_limits: crate::package::Limits,
 }
 
 /// The LRS: the store, the compiled validator and the credential cache, shared by all requests.

@@ -264,6 +264,7 @@ pub fn parse(files: &AiccFiles) -> Result<Parsed, PackageError> {
     Ok(Parsed {
         course: Course {
             id: None,
+            package_identifier: course_id.clone(),
             title,
             title_langs: Vec::new(),
             description,

@@ -97,6 +97,7 @@ pub fn parse(file: &str, text_in: &str, limits: &Limits, in_zip: bool) -> Result
     }
     let course = Course {
         id: Some(course_id),
+        package_identifier: None,
         title,
         title_langs,
         description,

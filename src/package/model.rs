@@ -41,6 +41,10 @@ pub struct LangString {
 pub struct Course {
     /// IRI when the format defines one (cmi5 course id, TinCan course activity id).
     pub id: Option<String>,
+    /// The package's own stable identifier when it has one but no IRI (SCORM manifest `identifier`,
+    /// AICC `Course_ID`): re-importing a new release of the same package then updates one course.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_identifier: Option<String>,
     pub title: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub title_langs: Vec<LangString>,

@@ -104,6 +104,7 @@ pub fn parse(file: &str, text_in: &str, limits: &Limits) -> Result<Parsed, Packa
         .unwrap_or_else(|| "Untitled course".to_owned());
     let course = Course {
         id: None,
+        package_identifier: root.attribute("identifier").map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
         title,
         title_langs: Vec::new(),
         description: None,

@@ -101,6 +101,7 @@ pub fn parse(file: &str, text_in: &str, limits: &Limits) -> Result<Parsed, Packa
     Ok(Parsed {
         course: Course {
             id: Some(id),
+            package_identifier: None,
             title,
             title_langs,
             description,

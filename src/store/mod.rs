@@ -117,6 +117,33 @@ pub struct DocumentKey {
     pub doc_id: String,
 }
 
+/// One imported version of a course; `body` is the parsed course model as JSON.
+#[derive(Debug, Clone)]
+pub struct CourseVersionRow {
+    pub id: String,
+    pub course_id: String,
+    pub version: i64,
+    pub imported_us: i64,
+    pub package_sha256: String,
+    pub file_count: i64,
+    pub total_bytes: i64,
+    pub body: String,
+}
+
+/// A course version to record; the store assigns its version number.
+#[derive(Debug, Clone)]
+pub struct NewCourseVersion {
+    pub id: String,
+    pub course_id: String,
+    pub title: String,
+    pub format: String,
+    pub imported_us: i64,
+    pub package_sha256: String,
+    pub file_count: i64,
+    pub total_bytes: i64,
+    pub body: String,
+}
+
 /// The storage backend, chosen by URL scheme.
 #[derive(Clone)]
 pub enum Store {
@@ -201,6 +228,25 @@ impl Store {
     }
     pub async fn agent(&self, key: &str) -> Result<Option<serde_json::Value>> {
         dispatch!(self, s => s.agent(key).await)
+    }
+
+    // --- courses ---
+
+    /// Records an imported course version (creating the course, or bumping its latest version, in the
+    /// same transaction); returns the version number.
+    pub async fn insert_course_version(&self, v: &NewCourseVersion) -> Result<i64> {
+        dispatch!(self, s => s.insert_course_version(v).await)
+    }
+    /// The latest version of every course.
+    pub async fn latest_course_versions(&self) -> Result<Vec<CourseVersionRow>> {
+        dispatch!(self, s => s.latest_course_versions().await)
+    }
+    /// Every version of one course, newest first.
+    pub async fn course_versions(&self, course_id: &str) -> Result<Vec<CourseVersionRow>> {
+        dispatch!(self, s => s.course_versions(course_id).await)
+    }
+    pub async fn course_version(&self, version_id: &str) -> Result<Option<CourseVersionRow>> {
+        dispatch!(self, s => s.course_version(version_id).await)
     }
 
     // --- documents ---

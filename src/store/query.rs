@@ -74,8 +74,11 @@ pub const INSERT_STATEMENT: &str =
 pub const TARGET_INDEX: &str =
     "SELECT i.kind, i.key FROM statement_index i JOIN statements s ON s.seq = i.seq WHERE s.id = $1";
 pub const VOID_TARGET: &str = "UPDATE statements SET voided = TRUE WHERE id = $1 AND is_voiding = FALSE";
-pub const IS_VOIDED_ALREADY: &str =
-    "SELECT COUNT(*) FROM statements WHERE object_ref = $1 AND is_voiding = TRUE AND voided = FALSE";
+/// Statements whose object is a StatementRef to `$1`: they may have arrived before their target.
+pub const REFERRERS: &str = "SELECT seq, id, is_voiding, voided FROM statements WHERE object_ref = $1";
+/// Gives statement `$2` every index row of statement `$1` (StatementRef filter rule).
+pub const COPY_INDEX: &str = "INSERT INTO statement_index (kind, key, seq) \
+     SELECT i.kind, i.key, $2 FROM statement_index i WHERE i.seq = $1 ON CONFLICT DO NOTHING";
 pub const INSERT_INDEX: &str =
     "INSERT INTO statement_index (kind, key, seq) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 pub const INSERT_ATTACHMENT: &str =
@@ -114,3 +117,19 @@ pub const SELECT_DOCUMENT_IDS: &str = "SELECT doc_id FROM documents \
 pub fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
+
+pub const UPSERT_COURSE: &str = "INSERT INTO courses (id, title, format, latest_version, created_us, updated_us) \
+     VALUES ($1, $2, $3, 1, $4, $4) \
+     ON CONFLICT (id) DO UPDATE SET title = excluded.title, format = excluded.format, \
+     latest_version = courses.latest_version + 1, updated_us = excluded.updated_us \
+     RETURNING latest_version";
+pub const INSERT_COURSE_VERSION: &str = "INSERT INTO course_versions \
+     (id, course_id, version, imported_us, package_sha256, file_count, total_bytes, body) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+pub const SELECT_LATEST_VERSIONS: &str = "SELECT v.id, v.course_id, v.version, v.imported_us, v.package_sha256, \
+     v.file_count, v.total_bytes, v.body FROM courses c JOIN course_versions v \
+     ON v.course_id = c.id AND v.version = c.latest_version ORDER BY c.id";
+pub const SELECT_COURSE_VERSIONS: &str = "SELECT v.id, v.course_id, v.version, v.imported_us, v.package_sha256, \
+     v.file_count, v.total_bytes, v.body FROM course_versions v WHERE v.course_id = $1 ORDER BY v.version DESC";
+pub const SELECT_COURSE_VERSION: &str = "SELECT v.id, v.course_id, v.version, v.imported_us, v.package_sha256, \
+     v.file_count, v.total_bytes, v.body FROM course_versions v WHERE v.id = $1";

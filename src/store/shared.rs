@@ -69,6 +69,19 @@ type DbArgs = <Db as sqlx::Database>::Arguments;
                 updated_us: r.try_get("updated_us")?,
             })
         }
+
+        fn course_version_from_row(r: &DbRow) -> sqlx::Result<CourseVersionRow> {
+            Ok(CourseVersionRow {
+                id: r.try_get("id")?,
+                course_id: r.try_get("course_id")?,
+                version: r.try_get("version")?,
+                imported_us: r.try_get("imported_us")?,
+                package_sha256: r.try_get("package_sha256")?,
+                file_count: r.try_get("file_count")?,
+                total_bytes: r.try_get("total_bytes")?,
+                body: r.try_get("body")?,
+            })
+        }
     };
 }
 
@@ -120,18 +133,21 @@ macro_rules! shared_methods {
                         }
                     }
                 }
-                let voided_before: i64 = if st.is_voiding {
-                    0
-                } else {
-                    sqlx::query_scalar(query::IS_VOIDED_ALREADY).bind(&st.id).fetch_one(&mut *tx).await?
-                };
+                // Statements stored earlier that reference this one: a live voiding statement among them
+                // voids it on arrival, and all of them now match its filters too (below).
+                let referrers = sqlx::query(query::REFERRERS).bind(&st.id).fetch_all(&mut *tx).await?;
+                let mut voided_before = false;
+                for r in &referrers {
+                    let (voiding, voided): (bool, bool) = (r.try_get("is_voiding")?, r.try_get("voided")?);
+                    voided_before |= !st.is_voiding && voiding && !voided;
+                }
                 let attachments_json =
                     (!st.attachments.is_empty()).then(|| serde_json::Value::from(st.attachments.clone()).to_string());
                 let seq: i64 = match sqlx::query_scalar(query::INSERT_STATEMENT)
                     .bind(&st.id)
                     .bind(st.stored_us)
                     .bind(st.is_voiding)
-                    .bind(voided_before > 0)
+                    .bind(voided_before)
                     .bind(&st.object_ref)
                     .bind(&st.authority)
                     .bind(&st.body)
@@ -155,6 +171,13 @@ macro_rules! shared_methods {
                         .bind(seq)
                         .execute(&mut *tx)
                         .await?;
+                }
+                if !referrers.is_empty() {
+                    let first: Vec<(i64, String)> = referrers
+                        .iter()
+                        .map(|r| Ok((r.try_get("seq")?, r.try_get("id")?)))
+                        .collect::<sqlx::Result<_>>()?;
+                    Self::propagate_index(&mut tx, seq, first).await?;
                 }
             }
             // Canonical activity definitions and seen agents, merged once per key in key order, so two
@@ -181,6 +204,29 @@ macro_rules! shared_methods {
                     .await?;
             }
             tx.commit().await?;
+            Ok(())
+        }
+
+        /// The StatementRef filter rule for a target that arrived after statements referencing it:
+        /// each referrer gets the target's index rows, and so, transitively, do statements referencing
+        /// a referrer. `seen` stops reference cycles (ids are client-chosen, so A→B→A can exist).
+        async fn propagate_index(
+            tx: &mut sqlx::Transaction<'static, Db>,
+            target_seq: i64,
+            referrers: Vec<(i64, String)>,
+        ) -> Result<()> {
+            let mut seen = std::collections::HashSet::from([target_seq]);
+            let mut queue: Vec<(i64, (i64, String))> = referrers.into_iter().map(|r| (target_seq, r)).collect();
+            while let Some((from_seq, (seq, id))) = queue.pop() {
+                if !seen.insert(seq) {
+                    continue;
+                }
+                sqlx::query(query::COPY_INDEX).bind(from_seq).bind(seq).execute(&mut **tx).await?;
+                let next = sqlx::query(query::REFERRERS).bind(&id).fetch_all(&mut **tx).await?;
+                for r in next {
+                    queue.push((seq, (r.try_get("seq")?, r.try_get("id")?)));
+                }
+            }
             Ok(())
         }
 
@@ -301,6 +347,45 @@ macro_rules! shared_methods {
         pub async fn delete_documents(&self, key: &DocumentKey) -> Result<()> {
             bind_key(sqlx::query(query::DELETE_DOCUMENTS), key, false).execute(&self.write).await?;
             Ok(())
+        }
+
+        pub async fn insert_course_version(&self, v: &NewCourseVersion) -> Result<i64> {
+            let mut tx = self.begin_write().await?;
+            let version: i64 = sqlx::query_scalar(query::UPSERT_COURSE)
+                .bind(&v.course_id)
+                .bind(&v.title)
+                .bind(&v.format)
+                .bind(v.imported_us)
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query(query::INSERT_COURSE_VERSION)
+                .bind(&v.id)
+                .bind(&v.course_id)
+                .bind(version)
+                .bind(v.imported_us)
+                .bind(&v.package_sha256)
+                .bind(v.file_count)
+                .bind(v.total_bytes)
+                .bind(&v.body)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(version)
+        }
+
+        pub async fn latest_course_versions(&self) -> Result<Vec<CourseVersionRow>> {
+            let rows = sqlx::query(query::SELECT_LATEST_VERSIONS).fetch_all(&self.read).await?;
+            Ok(rows.iter().map(course_version_from_row).collect::<sqlx::Result<_>>()?)
+        }
+
+        pub async fn course_versions(&self, course_id: &str) -> Result<Vec<CourseVersionRow>> {
+            let rows = sqlx::query(query::SELECT_COURSE_VERSIONS).bind(course_id).fetch_all(&self.read).await?;
+            Ok(rows.iter().map(course_version_from_row).collect::<sqlx::Result<_>>()?)
+        }
+
+        pub async fn course_version(&self, version_id: &str) -> Result<Option<CourseVersionRow>> {
+            let row = sqlx::query(query::SELECT_COURSE_VERSION).bind(version_id).fetch_optional(&self.read).await?;
+            Ok(row.map(|r| course_version_from_row(&r)).transpose()?)
         }
     };
 }

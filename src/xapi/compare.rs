@@ -1,11 +1,12 @@
 //! Statement comparison: when a client re-sends a statement id the LRS already has, the two are "the
 //! same" when they differ only in what the LRS sets (`id` case, `stored`, `authority`, `version`, and
 //! a `timestamp` the client left out) or in representation (single context activities vs arrays,
-//! default objectTypes, timestamp offsets that denote the same instant).
+//! default objectTypes, timestamp offsets that denote the same instant, `result.duration` digits
+//! beyond 0.01 s, which xAPI 2.0 section 4.2.7 excludes from comparisons).
 
 use serde_json::Value;
 
-use super::{statement, timestamp};
+use super::{duration, statement, timestamp};
 
 /// True when `received` matches the `stored` statement under the spec's comparison rules.
 pub fn same_statement(stored: &Value, received: &Value) -> bool {
@@ -24,6 +25,7 @@ pub fn same_statement(stored: &Value, received: &Value) -> bool {
             }
         }
         strip_defaults(v);
+        comparable_durations(v);
     }
     let (ta, tb) = (take_timestamp(&mut a), take_timestamp(&mut b));
     let same_time = match (ta, tb) {
@@ -38,6 +40,17 @@ pub fn same_statement(stored: &Value, received: &Value) -> bool {
 
 fn take_timestamp(v: &mut Value) -> Option<String> {
     v.as_object_mut()?.remove("timestamp").and_then(|t| t.as_str().map(str::to_string))
+}
+
+/// Cuts `result.duration` (of the statement and of a SubStatement) to its comparable form.
+fn comparable_durations(v: &mut Value) {
+    for pointer in ["/result/duration", "/object/result/duration"] {
+        if let Some(d) = v.pointer_mut(pointer) {
+            if let Some(text) = d.as_str() {
+                *d = Value::String(duration::comparable(text).into_owned());
+            }
+        }
+    }
 }
 
 /// Removes objectType values that are the default for their position, recursively.
@@ -78,6 +91,17 @@ mod tests {
         stored["timestamp"] = json!("2024-01-01T13:00:00+01:00");
         stored["object"]["objectType"] = json!("Activity");
         assert!(same_statement(&stored, &base()));
+    }
+
+    #[test]
+    fn durations_compare_to_the_hundredth() {
+        let mut a = base();
+        a["result"] = json!({"duration": "PT1.2345S"});
+        let mut b = base();
+        b["result"] = json!({"duration": "PT1.23S"});
+        assert!(same_statement(&a, &b));
+        b["result"]["duration"] = json!("PT1.24S");
+        assert!(!same_statement(&a, &b));
     }
 
     #[test]

@@ -68,6 +68,27 @@ pub fn parse_duration(s: &str) -> Result<f64, String> {
     Ok(total)
 }
 
+/// The form of a duration used when comparing statements: seconds cut (never rounded) to 0.01 s and
+/// trailing fraction zeros dropped, so `PT0.1237S`, `PT0.12S` and `PT0.120S` compare equal. xAPI 2.0
+/// section 4.2.7 (and 1.0.3 Data 4.6, as a SHOULD) excludes any precision beyond 0.01 s from
+/// comparisons, e.g. between a signed statement and its JWS payload. Values that are not a duration
+/// with a fractional seconds component come back unchanged.
+pub fn comparable(s: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let Some(body) = s.strip_suffix('S') else { return Cow::Borrowed(s) };
+    let Some(sep) = body.rfind(['.', ',']) else { return Cow::Borrowed(s) };
+    let (whole, frac) = (&body[..sep], &body[sep + 1..]);
+    if frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Cow::Borrowed(s);
+    }
+    let kept = frac[..frac.len().min(2)].trim_end_matches('0');
+    if kept.is_empty() {
+        Cow::Owned(format!("{whole}S"))
+    } else {
+        Cow::Owned(format!("{whole}.{kept}S"))
+    }
+}
+
 const DAY: f64 = 86_400.0;
 
 struct Number {
@@ -121,6 +142,19 @@ mod tests {
         assert_eq!(secs("P0.5D"), 43_200.0);
         assert_eq!(secs("PT1.5H"), 5400.0);
         assert!((secs("P1DT12H36M0.12567S") - (DAY + 12.0 * 3600.0 + 36.0 * 60.0 + 0.12567)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn comparison_ignores_precision_beyond_hundredths() {
+        assert_eq!(comparable("P1DT12H36M0.1237S"), "P1DT12H36M0.12S");
+        assert_eq!(comparable("P1DT12H36M0.12567S"), "P1DT12H36M0.12S");
+        assert_eq!(comparable("PT1.999S"), "PT1.99S");
+        assert_eq!(comparable("PT1.10S"), "PT1.1S");
+        assert_eq!(comparable("PT1.001S"), "PT1S");
+        assert_eq!(comparable("PT1,5S"), "PT1.5S");
+        for unchanged in ["PT1S", "P3Y", "PT1.5H", "should fail", "S", ".S"] {
+            assert_eq!(comparable(unchanged), unchanged);
+        }
     }
 
     #[test]

@@ -18,6 +18,8 @@ use rsa::{BigUint, Pkcs1v15Sign, RsaPublicKey};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
+use super::duration;
+
 /// The attachment usageType that marks a statement signature.
 pub const SIGNATURE_USAGE_TYPE: &str = "http://adlnet.gov/expapi/attachments/signature";
 
@@ -316,7 +318,9 @@ fn same_instant(a: &Value, b: &Value) -> bool {
 }
 
 /// Deep JSON comparison with the serialization leeway the spec allows: object key order, number
-/// spelling (`1` vs `1.0`), the order of a Group's `member` list, and the case of an `mbox` domain.
+/// spelling (`1` vs `1.0`), the order of a Group's `member` list, the case of an `mbox` domain, and
+/// `result.duration` precision beyond 0.01 s (xAPI 2.0 section 4.2.7: a signer may have kept more
+/// or fewer digits than the statement sent).
 fn value_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
@@ -334,6 +338,11 @@ fn value_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
                     }
                     ("mbox", Value::String(xs), Value::String(ys)) => {
                         if normalize_mbox(xs) != normalize_mbox(ys) {
+                            return Some(child);
+                        }
+                    }
+                    ("duration", Value::String(xs), Value::String(ys)) if is_result_duration(&child) => {
+                        if duration::comparable(xs) != duration::comparable(ys) {
                             return Some(child);
                         }
                     }
@@ -378,6 +387,12 @@ fn same_unordered(xs: &[Value], ys: &[Value], path: &str) -> bool {
             None => false,
         }
     })
+}
+
+/// `result.duration` of the statement or of its SubStatement (not a key of the same name inside
+/// extensions, which is opaque client data).
+fn is_result_duration(path: &str) -> bool {
+    path == "$.result.duration" || path == "$.object.result.duration"
 }
 
 /// `mailto:` IRIs whose domains differ only in case are the same mailbox.
@@ -633,6 +648,23 @@ mod tests {
             "attachments": [{"usageType": SIGNATURE_USAGE_TYPE, "sha2": "00"}]
         });
         assert_eq!(statement_difference(&signed, &got), None);
+    }
+
+    #[test]
+    fn comparison_truncates_durations_to_hundredths() {
+        let signed = json!({"actor": {"mbox": "mailto:a@example.com"}, "verb": {"id": "http://example.com/v"},
+                            "object": {"id": "http://example.com/o"}, "result": {"duration": "P1DT12H36M0.12S"}});
+        let mut got = signed.clone();
+        got["result"]["duration"] = json!("P1DT12H36M0.1237S");
+        assert_eq!(statement_difference(&signed, &got), None);
+        got["result"]["duration"] = json!("P1DT12H36M0.13S");
+        assert_eq!(statement_difference(&signed, &got).as_deref(), Some("$.result.duration"));
+        // Inside extensions a "duration" key is client data and compared exactly.
+        let mut ext = signed.clone();
+        ext["result"]["extensions"] = json!({"http://example.com/x": {"duration": "PT1.234S"}});
+        let mut ext_got = ext.clone();
+        ext_got["result"]["extensions"]["http://example.com/x"]["duration"] = json!("PT1.23S");
+        assert!(statement_difference(&ext, &ext_got).is_some());
     }
 
     #[test]

@@ -79,10 +79,11 @@ pub fn prepare(stmt: Map<String, Value>, ctx: &StoreContext<'_>) -> Prepared {
             id
         }
     };
-    // 2.0 stores timestamps normalised to UTC; a missing timestamp is the stored time (both versions).
+    // 2.0 stores timestamps normalised to UTC (same instant, same precision); a missing timestamp is
+    // the stored time (both versions).
     match obj.get("timestamp").and_then(Value::as_str).map(timestamp::parse_timestamp) {
         Some(Ok(t)) if ctx.version.is_v2() => {
-            obj.insert("timestamp".into(), json!(timestamp::format_timestamp(t)));
+            obj.insert("timestamp".into(), json!(timestamp::format_timestamp_precise(t)));
         }
         Some(_) => {}
         None => {

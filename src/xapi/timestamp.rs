@@ -46,6 +46,29 @@ pub fn format_timestamp(t: OffsetDateTime) -> String {
     )
 }
 
+/// Formats a client's timestamp in UTC without losing precision: like [`format_timestamp`], but
+/// digits below the millisecond that the client sent are kept (up to nanoseconds, trailing zeros
+/// dropped). Used where xAPI 2.0 has the LRS convert a statement's `timestamp` to UTC: the spec
+/// allows changing the zone, not the instant.
+pub fn format_timestamp_precise(t: OffsetDateTime) -> String {
+    let u = t.to_offset(UtcOffset::UTC);
+    let nanos = u.nanosecond();
+    if nanos % 1_000_000 == 0 {
+        return format_timestamp(u);
+    }
+    let digits = format!("{nanos:09}");
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{}Z",
+        u.year(),
+        u8::from(u.month()),
+        u.day(),
+        u.hour(),
+        u.minute(),
+        u.second(),
+        digits.trim_end_matches('0')
+    )
+}
+
 /// Reads `n` ASCII digits as a number.
 fn digits(b: &[u8]) -> Option<u32> {
     if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
@@ -226,6 +249,14 @@ mod tests {
         ] {
             assert!(parse_timestamp(s).is_err(), "{s} should be rejected");
         }
+    }
+
+    #[test]
+    fn precise_format_keeps_sub_millisecond_digits() {
+        assert_eq!(format_timestamp_precise(ts("2024-01-01T10:00:00.123456+02:00")), "2024-01-01T08:00:00.123456Z");
+        assert_eq!(format_timestamp_precise(ts("2024-01-01T10:00:00.1234567891Z")), "2024-01-01T10:00:00.123456789Z");
+        assert_eq!(format_timestamp_precise(ts("2024-01-01T10:00:00.5-05:00")), "2024-01-01T15:00:00.500Z");
+        assert_eq!(format_timestamp_precise(ts("2024-01-01T10:00:00Z")), "2024-01-01T10:00:00.000Z");
     }
 
     #[test]

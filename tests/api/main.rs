@@ -3,5 +3,6 @@
 mod support;
 
 mod about;
+mod courses;
 mod documents;
 mod statements;

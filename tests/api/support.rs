@@ -30,6 +30,7 @@ pub struct TestApp {
     /// xAPI version sent by `req` (tests may switch it).
     pub version: &'static str,
     _dir: Option<tempfile::TempDir>,
+    _content: tempfile::TempDir,
 }
 
 /// Runs a test body on SQLite and on PostgreSQL.
@@ -84,7 +85,16 @@ impl TestApp {
     async fn spawn_on(url: &str, dir: Option<tempfile::TempDir>) -> TestApp {
         let store = Store::connect(url).await.expect("connect");
         store.migrate().await.expect("migrate");
-        let lrs = Lrs::new(store, LrsConfig { public_url: "http://cairn.test".into(), page_limit: 100 });
+        let content = tempfile::tempdir().expect("content dir");
+        let lrs = Lrs::new(
+            store,
+            LrsConfig {
+                public_url: "http://cairn.test".into(),
+                page_limit: 100,
+                content_dir: content.path().to_path_buf(),
+                package_limits: Default::default(),
+            },
+        );
         if lrs.store.credential(KEY).await.expect("credential lookup").is_none() {
             lrs.create_credential("tester", vec!["all".into(), "admin".into()], Some(KEY.into()), Some(SECRET.into()))
                 .await
@@ -104,6 +114,7 @@ impl TestApp {
             database_url: url.to_string(),
             version: "1.0.3",
             _dir: dir,
+            _content: content,
         }
     }
 

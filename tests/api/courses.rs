@@ -1,0 +1,241 @@
+//! Package import over the admin API and the CLI, and safe serving of package content.
+
+use std::io::Write;
+use std::path::Path;
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::both;
+use crate::support::TestApp;
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/packages").join(name)
+}
+
+/// Zips a fixture folder (the packages are kept unzipped in the repo so they can be read and diffed).
+pub fn zip_folder(dir: &Path) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut buf);
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            let mut entries: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()).collect();
+            entries.sort();
+            for p in entries {
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let name = p.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+                    zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+                    zip.write_all(&std::fs::read(&p).unwrap()).unwrap();
+                }
+            }
+        }
+        zip.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+async fn upload(app: &TestApp, body: Vec<u8>, query: &str) -> (u16, Value) {
+    let r = app
+        .req(Method::POST, &format!("/api/courses{query}"))
+        .header("Content-Type", "application/zip")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn modules(nodes: &Value, out: &mut Vec<Value>) {
+    for n in nodes.as_array().into_iter().flatten() {
+        if let Some(children) = n.get("children") {
+            modules(children, out);
+        } else {
+            out.push(n.clone());
+        }
+    }
+}
+
+/// Every fixture format imports with its structure, and each module is launchable at its URL.
+async fn every_format_imports_and_is_launchable(app: TestApp) {
+    let cases = [
+        ("scorm12-single", "SCORM 1.2"),
+        ("scorm12-multi", "SCORM 1.2"),
+        ("scorm2004-3rd", "SCORM 2004 3rd Edition"),
+        ("scorm2004-4th", "SCORM 2004 4th Edition"),
+        ("scorm2004-noorg", "SCORM 2004"),
+        ("cmi5-blocks", "cmi5"),
+        ("tincan", "TinCan"),
+        ("aicc", "AICC"),
+    ];
+    for (name, format) in cases {
+        let (status, c) = upload(&app, zip_folder(&fixture(name)), "").await;
+        assert_eq!(status, 201, "{name}: {c}");
+        assert!(c["format"].as_str().unwrap().starts_with(format), "{name}: {}", c["format"]);
+        let mut mods = Vec::new();
+        modules(&c["course"]["root"], &mut mods);
+        assert!(!mods.is_empty(), "{name}");
+        for m in mods {
+            if m["launch_is_absolute"] == true {
+                continue;
+            }
+            let url = m["launch_url"].as_str().unwrap();
+            let path = url.split(['?', '#']).next().unwrap();
+            let r = app
+                .client
+                .get(format!("{}{}{}", app.base, c["content_base"].as_str().unwrap(), path))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{name}: {url}");
+            assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+            assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{name}: {url}");
+        }
+    }
+    let (_, list) = app.get_json("/api/courses").await;
+    assert_eq!(list.as_array().unwrap().len(), cases.len());
+}
+both!(every_format_imports_and_is_launchable);
+
+/// Importing the same package again makes a new version of the same course.
+async fn reimport_makes_a_new_version(app: TestApp) {
+    let zip = zip_folder(&fixture("cmi5-blocks"));
+    let (_, a) = upload(&app, zip.clone(), "").await;
+    let (_, b) = upload(&app, zip, "").await;
+    assert_eq!(a["id"], "https://example.com/courses/c1");
+    assert_eq!(b["id"], a["id"]);
+    assert_eq!(a["version"], 1);
+    assert_eq!(b["version"], 2);
+    assert_ne!(a["version_id"], b["version_id"]);
+    let (status, shown) = app.get_json("/api/courses/https://example.com/courses/c1").await;
+    assert_eq!(status, 200);
+    assert_eq!(shown["version"], 2);
+    let (_, v1) = app.get_json("/api/courses/https%3A%2F%2Fexample.com%2Fcourses%2Fc1?version=1").await;
+    assert_eq!(v1["version_id"], a["version_id"]);
+    // SCORM packages without an IRI are recognised by their manifest identifier.
+    let zip = zip_folder(&fixture("scorm12-single"));
+    let (_, s1) = upload(&app, zip.clone(), "").await;
+    let (_, s2) = upload(&app, zip, "").await;
+    assert_eq!(s1["id"], s2["id"]);
+    assert_eq!(s2["version"], 2);
+    // An explicit course id wins.
+    let (status, own) = upload(&app, zip_folder(&fixture("tincan")), "?course_id=http://example.com/my-course").await;
+    assert_eq!(status, 201);
+    assert_eq!(own["id"], "http://example.com/my-course");
+}
+both!(reimport_makes_a_new_version);
+
+/// multipart/form-data uploads work like a raw body.
+async fn multipart_upload(app: TestApp) {
+    let part = reqwest::multipart::Part::bytes(zip_folder(&fixture("tincan"))).file_name("course.zip");
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let r = app.req(Method::POST, "/api/courses").multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+}
+both!(multipart_upload);
+
+/// Unsafe or broken packages are refused with a message and leave nothing behind.
+async fn unsafe_packages_leave_nothing_behind(app: TestApp) {
+    let mut bodies: Vec<(String, Vec<u8>)> = Vec::new();
+    for entry in std::fs::read_dir(fixture("malicious")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "zip") {
+            bodies.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+        }
+    }
+    bodies.push(("missing launch".into(), zip_folder(&fixture("scorm-missing-launch"))));
+    bodies.push(("DTD".into(), zip_folder(&fixture("scorm-dtd"))));
+    bodies.push(("not a zip".into(), b"hello".to_vec()));
+    for (name, body) in bodies {
+        let (status, err) = upload(&app, body, "").await;
+        assert_eq!(status, 400, "{name}: {err}");
+        assert!(!err["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let (_, list) = app.get_json("/api/courses").await;
+    assert_eq!(list, serde_json::json!([]));
+    let leftovers: Vec<_> = std::fs::read_dir(app.lrs.content_dir()).unwrap().collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+both!(unsafe_packages_leave_nothing_behind);
+
+/// Content serving refuses traversal (plain and encoded), directories and unknown versions.
+async fn content_serving_is_confined(app: TestApp) {
+    let (_, c) = upload(&app, zip_folder(&fixture("scorm12-multi")), "").await;
+    let base = format!("{}{}", app.base, c["content_base"].as_str().unwrap());
+    std::fs::write(app.lrs.content_dir().join("secret.txt"), "secret").unwrap();
+    for bad in [
+        "../secret.txt",
+        "..%2Fsecret.txt",
+        "%2e%2e/secret.txt",
+        "sco1/..%2F..%2Fsecret.txt",
+        "sco1",
+        "sco1/",
+        "%5C..%5Csecret.txt",
+    ] {
+        let r = app.client.get(format!("{base}{bad}")).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{bad}");
+        assert!(!r.text().await.unwrap().contains("secret"), "{bad}");
+    }
+    let r = app
+        .client
+        .get(format!("{}/content/00000000-0000-0000-0000-000000000000/sco1/start.html", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+both!(content_serving_is_confined);
+
+/// The admin API needs the admin scope.
+async fn admin_scope_is_required(app: TestApp) {
+    let c = app.lrs.create_credential("writer", vec!["all".into()], None, None).await.unwrap();
+    let r =
+        app.client.get(format!("{}/api/courses", app.base)).basic_auth(&c.key, Some(&c.secret)).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+}
+both!(admin_scope_is_required);
+
+/// `cairn import` prints the course tree (or JSON), and `cairn courses list/show` read it back.
+#[test]
+fn cli_import_and_courses() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("c.db").display());
+    let zip_path = dir.path().join("pkg.zip");
+    std::fs::write(&zip_path, zip_folder(&fixture("cmi5-blocks"))).unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .arg("--database")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let tree = run(&["import", zip_path.to_str().unwrap()]);
+    assert!(tree.contains("https://example.com/courses/c1"), "{tree}");
+    assert!(tree.contains("Quiz"), "{tree}");
+    assert!(tree.contains("move_on=CompletedAndPassed"), "{tree}");
+    let json: Value = serde_json::from_str(&run(&["import", zip_path.to_str().unwrap(), "--json"])).unwrap();
+    assert_eq!(json["version"], 2);
+    assert!(run(&["courses", "list"]).contains("https://example.com/courses/c1"));
+    let shown: Value =
+        serde_json::from_str(&run(&["courses", "show", "https://example.com/courses/c1", "--json"])).unwrap();
+    assert_eq!(shown["version"], 2);
+    assert!(dir
+        .path()
+        .join("cairn-content")
+        .join(shown["version_id"].as_str().unwrap())
+        .join("au/index.html")
+        .exists());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .arg("--database")
+        .arg(&db)
+        .args(["import", "/nonexistent.zip"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
