@@ -6,3 +6,4 @@ mod about;
 mod courses;
 mod documents;
 mod statements;
+mod statements_attachments;
