@@ -4,6 +4,7 @@ mod support;
 
 mod about;
 mod courses;
+mod crash;
 mod documents;
 mod statements;
 mod statements_attachments;

@@ -63,16 +63,7 @@ impl TestApp {
                 let dir = tempfile::tempdir().expect("temp dir");
                 (format!("sqlite://{}", dir.path().join("cairn.db").display()), Some(dir))
             }
-            Backend::Postgres => match postgres_database() {
-                Some(url) => (url, None),
-                None => {
-                    if std::env::var("CAIRN_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-                        panic!("PostgreSQL is required (CAIRN_REQUIRE_POSTGRES=1) but no server could be started");
-                    }
-                    eprintln!("!!! SKIPPED PostgreSQL test: no PostgreSQL binaries and no CAIRN_TEST_DATABASE_URL");
-                    return None;
-                }
-            },
+            Backend::Postgres => (postgres_url()?, None),
         };
         Some(Self::spawn_on(&url, dir).await)
     }
@@ -144,6 +135,20 @@ impl TestApp {
     pub async fn statement_count(&self) -> i64 {
         self.lrs.store.max_seq().await.expect("max seq")
     }
+}
+
+/// The URL of a fresh PostgreSQL database, for tests that need one outside a `TestApp` (the crash
+/// test runs the real binary on it). None when PostgreSQL is unavailable, which is printed loudly,
+/// and a panic when `CAIRN_REQUIRE_POSTGRES=1` (as in CI), so a skip can never pass unnoticed there.
+pub fn postgres_url() -> Option<String> {
+    let url = postgres_database();
+    if url.is_none() {
+        if std::env::var("CAIRN_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+            panic!("PostgreSQL is required (CAIRN_REQUIRE_POSTGRES=1) but no server could be started");
+        }
+        eprintln!("!!! SKIPPED PostgreSQL test: no PostgreSQL binaries and no CAIRN_TEST_DATABASE_URL");
+    }
+    url
 }
 
 /// A fresh database in the shared throwaway cluster (or under `CAIRN_TEST_DATABASE_URL`).
