@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{AssertSqlSafe, Connection, Row};
 
 use super::query::{self, Bind};
 use super::*;
@@ -23,9 +23,17 @@ pub struct PgStore {
 super::shared::shared_helpers!();
 
 impl PgStore {
+    /// Opens one connection directly before building the pool: the pool retries a failed connect
+    /// until its acquire timeout and then reports only "pool timed out", so an unreachable server, a
+    /// wrong password or a missing database would cost 30 seconds and hide the cause.
     pub async fn connect(url: &str) -> Result<Self> {
-        let pool =
-            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
+        let opts: PgConnectOptions = url.parse()?;
+        PgConnection::connect_with(&opts).await?.close().await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts)
+            .await?;
         Ok(PgStore { read: pool.clone(), write: pool })
     }
 
@@ -38,13 +46,10 @@ impl PgStore {
         Ok(self.write.begin().await?)
     }
 
-    /// Serialises writers of one document across every node sharing the database.
-    async fn lock_document(tx: &mut sqlx::Transaction<'static, Db>, key: &DocumentKey) -> Result<()> {
-        let lock_key = format!(
-            "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
-            key.kind, key.activity_id, key.agent_key, key.registration, key.doc_id
-        );
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(lock_key).execute(&mut **tx).await?;
+    /// Serialises writers of one named thing (a document, a session's seats) across every node
+    /// sharing the database, until the transaction ends.
+    async fn lock_key(tx: &mut sqlx::Transaction<'static, Db>, key: &str) -> Result<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(key).execute(&mut **tx).await?;
         Ok(())
     }
 
