@@ -10,17 +10,27 @@ use crate::config::{Cli, Command, CoursesCommand, CredentialsCommand, ServeArgs}
 use crate::http::{self, HttpConfig};
 use crate::lrs::courses;
 use crate::lrs::{Lrs, LrsConfig};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // `bench` talks to a server over HTTP; it must not open (or create) the database itself.
+    if let Command::Bench(cmd) = cli.command {
+        return crate::bench::main(cmd, &cli.database, cli.content_dir).await;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| "cairn=info,warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let store =
-        Store::connect(&cli.database).await.with_context(|| format!("opening database {}", redact(&cli.database)))?;
+    let store = Store::connect(&cli.database)
+        .await
+        .map_err(|e| match e {
+            // Its message quotes the URL whole, password included; the context below names it redacted.
+            StoreError::BadUrl(_) => anyhow::anyhow!("unsupported database URL: use sqlite://FILE or postgres://…"),
+            e => e.into(),
+        })
+        .with_context(|| format!("opening database {}", redact(&cli.database)))?;
     store.migrate().await.context("running migrations")?;
     let content_dir = cli.content_dir.clone().unwrap_or_else(|| default_content_dir(&cli.database));
     match cli.command {
@@ -34,6 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             import(lrs_for(store, "127.0.0.1:8080", 100, content_dir), package, course_id, json).await
         }
         Command::Courses(cmd) => courses_cmd(lrs_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
+        Command::Bench(_) => Ok(()), // handled above, before the database is opened
     }
 }
 
@@ -105,16 +116,30 @@ async fn courses_cmd(lrs: Lrs, cmd: CoursesCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Hides a password in a database URL for messages.
+/// Hides the password of a database URL so that it can appear in messages: the one in the user
+/// part, and a `password=` query parameter (which sqlx accepts as well).
 fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let mut out = match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let creds = &url[s + 3..at];
-            let user = creds.split(':').next().unwrap_or("");
-            format!("{}://{}:***{}", &url[..s], user, &url[at..])
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***{}", &url[..s], &url[at..]),
+                None => url.to_string(),
+            }
         }
         _ => url.to_string(),
+    };
+    if let Some((base, query)) = out.split_once('?') {
+        let query: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out = format!("{base}?{}", query.join("&"));
     }
+    out
 }
 
 fn lrs_for(store: Store, listen: &str, page_limit: usize, content_dir: PathBuf) -> Lrs {

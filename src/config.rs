@@ -7,7 +7,14 @@ use clap::{Args, Parser, Subcommand};
 #[command(name = "cairn", version, about = "Cairn: an xAPI learning record store")]
 pub struct Cli {
     /// Database URL: `sqlite://FILE` (created when missing) or `postgres://…`.
-    #[arg(long, global = true, env = "CAIRN_DATABASE_URL", default_value = "sqlite://cairn.db")]
+    // The URL may hold a password, which `--help` would otherwise print from the environment.
+    #[arg(
+        long,
+        global = true,
+        env = "CAIRN_DATABASE_URL",
+        default_value = "sqlite://cairn.db",
+        hide_env_values = true
+    )]
     pub database: String,
     /// Folder for imported packages' files (one subfolder per course version). Default: a
     /// `cairn-content` folder beside the SQLite file, or in the current folder for PostgreSQL.
@@ -41,6 +48,9 @@ pub enum Command {
     /// List and show imported courses.
     #[command(subcommand)]
     Courses(CoursesCommand),
+    /// Benchmarks: generate a deterministic data set, or drive load against an LRS (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCommand),
 }
 
 #[derive(Debug, Subcommand)]
