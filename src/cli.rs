@@ -13,10 +13,6 @@ use crate::lrs::{Lrs, LrsConfig};
 use crate::store::{Store, StoreError};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    // `bench` talks to a server over HTTP; it must not open (or create) the database itself.
-    if let Command::Bench(cmd) = cli.command {
-        return crate::bench::main(cmd, &cli.database, cli.content_dir).await;
-    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| "cairn=info,warn".into()),
@@ -44,7 +40,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             import(lrs_for(store, "127.0.0.1:8080", 100, content_dir), package, course_id, json).await
         }
         Command::Courses(cmd) => courses_cmd(lrs_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
-        Command::Bench(_) => Ok(()), // handled above, before the database is opened
     }
 }
 

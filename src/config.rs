@@ -48,9 +48,6 @@ pub enum Command {
     /// List and show imported courses.
     #[command(subcommand)]
     Courses(CoursesCommand),
-    /// Benchmarks: generate a deterministic data set, or drive load against an LRS (see BENCHMARKS.md).
-    #[command(subcommand)]
-    Bench(crate::bench::BenchCommand),
 }
 
 #[derive(Debug, Subcommand)]
