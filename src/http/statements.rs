@@ -50,7 +50,7 @@ pub async fn put(
     let id = q
         .get("statementId")
         .ok_or_else(|| ApiError::BadRequest("PUT statements needs the statementId parameter".into()))?;
-    if let Some((k, _)) = q.0.iter().find(|(k, _)| k != "statementId" && k != "method") {
+    if let Some((k, _)) = q.0.iter().find(|(k, _)| k != "statementId") {
         return Err(ApiError::BadRequest(format!("unknown parameter {k:?} for PUT statements")));
     }
     let uuid = uuid::Uuid::parse_str(id)
@@ -61,11 +61,14 @@ pub async fn put(
     let (mut stmt, parts) = read_body(&headers, body).await?;
     let obj =
         stmt.as_object_mut().ok_or_else(|| ApiError::BadRequest("PUT statements takes one statement object".into()))?;
-    match obj.get("id").and_then(Value::as_str) {
-        Some(given) if given.to_ascii_lowercase() != id => {
+    // An id in the body must name the same statement; one that is not a string is left for validation
+    // to refuse rather than silently replaced.
+    match obj.get("id") {
+        Some(Value::String(given)) if given.to_ascii_lowercase() != id => {
             return Err(ApiError::BadRequest(format!("statement id {given} does not match statementId {id}")));
         }
-        _ => {
+        Some(_) => {}
+        None => {
             obj.insert("id".into(), Value::String(id));
         }
     }
@@ -120,7 +123,7 @@ pub async fn get(
 /// The `more` IRL: the same query with the cursor of the next page, relative to the server root.
 fn more_link(params: &[(String, String)], cursor: &str) -> String {
     let mut pairs: Vec<(&str, &str)> =
-        params.iter().filter(|(k, _)| k != "cursor" && k != "method").map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        params.iter().filter(|(k, _)| k != "cursor").map(|(k, v)| (k.as_str(), v.as_str())).collect();
     pairs.push(("cursor", cursor));
     let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     format!("/xapi/statements?{qs}")

@@ -58,8 +58,9 @@ impl Cursor {
     }
 }
 
-/// Parameter names GET /statements accepts (plus our `cursor`).
-const QUERY_PARAMS: [&str; 16] = [
+/// Parameter names GET /statements accepts (plus our `cursor`). `method` is not among them: the
+/// 1.0.3 alternate request syntax consumes it before routing, so anywhere else it is an error.
+const QUERY_PARAMS: [&str; 15] = [
     "statementId",
     "voidedStatementId",
     "agent",
@@ -75,7 +76,6 @@ const QUERY_PARAMS: [&str; 16] = [
     "attachments",
     "ascending",
     "cursor",
-    "method",
 ];
 
 fn bad(msg: impl Into<String>) -> LrsError {
@@ -168,7 +168,7 @@ impl Lrs {
             if let Some(extra) = params
                 .iter()
                 .map(|(k, _)| k.as_str())
-                .find(|k| !matches!(*k, "statementId" | "voidedStatementId" | "attachments" | "format" | "method"))
+                .find(|k| !matches!(*k, "statementId" | "voidedStatementId" | "attachments" | "format"))
             {
                 return Err(bad(format!("parameter {extra} cannot be used with statementId or voidedStatementId")));
             }
@@ -213,7 +213,11 @@ impl Lrs {
                 given.push(id);
             }
         }
-        let stored_at = OffsetDateTime::now_utc();
+        // `stored` is reported with millisecond precision, so it is kept at exactly that precision:
+        // `since`/`until` compare against the value clients saw (a client resuming with
+        // `since=<last stored>` must not get that statement again).
+        let now = OffsetDateTime::now_utc();
+        let stored_at = now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(now);
         let ctx = StoreContext { version, stored: stored_at, authority: &who.authority };
         // Kept as sent: a re-sent id is compared with what the client sent, not with our additions.
         let originals = statements.clone();

@@ -8,3 +8,5 @@ mod crash;
 mod documents;
 mod statements;
 mod statements_attachments;
+mod statements_data;
+mod statements_query;
