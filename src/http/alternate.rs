@@ -64,6 +64,12 @@ async fn convert(req: Request) -> Result<Request, ApiError> {
     let bytes = to_bytes(body, FORM_LIMIT).await.map_err(|_| ApiError::TooLarge(FORM_LIMIT))?;
     let form: Vec<(String, String)> =
         serde_urlencoded::from_bytes(&bytes).map_err(|e| ApiError::BadRequest(format!("malformed form body: {e}")))?;
+    // A raw JSON body parses as one form field named after the JSON text; name the real mistake.
+    if form.iter().any(|(k, _)| k.trim_start().starts_with(['{', '['])) {
+        return Err(ApiError::BadRequest(
+            "the alternate request syntax takes a form body; send the statement as the form field `content`".into(),
+        ));
+    }
     let mut content = None;
     let mut params = Vec::new();
     parts.headers.remove("content-type");

@@ -47,12 +47,14 @@ pub async fn put(
     body: Bytes,
 ) -> ApiResult<Response> {
     who.require(Access::WriteStatements)?;
-    let id = q
-        .get("statementId")
-        .ok_or_else(|| ApiError::BadRequest("PUT statements needs the statementId parameter".into()))?;
+    // Unknown parameters first: `PUT ?method=POST` is a misuse of the alternate syntax, and saying so
+    // is more useful than asking for a statementId.
     if let Some((k, _)) = q.0.iter().find(|(k, _)| k != "statementId") {
         return Err(ApiError::BadRequest(format!("unknown parameter {k:?} for PUT statements")));
     }
+    let id = q
+        .get("statementId")
+        .ok_or_else(|| ApiError::BadRequest("PUT statements needs the statementId parameter".into()))?;
     let uuid = uuid::Uuid::parse_str(id)
         .ok()
         .filter(|_| id.len() == 36)

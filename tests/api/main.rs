@@ -7,6 +7,7 @@ mod courses;
 mod crash;
 mod documents;
 mod statements;
+mod statements_alternate;
 mod statements_attachments;
 mod statements_data;
 mod statements_query;
