@@ -146,20 +146,33 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
     std::fs::create_dir_all(&content_dir).with_context(|| format!("creating {}", content_dir.display()))?;
     let lrs = lrs_for(store, &args.listen, args.page_limit, content_dir);
     if lrs.store.credential_count().await? == 0 {
-        let c = lrs
+        let created = lrs
             .create_credential(
                 "bootstrap",
                 vec!["all".into(), "admin".into()],
                 args.bootstrap_key.clone(),
                 args.bootstrap_secret.clone(),
             )
-            .await?;
-        println!("Created the first credential (shown once; HTTP Basic):");
-        println!("  key:    {}", c.key);
-        if args.bootstrap_secret.is_some() {
-            println!("  secret: (from CAIRN_BOOTSTRAP_SECRET)");
-        } else {
-            println!("  secret: {}", c.secret);
+            .await;
+        match created {
+            Ok(c) => {
+                println!("Created the first credential (shown once; HTTP Basic):");
+                println!("  key:    {}", c.key);
+                if args.bootstrap_secret.is_some() {
+                    println!("  secret: (from CAIRN_BOOTSTRAP_SECRET)");
+                } else {
+                    println!("  secret: {}", c.secret);
+                }
+            }
+            // Nodes started together on an empty shared database all see no credential; with a
+            // bootstrap key from the environment, the first insert wins and the others must still
+            // start rather than fail on the duplicate key.
+            Err(e) => match &args.bootstrap_key {
+                Some(key) if lrs.store.credential(key).await?.is_some() => {
+                    tracing::info!(%key, "bootstrap credential already created by another node");
+                }
+                _ => return Err(e.into()),
+            },
         }
     }
     let default_version = crate::xapi::Version::parse(&args.default_xapi_version)

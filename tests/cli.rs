@@ -7,6 +7,11 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
+// The API tests' harness, for its throwaway PostgreSQL cluster (`postgres_url`).
+#[allow(dead_code)]
+#[path = "api/support.rs"]
+mod support;
+
 /// Guards against a wedged server hanging the suite; not a performance bound.
 const HANG_GUARD: Duration = Duration::from_secs(120);
 const LISTENING: &str = "Cairn xAPI LRS listening on ";
@@ -269,6 +274,28 @@ async fn serve_honours_bootstrap_key_and_secret_from_the_environment() {
     assert!(server.banner.iter().all(|l| !l.contains("key:")), "{:?}", server.banner);
     assert_eq!(server.post_statement("other-key", "other-secret").await, 401);
     server.stop();
+}
+
+/// Nodes started together on one empty PostgreSQL database with the same bootstrap key all come
+/// up: each sees no credential, one insert wins, and the others must not die on the duplicate key.
+#[tokio::test]
+async fn nodes_started_together_share_one_bootstrap_credential() {
+    const FLEET: [(&str, &str); 2] = [("CAIRN_BOOTSTRAP_KEY", "fleet-key"), ("CAIRN_BOOTSTRAP_SECRET", "fleet-secret")];
+    let Some(db) = support::postgres_url() else { return };
+    let starting: Vec<_> = (0..4)
+        .map(|_| {
+            let db = db.clone();
+            std::thread::spawn(move || Server::start(&db, &FLEET))
+        })
+        .collect();
+    let nodes: Vec<Server> = starting.into_iter().map(|t| t.join().expect("every node starts")).collect();
+    let creators = nodes.iter().filter(|n| n.banner.iter().any(|l| l.contains("key:"))).count();
+    assert_eq!(creators, 1, "exactly one node reports creating the credential");
+    for n in &nodes {
+        assert_eq!(n.post_statement("fleet-key", "fleet-secret").await, 200);
+    }
+    let list = ok(&db, &["credentials", "list"]);
+    assert_eq!(list.lines().count(), 2, "header and one credential: {list}");
 }
 
 #[test]
