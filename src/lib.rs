@@ -1,6 +1,7 @@
 //! Cairn: an xAPI learning record store.
 //!
 //! # Layout
+//! - [`bench`]: `cairn bench`: a deterministic data generator and an HTTP load driver (BENCHMARKS.md).
 //! - [`config`]: command line and environment settings (clap), secrets redacted.
 //! - [`cli`]: the subcommands (`serve`, `migrate`, `credentials`).
 //! - [`http`]: the axum router, extractors, error mapping and one file per xAPI resource. Thin.
@@ -10,6 +11,7 @@
 //! - [`package`]: package import (SCORM 1.2/2004, cmi5, TinCan, AICC zips -> one Course model).
 //! - [`store`]: the one storage interface, with a SQLite and a PostgreSQL implementation.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod http;
