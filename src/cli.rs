@@ -40,6 +40,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             import(lrs_for(store, "127.0.0.1:8080", 100, content_dir), package, course_id, json).await
         }
         Command::Courses(cmd) => courses_cmd(lrs_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
+        Command::Launch { course, module, learner, registration, mode, json } => {
+            let learner = if learner.trim_start().starts_with('{') {
+                serde_json::from_str(&learner).context("--learner is not valid JSON")?
+            } else {
+                serde_json::Value::String(learner)
+            };
+            let req = crate::lrs::launch::LaunchRequest {
+                course,
+                module,
+                learner,
+                registration,
+                mode,
+                version: None,
+                return_url: None,
+            };
+            let view = lrs_for(store, "127.0.0.1:8080", 100, content_dir).create_launch(req).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                println!("{}", view.url);
+            }
+            Ok(())
+        }
     }
 }
 

@@ -48,6 +48,26 @@ pub enum Command {
     /// List and show imported courses.
     #[command(subcommand)]
     Courses(CoursesCommand),
+    /// Launch a course module for a learner and print the URL to open in their browser (the URL carries
+    /// a short-lived credential limited to that learner; set CAIRN_PUBLIC_URL to the server's address).
+    Launch {
+        /// Course IRI.
+        course: String,
+        /// Module (SCO item, AU or activity) id.
+        module: String,
+        /// The learner: a `mailto:` IRI or an xAPI agent as JSON.
+        #[arg(long)]
+        learner: String,
+        /// Registration (UUID) to use instead of Cairn's choice.
+        #[arg(long)]
+        registration: Option<String>,
+        /// Normal, Browse or Review.
+        #[arg(long)]
+        mode: Option<String>,
+        /// Print the whole launch as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod identity;
+pub mod launch;
 pub mod statements;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -71,6 +72,7 @@ pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
         .nest("/xapi", xapi)
         .nest("/api", api)
         .route("/content/{version}/{*path}", get(content::serve))
+        .route("/api/launches", axum::routing::post(launch::create))
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .with_state(lrs)
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes));

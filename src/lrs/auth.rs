@@ -13,14 +13,16 @@ use rand::Rng;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use super::documents::{DocKind, DocParams};
 use super::{Lrs, LrsError};
 use crate::store::{CredentialRow, StoreError};
 
 /// How long a verified credential is trusted without asking the store again.
 pub const CACHE_TTL: Duration = Duration::from_secs(10);
 
-/// The scopes of xAPI 1.0.3 §4.2 (OAuth scope list) plus Cairn's `admin` for the `/api` endpoints.
-pub const SCOPES: [&str; 9] = [
+/// The scopes of xAPI 1.0.3 §4.2 (OAuth scope list) plus Cairn's `admin` for the `/api` endpoints and
+/// `launch` for a player that only creates launches (`POST /api/launches`).
+pub const SCOPES: [&str; 10] = [
     "statements/write",
     "statements/read",
     "statements/read/mine",
@@ -30,6 +32,7 @@ pub const SCOPES: [&str; 9] = [
     "define",
     "profile",
     "admin",
+    "launch",
 ];
 
 /// An authenticated client.
@@ -40,6 +43,37 @@ pub struct Principal {
     pub scopes: Vec<String>,
     /// The `authority` given to statements this credential stores.
     pub authority: Value,
+    /// Set for the credential of one launch, which is limited to what that launch's content needs.
+    pub launch: Option<LaunchGrant>,
+}
+
+/// What a launch credential is limited to: one learner, one registration, one activity tree, and a short
+/// life. Content runs in the learner's browser, so its credential must not be able to read or write
+/// anyone else's data even when the learner copies it out of the page.
+#[derive(Debug, Clone)]
+pub struct LaunchGrant {
+    pub launch_id: String,
+    /// `scorm12`, `scorm2004`, `cmi5` or `tincan`.
+    pub format: String,
+    /// The learner, as given to the content.
+    pub actor: Value,
+    pub agent_key: String,
+    pub registration: String,
+    /// Activity ids at the roots of the tree statements and documents may concern.
+    pub roots: Vec<String>,
+    pub expires_us: i64,
+}
+
+impl LaunchGrant {
+    /// Whether an activity id is one of the roots or below one (`root/…`, `root#…`, `root?…`).
+    pub fn in_tree(&self, id: &str) -> bool {
+        self.roots.iter().any(|r| {
+            id == r
+                || id.strip_prefix(r.as_str()).is_some_and(|rest| {
+                    r.ends_with('/') || rest.starts_with('/') || rest.starts_with('#') || rest.starts_with('?')
+                })
+        })
+    }
 }
 
 /// What a request wants to do, for the scope check.
@@ -54,6 +88,8 @@ pub enum Access {
     /// Activities and Agents resources.
     ReadIdentity,
     Admin,
+    /// Creating launches (`POST /api/launches`): `admin` or `launch`.
+    Launch,
 }
 
 /// How much of the statement stream a reader may see.
@@ -71,6 +107,19 @@ impl Principal {
 
     /// Checks a scope; 403 names the scope that would allow the call.
     pub fn require(&self, access: Access) -> Result<(), LrsError> {
+        if self.launch.is_some() {
+            // Content may write statements and its State, and read what it needs; never profiles, voiding
+            // (checked per statement) or the admin API.
+            return match access {
+                Access::WriteStatements
+                | Access::ReadStatements
+                | Access::ReadState
+                | Access::WriteState
+                | Access::ReadProfile
+                | Access::ReadIdentity => Ok(()),
+                _ => Err(LrsError::Forbidden(format!("a launch credential does not allow {access:?}"))),
+            };
+        }
         let all = self.has("all");
         let read = all || self.has("all/read");
         let ok = match access {
@@ -84,6 +133,7 @@ impl Principal {
                 read || self.has("statements/read") || self.has("define") || self.has("profile") || self.has("state")
             }
             Access::Admin => self.has("admin"),
+            Access::Launch => self.has("admin") || self.has("launch"),
         };
         if ok {
             Ok(())
@@ -95,7 +145,32 @@ impl Principal {
         }
     }
 
-    /// The part of the statement stream this principal may read.
+    /// Keeps a launch credential to its learner, registration and activity tree in the document
+    /// resources; writes are State only, and never to the LMS's `LMS.LaunchData` (cmi5 §10: the AU must
+    /// not change it). Other credentials pass.
+    pub fn check_document(&self, p: &DocParams, write: bool) -> Result<(), LrsError> {
+        let Some(g) = &self.launch else { return Ok(()) };
+        let deny = |what: &str| Err(LrsError::Forbidden(format!("a launch credential cannot {what}")));
+        if p.agent_key.as_deref().is_some_and(|a| a != g.agent_key) {
+            return deny("use another learner's documents");
+        }
+        if p.activity_id.as_deref().is_some_and(|a| !g.in_tree(a)) {
+            return deny("use documents of activities outside its launch");
+        }
+        if p.registration.as_deref().is_some_and(|r| r != g.registration) {
+            return deny("use documents of another registration");
+        }
+        if write && (p.kind != DocKind::State || p.doc_id.is_none()) {
+            return deny("write profiles or delete every State document at once");
+        }
+        if write && p.doc_id.as_deref() == Some("LMS.LaunchData") {
+            return deny("change LMS.LaunchData");
+        }
+        Ok(())
+    }
+
+    /// The part of the statement stream this principal may read. A launch credential has no read
+    /// scope, so it sees only what it stored itself: its own learner, registration and tree.
     pub fn read_scope(&self) -> ReadScope {
         if self.has("all") || self.has("all/read") || self.has("statements/read") {
             ReadScope::All
@@ -118,6 +193,8 @@ pub enum AuthError {
     Unknown,
     #[error("wrong secret")]
     WrongSecret,
+    #[error("the launch has expired")]
+    Expired,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -130,7 +207,7 @@ pub struct NewCredential {
     pub row: CredentialRow,
 }
 
-fn random_token(len: usize) -> String {
+pub(crate) fn random_token(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     let mut rng = rand::thread_rng();
     (0..len).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
@@ -195,12 +272,17 @@ impl Lrs {
         let digest: [u8; 32] = h.finalize().into();
         if let Ok(cache) = self.auth.entries.lock() {
             if let Some((p, at)) = cache.get(&digest) {
-                if at.elapsed() < CACHE_TTL {
+                if at.elapsed() < CACHE_TTL && p.launch.as_ref().is_none_or(|g| g.expires_us > crate::now_us()) {
                     return Ok(p.clone());
                 }
             }
         }
-        let row = self.store.credential(key).await?.filter(|r| r.revoked_us.is_none()).ok_or(AuthError::Unknown)?;
+        let Some(row) = self.store.credential(key).await?.filter(|r| r.revoked_us.is_none()) else {
+            // Not a stored credential: perhaps a launch's (see `lrs::launch`).
+            let p = self.launch_principal(key, secret).await?;
+            self.remember(digest, &p);
+            return Ok(p);
+        };
         let hash_text = row.secret_hash.clone();
         let secret_owned = secret.to_string();
         // argon2 is CPU-heavy by design: keep it off the async workers.
@@ -219,13 +301,18 @@ impl Lrs {
             name: row.name.clone(),
             scopes: row.scopes.clone(),
             authority: self.authority_for(&row),
+            launch: None,
         };
+        self.remember(digest, &principal);
+        Ok(principal)
+    }
+
+    fn remember(&self, digest: [u8; 32], principal: &Principal) {
         if let Ok(mut cache) = self.auth.entries.lock() {
             if cache.len() > 10_000 {
                 cache.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
             }
             cache.insert(digest, (principal.clone(), Instant::now()));
         }
-        Ok(principal)
     }
 }

@@ -2,10 +2,12 @@
 //! Pure orchestration of xAPI rules (from [`crate::xapi`]) and store transactions; no HTTP, no SQL.
 
 pub mod auth;
+pub mod cmi5;
 pub mod courses;
 pub mod documents;
 pub mod error;
 pub mod identity;
+pub mod launch;
 pub mod statements;
 
 use std::sync::Arc;

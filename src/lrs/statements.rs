@@ -194,6 +194,8 @@ impl Lrs {
                 .statement(s, version)
                 .map_err(|e| LrsError::Invalid(if batch { e.in_batch(i) } else { e }))?;
         }
+        // A launch credential: its learner, registration and activity tree, and cmi5's session rules.
+        self.check_launch_statements(who, &statements).await?;
         let payloads = match parts {
             Some(parts) => attachments::match_parts(&statements, parts, version).map_err(|e| bad(e.to_string()))?,
             None => {

@@ -144,6 +144,37 @@ pub struct NewCourseVersion {
     pub body: String,
 }
 
+/// A launch of one course module for one learner (see `lrs::launch`). It is also a credential: its key is
+/// the id, and only a SHA-256 of its secret is kept.
+#[derive(Debug, Clone, Serialize)]
+pub struct LaunchRow {
+    pub id: String,
+    pub course_id: String,
+    pub version_id: String,
+    pub module_id: String,
+    /// The module's xAPI activity id, root of the activity tree the credential may write about.
+    pub activity_id: String,
+    /// `scorm12`, `scorm2004`, `cmi5` or `tincan`.
+    pub format: String,
+    /// The learner, xAPI agent JSON text.
+    pub actor: String,
+    pub agent_key: String,
+    pub registration: String,
+    /// `Normal`, `Browse` or `Review`.
+    pub launch_mode: String,
+    pub session_id: String,
+    #[serde(skip)]
+    pub secret_sha256: Option<String>,
+    #[serde(skip)]
+    pub fetch_sha256: Option<String>,
+    pub fetch_used: bool,
+    /// `launched`, `initialized`, `suspended`, `terminated` or `abandoned`.
+    pub state: String,
+    pub created_us: i64,
+    pub expires_us: i64,
+    pub last_activity_us: i64,
+}
+
 /// The storage backend, chosen by URL scheme.
 #[derive(Clone)]
 pub enum Store {
@@ -247,6 +278,33 @@ impl Store {
     }
     pub async fn course_version(&self, version_id: &str) -> Result<Option<CourseVersionRow>> {
         dispatch!(self, s => s.course_version(version_id).await)
+    }
+
+    // --- launches ---
+
+    pub async fn insert_launch(&self, l: &LaunchRow) -> Result<()> {
+        dispatch!(self, s => s.insert_launch(l).await)
+    }
+    pub async fn launch(&self, id: &str) -> Result<Option<LaunchRow>> {
+        dispatch!(self, s => s.launch(id).await)
+    }
+    /// A learner's recent launches of one module (of any module when `module_id` is empty), newest first.
+    pub async fn launches_of(&self, agent_key: &str, course_id: &str, module_id: &str) -> Result<Vec<LaunchRow>> {
+        dispatch!(self, s => s.launches_of(agent_key, course_id, module_id).await)
+    }
+    /// Moves a launch from state `from` to `to` (compare-and-set, so two requests cannot both make the
+    /// same transition); false when it was not in `from`.
+    pub async fn set_launch_state(&self, id: &str, from: &str, to: &str, at_us: i64) -> Result<bool> {
+        dispatch!(self, s => s.set_launch_state(id, from, to, at_us).await)
+    }
+    /// Records that the session was active at `at_us` (the end of an abandoned session's duration).
+    pub async fn touch_launch(&self, id: &str, at_us: i64) -> Result<()> {
+        dispatch!(self, s => s.touch_launch(id, at_us).await)
+    }
+    /// Stores the launch credential's secret hash. With `via_fetch` this is the cmi5 fetch: it succeeds
+    /// only once, and only before the launch expires.
+    pub async fn issue_launch_secret(&self, id: &str, secret_sha256: &str, via_fetch: bool, now_us: i64) -> Result<bool> {
+        dispatch!(self, s => s.issue_launch_secret(id, secret_sha256, via_fetch, now_us).await)
     }
 
     // --- documents ---

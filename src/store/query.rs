@@ -133,3 +133,25 @@ pub const SELECT_COURSE_VERSIONS: &str = "SELECT v.id, v.course_id, v.version, v
      v.file_count, v.total_bytes, v.body FROM course_versions v WHERE v.course_id = $1 ORDER BY v.version DESC";
 pub const SELECT_COURSE_VERSION: &str = "SELECT v.id, v.course_id, v.version, v.imported_us, v.package_sha256, \
      v.file_count, v.total_bytes, v.body FROM course_versions v WHERE v.id = $1";
+
+const LAUNCH_COLUMNS: &str = "id, course_id, version_id, module_id, activity_id, format, actor, agent_key, registration, \
+     launch_mode, session_id, secret_sha256, fetch_sha256, fetch_used, state, created_us, expires_us, last_activity_us";
+pub const INSERT_LAUNCH: &str = "INSERT INTO launches (id, course_id, version_id, module_id, activity_id, format, actor, \
+     agent_key, registration, launch_mode, session_id, secret_sha256, fetch_sha256, fetch_used, state, created_us, \
+     expires_us, last_activity_us) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
+pub fn select_launch() -> String {
+    format!("SELECT {LAUNCH_COLUMNS} FROM launches WHERE id = $1")
+}
+pub fn select_launches_of() -> String {
+    format!(
+        "SELECT {LAUNCH_COLUMNS} FROM launches WHERE agent_key = $1 AND course_id = $2 AND ($3 = '' OR module_id = $3) \
+         ORDER BY created_us DESC LIMIT 20"
+    )
+}
+pub const SET_LAUNCH_STATE: &str =
+    "UPDATE launches SET state = $3, last_activity_us = $4 WHERE id = $1 AND state = $2";
+pub const TOUCH_LAUNCH: &str = "UPDATE launches SET last_activity_us = $2 WHERE id = $1";
+pub const ISSUE_LAUNCH_SECRET: &str = "UPDATE launches SET secret_sha256 = $2 WHERE id = $1";
+pub const FETCH_LAUNCH_SECRET: &str = "UPDATE launches SET secret_sha256 = $2, fetch_used = TRUE \
+     WHERE id = $1 AND fetch_used = FALSE AND expires_us > $3";

@@ -70,6 +70,29 @@ type DbArgs = <Db as sqlx::Database>::Arguments;
             })
         }
 
+        fn launch_from_row(r: &DbRow) -> sqlx::Result<LaunchRow> {
+            Ok(LaunchRow {
+                id: r.try_get("id")?,
+                course_id: r.try_get("course_id")?,
+                version_id: r.try_get("version_id")?,
+                module_id: r.try_get("module_id")?,
+                activity_id: r.try_get("activity_id")?,
+                format: r.try_get("format")?,
+                actor: r.try_get("actor")?,
+                agent_key: r.try_get("agent_key")?,
+                registration: r.try_get("registration")?,
+                launch_mode: r.try_get("launch_mode")?,
+                session_id: r.try_get("session_id")?,
+                secret_sha256: r.try_get("secret_sha256")?,
+                fetch_sha256: r.try_get("fetch_sha256")?,
+                fetch_used: r.try_get("fetch_used")?,
+                state: r.try_get("state")?,
+                created_us: r.try_get("created_us")?,
+                expires_us: r.try_get("expires_us")?,
+                last_activity_us: r.try_get("last_activity_us")?,
+            })
+        }
+
         fn course_version_from_row(r: &DbRow) -> sqlx::Result<CourseVersionRow> {
             Ok(CourseVersionRow {
                 id: r.try_get("id")?,
@@ -386,6 +409,82 @@ macro_rules! shared_methods {
         pub async fn course_version(&self, version_id: &str) -> Result<Option<CourseVersionRow>> {
             let row = sqlx::query(query::SELECT_COURSE_VERSION).bind(version_id).fetch_optional(&self.read).await?;
             Ok(row.map(|r| course_version_from_row(&r)).transpose()?)
+        }
+
+        pub async fn insert_launch(&self, l: &LaunchRow) -> Result<()> {
+            sqlx::query(query::INSERT_LAUNCH)
+                .bind(&l.id)
+                .bind(&l.course_id)
+                .bind(&l.version_id)
+                .bind(&l.module_id)
+                .bind(&l.activity_id)
+                .bind(&l.format)
+                .bind(&l.actor)
+                .bind(&l.agent_key)
+                .bind(&l.registration)
+                .bind(&l.launch_mode)
+                .bind(&l.session_id)
+                .bind(&l.secret_sha256)
+                .bind(&l.fetch_sha256)
+                .bind(l.fetch_used)
+                .bind(&l.state)
+                .bind(l.created_us)
+                .bind(l.expires_us)
+                .bind(l.last_activity_us)
+                .execute(&self.write)
+                .await?;
+            Ok(())
+        }
+
+        pub async fn launch(&self, id: &str) -> Result<Option<LaunchRow>> {
+            let row = sqlx::query(AssertSqlSafe(query::select_launch())).bind(id).fetch_optional(&self.read).await?;
+            Ok(row.map(|r| launch_from_row(&r)).transpose()?)
+        }
+
+        pub async fn launches_of(&self, agent_key: &str, course_id: &str, module_id: &str) -> Result<Vec<LaunchRow>> {
+            let rows = sqlx::query(AssertSqlSafe(query::select_launches_of()))
+                .bind(agent_key)
+                .bind(course_id)
+                .bind(module_id)
+                .fetch_all(&self.read)
+                .await?;
+            Ok(rows.iter().map(launch_from_row).collect::<sqlx::Result<_>>()?)
+        }
+
+        pub async fn set_launch_state(&self, id: &str, from: &str, to: &str, at_us: i64) -> Result<bool> {
+            let r = sqlx::query(query::SET_LAUNCH_STATE)
+                .bind(id)
+                .bind(from)
+                .bind(to)
+                .bind(at_us)
+                .execute(&self.write)
+                .await?;
+            Ok(r.rows_affected() == 1)
+        }
+
+        pub async fn touch_launch(&self, id: &str, at_us: i64) -> Result<()> {
+            sqlx::query(query::TOUCH_LAUNCH).bind(id).bind(at_us).execute(&self.write).await?;
+            Ok(())
+        }
+
+        pub async fn issue_launch_secret(
+            &self,
+            id: &str,
+            secret_sha256: &str,
+            via_fetch: bool,
+            now_us: i64,
+        ) -> Result<bool> {
+            let r = if via_fetch {
+                sqlx::query(query::FETCH_LAUNCH_SECRET)
+                    .bind(id)
+                    .bind(secret_sha256)
+                    .bind(now_us)
+                    .execute(&self.write)
+                    .await?
+            } else {
+                sqlx::query(query::ISSUE_LAUNCH_SECRET).bind(id).bind(secret_sha256).execute(&self.write).await?
+            };
+            Ok(r.rows_affected() == 1)
         }
     };
 }

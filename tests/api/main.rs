@@ -6,6 +6,7 @@ mod about;
 mod courses;
 mod crash;
 mod documents;
+mod launch;
 mod statements;
 mod statements_alternate;
 mod statements_attachments;

@@ -1,0 +1,568 @@
+//! Launch use cases: start a course module (SCORM SCO, cmi5 AU, TinCan activity) for one learner, and the
+//! launch credential that goes with it.
+//!
+//! A launch is a row in the store and, at the same time, a short-lived credential (key = launch id) that
+//! the content running in the learner's browser uses to talk xAPI. Because that credential is in the
+//! learner's hands it is a [`LaunchGrant`]: one learner, one registration, one activity tree, no reading of
+//! anyone else's statements (see `lrs::auth`). How the secret reaches the content depends on the format:
+//! SCORM's launch page gets it in the URL fragment (never sent to a server), TinCan in the `auth` launch
+//! parameter (Rustici's launch document), cmi5 from the one-time fetch URL (cmi5 §8.2).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::auth::{random_token, AuthError, LaunchGrant, Principal};
+use super::error::Result;
+use super::{Lrs, LrsError};
+use crate::package::{Format, Module};
+use crate::store::LaunchRow;
+use crate::xapi::{agent, timestamp, Version};
+
+/// How long a launch credential lives: a working day, long enough for a long sitting, short enough that a
+/// leaked credential soon stops working.
+pub const LAUNCH_TTL_US: i64 = 8 * 3600 * 1_000_000;
+
+/// Verbs Cairn reads or writes around launches.
+pub mod verbs {
+    pub const LAUNCHED: &str = "http://adlnet.gov/expapi/verbs/launched";
+    pub const INITIALIZED: &str = "http://adlnet.gov/expapi/verbs/initialized";
+    pub const RESUMED: &str = "http://adlnet.gov/expapi/verbs/resumed";
+    pub const SUSPENDED: &str = "http://adlnet.gov/expapi/verbs/suspended";
+    pub const TERMINATED: &str = "http://adlnet.gov/expapi/verbs/terminated";
+    pub const COMPLETED: &str = "http://adlnet.gov/expapi/verbs/completed";
+    pub const PASSED: &str = "http://adlnet.gov/expapi/verbs/passed";
+    pub const FAILED: &str = "http://adlnet.gov/expapi/verbs/failed";
+    pub const ABANDONED: &str = "https://w3id.org/xapi/adl/verbs/abandoned";
+    pub const WAIVED: &str = "https://w3id.org/xapi/adl/verbs/waived";
+    pub const SATISFIED: &str = "https://w3id.org/xapi/adl/verbs/satisfied";
+    pub const VOIDED: &str = "http://adlnet.gov/expapi/verbs/voided";
+}
+
+/// `POST /api/launches` and `cairn launch`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaunchRequest {
+    /// Course IRI.
+    pub course: String,
+    /// Module (SCO item, AU, activity) id within the course.
+    pub module: String,
+    /// xAPI Agent, or a `mailto:` IRI as shorthand.
+    pub learner: Value,
+    /// Reuse this registration (UUID) instead of Cairn's choice.
+    #[serde(default)]
+    pub registration: Option<String>,
+    /// `Normal` (default), `Browse` or `Review`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// Course version number (default: the latest).
+    #[serde(default)]
+    pub version: Option<i64>,
+    /// cmi5 `returnURL`: where the AU sends the learner when it exits.
+    #[serde(default, rename = "returnURL", alias = "return_url")]
+    pub return_url: Option<String>,
+}
+
+/// A created launch, as answered to the caller.
+#[derive(Debug, Clone, Serialize)]
+pub struct LaunchView {
+    pub id: String,
+    /// Open this in the learner's browser. It carries the launch credential (or the way to get it).
+    pub url: String,
+    pub registration: String,
+    pub session_id: String,
+    pub format: String,
+    pub course: String,
+    pub version_id: String,
+    pub module: String,
+    /// The module's xAPI activity id.
+    pub activity_id: String,
+    pub learner: Value,
+    pub launch_mode: String,
+    /// SCORM: `ab-initio` for a new attempt, `resume` when continuing a suspended one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
+    pub expires_at: String,
+}
+
+fn bad(msg: impl Into<String>) -> LrsError {
+    LrsError::BadRequest(msg.into())
+}
+
+pub(crate) fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// Percent-encodes a query value like JavaScript's `encodeURIComponent`, which is what content decodes
+/// launch parameters with (a form-encoded `+` would stay a plus there).
+pub fn encode_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Encodes what may not appear raw in a URL path (spaces, non-ASCII, quotes) and leaves the rest,
+/// including an existing query string, as the package wrote it.
+fn encode_path(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Appends `name=value` pairs to a URL, before any fragment.
+pub fn with_params(url: &str, params: &[(&str, String)]) -> String {
+    let (base, frag) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let mut out = base.to_string();
+    for (i, (k, v)) in params.iter().enumerate() {
+        let sep = if i == 0 && !base.contains('?') { '?' } else { '&' };
+        out.push(sep);
+        out.push_str(k);
+        out.push('=');
+        out.push_str(&encode_component(v));
+    }
+    if let Some(f) = frag {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+fn format_us(us: i64) -> String {
+    let t =
+        time::OffsetDateTime::from_unix_timestamp_nanos(us as i128 * 1000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    timestamp::format_timestamp(t)
+}
+
+/// An ISO 8601 duration for a span of microseconds (seconds with two decimals, as SCORM and cmi5 use).
+pub fn duration_of(us: i64) -> String {
+    let cs = us.max(0) / 10_000;
+    let (h, rest) = (cs / 360_000, cs % 360_000);
+    let (m, rest) = (rest / 6000, rest % 6000);
+    format!("PT{h}H{m}M{}.{:02}S", rest / 100, rest % 100)
+}
+
+/// The format name launches use.
+fn launch_format(f: &Format) -> Result<&'static str> {
+    Ok(match f {
+        Format::Scorm12 => "scorm12",
+        Format::Scorm2004 { .. } => "scorm2004",
+        Format::Cmi5 => "cmi5",
+        Format::TinCan => "tincan",
+        Format::Aicc => {
+            return Err(bad("AICC content talks HACP to an LMS, which Cairn does not serve; it cannot be launched"))
+        }
+    })
+}
+
+/// The xAPI activity id of a module: cmi5 AUs and TinCan activities have their own IRIs; a SCORM item's is
+/// made under the course IRI, as ADL's xAPI SCORM profile suggests (one IRI per SCO, stable across versions).
+pub fn module_activity_id(course_iri: &str, format: &str, module: &Module) -> String {
+    match format {
+        "cmi5" | "tincan" => module.id.clone(),
+        _ => format!("{}/{}", course_iri.trim_end_matches('/'), encode_component(&module.id)),
+    }
+}
+
+/// The credential's activity tree: the module's activity, plus the course activity for TinCan (whose
+/// content commonly reports against the course activity it was launched as part of).
+fn tree_roots(l: &LaunchRow) -> Vec<String> {
+    let mut roots = vec![l.activity_id.clone()];
+    if l.format == "tincan" && l.course_id != l.activity_id {
+        roots.push(l.course_id.clone());
+    }
+    roots
+}
+
+impl Lrs {
+    /// The learner as an xAPI Agent: an agent object (validated), or a `mailto:` IRI. cmi5 requires an
+    /// `account` actor (§9.2), so for cmi5 a learner without one gets an account on this LMS named by its
+    /// other identifier.
+    fn learner_agent(&self, v: &Value, format: &str) -> Result<(Value, String)> {
+        let mut agent = match v {
+            Value::String(s) if s.starts_with("mailto:") => json!({"objectType": "Agent", "mbox": s}),
+            Value::String(s) => return Err(bad(format!("learner must be an xAPI agent or a mailto: IRI, got {s:?}"))),
+            Value::Object(_) => v.clone(),
+            _ => return Err(bad("learner must be an xAPI agent object or a mailto: IRI")),
+        };
+        self.validator.agent(&agent, Version::V1_0_3).map_err(|e| bad(format!("learner: {e}")))?;
+        if agent.get("objectType").and_then(Value::as_str) == Some("Group") {
+            return Err(bad("learner must be an Agent, not a Group"));
+        }
+        if format == "cmi5" && agent.get("account").is_none() {
+            let name = ["mbox", "mbox_sha1sum", "openid"]
+                .iter()
+                .find_map(|k| agent.get(*k).and_then(Value::as_str))
+                .map(|s| s.trim_start_matches("mailto:").to_string())
+                .unwrap_or_default();
+            let mut a = json!({"objectType": "Agent", "account": {"homePage": self.config.public_url, "name": name}});
+            if let Some(n) = agent.get("name") {
+                a["name"] = n.clone();
+            }
+            agent = a;
+        }
+        if let Some(o) = agent.as_object_mut() {
+            o.insert("objectType".into(), json!("Agent"));
+        }
+        let key = agent::key(&agent).ok_or_else(|| bad("learner must have an identifier (mbox, account, …)"))?;
+        Ok((agent, key))
+    }
+
+    /// Creates a launch: picks the registration, ends sessions it replaces, issues the credential, does what
+    /// the format needs before launch (cmi5: `LMS.LaunchData` and `launched`), and builds the URL.
+    pub async fn create_launch(&self, req: LaunchRequest) -> Result<LaunchView> {
+        let view = self.course(&req.course, req.version).await?;
+        let module = view.course.modules().into_iter().find(|m| m.id == req.module).cloned().ok_or_else(|| {
+            let ids: Vec<String> = view.course.modules().iter().map(|m| m.id.clone()).collect();
+            LrsError::NotFound(format!(
+                "course {} has no module {:?}; its modules: {}",
+                view.id,
+                req.module,
+                ids.join(", ")
+            ))
+        })?;
+        let format = launch_format(&view.course.format)?;
+        let (actor, agent_key) = self.learner_agent(&req.learner, format)?;
+        let mode = match req.mode.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("normal") => "Normal",
+            Some("browse") => "Browse",
+            Some("review") => "Review",
+            Some(other) => return Err(bad(format!("mode must be Normal, Browse or Review, got {other:?}"))),
+        };
+        let activity_id = module_activity_id(&view.id, format, &module);
+        let now = crate::now_us();
+        let previous = self.store.launches_of(&agent_key, &view.id, &module.id).await?;
+        let given = match &req.registration {
+            Some(r) => Some(
+                uuid::Uuid::parse_str(r)
+                    .ok()
+                    .filter(|_| r.len() == 36)
+                    .map(|u| u.hyphenated().to_string())
+                    .ok_or_else(|| bad(format!("registration must be a UUID, got {r:?}")))?,
+            ),
+            None => None,
+        };
+        // SCORM: a registration is one attempt (xAPI SCORM profile), continued only after a suspend.
+        // cmi5/TinCan: a registration is the learner's enrolment in the course, kept across launches.
+        let mut entry = None;
+        let registration = match (given, format) {
+            (Some(r), "scorm12" | "scorm2004") => {
+                let suspended = previous.iter().find(|l| l.registration == r).is_some_and(|l| l.state == "suspended");
+                entry = Some(if suspended { "resume" } else { "ab-initio" });
+                r
+            }
+            (Some(r), _) => r,
+            (None, "scorm12" | "scorm2004") => match previous.first().filter(|l| l.state == "suspended") {
+                Some(l) => {
+                    entry = Some("resume");
+                    l.registration.clone()
+                }
+                None => {
+                    entry = Some("ab-initio");
+                    uuid::Uuid::new_v4().to_string()
+                }
+            },
+            (None, _) => match self.store.launches_of(&agent_key, &view.id, "").await?.first() {
+                Some(l) => l.registration.clone(),
+                None => uuid::Uuid::new_v4().to_string(),
+            },
+        };
+        // Sessions of this module and registration that never ended are over now.
+        for old in previous.iter().filter(|l| l.registration == registration) {
+            self.abandon_session(old).await?;
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let secret = random_token(40);
+        let fetch_token = random_token(40);
+        let cmi5 = format == "cmi5";
+        let row = LaunchRow {
+            id: id.clone(),
+            course_id: view.id.clone(),
+            version_id: view.version_id.clone(),
+            module_id: module.id.clone(),
+            activity_id: activity_id.clone(),
+            format: format.to_string(),
+            actor: actor.to_string(),
+            agent_key,
+            registration: registration.clone(),
+            launch_mode: mode.to_string(),
+            session_id: uuid::Uuid::new_v4().to_string(),
+            secret_sha256: (!cmi5).then(|| sha256_hex(&secret)),
+            fetch_sha256: cmi5.then(|| sha256_hex(&fetch_token)),
+            fetch_used: false,
+            state: "launched".into(),
+            created_us: now,
+            expires_us: now + LAUNCH_TTL_US,
+            last_activity_us: now,
+        };
+        self.store.insert_launch(&row).await?;
+        let base = self.config.public_url.trim_end_matches('/').to_string();
+        let content_url = if module.launch_is_absolute {
+            module.launch_url.clone()
+        } else {
+            format!("{base}{}{}", view.content_base, encode_path(&module.launch_url))
+        };
+        let auth = format!("Basic {}", basic_token(&id, &secret));
+        let endpoint = format!("{base}/xapi/");
+        let url = match format {
+            "cmi5" => {
+                self.cmi5_before_launch(&row, &module, &content_url, req.return_url.as_deref()).await?;
+                with_params(
+                    &content_url,
+                    &[
+                        ("endpoint", endpoint),
+                        ("fetch", format!("{base}/launch/{id}/fetch?k={fetch_token}")),
+                        ("actor", actor.to_string()),
+                        ("registration", registration.clone()),
+                        ("activityId", activity_id.clone()),
+                    ],
+                )
+            }
+            "tincan" => with_params(
+                &content_url,
+                &[
+                    ("endpoint", endpoint),
+                    ("auth", auth),
+                    ("actor", actor.to_string()),
+                    ("registration", registration.clone()),
+                    ("activity_id", activity_id.clone()),
+                ],
+            ),
+            // The SCORM launch page reads the credential from the fragment, which browsers never send.
+            _ => format!("{base}/launch/{id}#token={}", encode_component(&basic_token(&id, &secret))),
+        };
+        Ok(LaunchView {
+            id,
+            url,
+            registration,
+            session_id: row.session_id.clone(),
+            format: format.to_string(),
+            course: view.id.clone(),
+            version_id: view.version_id.clone(),
+            module: module.id.clone(),
+            activity_id,
+            learner: actor,
+            launch_mode: mode.to_string(),
+            entry: entry.map(str::to_string),
+            expires_at: format_us(row.expires_us),
+        })
+    }
+
+    /// Ends a session that never terminated: cmi5 records `abandoned` for it (§9.3.6); other formats only
+    /// mark it, so its credential can no longer write.
+    async fn abandon_session(&self, l: &LaunchRow) -> Result<()> {
+        for from in ["launched", "initialized"] {
+            if self.store.set_launch_state(&l.id, from, "abandoned", l.last_activity_us).await? {
+                if l.format == "cmi5" {
+                    self.cmi5_abandoned(l).await?;
+                }
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The principal of a launch credential (key = launch id), or why not.
+    pub(crate) async fn launch_principal(&self, key: &str, secret: &str) -> std::result::Result<Principal, AuthError> {
+        let Ok(id) = uuid::Uuid::parse_str(key) else { return Err(AuthError::Unknown) };
+        let row = self.store.launch(&id.hyphenated().to_string()).await?.ok_or(AuthError::Unknown)?;
+        let Some(hash) = row.secret_sha256.as_deref() else { return Err(AuthError::Unknown) };
+        let given = sha256_hex(secret);
+        // Compare digests without an early exit, so timing says nothing about the stored hash.
+        let same =
+            given.len() == hash.len() && given.bytes().zip(hash.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if !same {
+            return Err(AuthError::WrongSecret);
+        }
+        if row.expires_us <= crate::now_us() {
+            return Err(AuthError::Expired);
+        }
+        let actor: Value = serde_json::from_str(&row.actor).unwrap_or(Value::Null);
+        Ok(Principal {
+            key: row.id.clone(),
+            name: format!("launch {}", row.id),
+            scopes: Vec::new(),
+            authority: json!({"objectType": "Agent", "name": "Cairn launch", "account": {"homePage": self.config.public_url, "name": row.id}}),
+            launch: Some(LaunchGrant {
+                launch_id: row.id.clone(),
+                format: row.format.clone(),
+                actor,
+                agent_key: row.agent_key.clone(),
+                registration: row.registration.clone(),
+                roots: tree_roots(&row),
+                expires_us: row.expires_us,
+            }),
+        })
+    }
+
+    /// The checks statements sent with a launch credential must pass before they are stored: the launch's
+    /// learner as actor, its registration, its activity tree, no voiding (cmi5 §6.3 forbids it to AUs, and
+    /// content has no business voiding anyway), then the format's session rules. Other credentials pass.
+    pub async fn check_launch_statements(&self, who: &Principal, statements: &[Value]) -> Result<()> {
+        let Some(g) = &who.launch else { return Ok(()) };
+        for (i, s) in statements.iter().enumerate() {
+            check_grant(g, s).map_err(|e| {
+                LrsError::Forbidden(if statements.len() > 1 { format!("statement {i}: {e}") } else { e })
+            })?;
+        }
+        let row =
+            self.store.launch(&g.launch_id).await?.ok_or_else(|| LrsError::Forbidden("the launch is gone".into()))?;
+        let now = crate::now_us();
+        let new_state = match row.format.as_str() {
+            "cmi5" => self.cmi5_check(&row, statements).await?,
+            "scorm12" | "scorm2004" => scorm_state(&row.state, statements)?,
+            _ => None,
+        };
+        match new_state {
+            Some(to) if to != row.state => {
+                if !self.store.set_launch_state(&row.id, &row.state, to, now).await? {
+                    return Err(LrsError::Conflict("the launch session changed concurrently; retry".into()));
+                }
+            }
+            _ => self.store.touch_launch(&row.id, now).await?,
+        }
+        Ok(())
+    }
+}
+
+/// The HTTP Basic token (`base64(key:secret)`) of a launch credential.
+fn basic_token(key: &str, secret: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{key}:{secret}"))
+}
+
+fn verb_of(s: &Value) -> &str {
+    s.pointer("/verb/id").and_then(Value::as_str).unwrap_or("")
+}
+
+/// One statement against a grant; the message says what is wrong.
+fn check_grant(g: &LaunchGrant, s: &Value) -> std::result::Result<(), String> {
+    if s.get("actor").and_then(agent::key).as_deref() != Some(g.agent_key.as_str()) {
+        return Err("a launch credential writes statements about its own learner only (actor)".into());
+    }
+    if verb_of(s) == verbs::VOIDED {
+        return Err("a launch credential cannot void statements".into());
+    }
+    if s.pointer("/context/registration").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref()
+        != Some(g.registration.as_str())
+    {
+        return Err(format!("statements of this launch must carry context.registration {}", g.registration));
+    }
+    let object_in_tree = match s.pointer("/object/objectType").and_then(Value::as_str) {
+        None | Some("Activity") => s.pointer("/object/id").and_then(Value::as_str).is_some_and(|id| g.in_tree(id)),
+        _ => false,
+    };
+    let context_in_tree = s
+        .pointer("/context/contextActivities")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|ca| ca.values())
+        .flat_map(|list| match list {
+            Value::Array(a) => a.iter().collect::<Vec<_>>(),
+            one => vec![one],
+        })
+        .filter_map(|a| a.get("id").and_then(Value::as_str))
+        .any(|id| g.in_tree(id));
+    if !object_in_tree && !context_in_tree {
+        return Err(format!(
+            "statements of this launch must be about {} (as object, or in contextActivities)",
+            g.roots.join(" or ")
+        ));
+    }
+    Ok(())
+}
+
+/// SCORM session states from the xAPI SCORM profile's verbs, which Cairn's run-time sends: a session
+/// that suspended can be resumed by the next launch; one that terminated cannot write any more.
+fn scorm_state(state: &str, statements: &[Value]) -> Result<Option<&'static str>> {
+    let mut state = match state {
+        "launched" => "launched",
+        "initialized" => "initialized",
+        "suspended" => "suspended",
+        "terminated" => "terminated",
+        _ => "abandoned",
+    };
+    for s in statements {
+        if matches!(state, "terminated" | "suspended" | "abandoned") {
+            return Err(LrsError::Forbidden(format!("this launch session is {state}; launch the module again")));
+        }
+        state = match verb_of(s) {
+            verbs::INITIALIZED | verbs::RESUMED => "initialized",
+            verbs::SUSPENDED => "suspended",
+            verbs::TERMINATED => "terminated",
+            _ => state,
+        };
+    }
+    Ok(Some(state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant() -> LaunchGrant {
+        LaunchGrant {
+            launch_id: "l".into(),
+            format: "cmi5".into(),
+            actor: json!({"mbox": "mailto:ann@example.com"}),
+            agent_key: "Agent|mbox:mailto:ann@example.com".into(),
+            registration: "6fa1fd6e-2e6a-4f1c-9f52-9d1d1d1d1d1d".into(),
+            roots: vec!["https://example.com/au".into()],
+            expires_us: i64::MAX,
+        }
+    }
+
+    fn stmt(actor: &str, object: &str, reg: &str) -> Value {
+        json!({"actor": {"mbox": actor}, "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+               "object": {"id": object}, "context": {"registration": reg}})
+    }
+
+    #[test]
+    fn grant_limits_actor_registration_and_tree() {
+        let g = grant();
+        let ok = stmt("mailto:ann@example.com", "https://example.com/au/q1", &g.registration);
+        assert!(check_grant(&g, &ok).is_ok());
+        assert!(check_grant(&g, &stmt("mailto:bob@example.com", "https://example.com/au", &g.registration)).is_err());
+        assert!(check_grant(&g, &stmt("mailto:ann@example.com", "https://example.com/aux", &g.registration)).is_err());
+        assert!(check_grant(&g, &stmt("mailto:ann@example.com", "https://example.com/au", "x")).is_err());
+        let mut parent = stmt("mailto:ann@example.com", "https://other.example/q", &g.registration);
+        parent["context"]["contextActivities"] = json!({"parent": [{"id": "https://example.com/au"}]});
+        assert!(check_grant(&g, &parent).is_ok());
+        let mut void = ok.clone();
+        void["verb"]["id"] = json!(verbs::VOIDED);
+        assert!(check_grant(&g, &void).is_err());
+    }
+
+    #[test]
+    fn urls_are_encoded_like_encode_uri_component() {
+        assert_eq!(
+            with_params("http://h/a b.html?x=1#f", &[("actor", "{\"n\":\"A B\"}".into())]),
+            "http://h/a b.html?x=1&actor=%7B%22n%22%3A%22A%20B%22%7D#f"
+        );
+        assert_eq!(encode_path("My Course/sco 1.html?a=b"), "My%20Course/sco%201.html?a=b");
+        assert_eq!(duration_of(3_723_450_000), "PT1H2M3.45S");
+    }
+
+    #[test]
+    fn scorm_sessions_end_with_terminate_or_suspend() {
+        let v = |id: &str| json!({"verb": {"id": id}});
+        assert_eq!(scorm_state("launched", &[v(verbs::INITIALIZED)]).unwrap(), Some("initialized"));
+        assert_eq!(scorm_state("initialized", &[v(verbs::SUSPENDED)]).unwrap(), Some("suspended"));
+        assert!(scorm_state("terminated", &[v(verbs::COMPLETED)]).is_err());
+        assert!(scorm_state("initialized", &[v(verbs::TERMINATED), v(verbs::COMPLETED)]).is_err());
+    }
+}
