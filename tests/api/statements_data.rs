@@ -149,11 +149,15 @@ async fn timestamps_by_version(app: TestApp) {
 }
 both!(timestamps_by_version);
 
-/// Numbers come back as the same numbers (no float narrowing or decimal padding).
+/// Numbers come back as the same numbers (no float narrowing or decimal padding). The long-mantissa
+/// and extreme values need serde_json's exact float parsing (`float_roundtrip`); a best-effort parser
+/// would return a neighbouring float for some of them.
 async fn numbers_round_trip(app: TestApp) {
     let mut s = stmt();
+    let hard = [1.1362275116276523e-8, 2.2201838057111728e-13, 0.30000000000000004, 5e-324, 1.7976931348623157e308];
     s["result"] = json!({"score": {"min": 0.12123434, "raw": 12.125, "max": 45.45, "scaled": 0.12123434},
-                         "extensions": {"http://example.com/ext/n": [0.1, 1e-7, 12345678901234567890u64, -3, 2.5e300]}});
+                         "extensions": {"http://example.com/ext/n": [0.1, 1e-7, 12345678901234567890u64, -3, 2.5e300],
+                                        "http://example.com/ext/hard": hard}});
     let (status, ids) = app.post_statements(&s).await;
     assert_eq!(status, 200, "{ids}");
     let got = get(&app, ids[0].as_str().unwrap()).await;
@@ -162,6 +166,24 @@ async fn numbers_round_trip(app: TestApp) {
     assert_eq!(got["result"]["score"]["min"].as_f64(), Some(0.12123434));
 }
 both!(numbers_round_trip);
+
+/// `null` is not a value a statement property may take, `timestamp` included: a client that has no
+/// timestamp leaves it out (the LRS then sets it to `stored`). Extension values may be null.
+async fn null_timestamp_is_refused(app: TestApp) {
+    let mut app = app;
+    for v in ["1.0.3", "2.0.0"] {
+        app.version = v;
+        let mut s = stmt();
+        s["timestamp"] = Value::Null;
+        let (status, body) = app.post_statements(&s).await;
+        assert_eq!(status, 400, "{v}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("statement.timestamp"), "{v}: {body}");
+        let mut s = stmt();
+        s["result"] = json!({"extensions": {"http://example.com/ext/null": null}});
+        assert_eq!(app.post_statements(&s).await.0, 200, "{v}");
+    }
+}
+both!(null_timestamp_is_refused);
 
 /// A re-sent statement id: the same statement (differing only in what the LRS sets, in
 /// contextActivities form, or in duration digits beyond 0.01 s) is accepted without change; a
