@@ -73,6 +73,7 @@ pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
         .nest("/api", api)
         .route("/content/{version}/{*path}", get(content::serve))
         .route("/api/launches", axum::routing::post(launch::create))
+        .route("/launch/{id}/fetch", axum::routing::post(launch::fetch))
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .with_state(lrs)
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes));

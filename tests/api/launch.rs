@@ -318,3 +318,187 @@ pub fn first_module(course: &Value) -> String {
 pub fn urlencode(s: &str) -> String {
     cairn::lrs::launch::encode_component(s)
 }
+
+/// A cmi5 statement as an AU makes it: the actor and registration from the launch URL, the contextTemplate
+/// from LMS.LaunchData, the cmi5 category (and moveOn's for judged verbs).
+fn cmi5_statement(q: &std::collections::HashMap<String, String>, template: &Value, verb: &str, result: Value) -> Value {
+    let mut context = template.clone();
+    context["registration"] = json!(q["registration"]);
+    let mut cats = vec![json!({"id": "https://w3id.org/xapi/cmi5/context/categories/cmi5"})];
+    if ["completed", "passed", "failed"].contains(&verb) {
+        cats.push(json!({"id": "https://w3id.org/xapi/cmi5/context/categories/moveon"}));
+    }
+    context["contextActivities"]["category"] = json!(cats);
+    let mut s = json!({"id": uuid::Uuid::new_v4().to_string(), "actor": serde_json::from_str::<Value>(&q["actor"]).unwrap(),
+        "verb": {"id": format!("http://adlnet.gov/expapi/verbs/{verb}")}, "object": {"id": q["activityId"]}, "context": context});
+    if !result.is_null() {
+        s["result"] = result;
+    }
+    s
+}
+
+/// Launches a cmi5 AU; returns the launch and its URL's query parameters.
+async fn cmi5_launch(app: &TestApp, course: &Value, au: &str) -> (Value, std::collections::HashMap<String, String>) {
+    let (s, l) = launch(app, json!({"course": course["id"], "module": au, "learner": "mailto:ann@example.com", "returnURL": "http://lms.example/back"})).await;
+    assert_eq!(s, 201, "{l}");
+    let url = reqwest::Url::parse(l["url"].as_str().unwrap()).unwrap();
+    (l, url.query_pairs().into_owned().collect())
+}
+
+async fn fetch(app: &TestApp, fetch_url: &str) -> Value {
+    let url = fetch_url.replace("http://cairn.test", &app.base);
+    let r = app.client.post(url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+async fn cmi5_launch_fetch_launch_data_and_session_rules(app: TestApp) {
+    let course = import(&app, "cmi5-blocks").await;
+    let (l, q) = cmi5_launch(&app, &course, "https://example.com/aus/quiz").await;
+    assert!(l["url"].as_str().unwrap().starts_with("http://cairn.test/content/"), "{}", l["url"]);
+    assert_eq!(q["endpoint"], "http://cairn.test/xapi/");
+    assert_eq!(q["activityId"], "https://example.com/aus/quiz");
+    assert_eq!(q["registration"], l["registration"].as_str().unwrap());
+    let actor: Value = serde_json::from_str(&q["actor"]).unwrap();
+    assert_eq!(actor["account"]["name"], "ann@example.com", "cmi5 actors have an account (§9.2)");
+
+    // The LMS recorded `launched` and LMS.LaunchData before launch.
+    let (_, page) = app
+        .get_json(&format!(
+            "/xapi/statements?registration={}&verb={}",
+            q["registration"],
+            urlencode("http://adlnet.gov/expapi/verbs/launched")
+        ))
+        .await;
+    let launched = &page["statements"][0];
+    assert_eq!(launched["object"]["id"], q["activityId"]);
+    let ext = &launched["context"]["extensions"];
+    assert_eq!(ext["https://w3id.org/xapi/cmi5/context/extensions/launchmode"], "Normal");
+    assert_eq!(ext["https://w3id.org/xapi/cmi5/context/extensions/moveon"], "CompletedAndPassed");
+    assert_eq!(ext["https://w3id.org/xapi/cmi5/context/extensions/masteryscore"], 0.8);
+    assert_eq!(ext["https://w3id.org/xapi/cmi5/context/extensions/sessionid"], l["session_id"]);
+    let state = format!(
+        "/xapi/activities/state?activityId={}&agent={}&registration={}&stateId=LMS.LaunchData",
+        urlencode(&q["activityId"]),
+        urlencode(&q["actor"]),
+        q["registration"]
+    );
+    let (s, data) = app.get_json(&state).await;
+    assert_eq!(s, 200);
+    assert_eq!(data["launchMode"], "Normal");
+    assert_eq!(data["moveOn"], "CompletedAndPassed");
+    assert_eq!(data["masteryScore"], 0.8);
+    assert_eq!(data["launchParameters"], "{\"level\":2}");
+    assert_eq!(data["returnURL"], "http://lms.example/back");
+    assert_eq!(data["entitlementKey"]["courseStructure"], "key-123");
+    assert_eq!(
+        data["contextTemplate"]["extensions"]["https://w3id.org/xapi/cmi5/context/extensions/sessionid"],
+        l["session_id"]
+    );
+    assert_eq!(data["contextTemplate"]["contextActivities"]["grouping"][0]["id"], "https://example.com/aus/quiz");
+
+    // The fetch URL gives the token once.
+    let wrong = fetch(&app, &format!("{}x", q["fetch"])).await;
+    assert_eq!(wrong["error-code"], "2");
+    let first = fetch(&app, &q["fetch"]).await;
+    let token = first["auth-token"].as_str().expect("auth-token").to_string();
+    let again = fetch(&app, &q["fetch"]).await;
+    assert_eq!(again["error-code"], "1");
+    assert!(again.get("auth-token").is_none());
+    let post = |s: Value| {
+        app.client
+            .post(format!("{}/xapi/statements", app.base))
+            .header("Authorization", format!("Basic {token}"))
+            .header("X-Experience-API-Version", "1.0.3")
+            .json(&s)
+            .send()
+    };
+    // The AU reads LaunchData but may not change it.
+    let au_state = |m: Method| {
+        app.client
+            .request(m, format!("{}{state}", app.base))
+            .header("Authorization", format!("Basic {token}"))
+            .header("X-Experience-API-Version", "1.0.3")
+    };
+    let r = au_state(Method::GET).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let template = r.json::<Value>().await.unwrap()["contextTemplate"].clone();
+    let r = au_state(Method::PUT).json(&json!({})).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+
+    let st = |verb: &str, result: Value| cmi5_statement(&q, &template, verb, result);
+    let completed = st("completed", json!({"completion": true, "duration": "PT10S"}));
+    assert_eq!(post(completed.clone()).await.unwrap().status(), 403, "initialized must come first");
+    assert_eq!(post(st("initialized", Value::Null)).await.unwrap().status(), 200);
+    assert_eq!(post(st("initialized", Value::Null)).await.unwrap().status(), 403, "initialized twice");
+    let low = st("passed", json!({"success": true, "duration": "PT10S", "score": {"scaled": 0.5}}));
+    assert_eq!(post(low).await.unwrap().status(), 403, "below masteryScore");
+    let passed = st("passed", json!({"success": true, "duration": "PT10S", "score": {"scaled": 0.9}}));
+    assert_eq!(post(json!([completed.clone(), passed])).await.unwrap().status(), 200);
+    // A retry of a stored statement is accepted as the same statement, not judged a duplicate.
+    assert_eq!(post(completed.clone()).await.unwrap().status(), 200);
+    let terminated = st("terminated", json!({"duration": "PT20S"}));
+    assert_eq!(post(terminated).await.unwrap().status(), 200);
+    let after = cmi5_statement(&q, &template, "experienced", Value::Null);
+    assert_eq!(post(after).await.unwrap().status(), 403, "nothing after terminated");
+
+    // The next launch of the AU keeps the registration; completed/passed stay one per registration.
+    let (l2, q2) = cmi5_launch(&app, &course, "https://example.com/aus/quiz").await;
+    assert_eq!(l2["registration"], l["registration"]);
+    let token2 = fetch(&app, &q2["fetch"]).await["auth-token"].as_str().unwrap().to_string();
+    let mut template2 = template.clone();
+    template2["extensions"]["https://w3id.org/xapi/cmi5/context/extensions/sessionid"] = l2["session_id"].clone();
+    let post2 = |s: Value| {
+        app.client
+            .post(format!("{}/xapi/statements", app.base))
+            .header("Authorization", format!("Basic {token2}"))
+            .header("X-Experience-API-Version", "1.0.3")
+            .json(&s)
+            .send()
+    };
+    assert_eq!(post2(cmi5_statement(&q2, &template2, "initialized", Value::Null)).await.unwrap().status(), 200);
+    let again = cmi5_statement(&q2, &template2, "completed", json!({"completion": true, "duration": "PT1S"}));
+    assert_eq!(post2(again).await.unwrap().status(), 403);
+}
+both!(cmi5_launch_fetch_launch_data_and_session_rules);
+
+/// A session replaced by a new launch before it terminated is abandoned: the LMS records `abandoned` with
+/// a duration, and the old session's credential can write no more.
+async fn cmi5_unterminated_session_is_abandoned(app: TestApp) {
+    let course = import(&app, "cmi5-blocks").await;
+    let (l, q) = cmi5_launch(&app, &course, "https://example.com/aus/intro").await;
+    assert_eq!(q["lang"], "en", "the AU's own query string is kept");
+    let token = fetch(&app, &q["fetch"]).await["auth-token"].as_str().unwrap().to_string();
+    let template = json!({"contextActivities": {"grouping": [{"id": q["activityId"]}]},
+        "extensions": {"https://w3id.org/xapi/cmi5/context/extensions/sessionid": l["session_id"]}});
+    let post = |s: Value| {
+        app.client
+            .post(format!("{}/xapi/statements", app.base))
+            .header("Authorization", format!("Basic {token}"))
+            .header("X-Experience-API-Version", "1.0.3")
+            .json(&s)
+            .send()
+    };
+    assert_eq!(post(cmi5_statement(&q, &template, "initialized", Value::Null)).await.unwrap().status(), 200);
+    let (l2, _) = cmi5_launch(&app, &course, "https://example.com/aus/intro").await;
+    assert_eq!(l2["registration"], l["registration"]);
+    let (_, page) = app
+        .get_json(&format!(
+            "/xapi/statements?registration={}&verb={}",
+            q["registration"],
+            urlencode("https://w3id.org/xapi/adl/verbs/abandoned")
+        ))
+        .await;
+    let list = page["statements"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        list[0]["context"]["extensions"]["https://w3id.org/xapi/cmi5/context/extensions/sessionid"],
+        l["session_id"]
+    );
+    assert!(list[0]["result"]["duration"].as_str().unwrap().starts_with("PT"));
+    let more = cmi5_statement(&q, &template, "experienced", Value::Null);
+    assert_eq!(post(more).await.unwrap().status(), 403);
+    // The old fetch URL is dead too.
+    assert_eq!(fetch(&app, &q["fetch"]).await["error-code"], "1");
+}
+both!(cmi5_unterminated_session_is_abandoned);
