@@ -13,6 +13,10 @@ use crate::lrs::{Lrs, LrsConfig};
 use crate::store::{Store, StoreError};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // `bench` talks to a server over HTTP; it must not open (or create) the database itself.
+    if let Command::Bench(cmd) = cli.command {
+        return crate::bench::main(cmd, &cli.database, cli.content_dir).await;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| "cairn=info,warn".into()),
@@ -40,6 +44,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             import(lrs_for(store, "127.0.0.1:8080", 100, content_dir), package, course_id, json).await
         }
         Command::Courses(cmd) => courses_cmd(lrs_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
+        Command::Results(cmd) => results_cmd(lrs_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
+        Command::Assign { course, learner, due, due_in_days, grace_days, recurrence_months } => {
+            let lrs = lrs_for(store, "127.0.0.1:8080", 100, content_dir);
+            let req = crate::lrs::results::AssignRequest {
+                course,
+                learner: Some(learner_arg(&learner)?),
+                group: None,
+                due,
+                due_in_days,
+                grace_days,
+                recurrence_months,
+            };
+            for a in lrs.assign(req, crate::xapi::Version::V2_0_0).await? {
+                println!("assignment {}  registration {}", a.id, a.registration);
+            }
+            Ok(())
+        }
+        Command::Waive { assignment, reason } => {
+            let lrs = lrs_for(store, "127.0.0.1:8080", 100, content_dir);
+            let a = lrs.waive(&assignment, reason.as_deref()).await?;
+            println!("waived {}", a.id);
+            Ok(())
+        }
+        Command::Sessions(cmd) => sessions_cmd(lrs_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
         Command::Launch { course, module, learner, registration, mode, json } => {
             let learner = if learner.trim_start().starts_with('{') {
                 serde_json::from_str(&learner).context("--learner is not valid JSON")?
@@ -63,6 +91,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Bench(_) => Ok(()), // handled above, before the database is opened
     }
 }
 
@@ -246,6 +275,108 @@ async fn credentials(lrs: Lrs, cmd: CredentialsCommand) -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("no active credential with key {key}");
             }
+        }
+    }
+    Ok(())
+}
+
+/// A learner on the command line: `mailto:…` or Agent JSON.
+fn learner_arg(s: &str) -> anyhow::Result<serde_json::Value> {
+    if s.trim_start().starts_with('{') {
+        return serde_json::from_str(s).context("learner is not valid JSON");
+    }
+    if s.starts_with("mailto:") {
+        return Ok(serde_json::json!({"objectType": "Agent", "mbox": s}));
+    }
+    anyhow::bail!("learner must be mailto:… or Agent JSON, got {s:?}")
+}
+
+async fn results_cmd(lrs: Lrs, cmd: crate::config::ResultsCommand) -> anyhow::Result<()> {
+    use crate::config::ResultsCommand;
+    use crate::lrs::results::ResultsFilter;
+    match cmd {
+        ResultsCommand::List { course, learner, status, compliance, csv, json, out } => {
+            let learner_key = match learner {
+                Some(l) => Some(crate::xapi::agent::key(&learner_arg(&l)?).context("learner needs an identifier")?),
+                None => None,
+            };
+            let f = ResultsFilter { course, learner_key, status, compliance, ..Default::default() };
+            let (rows, _) = lrs.results(&f, crate::now_us()).await?;
+            let text = if csv {
+                crate::http::results::to_csv(&rows)
+            } else if json {
+                serde_json::to_string_pretty(&rows)? + "\n"
+            } else {
+                let mut t = format!(
+                    "{:<32} {:<40} {:<12} {:>6} {:<24} {:<24} {}\n",
+                    "LEARNER", "COURSE", "STATUS", "SCORE", "COMPLETED", "DUE", "COMPLIANCE"
+                );
+                for r in &rows {
+                    t.push_str(&format!(
+                        "{:<32} {:<40} {:<12} {:>6} {:<24} {:<24} {}\n",
+                        r.learner_label,
+                        r.course,
+                        r.status,
+                        r.score.map(|s| format!("{s:.2}")).unwrap_or_else(|| "-".into()),
+                        r.completed_at.clone().unwrap_or_else(|| "-".into()),
+                        r.due.clone().unwrap_or_else(|| "-".into()),
+                        r.compliance.unwrap_or("-")
+                    ));
+                }
+                t
+            };
+            match out {
+                Some(p) => std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?,
+                None => print!("{text}"),
+            }
+        }
+        ResultsCommand::Summary { course } => {
+            println!("{}", serde_json::to_string_pretty(&lrs.course_summary(&course, crate::now_us()).await?)?);
+        }
+        ResultsCommand::Rebuild => {
+            let n = lrs.rebuild_results().await?;
+            println!("rebuilt results from {n} statements");
+        }
+    }
+    Ok(())
+}
+
+async fn sessions_cmd(lrs: Lrs, cmd: crate::config::SessionsCommand) -> anyhow::Result<()> {
+    use crate::config::SessionsCommand;
+    let v = crate::xapi::Version::V2_0_0;
+    match cmd {
+        SessionsCommand::Create { course, title, start, end, timezone, capacity, location, join_url, optional } => {
+            let req = crate::lrs::results::SessionRequest {
+                course,
+                title,
+                start,
+                end,
+                timezone,
+                capacity,
+                location,
+                join_url,
+                required: !optional,
+            };
+            let s = lrs.create_session(req).await?;
+            println!("session {} ({})", s.id, s.activity_id);
+        }
+        SessionsCommand::List { course } => {
+            for s in lrs.store.sessions(course.as_deref()).await? {
+                let state = if s.cancelled_us.is_some() { "cancelled" } else { "scheduled" };
+                println!("{}  {}  {}  {}", s.id, s.course_id, s.title, state);
+            }
+        }
+        SessionsCommand::Book { session, learner } => {
+            lrs.book_session(&session, &learner_arg(&learner)?, v).await?;
+            println!("booked");
+        }
+        SessionsCommand::Attend { session, learner } => {
+            let id = lrs.mark_attendance(&session, &learner_arg(&learner)?, v).await?;
+            println!("attendance recorded (statement {id})");
+        }
+        SessionsCommand::Cancel { session } => {
+            lrs.cancel_session(&session).await?;
+            println!("cancelled {session}");
         }
     }
     Ok(())

@@ -48,6 +48,36 @@ pub enum Command {
     /// List and show imported courses.
     #[command(subcommand)]
     Courses(CoursesCommand),
+    /// Derived results: list (table, CSV or JSON), course summary, rebuild from the statements.
+    #[command(subcommand)]
+    Results(ResultsCommand),
+    /// Assign a course to a learner with a due date.
+    Assign {
+        course: String,
+        /// The learner: `mailto:…`, or Agent JSON.
+        #[arg(long)]
+        learner: String,
+        /// Due date (RFC 3339).
+        #[arg(long, conflicts_with = "due_in_days")]
+        due: Option<String>,
+        /// Due this many days after today.
+        #[arg(long)]
+        due_in_days: Option<i64>,
+        #[arg(long)]
+        grace_days: Option<i64>,
+        /// Re-certify every N months.
+        #[arg(long)]
+        recurrence_months: Option<i64>,
+    },
+    /// Waive an assignment (the learner is exempt).
+    Waive {
+        assignment: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Live sessions: create, list, book, mark attendance, cancel.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
     /// Launch a course module for a learner and print the URL to open in their browser (the URL carries
     /// a short-lived credential limited to that learner; set CAIRN_PUBLIC_URL to the server's address).
     Launch {
@@ -68,6 +98,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Benchmarks: generate a deterministic data set, or drive load against an LRS (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,4 +158,75 @@ pub enum CredentialsCommand {
     List,
     /// Revoke a credential by key.
     Revoke { key: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ResultsCommand {
+    /// Results per learner and course.
+    List {
+        #[arg(long)]
+        course: Option<String>,
+        /// `mailto:…` or Agent JSON.
+        #[arg(long)]
+        learner: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        compliance: Option<String>,
+        /// Write CSV (to stdout, or --out).
+        #[arg(long)]
+        csv: bool,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Counts per status and compliance, completion rate, mean and median score.
+    Summary { course: String },
+    /// Recompute every result from the raw statements.
+    Rebuild,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// Announce a live session of a course.
+    Create {
+        course: String,
+        #[arg(long)]
+        title: String,
+        /// Start (RFC 3339).
+        #[arg(long)]
+        start: String,
+        /// End (RFC 3339).
+        #[arg(long)]
+        end: String,
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        #[arg(long)]
+        capacity: Option<i64>,
+        #[arg(long)]
+        location: Option<String>,
+        #[arg(long)]
+        join_url: Option<String>,
+        /// The session is optional for completing the course.
+        #[arg(long)]
+        optional: bool,
+    },
+    List {
+        #[arg(long)]
+        course: Option<String>,
+    },
+    Book {
+        session: String,
+        #[arg(long)]
+        learner: String,
+    },
+    Attend {
+        session: String,
+        #[arg(long)]
+        learner: String,
+    },
+    Cancel {
+        session: String,
+    },
 }

@@ -9,6 +9,7 @@
 //!   comparison, formats, attachments and signatures. No HTTP, no SQL.
 //! - [`lrs`]: use cases (store statements, query, documents, credentials) over the store.
 //! - [`package`]: package import (SCORM 1.2/2004, cmi5, TinCan, AICC zips -> one Course model).
+//! - [`results`]: derived results: facts from statements, derivation rules, compliance.
 //! - [`store`]: the one storage interface, with a SQLite and a PostgreSQL implementation.
 
 pub mod bench;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod http;
 pub mod lrs;
 pub mod package;
+pub mod results;
 pub mod store;
 pub mod xapi;
 

@@ -105,6 +105,9 @@ pub async fn show(
     q: QueryPairs,
 ) -> ApiResult<Response> {
     who.require(Access::Admin)?;
+    if let Some(course) = id.strip_suffix("/summary") {
+        return super::results::summary_of(&lrs, course).await;
+    }
     let version = match q.get("version") {
         Some(v) => {
             Some(v.parse::<i64>().map_err(|_| ApiError::BadRequest(format!("version must be a number, got {v:?}")))?)

@@ -172,6 +172,7 @@ impl Lrs {
             let _ = std::fs::remove_dir_all(&final_dir);
             return Err(e.into());
         }
+        self.register_package_course(&course_id, &course).await?;
         let stored = self
             .store
             .course_version(&version_id)

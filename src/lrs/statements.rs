@@ -262,7 +262,14 @@ impl Lrs {
                 })
                 .collect();
             match self.store.insert_statements(&rows, &atts).await {
-                Ok(()) => return Ok(ids),
+                Ok(()) => {
+                    // The statements are durable; results follow them. A failure here never loses a
+                    // statement (`cairn results rebuild` recomputes everything), so it is logged only.
+                    if let Err(e) = self.results_after_store(&rows).await {
+                        tracing::error!(error = %e, "updating results after storing statements");
+                    }
+                    return Ok(ids);
+                }
                 Err(StoreError::DuplicateStatement(_)) => continue,
                 Err(e) => return Err(e.into()),
             }

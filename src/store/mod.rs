@@ -117,6 +117,16 @@ pub struct DocumentKey {
     pub doc_id: String,
 }
 
+impl DocumentKey {
+    /// A name for locking this document.
+    pub fn lock_name(&self) -> String {
+        format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            self.kind, self.activity_id, self.agent_key, self.registration, self.doc_id
+        )
+    }
+}
+
 /// One imported version of a course; `body` is the parsed course model as JSON.
 #[derive(Debug, Clone)]
 pub struct CourseVersionRow {
@@ -142,6 +152,64 @@ pub struct NewCourseVersion {
     pub file_count: i64,
     pub total_bytes: i64,
     pub body: String,
+}
+
+/// A fact of the results engine, filed under one activity it concerns.
+#[derive(Debug, Clone)]
+pub struct FactRow {
+    pub statement_id: String,
+    pub linked: String,
+    pub learner_key: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AssignmentRow {
+    pub id: String,
+    pub course_id: String,
+    pub learner_key: String,
+    /// The learner agent as JSON text.
+    pub learner: String,
+    pub assigned_us: i64,
+    pub due_us: i64,
+    pub grace_days: i64,
+    pub recurrence_months: Option<i64>,
+    pub registration: String,
+    pub group_key: Option<String>,
+    pub waived_us: Option<i64>,
+    pub waived_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionRow {
+    pub id: String,
+    pub course_id: String,
+    pub activity_id: String,
+    pub title: String,
+    pub starts_us: i64,
+    pub ends_us: i64,
+    pub timezone: String,
+    pub capacity: Option<i64>,
+    pub location: Option<String>,
+    pub join_url: Option<String>,
+    pub created_us: i64,
+    pub cancelled_us: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BookingRow {
+    pub learner_key: String,
+    pub learner: String,
+    pub booked_us: i64,
+    pub cancelled_us: Option<i64>,
+}
+
+/// What a booking attempt did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookOutcome {
+    Booked,
+    AlreadyBooked,
+    Full,
 }
 
 /// A launch of one course module for one learner (see `lrs::launch`). It is also a credential: its key is
@@ -280,6 +348,101 @@ impl Store {
         dispatch!(self, s => s.course_version(version_id).await)
     }
 
+    // --- results ---
+
+    pub async fn insert_facts(&self, facts: &[FactRow]) -> Result<()> {
+        dispatch!(self, s => s.insert_facts(facts).await)
+    }
+    /// Deletes the facts of these statements; returns the (learner, activity) pairs they touched.
+    pub async fn delete_facts_of(&self, statement_ids: &[String]) -> Result<Vec<(String, String)>> {
+        dispatch!(self, s => s.delete_facts_of(statement_ids).await)
+    }
+    /// A learner's facts on any of these activities (as object or context), each statement once.
+    pub async fn facts_for(&self, learner_key: &str, activities: &[String]) -> Result<Vec<String>> {
+        dispatch!(self, s => s.facts_for(learner_key, activities).await)
+    }
+    pub async fn put_course_def(
+        &self,
+        course_id: &str,
+        body: &str,
+        defined: bool,
+        activities: &[String],
+    ) -> Result<()> {
+        dispatch!(self, s => s.put_course_def(course_id, body, defined, activities).await)
+    }
+    pub async fn course_def(&self, course_id: &str) -> Result<Option<String>> {
+        dispatch!(self, s => s.course_def(course_id).await)
+    }
+    pub async fn course_defs(&self) -> Result<Vec<String>> {
+        dispatch!(self, s => s.course_defs().await)
+    }
+    pub async fn courses_for_activities(&self, activities: &[String]) -> Result<Vec<String>> {
+        dispatch!(self, s => s.courses_for_activities(activities).await)
+    }
+    pub async fn put_result(&self, course_id: &str, learner_key: &str, body: &str) -> Result<()> {
+        dispatch!(self, s => s.put_result(course_id, learner_key, body).await)
+    }
+    pub async fn results_of_course(&self, course_id: &str) -> Result<Vec<(String, String)>> {
+        dispatch!(self, s => s.results_of_course(course_id).await)
+    }
+    pub async fn result(&self, course_id: &str, learner_key: &str) -> Result<Option<String>> {
+        dispatch!(self, s => s.result(course_id, learner_key).await)
+    }
+    pub async fn learners_of_course(&self, course_id: &str) -> Result<Vec<String>> {
+        dispatch!(self, s => s.learners_of_course(course_id).await)
+    }
+    /// Removes every fact and result (before a rebuild).
+    pub async fn clear_derived(&self) -> Result<()> {
+        dispatch!(self, s => s.clear_derived().await)
+    }
+    /// Live (not voided, not voiding) statements after `after_seq`, in order.
+    pub async fn statement_page(&self, after_seq: i64, limit: i64) -> Result<Vec<StoredStatement>> {
+        dispatch!(self, s => s.statement_page(after_seq, limit).await)
+    }
+    pub async fn insert_assignments(&self, rows: &[AssignmentRow]) -> Result<()> {
+        dispatch!(self, s => s.insert_assignments(rows).await)
+    }
+    /// Assignments, optionally of one course and/or one learner.
+    pub async fn assignments(&self, course_id: Option<&str>, learner_key: Option<&str>) -> Result<Vec<AssignmentRow>> {
+        dispatch!(self, s => s.assignments(course_id, learner_key).await)
+    }
+    pub async fn assignment(&self, id: &str) -> Result<Option<AssignmentRow>> {
+        dispatch!(self, s => s.assignment(id).await)
+    }
+    pub async fn waive_assignment(&self, id: &str, at_us: i64, reason: Option<&str>) -> Result<bool> {
+        dispatch!(self, s => s.waive_assignment(id, at_us, reason).await)
+    }
+    pub async fn insert_session(&self, row: &SessionRow) -> Result<()> {
+        dispatch!(self, s => s.insert_session(row).await)
+    }
+    pub async fn sessions(&self, course_id: Option<&str>) -> Result<Vec<SessionRow>> {
+        dispatch!(self, s => s.sessions(course_id).await)
+    }
+    pub async fn session(&self, id: &str) -> Result<Option<SessionRow>> {
+        dispatch!(self, s => s.session(id).await)
+    }
+    pub async fn cancel_session(&self, id: &str, at_us: i64) -> Result<bool> {
+        dispatch!(self, s => s.cancel_session(id, at_us).await)
+    }
+    /// Books a seat if the session has room, counting and inserting under one lock so two nodes can
+    /// never overbook.
+    pub async fn book(
+        &self,
+        session_id: &str,
+        learner_key: &str,
+        learner: &str,
+        capacity: Option<i64>,
+        at_us: i64,
+    ) -> Result<BookOutcome> {
+        dispatch!(self, s => s.book(session_id, learner_key, learner, capacity, at_us).await)
+    }
+    pub async fn cancel_booking(&self, session_id: &str, learner_key: &str, at_us: i64) -> Result<bool> {
+        dispatch!(self, s => s.cancel_booking(session_id, learner_key, at_us).await)
+    }
+    pub async fn bookings(&self, session_id: &str) -> Result<Vec<BookingRow>> {
+        dispatch!(self, s => s.bookings(session_id).await)
+    }
+
     // --- launches ---
 
     pub async fn insert_launch(&self, l: &LaunchRow) -> Result<()> {
@@ -303,7 +466,13 @@ impl Store {
     }
     /// Stores the launch credential's secret hash. With `via_fetch` this is the cmi5 fetch: it succeeds
     /// only once, and only before the launch expires.
-    pub async fn issue_launch_secret(&self, id: &str, secret_sha256: &str, via_fetch: bool, now_us: i64) -> Result<bool> {
+    pub async fn issue_launch_secret(
+        &self,
+        id: &str,
+        secret_sha256: &str,
+        via_fetch: bool,
+        now_us: i64,
+    ) -> Result<bool> {
         dispatch!(self, s => s.issue_launch_secret(id, secret_sha256, via_fetch, now_us).await)
     }
 

@@ -46,13 +46,10 @@ impl PgStore {
         Ok(self.write.begin().await?)
     }
 
-    /// Serialises writers of one document across every node sharing the database.
-    async fn lock_document(tx: &mut sqlx::Transaction<'static, Db>, key: &DocumentKey) -> Result<()> {
-        let lock_key = format!(
-            "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
-            key.kind, key.activity_id, key.agent_key, key.registration, key.doc_id
-        );
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(lock_key).execute(&mut **tx).await?;
+    /// Serialises writers of one named thing (a document, a session's seats) across every node
+    /// sharing the database, until the transaction ends.
+    async fn lock_key(tx: &mut sqlx::Transaction<'static, Db>, key: &str) -> Result<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(key).execute(&mut **tx).await?;
         Ok(())
     }
 

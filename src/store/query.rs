@@ -134,9 +134,63 @@ pub const SELECT_COURSE_VERSIONS: &str = "SELECT v.id, v.course_id, v.version, v
 pub const SELECT_COURSE_VERSION: &str = "SELECT v.id, v.course_id, v.version, v.imported_us, v.package_sha256, \
      v.file_count, v.total_bytes, v.body FROM course_versions v WHERE v.id = $1";
 
-const LAUNCH_COLUMNS: &str = "id, course_id, version_id, module_id, activity_id, format, actor, agent_key, registration, \
+// --- results ---
+pub const INSERT_FACT: &str =
+    "INSERT INTO result_facts (statement_id, linked, learner_key, body) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (statement_id, linked) DO NOTHING";
+pub const DELETE_FACTS_OF: &str = "DELETE FROM result_facts WHERE statement_id = $1 RETURNING learner_key, linked";
+pub const SELECT_FACTS_PREFIX: &str =
+    "SELECT DISTINCT statement_id, body FROM result_facts WHERE learner_key = $1 AND linked IN (";
+pub const UPSERT_COURSE_DEF: &str = "INSERT INTO course_defs (course_id, body, defined, updated_us) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (course_id) DO UPDATE SET body = excluded.body, defined = excluded.defined, updated_us = excluded.updated_us";
+pub const DELETE_COURSE_ACTIVITIES: &str = "DELETE FROM course_activities WHERE course_id = $1";
+pub const INSERT_COURSE_ACTIVITY: &str =
+    "INSERT INTO course_activities (activity_id, course_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+pub const SELECT_COURSE_DEF: &str = "SELECT body FROM course_defs WHERE course_id = $1";
+pub const SELECT_COURSE_DEFS: &str = "SELECT body FROM course_defs ORDER BY course_id";
+pub const UPSERT_RESULT: &str =
+    "INSERT INTO results (course_id, learner_key, body, updated_us) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (course_id, learner_key) DO UPDATE SET body = excluded.body, updated_us = excluded.updated_us";
+pub const SELECT_RESULTS_OF_COURSE: &str = "SELECT learner_key, body FROM results WHERE course_id = $1";
+pub const SELECT_RESULT: &str = "SELECT body FROM results WHERE course_id = $1 AND learner_key = $2";
+pub const SELECT_LEARNERS_OF_COURSE: &str = "SELECT DISTINCT f.learner_key FROM result_facts f \
+     JOIN course_activities ca ON ca.activity_id = f.linked WHERE ca.course_id = $1";
+pub const CLEAR_FACTS: &str = "DELETE FROM result_facts";
+pub const CLEAR_RESULTS: &str = "DELETE FROM results";
+pub const SELECT_STATEMENT_PAGE: &str =
+    "SELECT s.seq, s.id, s.stored_us, s.is_voiding, s.voided, s.body, s.attachments FROM statements s \
+     WHERE s.seq > $1 AND s.voided = FALSE AND s.is_voiding = FALSE ORDER BY s.seq LIMIT $2";
+
+pub const ASSIGNMENT_COLUMNS: &str = "id, course_id, learner_key, learner, assigned_us, due_us, grace_days, \
+     recurrence_months, registration, group_key, waived_us, waived_reason";
+pub const INSERT_ASSIGNMENT: &str =
+    "INSERT INTO assignments (id, course_id, learner_key, learner, assigned_us, due_us, \
+     grace_days, recurrence_months, registration, group_key, waived_us, waived_reason) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+pub const WAIVE_ASSIGNMENT: &str = "UPDATE assignments SET waived_us = $2, waived_reason = $3 WHERE id = $1";
+
+pub const SESSION_COLUMNS: &str =
+    "id, course_id, activity_id, title, starts_us, ends_us, timezone, capacity, location, \
+     join_url, created_us, cancelled_us";
+pub const INSERT_SESSION: &str = "INSERT INTO sessions (id, course_id, activity_id, title, starts_us, ends_us, timezone, \
+     capacity, location, join_url, created_us, cancelled_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+pub const CANCEL_SESSION: &str = "UPDATE sessions SET cancelled_us = $2 WHERE id = $1 AND cancelled_us IS NULL";
+pub const COUNT_BOOKINGS: &str = "SELECT COUNT(*) FROM bookings WHERE session_id = $1 AND cancelled_us IS NULL";
+pub const SELECT_BOOKING: &str = "SELECT cancelled_us FROM bookings WHERE session_id = $1 AND learner_key = $2";
+pub const UPSERT_BOOKING: &str = "INSERT INTO bookings (session_id, learner_key, learner, booked_us, cancelled_us) \
+     VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (session_id, learner_key) DO UPDATE SET booked_us = excluded.booked_us, \
+     cancelled_us = NULL, learner = excluded.learner";
+pub const CANCEL_BOOKING: &str =
+    "UPDATE bookings SET cancelled_us = $3 WHERE session_id = $1 AND learner_key = $2 AND cancelled_us IS NULL";
+pub const SELECT_BOOKINGS: &str =
+    "SELECT learner_key, learner, booked_us, cancelled_us FROM bookings WHERE session_id = $1 \
+     ORDER BY booked_us";
+
+const LAUNCH_COLUMNS: &str =
+    "id, course_id, version_id, module_id, activity_id, format, actor, agent_key, registration, \
      launch_mode, session_id, secret_sha256, fetch_sha256, fetch_used, state, created_us, expires_us, last_activity_us";
-pub const INSERT_LAUNCH: &str = "INSERT INTO launches (id, course_id, version_id, module_id, activity_id, format, actor, \
+pub const INSERT_LAUNCH: &str =
+    "INSERT INTO launches (id, course_id, version_id, module_id, activity_id, format, actor, \
      agent_key, registration, launch_mode, session_id, secret_sha256, fetch_sha256, fetch_used, state, created_us, \
      expires_us, last_activity_us) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
@@ -149,8 +203,7 @@ pub fn select_launches_of() -> String {
          ORDER BY created_us DESC LIMIT 20"
     )
 }
-pub const SET_LAUNCH_STATE: &str =
-    "UPDATE launches SET state = $3, last_activity_us = $4 WHERE id = $1 AND state = $2";
+pub const SET_LAUNCH_STATE: &str = "UPDATE launches SET state = $3, last_activity_us = $4 WHERE id = $1 AND state = $2";
 pub const TOUCH_LAUNCH: &str = "UPDATE launches SET last_activity_us = $2 WHERE id = $1";
 pub const ISSUE_LAUNCH_SECRET: &str = "UPDATE launches SET secret_sha256 = $2 WHERE id = $1";
 pub const FETCH_LAUNCH_SECRET: &str = "UPDATE launches SET secret_sha256 = $2, fetch_used = TRUE \

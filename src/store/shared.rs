@@ -1,7 +1,7 @@
 //! The store methods both backends share, written once. SQLite and PostgreSQL accept the same SQL text
 //! (see `query.rs`), so the only differences — connecting, opening a write transaction and locking a
 //! document — live in each backend's module, and this macro stamps the rest into both. Each backend
-//! module defines `Db` and `DbRow` aliases and `begin_write`/`lock_document` before invoking it.
+//! module defines `Db` and `DbRow` aliases and `begin_write`/`lock_key` before invoking it.
 
 /// Row decoders and binding helpers, generated per backend.
 macro_rules! shared_helpers {
@@ -103,6 +103,40 @@ type DbArgs = <Db as sqlx::Database>::Arguments;
                 file_count: r.try_get("file_count")?,
                 total_bytes: r.try_get("total_bytes")?,
                 body: r.try_get("body")?,
+            })
+        }
+
+        fn assignment_from_row(r: &DbRow) -> sqlx::Result<AssignmentRow> {
+            Ok(AssignmentRow {
+                id: r.try_get("id")?,
+                course_id: r.try_get("course_id")?,
+                learner_key: r.try_get("learner_key")?,
+                learner: r.try_get("learner")?,
+                assigned_us: r.try_get("assigned_us")?,
+                due_us: r.try_get("due_us")?,
+                grace_days: r.try_get("grace_days")?,
+                recurrence_months: r.try_get("recurrence_months")?,
+                registration: r.try_get("registration")?,
+                group_key: r.try_get("group_key")?,
+                waived_us: r.try_get("waived_us")?,
+                waived_reason: r.try_get("waived_reason")?,
+            })
+        }
+
+        fn session_from_row(r: &DbRow) -> sqlx::Result<SessionRow> {
+            Ok(SessionRow {
+                id: r.try_get("id")?,
+                course_id: r.try_get("course_id")?,
+                activity_id: r.try_get("activity_id")?,
+                title: r.try_get("title")?,
+                starts_us: r.try_get("starts_us")?,
+                ends_us: r.try_get("ends_us")?,
+                timezone: r.try_get("timezone")?,
+                capacity: r.try_get("capacity")?,
+                location: r.try_get("location")?,
+                join_url: r.try_get("join_url")?,
+                created_us: r.try_get("created_us")?,
+                cancelled_us: r.try_get("cancelled_us")?,
             })
         }
     };
@@ -344,7 +378,7 @@ macro_rules! shared_methods {
             T: Send,
         {
             let mut tx = self.begin_write().await?;
-            Self::lock_document(&mut tx, key).await?;
+            Self::lock_key(&mut tx, &key.lock_name()).await?;
             let row = bind_key(sqlx::query(query::SELECT_DOCUMENT), key, true).fetch_optional(&mut *tx).await?;
             let current = row.map(|r| document_from_row(&r)).transpose()?;
             let (change, out) = decide(current);
@@ -486,6 +520,252 @@ macro_rules! shared_methods {
             };
             Ok(r.rows_affected() == 1)
         }
+
+    pub async fn insert_facts(&self, facts: &[FactRow]) -> Result<()> {
+        if facts.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for f in facts {
+            sqlx::query(query::INSERT_FACT)
+                .bind(&f.statement_id)
+                .bind(&f.linked)
+                .bind(&f.learner_key)
+                .bind(&f.body)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn delete_facts_of(&self, statement_ids: &[String]) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        if statement_ids.is_empty() {
+            return Ok(out);
+        }
+        let mut tx = self.begin_write().await?;
+        for id in statement_ids {
+            for r in sqlx::query(query::DELETE_FACTS_OF).bind(id).fetch_all(&mut *tx).await? {
+                out.push((r.try_get("learner_key")?, r.try_get("linked")?));
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn facts_for(&self, learner_key: &str, activities: &[String]) -> Result<Vec<String>> {
+        if activities.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("{}{})", query::SELECT_FACTS_PREFIX, query::placeholders(2, activities.len()));
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(learner_key);
+        for a in activities {
+            q = q.bind(a);
+        }
+        let rows = q.fetch_all(&self.read).await?;
+        Ok(rows.iter().map(|r| r.try_get("body")).collect::<sqlx::Result<_>>()?)
+    }
+
+    pub async fn put_course_def(&self, course_id: &str, body: &str, defined: bool, activities: &[String]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(query::UPSERT_COURSE_DEF)
+            .bind(course_id)
+            .bind(body)
+            .bind(defined)
+            .bind(crate::now_us())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(query::DELETE_COURSE_ACTIVITIES).bind(course_id).execute(&mut *tx).await?;
+        for a in activities {
+            sqlx::query(query::INSERT_COURSE_ACTIVITY).bind(a).bind(course_id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn course_def(&self, course_id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(query::SELECT_COURSE_DEF).bind(course_id).fetch_optional(&self.read).await?)
+    }
+
+    pub async fn course_defs(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(query::SELECT_COURSE_DEFS).fetch_all(&self.read).await?)
+    }
+
+    pub async fn courses_for_activities(&self, activities: &[String]) -> Result<Vec<String>> {
+        if activities.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT DISTINCT course_id FROM course_activities WHERE activity_id IN ({})",
+            query::placeholders(1, activities.len())
+        );
+        let mut q = sqlx::query_scalar(AssertSqlSafe(sql));
+        for a in activities {
+            q = q.bind(a);
+        }
+        Ok(q.fetch_all(&self.read).await?)
+    }
+
+    pub async fn put_result(&self, course_id: &str, learner_key: &str, body: &str) -> Result<()> {
+        sqlx::query(query::UPSERT_RESULT)
+            .bind(course_id)
+            .bind(learner_key)
+            .bind(body)
+            .bind(crate::now_us())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn results_of_course(&self, course_id: &str) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(query::SELECT_RESULTS_OF_COURSE).bind(course_id).fetch_all(&self.read).await?;
+        rows.iter().map(|r| Ok((r.try_get("learner_key")?, r.try_get("body")?))).collect::<sqlx::Result<_>>().map_err(Into::into)
+    }
+
+    pub async fn result(&self, course_id: &str, learner_key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(query::SELECT_RESULT).bind(course_id).bind(learner_key).fetch_optional(&self.read).await?)
+    }
+
+    pub async fn learners_of_course(&self, course_id: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(query::SELECT_LEARNERS_OF_COURSE).bind(course_id).fetch_all(&self.read).await?)
+    }
+
+    pub async fn clear_derived(&self) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(query::CLEAR_FACTS).execute(&mut *tx).await?;
+        sqlx::query(query::CLEAR_RESULTS).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn statement_page(&self, after_seq: i64, limit: i64) -> Result<Vec<StoredStatement>> {
+        let rows = sqlx::query(query::SELECT_STATEMENT_PAGE).bind(after_seq).bind(limit).fetch_all(&self.read).await?;
+        Ok(rows.iter().map(statement_from_row).collect::<sqlx::Result<_>>()?)
+    }
+
+    pub async fn insert_assignments(&self, rows: &[AssignmentRow]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for a in rows {
+            sqlx::query(query::INSERT_ASSIGNMENT)
+                .bind(&a.id)
+                .bind(&a.course_id)
+                .bind(&a.learner_key)
+                .bind(&a.learner)
+                .bind(a.assigned_us)
+                .bind(a.due_us)
+                .bind(a.grace_days)
+                .bind(a.recurrence_months)
+                .bind(&a.registration)
+                .bind(&a.group_key)
+                .bind(a.waived_us)
+                .bind(&a.waived_reason)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn assignments(&self, course_id: Option<&str>, learner_key: Option<&str>) -> Result<Vec<AssignmentRow>> {
+        let sql = format!(
+            "SELECT {} FROM assignments WHERE ($1 = '' OR course_id = $1) AND ($2 = '' OR learner_key = $2) ORDER BY assigned_us, id",
+            query::ASSIGNMENT_COLUMNS
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(course_id.unwrap_or(""))
+            .bind(learner_key.unwrap_or(""))
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows.iter().map(assignment_from_row).collect::<sqlx::Result<_>>()?)
+    }
+
+    pub async fn assignment(&self, id: &str) -> Result<Option<AssignmentRow>> {
+        let sql = format!("SELECT {} FROM assignments WHERE id = $1", query::ASSIGNMENT_COLUMNS);
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.read).await?;
+        Ok(row.map(|r| assignment_from_row(&r)).transpose()?)
+    }
+
+    pub async fn waive_assignment(&self, id: &str, at_us: i64, reason: Option<&str>) -> Result<bool> {
+        let r = sqlx::query(query::WAIVE_ASSIGNMENT).bind(id).bind(at_us).bind(reason).execute(&self.write).await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn insert_session(&self, s: &SessionRow) -> Result<()> {
+        sqlx::query(query::INSERT_SESSION)
+            .bind(&s.id)
+            .bind(&s.course_id)
+            .bind(&s.activity_id)
+            .bind(&s.title)
+            .bind(s.starts_us)
+            .bind(s.ends_us)
+            .bind(&s.timezone)
+            .bind(s.capacity)
+            .bind(&s.location)
+            .bind(&s.join_url)
+            .bind(s.created_us)
+            .bind(s.cancelled_us)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn sessions(&self, course_id: Option<&str>) -> Result<Vec<SessionRow>> {
+        let sql = format!(
+            "SELECT {} FROM sessions WHERE ($1 = '' OR course_id = $1) ORDER BY starts_us, id",
+            query::SESSION_COLUMNS
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(course_id.unwrap_or("")).fetch_all(&self.read).await?;
+        Ok(rows.iter().map(session_from_row).collect::<sqlx::Result<_>>()?)
+    }
+
+    pub async fn session(&self, id: &str) -> Result<Option<SessionRow>> {
+        let sql = format!("SELECT {} FROM sessions WHERE id = $1", query::SESSION_COLUMNS);
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.read).await?;
+        Ok(row.map(|r| session_from_row(&r)).transpose()?)
+    }
+
+    pub async fn cancel_session(&self, id: &str, at_us: i64) -> Result<bool> {
+        let r = sqlx::query(query::CANCEL_SESSION).bind(id).bind(at_us).execute(&self.write).await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn book(&self, session_id: &str, learner_key: &str, learner: &str, capacity: Option<i64>, at_us: i64) -> Result<BookOutcome> {
+        let mut tx = self.begin_write().await?;
+        Self::lock_key(&mut tx, &format!("session\u{1f}{session_id}")).await?;
+        let existing: Option<Option<i64>> =
+            sqlx::query_scalar(query::SELECT_BOOKING).bind(session_id).bind(learner_key).fetch_optional(&mut *tx).await?;
+        if let Some(None) = existing {
+            return Ok(BookOutcome::AlreadyBooked);
+        }
+        let taken: i64 = sqlx::query_scalar(query::COUNT_BOOKINGS).bind(session_id).fetch_one(&mut *tx).await?;
+        if capacity.is_some_and(|c| taken >= c) {
+            return Ok(BookOutcome::Full);
+        }
+        sqlx::query(query::UPSERT_BOOKING).bind(session_id).bind(learner_key).bind(learner).bind(at_us).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(BookOutcome::Booked)
+    }
+
+    pub async fn cancel_booking(&self, session_id: &str, learner_key: &str, at_us: i64) -> Result<bool> {
+        let r = sqlx::query(query::CANCEL_BOOKING).bind(session_id).bind(learner_key).bind(at_us).execute(&self.write).await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn bookings(&self, session_id: &str) -> Result<Vec<BookingRow>> {
+        let rows = sqlx::query(query::SELECT_BOOKINGS).bind(session_id).fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(BookingRow {
+                    learner_key: r.try_get("learner_key")?,
+                    learner: r.try_get("learner")?,
+                    booked_us: r.try_get("booked_us")?,
+                    cancelled_us: r.try_get("cancelled_us")?,
+                })
+            })
+            .collect::<sqlx::Result<_>>()
+            .map_err(Into::into)
+    }
     };
 }
 

@@ -48,7 +48,7 @@ impl SqliteStore {
     }
 
     /// Nothing to lock: the single write connection already serialises writers.
-    async fn lock_document(_tx: &mut sqlx::Transaction<'static, Db>, _key: &DocumentKey) -> Result<()> {
+    async fn lock_key(_tx: &mut sqlx::Transaction<'static, Db>, _key: &str) -> Result<()> {
         Ok(())
     }
 

@@ -36,6 +36,35 @@ fn ifi_of(obj: &Map<String, Value>) -> Option<String> {
     Some(format!("account:{home}|{name}"))
 }
 
+/// The Agent (or identified Group) a key stands for, rebuilt from the key alone.
+pub fn from_key(key: &str) -> Value {
+    let (kind, ifi) = key.split_once('|').unwrap_or(("Agent", key));
+    let mut out = Map::new();
+    out.insert("objectType".into(), json!(kind));
+    if let Some(m) = ifi.strip_prefix("mbox:") {
+        out.insert("mbox".into(), json!(m));
+    } else if let Some(s) = ifi.strip_prefix("sha1:") {
+        out.insert("mbox_sha1sum".into(), json!(s));
+    } else if let Some(o) = ifi.strip_prefix("openid:") {
+        out.insert("openid".into(), json!(o));
+    } else if let Some(a) = ifi.strip_prefix("account:") {
+        let (home, name) = a.split_once('|').unwrap_or((a, ""));
+        out.insert("account".into(), json!({"homePage": home, "name": name}));
+    }
+    Value::Object(out)
+}
+
+/// A short label for an agent key, as CSV and tables show learners: the mailbox, openid or account.
+pub fn label(key: &str) -> String {
+    let ifi = key.split_once('|').map(|(_, i)| i).unwrap_or(key);
+    ifi.strip_prefix("mbox:mailto:")
+        .or_else(|| ifi.strip_prefix("mbox:"))
+        .or_else(|| ifi.strip_prefix("openid:"))
+        .or_else(|| ifi.strip_prefix("sha1:"))
+        .map(str::to_string)
+        .unwrap_or_else(|| ifi.strip_prefix("account:").unwrap_or(ifi).replace('|', " "))
+}
+
 /// The agent reduced to what identifies it (the `ids` format): objectType and IFI; an anonymous
 /// Group keeps its members, each reduced the same way.
 pub fn ids_form(agent: &Value) -> Value {
@@ -130,6 +159,19 @@ mod tests {
     #[test]
     fn anonymous_groups_have_no_key() {
         assert_eq!(key(&json!({"objectType": "Group", "member": []})), None);
+    }
+
+    #[test]
+    fn keys_round_trip_to_agents() {
+        for a in [
+            json!({"objectType": "Agent", "mbox": "mailto:a@example.com"}),
+            json!({"objectType": "Group", "account": {"homePage": "http://h", "name": "n|x"}}),
+            json!({"objectType": "Agent", "openid": "http://o"}),
+        ] {
+            let k = key(&a).unwrap();
+            assert_eq!(from_key(&k), a);
+        }
+        assert_eq!(label("Agent|mbox:mailto:a@example.com"), "a@example.com");
     }
 
     #[test]

@@ -7,6 +7,8 @@ mod courses;
 mod crash;
 mod documents;
 mod launch;
+mod results;
+mod security;
 mod statements;
 mod statements_alternate;
 mod statements_attachments;

@@ -1,0 +1,329 @@
+//! The admin API for results (`admin` scope): course definitions, assignments, live sessions with
+//! bookings and attendance, and the analyst queries (JSON or CSV). Documented in `docs/openapi.yaml`.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{header_str, ApiJson, Auth, QueryPairs};
+use crate::lrs::auth::Access;
+use crate::lrs::results::{AssignRequest, DefineCourse, ResultRow, ResultsFilter, SessionRequest};
+use crate::lrs::Lrs;
+use crate::store::BookOutcome;
+use crate::xapi::{agent, timestamp, Version};
+
+/// Agents in the admin API are checked with the newest xAPI rules.
+const V: Version = Version::V2_0_0;
+
+fn now_us() -> i64 {
+    crate::now_us()
+}
+
+fn parse_time(name: &str, v: &str) -> ApiResult<i64> {
+    let t = timestamp::parse_timestamp(v).map_err(|e| ApiError::BadRequest(format!("{name}: {e}")))?;
+    Ok((t.unix_timestamp_nanos() / 1000) as i64)
+}
+
+fn agent_param(lrs: &Lrs, name: &str, v: &str) -> ApiResult<String> {
+    Ok(lrs.parse_agent_param(name, v, V)?.1)
+}
+
+/// POST /api/assignments
+pub async fn assign(
+    State(lrs): State<Lrs>,
+    Auth(who): Auth,
+    ApiJson(req): ApiJson<AssignRequest>,
+) -> ApiResult<Response> {
+    who.require(Access::Admin)?;
+    let single = req.group.is_none();
+    let rows = lrs.assign(req, V).await?;
+    let views: Vec<Value> = rows.iter().map(assignment_json).collect();
+    let body = if single { views.into_iter().next().unwrap_or(Value::Null) } else { json!({"assignments": views}) };
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+fn assignment_json(a: &crate::store::AssignmentRow) -> Value {
+    let t = |us: i64| {
+        timestamp::format_timestamp(
+            time::OffsetDateTime::from_unix_timestamp_nanos(us as i128 * 1000)
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+        )
+    };
+    json!({
+        "id": a.id, "course": a.course_id, "learner": serde_json::from_str::<Value>(&a.learner).unwrap_or(Value::Null),
+        "assigned_at": t(a.assigned_us), "due": t(a.due_us), "grace_days": a.grace_days,
+        "recurrence_months": a.recurrence_months, "registration": a.registration,
+        "waived_at": a.waived_us.map(t), "waived_reason": a.waived_reason,
+    })
+}
+
+/// GET /api/assignments?course=&learner=
+pub async fn assignments(State(lrs): State<Lrs>, Auth(who): Auth, q: QueryPairs) -> ApiResult<Response> {
+    who.require(Access::Admin)?;
+    let learner = q.get("learner").map(|l| agent_param(&lrs, "learner", l)).transpose()?;
+    let rows = lrs.store.assignments(q.get("course"), learner.as_deref()).await.map_err(|e| ApiError::Lrs(e.into()))?;
+    Ok(axum::Json(rows.iter().map(assignment_json).collect::<Vec<_>>()).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaiveBody {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// POST /api/assignments/{id}/waive
+pub async fn waive(
+    State(lrs): State<Lrs>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    who.require(Access::Admin)?;
+    // The body is optional: `{"reason": "…"}` or nothing.
+    let reason = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice::<WaiveBody>(&body)
+            .map_err(|e| ApiError::BadRequest(format!("request body: {e}")))?
+            .reason
+    };
+    let a = lrs.waive(&id, reason.as_deref()).await?;
+    Ok(axum::Json(assignment_json(&a)).into_response())
+}
+
+/// PUT /api/courses/{id}: define a course from components.
+pub async fn define(
+    State(lrs): State<Lrs>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DefineCourse>,
+) -> ApiResult<Response> {
+    who.require(Access::Admin)?;
+    let def = lrs.define_course(&id, req).await?;
+    Ok(axum::Json(def).into_response())
+}
+
+/// The results filter from query parameters.
+fn filter(lrs: &Lrs, q: &QueryPairs) -> ApiResult<ResultsFilter> {
+    let mut f = ResultsFilter { limit: 1000, ..Default::default() };
+    for (k, v) in &q.0 {
+        match k.as_str() {
+            "course" => f.course = Some(v.clone()),
+            "learner" => f.learner_key = Some(agent_param(lrs, "learner", v)?),
+            "group" => f.group_key = Some(agent_param(lrs, "group", v)?),
+            "status" => {
+                if !["not_started", "in_progress", "completed", "passed", "failed"].contains(&v.as_str()) {
+                    return Err(ApiError::BadRequest(format!(
+                        "status must be not_started, in_progress, completed, passed or failed, got {v:?}"
+                    )));
+                }
+                f.status = Some(v.clone());
+            }
+            "compliance" => {
+                if crate::results::compliance::Compliance::parse(v).is_none() {
+                    return Err(ApiError::BadRequest(format!(
+                        "compliance must be pending, on_time, late, overdue, waived, expiring or expired, got {v:?}"
+                    )));
+                }
+                f.compliance = Some(v.clone());
+            }
+            "due_before" => f.due_before_us = Some(parse_time("due_before", v)?),
+            "due_after" => f.due_after_us = Some(parse_time("due_after", v)?),
+            "limit" => {
+                f.limit = v.parse().map_err(|_| ApiError::BadRequest(format!("limit must be a number, got {v:?}")))?
+            }
+            "offset" => {
+                f.offset = v.parse().map_err(|_| ApiError::BadRequest(format!("offset must be a number, got {v:?}")))?
+            }
+            "format" => {}
+            other => return Err(ApiError::BadRequest(format!("unknown parameter {other:?} for results"))),
+        }
+    }
+    Ok(f)
+}
+
+/// CSV columns, in order.
+pub const CSV_COLUMNS: [&str; 13] = [
+    "learner",
+    "course",
+    "status",
+    "score",
+    "score_raw",
+    "first_score",
+    "best_score",
+    "time_spent_seconds",
+    "completed_at",
+    "due",
+    "compliance",
+    "assignment",
+    "registration",
+];
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Results as CSV (RFC 4180), one line per learner and course.
+pub fn to_csv(rows: &[ResultRow]) -> String {
+    let mut out = CSV_COLUMNS.join(",") + "\r\n";
+    let num = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+    for r in rows {
+        let cells = [
+            r.learner_label.clone(),
+            r.course.clone(),
+            r.status.to_string(),
+            num(r.score),
+            num(r.score_raw),
+            num(r.first_score),
+            num(r.best_score),
+            r.time_spent_seconds.to_string(),
+            r.completed_at.clone().unwrap_or_default(),
+            r.due.clone().unwrap_or_default(),
+            r.compliance.unwrap_or_default().to_string(),
+            r.assignment.clone().unwrap_or_default(),
+            r.registration.clone().unwrap_or_default(),
+        ];
+        out.push_str(&cells.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// GET /api/results (JSON, or CSV with `Accept: text/csv` or `format=csv`)
+pub async fn results(
+    State(lrs): State<Lrs>,
+    Auth(who): Auth,
+    q: QueryPairs,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    who.require(Access::Admin)?;
+    let f = filter(&lrs, &q)?;
+    let (rows, total) = lrs.results(&f, now_us()).await?;
+    let csv = q.get("format") == Some("csv") || header_str(&headers, "accept").is_some_and(|a| a.contains("text/csv"));
+    if csv {
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], to_csv(&rows)).into_response());
+    }
+    Ok(axum::Json(json!({"results": rows, "total": total, "offset": f.offset, "limit": f.limit})).into_response())
+}
+
+/// GET /api/courses/{id}/summary (also GET /api/summary?course=)
+pub async fn summary_of(lrs: &Lrs, course: &str) -> ApiResult<Response> {
+    Ok(axum::Json(lrs.course_summary(course, now_us()).await?).into_response())
+}
+
+pub async fn summary(State(lrs): State<Lrs>, Auth(who): Auth, q: QueryPairs) -> ApiResult<Response> {
+    who.require(Access::Admin)?;
+    let course = q.get("course").ok_or_else(|| ApiError::BadRequest("parameter course is required".into()))?;
+    summary_of(&lrs, course).await
+}
+
+/// POST /api/results/rebuild
+pub async fn rebuild(State(lrs): State<Lrs>, Auth(who): Auth) -> ApiResult<Response> {
+    who.require(Access::Admin)?;
+    let n = lrs.rebuild_results().await?;
+    Ok(axum::Json(json!({"statements_read": n})).into_response())
+}
+
+// --- sessions ---
+
+fn session_json(s: &crate::store::SessionRow) -> Value {
+    let t = |us: i64| {
+        timestamp::format_timestamp(
+            time::OffsetDateTime::from_unix_timestamp_nanos(us as i128 * 1000)
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+        )
+    };
+    json!({
+        "id": s.id, "course": s.course_id, "activity_id": s.activity_id, "title": s.title,
+        "start": t(s.starts_us), "end": t(s.ends_us), "timezone": s.timezone, "capacity": s.capacity,
+        "location": s.location, "join_url": s.join_url, "cancelled_at": s.cancelled_us.map(t),
+    })
+}
+
+/// POST /api/sessions
+pub async fn create_session(
+    State(lrs): State<Lrs>,
+    Auth(who): Auth,
+    ApiJson(req): ApiJson<SessionRequest>,
+) -> ApiResult<Response> {
+    who.require(Access::Admin)?;
+    let s = lrs.create_session(req).await?;
+    Ok((StatusCode::CREATED, axum::Json(session_json(&s))).into_response())
+}
+
+/// GET /api/sessions?course=
+pub async fn sessions(State(lrs): State<Lrs>, Auth(who): Auth, q: QueryPairs) -> ApiResult<Response> {
+    who.require(Access::Admin)?;
+    let rows = lrs.store.sessions(q.get("course")).await.map_err(|e| ApiError::Lrs(e.into()))?;
+    Ok(axum::Json(rows.iter().map(session_json).collect::<Vec<_>>()).into_response())
+}
+
+/// GET /api/sessions/{id}: the session with its bookings.
+pub async fn session(State(lrs): State<Lrs>, Auth(who): Auth, Path(id): Path<String>) -> ApiResult<Response> {
+    who.require(Access::Admin)?;
+    let s = lrs.session(&id).await?;
+    let bookings = lrs.store.bookings(&id).await.map_err(|e| ApiError::Lrs(e.into()))?;
+    let mut v = session_json(&s);
+    v["bookings"] = bookings
+        .iter()
+        .map(|b| json!({"learner": serde_json::from_str::<Value>(&b.learner).unwrap_or(Value::Null), "learner_label": agent::label(&b.learner_key), "booked": b.cancelled_us.is_none()}))
+        .collect();
+    Ok(axum::Json(v).into_response())
+}
+
+/// POST /api/sessions/{id}/cancel
+pub async fn cancel_session(State(lrs): State<Lrs>, Auth(who): Auth, Path(id): Path<String>) -> ApiResult<Response> {
+    who.require(Access::Admin)?;
+    Ok(axum::Json(session_json(&lrs.cancel_session(&id).await?)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearnerBody {
+    learner: Value,
+}
+
+/// POST /api/sessions/{id}/bookings {learner}
+pub async fn book(
+    State(lrs): State<Lrs>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<LearnerBody>,
+) -> ApiResult<Response> {
+    who.require(Access::Admin)?;
+    let outcome = lrs.book_session(&id, &b.learner, V).await?;
+    let status = if outcome == BookOutcome::Booked { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(json!({"session": id, "booked": true}))).into_response())
+}
+
+/// POST /api/sessions/{id}/bookings/cancel {learner}
+pub async fn cancel_booking(
+    State(lrs): State<Lrs>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<LearnerBody>,
+) -> ApiResult<Response> {
+    who.require(Access::Admin)?;
+    lrs.cancel_booking(&id, &b.learner, V).await?;
+    Ok(axum::Json(json!({"session": id, "booked": false})).into_response())
+}
+
+/// POST /api/sessions/{id}/attendance {learner}: writes the `attended` statement.
+pub async fn attendance(
+    State(lrs): State<Lrs>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<LearnerBody>,
+) -> ApiResult<Response> {
+    who.require(Access::Admin)?;
+    let statement = lrs.mark_attendance(&id, &b.learner, V).await?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"session": id, "statement": statement}))).into_response())
+}

@@ -1,0 +1,153 @@
+//! Course definitions for the rules: an imported package's modules become components with the rule of
+//! their format, and every module gets the activity IRI its statements use.
+
+use crate::package::{self, Course, Format, MasteryScore, MoveOn, Node, ScormType};
+
+use super::derive::{Component, CourseDef, Rule};
+
+/// The activity IRI of a module: its own id when that is an IRI (cmi5 AUs, TinCan activities),
+/// otherwise the course IRI plus the module identifier (SCORM items, AICC AUs), so statements from
+/// Cairn's run-time and from other players agree on it.
+pub fn module_activity_id(course_id: &str, module_id: &str) -> String {
+    if is_absolute_iri(module_id) {
+        return module_id.to_string();
+    }
+    let enc: String = module_id
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("{}/{enc}", course_id.trim_end_matches('/'))
+}
+
+fn is_absolute_iri(s: &str) -> bool {
+    iri_string::types::IriStr::new(s).is_ok()
+}
+
+/// The definition an imported course is derived against.
+pub fn from_package(course_id: &str, course: &Course) -> CourseDef {
+    let mut components = Vec::new();
+    let v12 = matches!(course.format, Format::Scorm12 | Format::Aicc);
+    fn walk(nodes: &[Node], blocks: &[String], out: &mut Vec<(Vec<String>, package::Module)>) {
+        for n in nodes {
+            match n {
+                Node::Block(b) => {
+                    let mut inner = blocks.to_vec();
+                    inner.push(b.id.clone());
+                    walk(&b.children, &inner, out)
+                }
+                Node::Module(m) => out.push((blocks.to_vec(), m.clone())),
+            }
+        }
+    }
+    let mut modules = Vec::new();
+    walk(&course.root, &[], &mut modules);
+    let (course_activity, cmi5) = match course.format {
+        Format::Cmi5 => (Some(course_id.to_string()), true),
+        Format::TinCan => (Some(course.id.clone().unwrap_or_else(|| course_id.to_string())), false),
+        _ => (None, false),
+    };
+    for (blocks, m) in modules {
+        let rules = &m.rules;
+        let (rule, required) = match course.format {
+            Format::Cmi5 => (
+                Rule::Cmi5 {
+                    move_on: rules.move_on.unwrap_or(MoveOn::NotApplicable),
+                    mastery_score: match rules.mastery_score {
+                        Some(MasteryScore::Scaled(s)) => Some(s),
+                        _ => None,
+                    },
+                },
+                true,
+            ),
+            // A TinCan package is completed through its course activity; its other activities are parts.
+            Format::TinCan => (Rule::Activity, false),
+            Format::Scorm12 | Format::Scorm2004 { .. } | Format::Aicc => {
+                let tracked = rules.delivery_controls.as_ref().is_none_or(|d| d.tracked);
+                // Assets report nothing, so only SCOs (and AICC AUs) count towards completion.
+                let is_sco = course.format == Format::Aicc || m.scorm_type == Some(ScormType::Sco);
+                let primary = rules.objectives.iter().find(|o| o.primary);
+                (
+                    Rule::Scorm {
+                        v12,
+                        mastery_raw: match rules.mastery_score {
+                            Some(MasteryScore::Raw(r)) => Some(r),
+                            _ => None,
+                        },
+                        min_progress: rules
+                            .completion_threshold
+                            .as_ref()
+                            .filter(|c| c.completed_by_measure)
+                            .map(|c| c.min_progress_measure),
+                        min_normalized_measure: primary
+                            .filter(|o| o.satisfied_by_measure)
+                            .map(|o| o.min_normalized_measure),
+                    },
+                    tracked && is_sco,
+                )
+            }
+        };
+        components.push(Component {
+            activity_id: module_activity_id(course_id, &m.id),
+            title: m.title.clone(),
+            required,
+            rule,
+            blocks: blocks.iter().map(|b| module_activity_id(course_id, b)).collect(),
+        });
+    }
+    if course.format == Format::TinCan {
+        if let Some(ca) = &course_activity {
+            components.retain(|c| &c.activity_id != ca);
+            components.insert(
+                0,
+                Component {
+                    activity_id: ca.clone(),
+                    title: course.title.clone(),
+                    required: true,
+                    rule: Rule::Activity,
+                    blocks: vec![],
+                },
+            );
+        }
+    }
+    CourseDef { id: course_id.to_string(), title: course.title.clone(), course_activity, components, cmi5 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_ids_become_iris() {
+        assert_eq!(module_activity_id("urn:cairn:scorm:m1", "item_1"), "urn:cairn:scorm:m1/item_1");
+        assert_eq!(module_activity_id("http://c/", "a b"), "http://c/a%20b");
+        assert_eq!(module_activity_id("http://c", "https://au/1"), "https://au/1");
+    }
+
+    #[test]
+    fn cmi5_course_components_follow_move_on() {
+        let xml =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/packages/cmi5-blocks/cmi5.xml"))
+                .unwrap();
+        let xml = xml
+            .replace("au/index.html", "https://example.com/au/index.html")
+            .replace("au/two.html", "https://example.com/au/two.html");
+        let course = crate::package::parse_cmi5_xml(&xml).unwrap();
+        let def = from_package("https://example.com/courses/c1", &course);
+        assert!(def.cmi5);
+        assert_eq!(def.course_activity.as_deref(), Some("https://example.com/courses/c1"));
+        let quiz = def.components.iter().find(|c| c.activity_id == "https://example.com/aus/quiz").unwrap();
+        assert_eq!(quiz.rule, Rule::Cmi5 { move_on: MoveOn::CompletedAndPassed, mastery_score: Some(0.8) });
+        assert_eq!(quiz.blocks, vec!["https://example.com/blocks/b1".to_string()]);
+        let remote = def.components.iter().find(|c| c.activity_id == "https://example.com/aus/remote").unwrap();
+        assert_eq!(
+            remote.blocks,
+            vec!["https://example.com/blocks/b1".to_string(), "https://example.com/blocks/b2".to_string()]
+        );
+    }
+}

@@ -1,0 +1,271 @@
+//! Facts: what one statement says about a learner's progress on one activity, extracted once when the
+//! statement is stored. Results are derived from facts (never by rescanning statements), and a voided
+//! statement's facts are simply deleted.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::xapi::{agent, duration, timestamp};
+
+/// The verbs results care about (ADL, cmi5 and the ADL SCORM profile use these IRIs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Verb {
+    Launched,
+    Initialized,
+    Completed,
+    Passed,
+    Failed,
+    Scored,
+    Attended,
+    Registered,
+    Waived,
+    Satisfied,
+    Terminated,
+    Suspended,
+    Resumed,
+    Abandoned,
+    Progressed,
+    Other,
+}
+
+impl Verb {
+    pub fn from_iri(iri: &str) -> Verb {
+        let last = iri.rsplit('/').next().unwrap_or("");
+        let adl =
+            iri.starts_with("http://adlnet.gov/expapi/verbs/") || iri.starts_with("https://w3id.org/xapi/adl/verbs/");
+        if !adl {
+            return Verb::Other;
+        }
+        match last {
+            "launched" => Verb::Launched,
+            "initialized" => Verb::Initialized,
+            "completed" => Verb::Completed,
+            "passed" => Verb::Passed,
+            "failed" => Verb::Failed,
+            "scored" => Verb::Scored,
+            "attended" => Verb::Attended,
+            "registered" => Verb::Registered,
+            "waived" => Verb::Waived,
+            "satisfied" => Verb::Satisfied,
+            "terminated" => Verb::Terminated,
+            "suspended" => Verb::Suspended,
+            "resumed" => Verb::Resumed,
+            "abandoned" => Verb::Abandoned,
+            "progressed" => Verb::Progressed,
+            _ => Verb::Other,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Launched => "launched",
+            Verb::Initialized => "initialized",
+            Verb::Completed => "completed",
+            Verb::Passed => "passed",
+            Verb::Failed => "failed",
+            Verb::Scored => "scored",
+            Verb::Attended => "attended",
+            Verb::Registered => "registered",
+            Verb::Waived => "waived",
+            Verb::Satisfied => "satisfied",
+            Verb::Terminated => "terminated",
+            Verb::Suspended => "suspended",
+            Verb::Resumed => "resumed",
+            Verb::Abandoned => "abandoned",
+            Verb::Progressed => "progressed",
+            Verb::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Verb {
+        Verb::from_iri(&format!("http://adlnet.gov/expapi/verbs/{s}"))
+    }
+}
+
+/// A score as reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    pub scaled: Option<f64>,
+    pub raw: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Score {
+    pub fn is_empty(&self) -> bool {
+        self.scaled.is_none() && self.raw.is_none()
+    }
+}
+
+/// One statement's meaning for one learner and activity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fact {
+    pub statement_id: String,
+    pub learner_key: String,
+    /// The statement's object (an Activity id).
+    pub activity_id: String,
+    /// `context.contextActivities.parent` and `grouping` ids: the statement also concerns these.
+    pub context_ids: Vec<String>,
+    pub registration: Option<String>,
+    pub verb: Verb,
+    pub completion: Option<bool>,
+    pub success: Option<bool>,
+    pub score: Score,
+    pub duration_s: Option<f64>,
+    /// Progress 0..1 (cmi5 progress extension, SCORM progress measure).
+    pub progress: Option<f64>,
+    pub session_id: Option<String>,
+    /// cmi5 launch mode (Normal, Browse, Review), carried by `launched` statements.
+    pub launch_mode: Option<String>,
+    /// When it happened: the statement's timestamp, clamped to its stored time so a client clock in the
+    /// future cannot fake punctuality.
+    pub at_us: i64,
+}
+
+const CMI5_SESSION: &str = "https://w3id.org/xapi/cmi5/context/extensions/sessionid";
+const CMI5_LAUNCH_MODE: &str = "https://w3id.org/xapi/cmi5/context/extensions/launchmode";
+const CMI5_PROGRESS: &str = "https://w3id.org/xapi/cmi5/result/extensions/progress";
+const SCORM_PROGRESS: &str = "https://w3id.org/xapi/scorm/result/extensions/progress_measure";
+
+fn us_of(ts: Option<&str>) -> Option<i64> {
+    ts.and_then(|t| timestamp::parse_timestamp(t).ok()).map(|t| (t.unix_timestamp_nanos() / 1000) as i64)
+}
+
+/// The facts of a stored statement (its body as stored, so `stored` is set). Voiding statements,
+/// statements whose actor is not an identified agent and whose object is not an Activity give none.
+pub fn extract(stmt: &Value) -> Vec<Fact> {
+    let Some(verb_iri) = stmt.pointer("/verb/id").and_then(Value::as_str) else { return Vec::new() };
+    if verb_iri == crate::xapi::VOIDED_VERB {
+        return Vec::new();
+    }
+    let Some(actor) = stmt.get("actor") else { return Vec::new() };
+    if actor.get("objectType").and_then(Value::as_str) == Some("Group") {
+        return Vec::new();
+    }
+    let Some(learner_key) = agent::key(actor) else { return Vec::new() };
+    let object = match stmt.get("object") {
+        Some(o) if matches!(o.get("objectType").and_then(Value::as_str), None | Some("Activity")) => o,
+        _ => return Vec::new(),
+    };
+    let Some(activity_id) = object.get("id").and_then(Value::as_str) else { return Vec::new() };
+    let Some(stored_us) = us_of(stmt.get("stored").and_then(Value::as_str)) else { return Vec::new() };
+    let at_us = us_of(stmt.get("timestamp").and_then(Value::as_str)).map(|t| t.min(stored_us)).unwrap_or(stored_us);
+    let verb = Verb::from_iri(verb_iri);
+    let result = stmt.get("result");
+    let bool_at = |p: &str| result.and_then(|r| r.get(p)).and_then(Value::as_bool);
+    let num_at = |p: &str| result.and_then(|r| r.pointer(p)).and_then(Value::as_f64);
+    let mut completion = bool_at("completion");
+    let mut success = bool_at("success");
+    match verb {
+        Verb::Completed => completion = Some(true),
+        Verb::Passed => success = Some(true),
+        Verb::Failed => success = Some(false),
+        _ => {}
+    }
+    let ctx = stmt.get("context");
+    let mut context_ids = Vec::new();
+    for list in ["parent", "grouping"] {
+        for a in ctx
+            .and_then(|c| c.pointer(&format!("/contextActivities/{list}")))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(id) = a.get("id").and_then(Value::as_str) {
+                if id != activity_id && !context_ids.iter().any(|x| x == id) {
+                    context_ids.push(id.to_string());
+                }
+            }
+        }
+    }
+    let ext = |k: &str| ctx.and_then(|c| c.get("extensions")).and_then(|e| e.get(k));
+    let progress = num_at(&format!("/extensions/{}", CMI5_PROGRESS.replace('/', "~1")))
+        .map(|p| p / 100.0)
+        .or_else(|| num_at(&format!("/extensions/{}", SCORM_PROGRESS.replace('/', "~1"))));
+    vec![Fact {
+        statement_id: stmt.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
+        learner_key,
+        activity_id: activity_id.to_string(),
+        context_ids,
+        registration: ctx.and_then(|c| c.get("registration")).and_then(Value::as_str).map(str::to_ascii_lowercase),
+        verb,
+        completion,
+        success,
+        score: Score {
+            scaled: num_at("/score/scaled"),
+            raw: num_at("/score/raw"),
+            min: num_at("/score/min"),
+            max: num_at("/score/max"),
+        },
+        duration_s: result
+            .and_then(|r| r.get("duration"))
+            .and_then(Value::as_str)
+            .and_then(|d| duration::parse_duration(d).ok()),
+        progress,
+        session_id: ext(CMI5_SESSION).and_then(Value::as_str).map(str::to_string),
+        launch_mode: ext(CMI5_LAUNCH_MODE).and_then(Value::as_str).map(str::to_string),
+        at_us,
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn stmt(verb: &str, extra: Value) -> Value {
+        let mut s = json!({"id": "00000000-0000-4000-8000-000000000001", "actor": {"mbox": "mailto:a@example.com"},
+            "verb": {"id": format!("http://adlnet.gov/expapi/verbs/{verb}")}, "object": {"id": "http://example.com/c"},
+            "timestamp": "2026-01-01T10:00:00Z", "stored": "2026-01-01T11:00:00.000Z"});
+        if let (Some(o), Some(e)) = (s.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                o.insert(k.clone(), v.clone());
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn completed_verb_sets_completion_and_keeps_score_and_duration() {
+        let f = &extract(&stmt(
+            "completed",
+            json!({"result": {"score": {"scaled": 0.8, "raw": 80, "min": 0, "max": 100}, "duration": "PT1H"}}),
+        ))[0];
+        assert_eq!(f.verb, Verb::Completed);
+        assert_eq!(f.completion, Some(true));
+        assert_eq!(f.score.scaled, Some(0.8));
+        assert_eq!(f.duration_s, Some(3600.0));
+        assert_eq!(f.learner_key, "Agent|mbox:mailto:a@example.com");
+    }
+
+    #[test]
+    fn a_future_timestamp_is_clamped_to_stored() {
+        let f = &extract(&stmt("passed", json!({"timestamp": "2030-01-01T00:00:00Z"})))[0];
+        let stored = us_of(Some("2026-01-01T11:00:00.000Z")).unwrap();
+        assert_eq!(f.at_us, stored);
+        let f = &extract(&stmt("passed", json!({})))[0];
+        assert!(f.at_us < stored);
+    }
+
+    #[test]
+    fn voiding_group_and_non_activity_statements_give_no_facts() {
+        assert!(extract(&stmt("voided", json!({}))).is_empty());
+        assert!(extract(&stmt("completed", json!({"actor": {"objectType": "Group", "member": []}}))).is_empty());
+        assert!(extract(&stmt("completed", json!({"object": {"objectType": "StatementRef", "id": "x"}}))).is_empty());
+    }
+
+    #[test]
+    fn cmi5_context_is_read() {
+        let f = &extract(&stmt(
+            "launched",
+            json!({"context": {"registration": "AAAAAAAA-0000-4000-8000-000000000001",
+                               "contextActivities": {"grouping": [{"id": "http://example.com/course"}]},
+                               "extensions": {CMI5_SESSION: "s1", CMI5_LAUNCH_MODE: "Browse"}}}),
+        ))[0];
+        assert_eq!(f.session_id.as_deref(), Some("s1"));
+        assert_eq!(f.launch_mode.as_deref(), Some("Browse"));
+        assert_eq!(f.registration.as_deref(), Some("aaaaaaaa-0000-4000-8000-000000000001"));
+        assert_eq!(f.context_ids, vec!["http://example.com/course".to_string()]);
+    }
+}

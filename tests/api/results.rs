@@ -1,0 +1,454 @@
+//! Derived results end to end: imported cmi5, SCORM and TinCan courses and a blended course with a live
+//! session, assigned with due dates, for learners who finish early, late, never, fail, are waived, or
+//! attend/miss the session — over the API (JSON and CSV), on both backends; and a property test that
+//! incremental and rebuilt results agree.
+
+use rand::{Rng, SeedableRng};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::both;
+use crate::courses::zip_folder;
+use crate::support::TestApp;
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/packages").join(name)
+}
+
+fn learner(name: &str) -> Value {
+    json!({"objectType": "Agent", "name": name, "mbox": format!("mailto:{name}@example.com")})
+}
+
+fn days(n: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::days(n);
+    t.format(&time::format_description::well_known::Rfc3339).unwrap()
+}
+
+async fn import(app: &TestApp, name: &str) -> Value {
+    let r = app.req(Method::POST, "/api/courses").body(zip_folder(&fixture(name))).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    r.json().await.unwrap()
+}
+
+async fn assign(app: &TestApp, course: &str, who: &Value, due: &str) -> Value {
+    let r = app
+        .req(Method::POST, "/api/assignments")
+        .json(&json!({"course": course, "learner": who, "due": due}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let a: Value = r.json().await.unwrap();
+    assert!(a["id"].is_string() && a["registration"].is_string(), "{a}");
+    a
+}
+
+fn st(who: &Value, verb: &str, object: &str, extra: Value) -> Value {
+    let mut s = json!({"actor": who, "verb": {"id": format!("http://adlnet.gov/expapi/verbs/{verb}")}, "object": {"id": object}});
+    if let (Some(o), Some(e)) = (s.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    s
+}
+
+async fn results_of(app: &TestApp, course: &str) -> Vec<Value> {
+    let q = serde_urlencoded::to_string([("course", course)]).unwrap();
+    let (status, body) = app.get_json(&format!("/api/results?{q}")).await;
+    assert_eq!(status, 200, "{body}");
+    body["results"].as_array().unwrap().clone()
+}
+
+fn find<'a>(rows: &'a [Value], name: &str) -> &'a Value {
+    let mbox = format!("mailto:{name}@example.com");
+    rows.iter().find(|r| r["learner"]["mbox"] == mbox).unwrap_or_else(|| panic!("no row for {name}: {rows:?}"))
+}
+
+/// TinCan course: completed/passed on the course activity completes it; compliance by due date;
+/// voiding the completing statement undoes it; CSV carries the same rows.
+async fn tincan_course_compliance(app: TestApp) {
+    let course = import(&app, "tincan").await;
+    let cid = course["id"].as_str().unwrap().to_string();
+    let (early, late, never, pending, failer, waived) =
+        (learner("early"), learner("late"), learner("never"), learner("pending"), learner("failer"), learner("waived"));
+    assign(&app, &cid, &early, &days(10)).await;
+    assign(&app, &cid, &late, &days(-2)).await;
+    assign(&app, &cid, &never, &days(-1)).await;
+    assign(&app, &cid, &pending, &days(5)).await;
+    assign(&app, &cid, &failer, &days(5)).await;
+    let w = assign(&app, &cid, &waived, &days(-3)).await;
+    let (_, ids) = app
+        .post_statements(&json!([
+            st(
+                &early,
+                "passed",
+                &cid,
+                json!({"result": {"score": {"scaled": 0.9, "raw": 90, "min": 0, "max": 100}, "duration": "PT10M"}})
+            ),
+            st(&late, "completed", &cid, json!({})),
+            st(&failer, "failed", &cid, json!({"result": {"score": {"scaled": 0.3}}})),
+            // A client clock in the future cannot make a late completion look punctual... nor fake anything.
+            st(&pending, "experienced", &cid, json!({"timestamp": days(400)})),
+        ]))
+        .await;
+    let r = app
+        .req(Method::POST, &format!("/api/assignments/{}/waive", w["id"].as_str().unwrap()))
+        .json(&json!({"reason": "prior certificate"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let rows = results_of(&app, &cid).await;
+    let e = find(&rows, "early");
+    assert_eq!(
+        (e["status"].as_str(), e["compliance"].as_str(), e["score"].as_f64()),
+        (Some("passed"), Some("on_time"), Some(0.9))
+    );
+    assert_eq!(e["score_raw"], 90.0);
+    assert_eq!(e["time_spent_seconds"], 600.0);
+    assert!(e["completed_at"].is_string() && e["due"].is_string());
+    let l = find(&rows, "late");
+    assert_eq!((l["status"].as_str(), l["compliance"].as_str()), (Some("completed"), Some("late")));
+    let n = find(&rows, "never");
+    assert_eq!(
+        (n["status"].as_str(), n["compliance"].as_str(), &n["completed_at"]),
+        (Some("not_started"), Some("overdue"), &Value::Null)
+    );
+    let p = find(&rows, "pending");
+    assert_eq!((p["status"].as_str(), p["compliance"].as_str()), (Some("in_progress"), Some("pending")));
+    let f = find(&rows, "failer");
+    assert_eq!(
+        (f["status"].as_str(), f["compliance"].as_str(), f["score"].as_f64()),
+        (Some("failed"), Some("pending"), Some(0.3))
+    );
+    let wv = find(&rows, "waived");
+    assert_eq!(wv["compliance"], "waived");
+
+    // Filters and CSV.
+    let q = serde_urlencoded::to_string([("course", cid.as_str()), ("compliance", "overdue")]).unwrap();
+    let (_, body) = app.get_json(&format!("/api/results?{q}")).await;
+    assert_eq!(body["results"].as_array().unwrap().len(), 1);
+    let q = serde_urlencoded::to_string([("course", cid.as_str())]).unwrap();
+    let csv = app
+        .req(Method::GET, &format!("/api/results?{q}"))
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("learner,course,status,score"), "{csv}");
+    assert!(csv.contains("early@example.com,") && csv.contains(",passed,0.9,"), "{csv}");
+    assert_eq!(csv.lines().count(), 7);
+    let (_, summary) = app.get_json(&format!("/api/summary?{q}")).await;
+    assert_eq!(summary["learners"], 6);
+    assert_eq!(summary["status"]["passed"], 1);
+    assert_eq!(summary["compliance"]["overdue"], 1);
+
+    // Voiding the completing statement recomputes the result.
+    let void = json!({"actor": {"mbox": "mailto:admin@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"}, "object": {"objectType": "StatementRef", "id": ids[0]}});
+    assert_eq!(app.post_statements(&void).await.0, 200);
+    let rows = results_of(&app, &cid).await;
+    let e = find(&rows, "early");
+    assert_eq!((e["status"].as_str(), e["compliance"].as_str()), (Some("not_started"), Some("pending")));
+}
+both!(tincan_course_compliance);
+
+/// cmi5 course: AUs satisfied per moveOn and mastery score, Browse launches ignored, and Cairn writes
+/// the `satisfied` statements for blocks and the course.
+async fn cmi5_course_and_satisfied_statements(app: TestApp) {
+    let course = import(&app, "cmi5-blocks").await;
+    let cid = course["id"].as_str().unwrap().to_string();
+    let ann = learner("ann");
+    let a = assign(&app, &cid, &ann, &days(7)).await;
+    let reg = a["registration"].as_str().unwrap();
+    let ctx = |session: &str| json!({"context": {"registration": reg, "extensions": {"https://w3id.org/xapi/cmi5/context/extensions/sessionid": session}}});
+    // A Browse-mode session never counts (not even as a start).
+    let mut browse = st(&ann, "launched", "https://example.com/aus/intro", ctx("s0"));
+    browse["context"]["extensions"]["https://w3id.org/xapi/cmi5/context/extensions/launchmode"] = json!("Browse");
+    app.post_statements(&json!([browse, st(&ann, "completed", "https://example.com/aus/intro", ctx("s0"))])).await;
+    assert_eq!(find(&results_of(&app, &cid).await, "ann")["status"], "not_started");
+    // Real sessions.
+    app.post_statements(&json!([
+        st(&ann, "completed", "https://example.com/aus/intro", ctx("s1")),
+        st(&ann, "completed", "https://example.com/aus/quiz", ctx("s2")),
+        // Below the mastery score (0.8): does not satisfy CompletedAndPassed.
+        st(
+            &ann,
+            "passed",
+            "https://example.com/aus/quiz",
+            json!({"result": {"score": {"scaled": 0.5}}, "context": ctx("s2")["context"]})
+        ),
+    ]))
+    .await;
+    assert_eq!(find(&results_of(&app, &cid).await, "ann")["status"], "in_progress");
+    app.post_statements(&json!([
+        st(
+            &ann,
+            "passed",
+            "https://example.com/aus/quiz",
+            json!({"result": {"score": {"scaled": 0.85}}, "context": ctx("s3")["context"]})
+        ),
+        st(
+            &ann,
+            "failed",
+            "https://example.com/aus/quiz",
+            json!({"result": {"score": {"scaled": 0.2}}, "context": ctx("s4")["context"]})
+        ),
+        st(
+            &ann,
+            "passed",
+            "https://example.com/aus/remote",
+            json!({"result": {"score": {"scaled": 0.95}}, "context": ctx("s5")["context"]})
+        ),
+    ]))
+    .await;
+    let r = find(&results_of(&app, &cid).await, "ann").clone();
+    assert_eq!((r["status"].as_str(), r["compliance"].as_str()), (Some("passed"), Some("on_time")), "{r}");
+    // satisfied statements: both blocks and the course, once each, in the learner's registration.
+    let q = serde_urlencoded::to_string([("verb", "https://w3id.org/xapi/adl/verbs/satisfied"), ("registration", reg)])
+        .unwrap();
+    let (_, sat) = app.get_json(&format!("/xapi/statements?{q}")).await;
+    let mut objects: Vec<&str> =
+        sat["statements"].as_array().unwrap().iter().map(|s| s["object"]["id"].as_str().unwrap()).collect();
+    objects.sort();
+    assert_eq!(
+        objects,
+        vec!["https://example.com/blocks/b1", "https://example.com/blocks/b2", "https://example.com/courses/c1"]
+    );
+    // Nothing more is written on later statements.
+    app.post_statements(&st(&ann, "completed", "https://example.com/aus/remote", ctx("s6"))).await;
+    let (_, sat) = app.get_json(&format!("/xapi/statements?{q}")).await;
+    assert_eq!(sat["statements"].as_array().unwrap().len(), 3);
+}
+both!(cmi5_course_and_satisfied_statements);
+
+/// SCORM 1.2 course: the SCO reports through the ADL SCORM profile verbs on its module activity.
+async fn scorm_course(app: TestApp) {
+    let course = import(&app, "scorm12-multi").await;
+    let cid = course["id"].as_str().unwrap().to_string();
+    let bob = learner("bob");
+    assign(&app, &cid, &bob, &days(3)).await;
+    let mut scos = Vec::new();
+    fn walk(n: &Value, out: &mut Vec<String>) {
+        for x in n.as_array().into_iter().flatten() {
+            if let Some(c) = x.get("children") {
+                walk(c, out);
+            } else if x["scorm_type"] == "sco" {
+                out.push(x["id"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    walk(&course["course"]["root"], &mut scos);
+    assert!(scos.len() >= 2, "{scos:?}");
+    let activity = |item: &str| cairn::results::course::module_activity_id(&cid, item);
+    app.post_statements(&st(&bob, "completed", &activity(&scos[0]), json!({"result": {"score": {"scaled": 0.6}}})))
+        .await;
+    let r = find(&results_of(&app, &cid).await, "bob").clone();
+    assert_eq!(r["status"], "in_progress");
+    for item in &scos[1..] {
+        app.post_statements(&st(&bob, "completed", &activity(item), json!({"result": {"score": {"scaled": 0.8}}})))
+            .await;
+    }
+    let r = find(&results_of(&app, &cid).await, "bob").clone();
+    assert_eq!((r["status"].as_str(), r["compliance"].as_str()), (Some("completed"), Some("on_time")), "{r}");
+    assert!(r["score"].as_f64().unwrap() > 0.6);
+}
+both!(scorm_course);
+
+/// Blended course: an imported module plus a live session; capacity, bookings (`registered` statements),
+/// attendance (API and plain xAPI `attended`), and a learner who misses the session.
+async fn blended_course_with_session(app: TestApp) {
+    import(&app, "tincan").await;
+    let r = app
+        .req(Method::PUT, "/api/courses/https://example.com/blended")
+        .json(&json!({"title": "Blended", "components": [{"kind": "activity", "activity_id": "http://example.com/tincan/course1", "title": "eLearning"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let start = days(1);
+    let r = app
+        .req(Method::POST, "/api/sessions")
+        .json(&json!({"course": "https://example.com/blended", "title": "Virtual classroom", "start": start, "end": start, "capacity": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "end must be after start");
+    let end = (time::OffsetDateTime::now_utc() + time::Duration::days(1) + time::Duration::hours(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let r = app
+        .req(Method::POST, "/api/sessions")
+        .json(&json!({"course": "https://example.com/blended", "title": "Virtual classroom", "start": start, "end": end, "timezone": "Europe/Paris", "capacity": 2, "join_url": "https://meet.example.com/x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let session: Value = r.json().await.unwrap();
+    let sid = session["id"].as_str().unwrap();
+    let (cat, dan, eve) = (learner("cat"), learner("dan"), learner("eve"));
+    for who in [&cat, &dan, &eve] {
+        assign(&app, "https://example.com/blended", who, &days(5)).await;
+    }
+    let book = |who: &Value| {
+        app.req(Method::POST, &format!("/api/sessions/{sid}/bookings")).json(&json!({"learner": who})).send()
+    };
+    assert_eq!(book(&cat).await.unwrap().status(), 201);
+    assert_eq!(book(&dan).await.unwrap().status(), 201);
+    assert_eq!(book(&eve).await.unwrap().status(), 409, "capacity 2");
+    // Bookings are xAPI `registered` statements.
+    let q = serde_urlencoded::to_string([
+        ("verb", "http://adlnet.gov/expapi/verbs/registered"),
+        ("activity", session["activity_id"].as_str().unwrap()),
+    ])
+    .unwrap();
+    let (_, reg) = app.get_json(&format!("/xapi/statements?{q}")).await;
+    assert_eq!(reg["statements"].as_array().unwrap().len(), 2);
+    // Cat does everything (attendance marked through the API); Dan does the module but misses the
+    // session; Eve's attendance arrives as a plain xAPI statement from another client.
+    app.post_statements(&json!([
+        st(&cat, "completed", "http://example.com/tincan/course1", json!({})),
+        st(&dan, "completed", "http://example.com/tincan/course1", json!({}))
+    ]))
+    .await;
+    let r = app
+        .req(Method::POST, &format!("/api/sessions/{sid}/attendance"))
+        .json(&json!({"learner": cat}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    app.post_statements(&st(&eve, "attended", session["activity_id"].as_str().unwrap(), json!({}))).await;
+    let rows = results_of(&app, "https://example.com/blended").await;
+    let c = find(&rows, "cat");
+    assert_eq!((c["status"].as_str(), c["compliance"].as_str()), (Some("completed"), Some("on_time")));
+    assert_eq!(c["attendance"][session["activity_id"].as_str().unwrap()], true);
+    let d = find(&rows, "dan");
+    assert_eq!((d["status"].as_str(), d["compliance"].as_str()), (Some("in_progress"), Some("pending")));
+    assert_eq!(d["attendance"][session["activity_id"].as_str().unwrap()], false);
+    let e = find(&rows, "eve");
+    assert_eq!(e["status"], "in_progress");
+    assert_eq!(e["attendance"][session["activity_id"].as_str().unwrap()], true);
+    let (_, summary) = app.get_json("/api/courses/https://example.com/blended/summary").await;
+    assert_eq!(summary["status"]["completed"], 1);
+    assert_eq!(summary["status"]["in_progress"], 2);
+}
+both!(blended_course_with_session);
+
+/// Incremental results equal results rebuilt from the raw statements, for random statement streams
+/// with voiding and out-of-order timestamps.
+async fn incremental_equals_rebuilt(app: TestApp) {
+    let acts = ["http://example.com/p/a", "http://example.com/p/b", "http://example.com/p/c"];
+    let comps: Vec<Value> = acts.iter().map(|a| json!({"kind": "activity", "activity_id": a})).collect();
+    let r = app
+        .req(Method::PUT, "/api/courses/http://example.com/p")
+        .json(&json!({"title": "P", "components": comps}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let people: Vec<Value> = (0..4).map(|i| learner(&format!("p{i}"))).collect();
+    for p in &people {
+        assign(&app, "http://example.com/p", p, &days(2)).await;
+    }
+    for seed in 0..4u64 {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut stored: Vec<String> = Vec::new();
+        for _ in 0..25 {
+            if !stored.is_empty() && rng.gen_bool(0.15) {
+                let target = stored.swap_remove(rng.gen_range(0..stored.len()));
+                let void = json!({"actor": {"mbox": "mailto:admin@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"}, "object": {"objectType": "StatementRef", "id": target}});
+                assert_eq!(app.post_statements(&void).await.0, 200);
+                continue;
+            }
+            let who = &people[rng.gen_range(0..people.len())];
+            let verb = ["completed", "passed", "failed", "experienced", "scored"][rng.gen_range(0..5)];
+            let mut extra = json!({"timestamp": days(-rng.gen_range(0..30))});
+            if rng.gen_bool(0.5) {
+                extra["result"] = json!({"score": {"scaled": (rng.gen_range(0..=100) as f64) / 100.0}, "duration": format!("PT{}S", rng.gen_range(1..100))});
+            }
+            let (status, ids) = app.post_statements(&st(who, verb, acts[rng.gen_range(0..acts.len())], extra)).await;
+            assert_eq!(status, 200);
+            stored.push(ids[0].as_str().unwrap().to_string());
+        }
+        let before = results_of(&app, "http://example.com/p").await;
+        let r = app.req(Method::POST, "/api/results/rebuild").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let after = results_of(&app, "http://example.com/p").await;
+        assert_eq!(before, after, "seed {seed}");
+    }
+}
+both!(incremental_equals_rebuilt);
+
+/// Bad admin requests are refused with a message and change nothing.
+async fn results_api_rejects_bad_input(app: TestApp) {
+    let cases = [
+        json!({"course": "http://nope", "learner": learner("x"), "due": days(1)}),
+        json!({"course": "http://nope"}),
+        json!({"learner": learner("x"), "due": days(1)}),
+    ];
+    for c in cases {
+        let r = app.req(Method::POST, "/api/assignments").json(&c).send().await.unwrap();
+        assert!(r.status() == 400 || r.status() == 404, "{c}: {}", r.status());
+    }
+    import(&app, "tincan").await;
+    for c in [
+        json!({"course": "http://example.com/tincan/course1", "learner": {"name": "no ifi"}, "due": days(1)}),
+        json!({"course": "http://example.com/tincan/course1", "learner": learner("x"), "due": "tomorrow"}),
+        json!({"course": "http://example.com/tincan/course1", "learner": learner("x"), "due": days(1), "bogus": 1}),
+    ] {
+        let r = app.req(Method::POST, "/api/assignments").json(&c).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{c}");
+    }
+    let (status, _) = app.get_json("/api/results?status=done").await;
+    assert_eq!(status, 400);
+    let (_, list) = app.get_json("/api/assignments").await;
+    assert_eq!(list, json!([]));
+}
+both!(results_api_rejects_bad_input);
+
+/// The CLI does the same: assign, list results as a table and as CSV, summary, rebuild.
+#[test]
+fn cli_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("r.db").display());
+    let zip_path = dir.path().join("t.zip");
+    std::fs::write(&zip_path, zip_folder(&fixture("tincan"))).unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .arg("--database")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["import", zip_path.to_str().unwrap()]);
+    let out = run(&[
+        "assign",
+        "http://example.com/tincan/course1",
+        "--learner",
+        "mailto:zoe@example.com",
+        "--due-in-days",
+        "3",
+    ]);
+    assert!(out.starts_with("assignment "), "{out}");
+    let table = run(&["results", "list", "--course", "http://example.com/tincan/course1"]);
+    assert!(table.contains("zoe@example.com") && table.contains("not_started") && table.contains("pending"), "{table}");
+    let csv_path = dir.path().join("r.csv");
+    run(&["results", "list", "--csv", "--out", csv_path.to_str().unwrap()]);
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("zoe@example.com,http://example.com/tincan/course1,not_started"),
+        "{csv}"
+    );
+    let summary: Value =
+        serde_json::from_str(&run(&["results", "summary", "http://example.com/tincan/course1"])).unwrap();
+    assert_eq!(summary["learners"], 1);
+    assert!(run(&["results", "rebuild"]).contains("rebuilt"));
+}
