@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod identity;
 pub mod launch;
+pub mod results;
 pub mod statements;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -67,7 +68,18 @@ pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
         .route("/about", get(about::about));
     let api = Router::new()
         .route("/courses", get(courses::list).post(courses::import).layer(DefaultBodyLimit::disable()))
-        .route("/courses/{*id}", get(courses::show));
+        .route("/courses/{*id}", get(courses::show).put(results::define))
+        .route("/assignments", get(results::assignments).post(results::assign))
+        .route("/assignments/{id}/waive", axum::routing::post(results::waive))
+        .route("/results", get(results::results))
+        .route("/results/rebuild", axum::routing::post(results::rebuild))
+        .route("/summary", get(results::summary))
+        .route("/sessions", get(results::sessions).post(results::create_session))
+        .route("/sessions/{id}", get(results::session))
+        .route("/sessions/{id}/cancel", axum::routing::post(results::cancel_session))
+        .route("/sessions/{id}/bookings", axum::routing::post(results::book))
+        .route("/sessions/{id}/bookings/cancel", axum::routing::post(results::cancel_booking))
+        .route("/sessions/{id}/attendance", axum::routing::post(results::attendance));
     let routes = Router::new()
         .nest("/xapi", xapi)
         .nest("/api", api)
