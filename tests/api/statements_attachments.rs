@@ -290,3 +290,53 @@ async fn signed_statement_duration_compared_to_hundredths(app: TestApp) {
     assert!(body["error"]["message"].as_str().unwrap_or_default().contains("result.duration"), "{body}");
 }
 both!(signed_statement_duration_compared_to_hundredths);
+
+/// Hand-built bodies vary: a CRLF before the first delimiter, headers without a space after the
+/// colon, a quoted boundary, a trailing CRLF after the close delimiter. A part may also carry the data
+/// of an attachment that has a fileUrl, and then that data is what `attachments=true` returns. A
+/// batch whose statements share one attachment needs its data only once.
+async fn multipart_variants(app: TestApp) {
+    let mut s = statement();
+    let mut both_ways = text_attachment(TEXT);
+    both_ways["fileUrl"] = json!("http://example.com/files/simple.txt");
+    s["attachments"] = json!([both_ways]);
+    let mut body = format!("\r\n--{BOUNDARY}\r\nContent-Type:application/json\r\n\r\n{s}\r\n").into_bytes();
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Type:text/plain\r\nContent-Transfer-Encoding:binary\r\nX-Experience-API-Hash:{}\r\n\r\n",
+            sha256(TEXT)
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(TEXT);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let (status, ids) = post_raw(&app, &format!("multipart/mixed; boundary=\"{BOUNDARY}\""), body).await;
+    assert_eq!(status, 200, "{ids}");
+    let id = s["id"].as_str().unwrap();
+    let r = app.req(Method::GET, &format!("/xapi/statements?statementId={id}&attachments=true")).send().await.unwrap();
+    let text = r.text().await.unwrap();
+    assert!(text.contains("here is a simple attachment"), "{text}");
+
+    let other: &[u8] = b"shared by a batch";
+    let batch: Vec<Value> = (0..2)
+        .map(|_| {
+            let mut s = statement();
+            s["verb"]["id"] = json!("http://example.com/verbs/shared");
+            s["attachments"] = json!([text_attachment(other)]);
+            s
+        })
+        .collect();
+    let (status, ids) = post_raw(&app, &mixed(), multipart(&json!(batch), &[data_part(other)])).await;
+    assert_eq!(status, 200, "{ids}");
+    assert_eq!(ids.as_array().map(Vec::len), Some(2));
+    let r = app
+        .req(Method::GET, "/xapi/statements?verb=http://example.com/verbs/shared&attachments=true")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("multipart/mixed; boundary="));
+    let text = r.text().await.unwrap();
+    assert_eq!(text.matches("shared by a batch").count(), 1, "one part per distinct sha2");
+    assert_eq!(text.matches(&sha256(other)).count(), 3, "two statements and one part header");
+}
+both!(multipart_variants);
