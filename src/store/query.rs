@@ -79,16 +79,45 @@ pub const REFERRERS: &str = "SELECT seq, id, is_voiding, voided FROM statements 
 /// Gives statement `$2` every index row of statement `$1` (StatementRef filter rule).
 pub const COPY_INDEX: &str = "INSERT INTO statement_index (kind, key, seq) \
      SELECT i.kind, i.key, $2 FROM statement_index i WHERE i.seq = $1 ON CONFLICT DO NOTHING";
+/// Rows per multi-row statement insert (6 parameters each) and per key lookup: well under SQLite's
+/// 32,766 and PostgreSQL's 65,535 bound parameters.
+pub const ROWS_PER_INSERT: usize = 500;
+/// Index rows per multi-row insert (3 parameters each).
+pub const INDEX_ROWS_PER_INSERT: usize = 2000;
+
+/// A multi-row insert of `n` statements that reference nothing and are referenced by nothing (so
+/// `voided` is false and `object_ref` NULL); returns each row's `seq` with its `id`.
+pub fn insert_plain_statements(n: usize) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let p = 6 * i;
+            format!("(${}, ${}, ${}, FALSE, NULL, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6)
+        })
+        .collect();
+    format!(
+        "INSERT INTO statements (id, stored_us, is_voiding, voided, object_ref, authority, body, attachments) \
+         VALUES {} RETURNING seq, id",
+        rows.join(", ")
+    )
+}
+
+/// A multi-row insert of `n` `(kind, key, seq)` index rows.
+pub fn insert_index_rows(n: usize) -> String {
+    let rows: Vec<String> = (0..n).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
+    format!("INSERT INTO statement_index (kind, key, seq) VALUES {} ON CONFLICT DO NOTHING", rows.join(", "))
+}
+
+pub const UPSERT_ACTIVITIES_PREFIX: &str = "INSERT INTO activities (id, definition) VALUES";
+pub const UPSERT_ACTIVITIES_SUFFIX: &str = "ON CONFLICT (id) DO UPDATE SET definition = excluded.definition";
+pub const UPSERT_AGENTS_PREFIX: &str = "INSERT INTO agents (key, body) VALUES";
+pub const UPSERT_AGENTS_SUFFIX: &str = "ON CONFLICT (key) DO UPDATE SET body = excluded.body";
+
 pub const INSERT_INDEX: &str =
     "INSERT INTO statement_index (kind, key, seq) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 pub const INSERT_ATTACHMENT: &str =
     "INSERT INTO attachments (sha2, content_type, body) VALUES ($1, $2, $3) ON CONFLICT (sha2) DO NOTHING";
 pub const SELECT_ACTIVITY: &str = "SELECT definition FROM activities WHERE id = $1";
-pub const UPSERT_ACTIVITY: &str = "INSERT INTO activities (id, definition) VALUES ($1, $2) \
-     ON CONFLICT (id) DO UPDATE SET definition = excluded.definition";
 pub const SELECT_AGENT: &str = "SELECT body FROM agents WHERE key = $1";
-pub const UPSERT_AGENT: &str =
-    "INSERT INTO agents (key, body) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET body = excluded.body";
 
 pub const INSERT_CREDENTIAL: &str = "INSERT INTO credentials (key, name, secret_hash, scopes, created_us, revoked_us) \
      VALUES ($1, $2, $3, $4, $5, $6)";

@@ -35,6 +35,7 @@ fn credential_from_row(r: &DbRow) -> sqlx::Result<CredentialRow> {
             matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
         }
 type DbArgs = <Db as sqlx::Database>::Arguments;
+        type DbConn = <Db as sqlx::Database>::Connection;
 
         /// Binds a document key's columns in table order; `with_id` adds `doc_id`.
         fn bind_key<'q, Q: Bindable<'q>>(q: Q, key: &'q DocumentKey, with_id: bool) -> Q {
@@ -177,12 +178,120 @@ macro_rules! shared_methods {
             Ok(sqlx::query_scalar(query::COUNT_CREDENTIALS).fetch_one(&self.read).await?)
         }
 
-        pub async fn insert_statements(&self, batch: &[NewStatement], attachments: &[NewAttachment]) -> Result<()> {
+        /// Stores a batch in its own transaction (the PostgreSQL path; SQLite groups requests first).
+        pub async fn insert_statements_direct(
+            &self,
+            batch: &[NewStatement],
+            attachments: &[NewAttachment],
+        ) -> Result<()> {
             let mut tx = self.begin_write().await?;
+            Self::insert_statements_in(&mut tx, batch, attachments).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+
+        /// Writes a batch inside the caller's transaction. Batches without StatementRefs whose ids no
+        /// stored statement references (nearly all traffic) take a set-based path: a few multi-row
+        /// INSERTs instead of a dozen round trips per statement. The others keep the per-statement
+        /// path, which handles voiding and the StatementRef index rules in arrival order.
+        async fn insert_statements_in(
+            conn: &mut DbConn,
+            batch: &[NewStatement],
+            attachments: &[NewAttachment],
+        ) -> Result<()> {
+            if batch.iter().all(|st| st.object_ref.is_none()) && !Self::any_referrer(conn, batch).await? {
+                Self::insert_plain(conn, batch).await?;
+            } else {
+                Self::insert_one_by_one(conn, batch).await?;
+            }
+            Self::merge_activities_and_agents(conn, batch).await?;
+            for a in attachments {
+                sqlx::query(query::INSERT_ATTACHMENT)
+                    .bind(&a.sha2)
+                    .bind(&a.content_type)
+                    .bind(&a.body)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(())
+        }
+
+        /// Whether a stored statement refers (StatementRef) to one of the batch's ids.
+        async fn any_referrer(conn: &mut DbConn, batch: &[NewStatement]) -> Result<bool> {
+            for chunk in batch.chunks(query::ROWS_PER_INSERT) {
+                let sql = format!(
+                    "SELECT 1 FROM statements WHERE object_ref IN ({}) LIMIT 1",
+                    query::placeholders(1, chunk.len())
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for st in chunk {
+                    q = q.bind(&st.id);
+                }
+                if q.fetch_optional(&mut *conn).await?.is_some() {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+
+        /// The set-based path: nothing in the batch voids or references anything, and nothing stored
+        /// references it, so no row depends on another and order does not matter.
+        async fn insert_plain(conn: &mut DbConn, batch: &[NewStatement]) -> Result<()> {
+            let mut seqs: std::collections::HashMap<String, i64> =
+                std::collections::HashMap::with_capacity(batch.len());
+            for chunk in batch.chunks(query::ROWS_PER_INSERT) {
+                let sql = query::insert_plain_statements(chunk.len());
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for st in chunk {
+                    let attachments_json = (!st.attachments.is_empty())
+                        .then(|| serde_json::Value::from(st.attachments.clone()).to_string());
+                    q = q
+                        .bind(&st.id)
+                        .bind(st.stored_us)
+                        .bind(st.is_voiding)
+                        .bind(&st.authority)
+                        .bind(&st.body)
+                        .bind(attachments_json);
+                }
+                let rows = match q.fetch_all(&mut *conn).await {
+                    Ok(rows) => rows,
+                    // Which id collided is not reported by the database; the caller only retries.
+                    Err(e) if is_unique_violation(&e) => {
+                        return Err(StoreError::DuplicateStatement(
+                            chunk.first().map(|s| s.id.clone()).unwrap_or_default(),
+                        ))
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                for r in rows {
+                    seqs.insert(r.try_get("id")?, r.try_get("seq")?);
+                }
+            }
+            let mut index: Vec<(String, &str, i64)> = Vec::new();
+            for st in batch {
+                let seq = *seqs.get(&st.id).ok_or_else(|| {
+                    StoreError::Database(sqlx::Error::Protocol(format!("no seq returned for statement {}", st.id)))
+                })?;
+                index.extend(st.index.iter().map(|(kind, key)| (kind.to_string(), key.as_str(), seq)));
+            }
+            for chunk in index.chunks(query::INDEX_ROWS_PER_INSERT) {
+                let mut q = sqlx::query(AssertSqlSafe(query::insert_index_rows(chunk.len())));
+                for (kind, key, seq) in chunk {
+                    q = q.bind(kind.as_str()).bind(*key).bind(*seq);
+                }
+                q.execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
+        /// The general path, statement by statement in batch order: StatementRef targets lend their
+        /// index rows, voiding statements void their target, and late targets are voided or lend
+        /// their rows to the statements stored earlier that reference them.
+        async fn insert_one_by_one(conn: &mut DbConn, batch: &[NewStatement]) -> Result<()> {
             for st in batch {
                 let mut index = st.index.clone();
                 if let Some(target) = &st.object_ref {
-                    let rows = sqlx::query(query::TARGET_INDEX).bind(target).fetch_all(&mut *tx).await?;
+                    let rows = sqlx::query(query::TARGET_INDEX).bind(target).fetch_all(&mut *conn).await?;
                     for r in rows {
                         let kind: String = r.try_get("kind")?;
                         if let Some(k) = kind.chars().next() {
@@ -192,7 +301,7 @@ macro_rules! shared_methods {
                 }
                 // Statements stored earlier that reference this one: a live voiding statement among them
                 // voids it on arrival, and all of them now match its filters too (below).
-                let referrers = sqlx::query(query::REFERRERS).bind(&st.id).fetch_all(&mut *tx).await?;
+                let referrers = sqlx::query(query::REFERRERS).bind(&st.id).fetch_all(&mut *conn).await?;
                 let mut voided_before = false;
                 for r in &referrers {
                     let (voiding, voided): (bool, bool) = (r.try_get("is_voiding")?, r.try_get("voided")?);
@@ -209,7 +318,7 @@ macro_rules! shared_methods {
                     .bind(&st.authority)
                     .bind(&st.body)
                     .bind(attachments_json)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut *conn)
                     .await
                 {
                     Ok(seq) => seq,
@@ -218,7 +327,7 @@ macro_rules! shared_methods {
                 };
                 if st.is_voiding {
                     if let Some(target) = &st.object_ref {
-                        sqlx::query(query::VOID_TARGET).bind(target).execute(&mut *tx).await?;
+                        sqlx::query(query::VOID_TARGET).bind(target).execute(&mut *conn).await?;
                     }
                 }
                 for (kind, key) in &index {
@@ -226,7 +335,7 @@ macro_rules! shared_methods {
                         .bind(kind.to_string())
                         .bind(key)
                         .bind(seq)
-                        .execute(&mut *tx)
+                        .execute(&mut *conn)
                         .await?;
                 }
                 if !referrers.is_empty() {
@@ -234,52 +343,90 @@ macro_rules! shared_methods {
                         .iter()
                         .map(|r| Ok((r.try_get("seq")?, r.try_get("id")?)))
                         .collect::<sqlx::Result<_>>()?;
-                    Self::propagate_index(&mut tx, seq, first).await?;
+                    Self::propagate_index(conn, seq, first).await?;
                 }
             }
-            // Canonical activity definitions and seen agents, merged once per key in key order, so two
-            // concurrent batches touch rows in the same order (no deadlock on PostgreSQL).
-            for (id, def) in super::merged_activities(batch) {
-                let old: Option<String> =
-                    sqlx::query_scalar(query::SELECT_ACTIVITY).bind(id).fetch_optional(&mut *tx).await?;
-                let merged = activity::merge_definition(old.as_deref(), &def);
-                sqlx::query(query::UPSERT_ACTIVITY).bind(id).bind(merged).execute(&mut *tx).await?;
-            }
-            for (key, seen) in super::merged_agents(batch) {
-                let old: Option<String> =
-                    sqlx::query_scalar(query::SELECT_AGENT).bind(key).fetch_optional(&mut *tx).await?;
-                if let Some(merged) = agent::merge_seen(old.as_deref(), &seen) {
-                    sqlx::query(query::UPSERT_AGENT).bind(key).bind(merged).execute(&mut *tx).await?;
+            Ok(())
+        }
+
+        /// Canonical activity definitions and seen agents, merged once per key in key order, so two
+        /// concurrent batches touch rows in the same order (no deadlock on PostgreSQL). Rows are read
+        /// with one query per kind and only the ones whose merged value changed are written.
+        async fn merge_activities_and_agents(conn: &mut DbConn, batch: &[NewStatement]) -> Result<()> {
+            let activities = super::merged_activities(batch);
+            let ids: Vec<&str> = activities.iter().map(|(id, _)| *id).collect();
+            let old =
+                Self::bodies_by_key(conn, "SELECT id AS k, definition AS v FROM activities WHERE id IN", &ids).await?;
+            let mut changed: Vec<(&str, String)> = Vec::new();
+            for (id, def) in &activities {
+                let prev = old.get(*id).map(String::as_str);
+                let merged = activity::merge_definition(prev, def);
+                if prev != Some(merged.as_str()) {
+                    changed.push((id, merged));
                 }
             }
-            for a in attachments {
-                sqlx::query(query::INSERT_ATTACHMENT)
-                    .bind(&a.sha2)
-                    .bind(&a.content_type)
-                    .bind(&a.body)
-                    .execute(&mut *tx)
-                    .await?;
+            Self::upsert_pairs(conn, query::UPSERT_ACTIVITIES_PREFIX, query::UPSERT_ACTIVITIES_SUFFIX, &changed)
+                .await?;
+            let agents = super::merged_agents(batch);
+            let keys: Vec<&str> = agents.iter().map(|(k, _)| *k).collect();
+            let old = Self::bodies_by_key(conn, "SELECT key AS k, body AS v FROM agents WHERE key IN", &keys).await?;
+            let mut changed: Vec<(&str, String)> = Vec::new();
+            for (key, seen) in &agents {
+                if let Some(merged) = agent::merge_seen(old.get(*key).map(String::as_str), seen) {
+                    changed.push((key, merged));
+                }
             }
-            tx.commit().await?;
+            Self::upsert_pairs(conn, query::UPSERT_AGENTS_PREFIX, query::UPSERT_AGENTS_SUFFIX, &changed).await?;
+            Ok(())
+        }
+
+        /// `k -> v` for the keys found by `select_prefix (…)`.
+        async fn bodies_by_key(
+            conn: &mut DbConn,
+            select_prefix: &str,
+            keys: &[&str],
+        ) -> Result<std::collections::HashMap<String, String>> {
+            let mut out = std::collections::HashMap::with_capacity(keys.len());
+            for chunk in keys.chunks(query::ROWS_PER_INSERT) {
+                let sql = format!("{select_prefix} ({})", query::placeholders(1, chunk.len()));
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for k in chunk {
+                    q = q.bind(*k);
+                }
+                for r in q.fetch_all(&mut *conn).await? {
+                    out.insert(r.try_get("k")?, r.try_get("v")?);
+                }
+            }
+            Ok(out)
+        }
+
+        /// One multi-row upsert per chunk of `(key, value)` pairs, in the given (key) order.
+        async fn upsert_pairs(conn: &mut DbConn, prefix: &str, suffix: &str, pairs: &[(&str, String)]) -> Result<()> {
+            for chunk in pairs.chunks(query::ROWS_PER_INSERT) {
+                let values: Vec<String> =
+                    (0..chunk.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
+                let sql = format!("{prefix} {} {suffix}", values.join(", "));
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for (k, v) in chunk {
+                    q = q.bind(*k).bind(v.as_str());
+                }
+                q.execute(&mut *conn).await?;
+            }
             Ok(())
         }
 
         /// The StatementRef filter rule for a target that arrived after statements referencing it:
         /// each referrer gets the target's index rows, and so, transitively, do statements referencing
         /// a referrer. `seen` stops reference cycles (ids are client-chosen, so A→B→A can exist).
-        async fn propagate_index(
-            tx: &mut sqlx::Transaction<'static, Db>,
-            target_seq: i64,
-            referrers: Vec<(i64, String)>,
-        ) -> Result<()> {
+        async fn propagate_index(tx: &mut DbConn, target_seq: i64, referrers: Vec<(i64, String)>) -> Result<()> {
             let mut seen = std::collections::HashSet::from([target_seq]);
             let mut queue: Vec<(i64, (i64, String))> = referrers.into_iter().map(|r| (target_seq, r)).collect();
             while let Some((from_seq, (seq, id))) = queue.pop() {
                 if !seen.insert(seq) {
                     continue;
                 }
-                sqlx::query(query::COPY_INDEX).bind(from_seq).bind(seq).execute(&mut **tx).await?;
-                let next = sqlx::query(query::REFERRERS).bind(&id).fetch_all(&mut **tx).await?;
+                sqlx::query(query::COPY_INDEX).bind(from_seq).bind(seq).execute(&mut *tx).await?;
+                let next = sqlx::query(query::REFERRERS).bind(&id).fetch_all(&mut *tx).await?;
                 for r in next {
                     queue.push((seq, (r.try_get("seq")?, r.try_get("id")?)));
                 }

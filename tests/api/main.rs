@@ -6,6 +6,7 @@ mod about;
 mod courses;
 mod crash;
 mod documents;
+mod ingest_concurrency;
 mod launch;
 mod results;
 mod security;
