@@ -4,7 +4,7 @@
 //! before routing. xAPI 2.0 removed the syntax, so a 2.0 request using it is refused.
 
 use axum::body::{to_bytes, Body};
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -24,23 +24,22 @@ const HEADER_FIELDS: [&str; 7] = [
     "accept-language",
 ];
 
-/// Most bytes an alternate-syntax form may hold (the body limit applies again after rewriting).
-const FORM_LIMIT: usize = 16 * 1024 * 1024;
-
-pub async fn rewrite(req: Request, next: Next) -> Response {
+/// Rewrites an alternate-syntax request; `limit` is the server's body limit, applied to the form
+/// itself so an oversized form is refused before it is buffered.
+pub async fn rewrite(State(limit): State<usize>, req: Request, next: Next) -> Response {
     let is_alternate = req.method() == Method::POST
         && req.uri().path().starts_with("/xapi/")
         && req.uri().query().is_some_and(|q| q.split('&').any(|p| p.starts_with("method=")));
     if !is_alternate {
         return next.run(req).await;
     }
-    match convert(req).await {
+    match convert(req, limit).await {
         Ok(req) => next.run(req).await,
         Err(e) => e.into_response(),
     }
 }
 
-async fn convert(req: Request) -> Result<Request, ApiError> {
+async fn convert(req: Request, limit: usize) -> Result<Request, ApiError> {
     let (mut parts, body) = req.into_parts();
     let query: Vec<(String, String)> = serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
         .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
@@ -61,7 +60,7 @@ async fn convert(req: Request) -> Result<Request, ApiError> {
             "the alternate request syntax needs Content-Type application/x-www-form-urlencoded".into(),
         ));
     }
-    let bytes = to_bytes(body, FORM_LIMIT).await.map_err(|_| ApiError::TooLarge(FORM_LIMIT))?;
+    let bytes = to_bytes(body, limit).await.map_err(|_| ApiError::TooLarge(limit))?;
     let form: Vec<(String, String)> =
         serde_urlencoded::from_bytes(&bytes).map_err(|e| ApiError::BadRequest(format!("malformed form body: {e}")))?;
     // A raw JSON body parses as one form field named after the JSON text; name the real mistake.

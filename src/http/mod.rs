@@ -92,9 +92,9 @@ pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
     // The alternate request syntax rewrites method, headers and body, so it runs before routing.
     Router::new()
         .fallback_service(routes)
-        .layer(middleware::from_fn(alternate::rewrite))
-        .layer(middleware::from_fn_with_state(cfg.default_version, version_header))
+        .layer(middleware::from_fn_with_state(cfg.max_body_bytes, alternate::rewrite))
         .layer(cors())
+        .layer(middleware::from_fn_with_state(cfg.default_version, version_header))
 }
 
 /// CORS for browser-based content: any origin, the xAPI headers allowed and exposed.
@@ -149,13 +149,37 @@ async fn require_version(mut req: Request, next: Next) -> Response {
 
 /// Every response names an xAPI version: the one the request was served under (set by
 /// [`require_version`]), else the request's header if supported, else the newest.
+/// Errors produced outside our handlers (axum's own 405 and 413 rejections, CORS) get the same
+/// JSON error body as every other error, so clients can always read a message.
+async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
+    let body = serde_json::json!({"error": {"status": status.as_u16(), "message": message}}).to_string();
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
 /// Statement GETs always carry `X-Experience-API-Consistent-Through`, error answers included, since
 /// clients poll on it; every write is durable before its answer, so "now" is always true.
 async fn version_header(State(default): State<Version>, req: Request, next: Next) -> Response {
     let v = req.headers().get(VERSION_HEADER).and_then(|v| v.to_str().ok()).and_then(Version::parse).unwrap_or(default);
     let statements_read = (req.method() == Method::GET || req.method() == Method::HEAD)
         && req.uri().path().trim_end_matches('/') == "/xapi/statements";
-    let mut resp = next.run(req).await;
+    let mut resp = json_errors(next.run(req).await).await;
     let h = resp.headers_mut();
     if !h.contains_key(VERSION_HEADER) {
         h.insert(VERSION_HEADER, HeaderValue::from_static(v.header_value()));

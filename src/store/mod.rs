@@ -17,10 +17,18 @@ pub enum StoreError {
     DuplicateStatement(String),
     #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://…")]
     BadUrl(String),
+    /// Not marked as the error's source: the message already carries it, and reporting both made
+    /// error chains repeat the cause.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e)
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
