@@ -131,6 +131,8 @@ async fn oversized_body_is_413(app: TestApp) {
     let r = app
         .req(Method::POST, "/xapi/statements")
         .header("Content-Type", "application/json")
+        // The 413 comes before the body is read and the connection is dropped: don't reuse it.
+        .header("Connection", "close")
         .body(body)
         .send()
         .await
@@ -162,6 +164,7 @@ async fn oversized_alternate_syntax_body_is_413(app: TestApp) {
         .client
         .post(format!("{}/xapi/statements?method=POST", app.base))
         .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Connection", "close")
         .body(form)
         .send()
         .await
