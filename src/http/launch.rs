@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -36,4 +36,46 @@ pub async fn fetch(State(lrs): State<Lrs>, Path(id): Path<String>, q: QueryPairs
         }
     };
     Ok(axum::Json(body).into_response())
+}
+
+/// The SCORM run-time, served as written (no build step); see `static/scorm/runtime.js`.
+pub const RUNTIME_JS: &str = include_str!("../../static/scorm/runtime.js");
+
+/// GET /static/scorm/runtime.js
+pub async fn runtime_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        RUNTIME_JS,
+    )
+        .into_response()
+}
+
+/// GET /launch/{id}: the SCORM launch page. It provides `window.API` / `window.API_1484_11` and loads the
+/// SCO in a frame; the credential travels in the URL fragment, which the browser never sends here.
+pub async fn page(State(lrs): State<Lrs>, Path(id): Path<String>) -> ApiResult<Response> {
+    let cfg = lrs.scorm_page(&id).await?.ok_or_else(|| ApiError::NotFound("no such SCORM launch".into()))?;
+    let title = cfg["title"].as_str().unwrap_or("Course").replace('&', "&amp;").replace('<', "&lt;");
+    // JSON inside a <script> element: `<` escaped so no value can close the element.
+    let json = cfg.to_string().replace('<', "\\u003c");
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
+         <style>html,body{{margin:0;height:100%;font-family:sans-serif}}iframe{{border:0;width:100%;height:100%;display:block}}</style>\
+         <script src=\"/static/scorm/runtime.js\"></script></head>\
+         <body><script>CairnScorm.launch({json});</script></body></html>\n"
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        html,
+    )
+        .into_response())
 }

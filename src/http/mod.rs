@@ -86,6 +86,8 @@ pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
         .route("/content/{version}/{*path}", get(content::serve))
         .route("/api/launches", axum::routing::post(launch::create))
         .route("/launch/{id}/fetch", axum::routing::post(launch::fetch))
+        .route("/launch/{id}", get(launch::page))
+        .route("/static/scorm/runtime.js", get(launch::runtime_js))
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .with_state(lrs)
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes));

@@ -510,6 +510,86 @@ fn scorm_state(state: &str, statements: &[Value]) -> Result<Option<&'static str>
     Ok(Some(state))
 }
 
+impl Lrs {
+    /// What the SCORM launch page hands the run-time (`static/scorm/runtime.js`): the learner, the attempt,
+    /// the SCO's URL and the CMI values the LMS initialises (SCORM 1.2 RTE 3.4, SCORM 2004 RTE 4.2).
+    /// None when there is no such SCORM launch. Holds no secret: the credential stays in the URL fragment.
+    pub async fn scorm_page(&self, id: &str) -> Result<Option<Value>> {
+        let Ok(uuid) = uuid::Uuid::parse_str(id) else { return Ok(None) };
+        let Some(l) = self.store.launch(&uuid.hyphenated().to_string()).await? else { return Ok(None) };
+        if l.format != "scorm12" && l.format != "scorm2004" {
+            return Ok(None);
+        }
+        let Some(version) = self.store.course_version(&l.version_id).await? else { return Ok(None) };
+        let course: crate::package::Course =
+            serde_json::from_str(&version.body).map_err(|e| bad(format!("stored course is unreadable: {e}")))?;
+        let Some(module) = course.modules().into_iter().find(|m| m.id == l.module_id).cloned() else {
+            return Ok(None);
+        };
+        // The attempt resumes when the session before this one in the same registration suspended.
+        let previous = self.store.launches_of(&l.agent_key, &l.course_id, &l.module_id).await?;
+        let resume = previous
+            .iter()
+            .filter(|p| p.registration == l.registration && p.id != l.id && p.created_us <= l.created_us)
+            .max_by_key(|p| p.created_us)
+            .is_some_and(|p| p.state == "suspended");
+        let entry = if resume { "resume" } else { "ab-initio" };
+        let actor: Value = serde_json::from_str(&l.actor).unwrap_or(Value::Null);
+        let learner_id = actor
+            .pointer("/account/name")
+            .or_else(|| actor.get("mbox"))
+            .or_else(|| actor.get("openid"))
+            .or_else(|| actor.get("mbox_sha1sum"))
+            .and_then(Value::as_str)
+            .map(|s| s.trim_start_matches("mailto:").to_string())
+            .unwrap_or_default();
+        let learner_name = actor.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+        let mode = l.launch_mode.to_ascii_lowercase();
+        let rules = &module.rules;
+        let mastery_raw = match rules.mastery_score {
+            Some(crate::package::MasteryScore::Raw(x)) => Some(x),
+            _ => None,
+        };
+        let passing =
+            rules.objectives.iter().find(|o| o.primary && o.satisfied_by_measure).map(|o| o.min_normalized_measure);
+        let threshold = rules.completion_threshold.filter(|t| t.completed_by_measure).map(|t| t.min_progress_measure);
+        let sco_url = if module.launch_is_absolute {
+            module.launch_url.clone()
+        } else {
+            format!("/content/{}/{}", l.version_id, encode_path(&module.launch_url))
+        };
+        let v12 = l.format == "scorm12";
+        Ok(Some(json!({
+            "id": l.id,
+            "version": if v12 { "1.2" } else { "2004" },
+            "sco_url": sco_url,
+            "endpoint": "/xapi/",
+            "actor": actor,
+            "registration": l.registration,
+            "activity_id": l.activity_id,
+            "course_id": l.course_id,
+            "course_title": course.title,
+            "title": module.title,
+            "entry": entry,
+            "init": {
+                "learner_id": learner_id,
+                "learner_name": learner_name,
+                "credit": if mode == "normal" { "credit" } else { "no-credit" },
+                "mode": mode,
+                "entry": entry,
+                "launch_data": module.launch_data.clone().unwrap_or_default(),
+                "mastery_score": mastery_raw.map(|x| x.to_string()),
+                "max_time_allowed": rules.max_time_allowed,
+                // Both versions default to "continue,no message" (1.2 RTE 3.4.4.4, 2004 RTE 4.2.23).
+                "time_limit_action": rules.time_limit_action.clone().unwrap_or_else(|| "continue,no message".into()),
+                "completion_threshold": threshold.map(|x| x.to_string()),
+                "scaled_passing_score": passing.map(|x| x.to_string()),
+                "comments_from_lms": if v12 { json!("") } else { json!([]) },
+            },
+        })))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -502,3 +502,43 @@ async fn cmi5_unterminated_session_is_abandoned(app: TestApp) {
     assert_eq!(fetch(&app, &q["fetch"]).await["error-code"], "1");
 }
 both!(cmi5_unterminated_session_is_abandoned);
+
+/// The SCORM launch page embeds the run-time's settings (never the credential) and loads runtime.js.
+async fn scorm_launch_page_serves_the_runtime(app: TestApp) {
+    let course = import(&app, "scorm12-single").await;
+    let (_, l) =
+        launch(&app, json!({"course": course["id"], "module": "ITEM-1", "learner": "mailto:ann@example.com"})).await;
+    let id = l["id"].as_str().unwrap();
+    let r = app.client.get(format!("{}/launch/{id}", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<script src=\"/static/scorm/runtime.js\"></script>"), "{html}");
+    assert!(html.contains("\"version\":\"1.2\""), "{html}");
+    assert!(html.contains("\"mastery_score\":\"80\""), "{html}");
+    assert!(
+        html.contains(&format!("\"sco_url\":\"/content/{}/index.html\"", l["version_id"].as_str().unwrap())),
+        "{html}"
+    );
+    let (_, secret) = scorm_credential(l["url"].as_str().unwrap());
+    assert!(!html.contains(&secret), "the page must not carry the credential");
+    let r = app.client.get(format!("{}/static/scorm/runtime.js", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(r.text().await.unwrap().contains("API_1484_11"));
+    for bad in ["nope", "6fa1fd6e-2e6a-4f1c-9f52-9d1d1d1d1d1d"] {
+        let r = app.client.get(format!("{}/launch/{bad}", app.base)).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+    }
+    // cmi5 and TinCan launches have no launch page.
+    let cmi5 = import(&app, "cmi5-blocks").await;
+    let (_, c) = launch(
+        &app,
+        json!({"course": cmi5["id"], "module": "https://example.com/aus/intro", "learner": "mailto:ann@example.com"}),
+    )
+    .await;
+    let r = app.client.get(format!("{}/launch/{}", app.base, c["id"].as_str().unwrap())).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}
+both!(scorm_launch_page_serves_the_runtime);
