@@ -1,0 +1,225 @@
+//! End to end in a real browser: Debian's headless Chromium, driven over WebDriver (chromedriver), opens
+//! launch URLs of a SCORM 1.2, a SCORM 2004 and a cmi5 fixture whose content calls the API; the content
+//! reports completion and a score, and the statements must arrive in the store.
+//!
+//! The WebDriver client is the few W3C WebDriver commands these tests need, over the tests' HTTP client.
+//! `cairn.test` (the test app's public URL) is mapped to the test server with Chromium's host resolver
+//! rules, so the launch URLs are used exactly as Cairn answers them. Without chromium and chromedriver
+//! the tests are skipped loudly; `CAIRN_REQUIRE_BROWSER=1` (set by `.ci/run`) makes that a failure.
+
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::both;
+use crate::launch::{import, launch, urlencode};
+use crate::support::TestApp;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Guards against a wedged browser hanging the suite; not a performance bound.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The chromedriver of this test process (started once; it exits when this process does), or None.
+fn chromedriver() -> Option<String> {
+    static URL: OnceLock<Option<String>> = OnceLock::new();
+    URL.get_or_init(|| {
+        if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        // A watchdog shell stops chromedriver (and so its browsers) when the test process goes away.
+        let script = format!(
+            "{CHROMEDRIVER} --port={port} >/dev/null 2>&1 & d=$!; while kill -0 {} 2>/dev/null; do sleep 1; done; kill $d",
+            std::process::id()
+        );
+        Command::new("sh").args(["-c", &script]).spawn().ok()?;
+        Some(format!("http://127.0.0.1:{port}"))
+    })
+    .clone()
+}
+
+/// A browser session.
+struct Browser {
+    client: reqwest::Client,
+    session: String,
+}
+
+impl Browser {
+    /// A headless Chromium that resolves `cairn.test` to the test server; None (after a loud message) when
+    /// the browser is not installed.
+    async fn start(app: &TestApp) -> Option<Browser> {
+        let Some(driver) = chromedriver() else {
+            if std::env::var("CAIRN_REQUIRE_BROWSER").as_deref() == Ok("1") {
+                panic!("a browser is required (CAIRN_REQUIRE_BROWSER=1) but {CHROMIUM} or {CHROMEDRIVER} is missing");
+            }
+            eprintln!("!!! SKIPPED browser test: install Debian's chromium and chromium-driver (see .ci/run)");
+            return None;
+        };
+        let port = app.base.rsplit(':').next().unwrap_or("80");
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
+                     "--window-size=1100,760", format!("--host-resolver-rules=MAP cairn.test 127.0.0.1:{port}")]
+        }}}});
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        // chromedriver may still be starting.
+        let resp: Value = loop {
+            match client.post(format!("{driver}/session")).json(&caps).send().await {
+                Ok(r) => break r.json().await.expect("new session answer"),
+                Err(_) if started.elapsed() < PATIENCE => tokio::time::sleep(Duration::from_millis(200)).await,
+                Err(e) => panic!("chromedriver does not answer: {e}"),
+            }
+        };
+        let id = resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {resp}"));
+        Some(Browser { client, session: format!("{driver}/session/{id}") })
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut r = self.client.request(method, format!("{}{path}", self.session));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let v: Value = r.send().await.expect("webdriver").json().await.expect("webdriver json");
+        v["value"].clone()
+    }
+
+    async fn open(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+    }
+
+    /// Runs a script in the page (top frame) and returns its value.
+    async fn eval(&self, script: &str) -> Value {
+        self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await
+    }
+
+    async fn screenshot(&self) -> Vec<u8> {
+        let b64 = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap_or_default()).expect("png")
+    }
+
+    async fn quit(self) {
+        let _ = self.client.delete(&self.session).send().await;
+    }
+}
+
+/// The statements of a registration, oldest first, once one with `last_verb` has arrived.
+async fn statements_until(app: &TestApp, registration: &str, last_verb: &str) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let (_, page) = app.get_json(&format!("/xapi/statements?registration={registration}&ascending=true")).await;
+        let list = page["statements"].as_array().cloned().unwrap_or_default();
+        if list.iter().any(|s| s["verb"]["id"].as_str().is_some_and(|v| v.ends_with(last_verb))) {
+            return list;
+        }
+        assert!(started.elapsed() < PATIENCE, "no {last_verb} statement for {registration}; got {list:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The verbs of the content's session, in order. `satisfied` is left out: it is the results engine's
+/// (cmi5 blocks and courses), written when it is present, and not what these tests are about.
+fn verbs(list: &[Value]) -> Vec<String> {
+    list.iter()
+        .map(|s| s["verb"]["id"].as_str().unwrap_or("").rsplit('/').next().unwrap_or("").to_string())
+        .filter(|v| v != "satisfied")
+        .collect()
+}
+
+fn find<'a>(list: &'a [Value], verb: &str) -> &'a Value {
+    list.iter()
+        .find(|s| s["verb"]["id"].as_str().is_some_and(|v| v.ends_with(verb)))
+        .unwrap_or_else(|| panic!("no {verb}"))
+}
+
+async fn start(app: &TestApp, fixture: &str, module: &str) -> Value {
+    let course = import(app, fixture).await;
+    let (s, l) = launch(
+        app,
+        json!({"course": course["id"], "module": module, "learner": {"name": "Ann Lee", "mbox": "mailto:ann@example.com"}}),
+    )
+    .await;
+    assert_eq!(s, 201, "{l}");
+    l
+}
+
+async fn scorm12_scorm2004_and_cmi5_courses_report_in_a_browser(app: TestApp) {
+    let Some(browser) = Browser::start(&app).await else { return };
+
+    // SCORM 1.2: the SCO sets a raw score of 85 against a mastery score of 80.
+    let l = start(&app, "scorm12-runtime", "LESSON-1").await;
+    browser.open(l["url"].as_str().unwrap()).await;
+    let reg = l["registration"].as_str().unwrap();
+    let list = statements_until(&app, reg, "/terminated").await;
+    assert_eq!(verbs(&list), ["initialized", "completed", "scored", "passed", "terminated"]);
+    let term = find(&list, "/terminated");
+    assert_eq!(term["result"]["success"], true);
+    assert_eq!(term["result"]["completion"], true);
+    assert_eq!(term["result"]["score"]["raw"], 85);
+    assert_eq!(term["result"]["score"]["scaled"], 0.85);
+    assert_eq!(term["result"]["duration"], "PT0H3M20S");
+    assert_eq!(term["actor"]["mbox"], "mailto:ann@example.com");
+    assert_eq!(term["object"]["id"], l["activity_id"]);
+    assert_eq!(term["context"]["contextActivities"]["category"][0]["id"], "https://w3id.org/xapi/scorm");
+    // The CMI data was saved to the attempt's State for the next session.
+    let state = format!(
+        "/xapi/activities/state?activityId={}&agent={}&registration={reg}&stateId={}",
+        urlencode(l["activity_id"].as_str().unwrap()),
+        urlencode(&l["learner"].to_string()),
+        urlencode("https://w3id.org/xapi/scorm/attempt-state")
+    );
+    let (s, saved) = app.get_json(&state).await;
+    assert_eq!(s, 200);
+    assert_eq!(saved["cmi"]["values"]["cmi.core.lesson_status"], "passed");
+    assert_eq!(saved["cmi"]["values"]["cmi.core.lesson_location"], "quiz");
+    assert_eq!(saved["cmi"]["values"]["cmi.launch_data"], "chapter=1");
+    assert_eq!(saved["total_time"], "0000:03:20.00");
+
+    // SCORM 2004: a scaled score of 0.9 against the primary objective's 0.8.
+    let l = start(&app, "scorm2004-runtime", "LESSON-1").await;
+    browser.open(l["url"].as_str().unwrap()).await;
+    let list = statements_until(&app, l["registration"].as_str().unwrap(), "/terminated").await;
+    assert_eq!(verbs(&list), ["initialized", "completed", "passed", "scored", "terminated"]);
+    let term = find(&list, "/terminated");
+    assert_eq!(term["result"]["success"], true);
+    assert_eq!(term["result"]["completion"], true);
+    assert_eq!(term["result"]["score"]["scaled"], 0.9);
+    assert_eq!(term["result"]["duration"], "PT0H4M10S");
+    let started = Instant::now();
+    while browser.eval("var f = document.querySelector('iframe'); return !!(f && f.contentDocument && f.contentDocument.body.getAttribute('data-done'));").await != json!(true) {
+        assert!(started.elapsed() < PATIENCE, "the SCO never finished");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        browser.eval("return window.API_1484_11.GetValue('cmi.score.scaled')").await,
+        "",
+        "terminated: no more data"
+    );
+    if let Ok(path) = std::env::var("CAIRN_E2E_SCREENSHOT") {
+        std::fs::write(&path, browser.screenshot().await).expect("write screenshot");
+    }
+
+    // cmi5: launch parameters, fetch, LMS.LaunchData, then the AU's own statements.
+    let l = start(&app, "cmi5-runtime", "https://cairn.example/courses/fire-safety-cmi5/alarm").await;
+    browser.open(l["url"].as_str().unwrap()).await;
+    let list = statements_until(&app, l["registration"].as_str().unwrap(), "/terminated").await;
+    assert_eq!(verbs(&list), ["launched", "initialized", "completed", "passed", "terminated"]);
+    let passed = find(&list, "/passed");
+    assert_eq!(passed["result"]["score"]["scaled"], 0.9);
+    assert_eq!(
+        passed["context"]["extensions"]["https://w3id.org/xapi/cmi5/context/extensions/sessionid"],
+        l["session_id"]
+    );
+    assert_eq!(
+        find(&list, "/terminated")["authority"]["account"]["name"],
+        l["id"],
+        "stored with the launch credential"
+    );
+    browser.quit().await;
+}
+both!(scorm12_scorm2004_and_cmi5_courses_report_in_a_browser);
