@@ -16,6 +16,22 @@ if command -v node >/dev/null 2>&1; then
 else
   echo "!!! SKIPPED the JavaScript tests (tests/js/): node is not installed (apt-get install nodejs)" >&2
 fi
+# Stock xAPI clients for the interop tests (tests/clients.rs): TinCanJS and xAPI.js from the npm registry
+# (tests/clients/package-lock.json), the `tincan` package from PyPI in tests/clients/.venv. A failed or
+# impossible install only warns here: the tests then skip loudly, or fail under CAIRN_REQUIRE_CLIENTS=1.
+if command -v npm >/dev/null 2>&1; then
+  npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error >/dev/null ||
+    echo "!!! npm ci --prefix tests/clients failed: the TinCanJS and xAPI.js interop tests cannot run" >&2
+else
+  echo "!!! npm not found: the TinCanJS and xAPI.js interop tests cannot run (apt-get install npm)" >&2
+fi
+if command -v python3 >/dev/null 2>&1; then
+  { [[ -x tests/clients/.venv/bin/python ]] || python3 -m venv tests/clients/.venv; } &&
+    tests/clients/.venv/bin/python -m pip install -q --disable-pip-version-check -r tests/clients/requirements.txt ||
+    echo "!!! installing tests/clients/requirements.txt failed: the tincan (Python) interop tests cannot run" >&2
+else
+  echo "!!! python3 not found: the tincan (Python) interop tests cannot run" >&2
+fi
 # Never let the PostgreSQL half of the suite skip silently once set up.
 export CAIRN_REQUIRE_POSTGRES=1
 exec cargo test "$@"
