@@ -174,7 +174,8 @@ fn launch_format(f: &Format) -> Result<&'static str> {
 pub fn module_activity_id(course_iri: &str, format: &str, module: &Module) -> String {
     match format {
         "cmi5" | "tincan" => module.id.clone(),
-        _ => format!("{}/{}", course_iri.trim_end_matches('/'), encode_component(&module.id)),
+        // The results engine derives SCORM results from the same IRI.
+        _ => crate::results::course::module_activity_id(course_iri, &module.id),
     }
 }
 

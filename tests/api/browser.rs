@@ -1,6 +1,7 @@
 //! End to end in a real browser: Debian's headless Chromium, driven over WebDriver (chromedriver), opens
-//! launch URLs of a SCORM 1.2, a SCORM 2004 and a cmi5 fixture whose content calls the API; the content
-//! reports completion and a score, and the statements must arrive in the store.
+//! launch URLs of a SCORM 1.2, a SCORM 2004, a cmi5 and a TinCan fixture whose content calls the API; the
+//! content reports completion and a score, and the statements must arrive in the store and the learner's
+//! derived result (`/api/results`) must show it.
 //!
 //! The WebDriver client is the few W3C WebDriver commands these tests need, over the tests' HTTP client.
 //! `cairn.test` (the test app's public URL) is mapped to the test server with Chromium's host resolver
@@ -148,7 +149,7 @@ async fn start(app: &TestApp, fixture: &str, module: &str) -> Value {
     l
 }
 
-async fn scorm12_scorm2004_and_cmi5_courses_report_in_a_browser(app: TestApp) {
+async fn scorm12_scorm2004_cmi5_and_tincan_courses_report_in_a_browser(app: TestApp) {
     let Some(browser) = Browser::start(&app).await else { return };
 
     // SCORM 1.2: the SCO sets a raw score of 85 against a mastery score of 80.
@@ -179,6 +180,9 @@ async fn scorm12_scorm2004_and_cmi5_courses_report_in_a_browser(app: TestApp) {
     assert_eq!(saved["cmi"]["values"]["cmi.core.lesson_location"], "quiz");
     assert_eq!(saved["cmi"]["values"]["cmi.launch_data"], "chapter=1");
     assert_eq!(saved["total_time"], "0000:03:20.00");
+    let r = result_of(&app, &l).await;
+    assert_eq!(r["status"], "passed");
+    assert_eq!(r["score"], 0.85);
 
     // SCORM 2004: a scaled score of 0.9 against the primary objective's 0.8.
     let l = start(&app, "scorm2004-runtime", "LESSON-1").await;
@@ -190,6 +194,9 @@ async fn scorm12_scorm2004_and_cmi5_courses_report_in_a_browser(app: TestApp) {
     assert_eq!(term["result"]["completion"], true);
     assert_eq!(term["result"]["score"]["scaled"], 0.9);
     assert_eq!(term["result"]["duration"], "PT0H4M10S");
+    let r = result_of(&app, &l).await;
+    assert_eq!(r["status"], "passed");
+    assert_eq!(r["score"], 0.9);
     let started = Instant::now();
     while browser.eval("var f = document.querySelector('iframe'); return !!(f && f.contentDocument && f.contentDocument.body.getAttribute('data-done'));").await != json!(true) {
         assert!(started.elapsed() < PATIENCE, "the SCO never finished");
@@ -220,6 +227,33 @@ async fn scorm12_scorm2004_and_cmi5_courses_report_in_a_browser(app: TestApp) {
         l["id"],
         "stored with the launch credential"
     );
+    assert_eq!(result_of(&app, &l).await["status"], "passed");
+
+    // TinCan: endpoint, auth, actor and registration in the launch URL; the content reports on the course.
+    let l = start(&app, "tincan-runtime", "https://cairn.example/courses/fire-safety-tincan").await;
+    browser.open(l["url"].as_str().unwrap()).await;
+    let list = statements_until(&app, l["registration"].as_str().unwrap(), "/completed").await;
+    assert_eq!(verbs(&list), ["attempted", "passed", "completed"]);
+    assert_eq!(find(&list, "/passed")["result"]["score"]["scaled"], 0.75);
+    let r = result_of(&app, &l).await;
+    assert_eq!(r["status"], "passed");
+    assert_eq!(r["score"], 0.75);
     browser.quit().await;
 }
-both!(scorm12_scorm2004_and_cmi5_courses_report_in_a_browser);
+
+/// The learner's derived result for the launch's course (the results engine, from the same statements).
+async fn result_of(app: &TestApp, l: &Value) -> Value {
+    let q =
+        format!("course={}&learner={}", urlencode(l["course"].as_str().unwrap()), urlencode(&l["learner"].to_string()));
+    let started = Instant::now();
+    loop {
+        let (status, body) = app.get_json(&format!("/api/results?{q}")).await;
+        assert_eq!(status, 200, "{body}");
+        let row = body["results"][0].clone();
+        if row["status"] == "passed" || started.elapsed() > PATIENCE {
+            return row;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+both!(scorm12_scorm2004_cmi5_and_tincan_courses_report_in_a_browser);
