@@ -183,6 +183,39 @@ steps(CLIENT, [
     },
   ],
   [
+    "attachments: multipart PUT, then retrieveStatement and queryStatements with attachments=true",
+    async () => {
+      const verb = `${ids.verb}/attached`;
+      const content = `attachment of ${ids.tag}`;
+      const s = new TinCan.Statement({
+        actor: { mbox: ids.mbox },
+        verb: { id: verb },
+        target: { id: ids.activity },
+        attachments: [
+          {
+            usageType: "http://id.tincanapi.com/attachment/supporting_media",
+            display: { "en-US": "notes" },
+            contentType: "text/plain",
+            content,
+          },
+        ],
+      });
+      eq((await ok("saveStatement", s, {})).status, 204, "multipart PUT statement status");
+
+      const got = await ok("retrieveStatement", s.id, { params: { attachments: true } });
+      eq(got.attachments.length, 1, "attachments on the retrieved statement");
+      eq(got.attachments[0].sha2, s.attachments[0].sha2, "attachment sha2");
+      eq(TinCan.Utils.stringFromArrayBuffer(got.attachments[0].content), content, "attachment content (by statementId)");
+
+      const page = await ok("queryStatements", {
+        params: { verb: new TinCan.Verb({ id: verb }), agent: actor, attachments: true },
+      });
+      eq(page.statements.map((x) => x.id), [s.id], "statements found with attachments=true");
+      const att = page.statements[0].attachments[0];
+      eq(TinCan.Utils.stringFromArrayBuffer(att.content), content, "attachment content (by query)");
+    },
+  ],
+  [
     "State: save, retrieve, If-Match update, stale If-Match 412, POST merge, ids, delete",
     async () => {
       const activity = new TinCan.Activity({ id: ids.activity });

@@ -17,6 +17,14 @@ const xapi = new XAPI({
   version: "1.0.3",
 });
 
+// The same client on its fetch adapter (Node's own fetch), for multipart requests.
+const viaFetch = new XAPI({
+  endpoint: t.endpoint,
+  auth: XAPI.toBasicAuth(t.key, t.secret),
+  version: "1.0.3",
+  adapter: "fetch",
+});
+
 /** Runs an xAPI.js call; resolves to {status, data, headers} whether the LRS said yes or no. */
 async function call(method, params) {
   try {
@@ -143,6 +151,42 @@ steps(CLIENT, [
       }
       eq([...seen].sort(), [...stored].sort(), "statements found by paging (the voided one excluded, its voiding one included)");
       check(pages >= 3, `${stored.length} statements at limit 2 came in only ${pages} pages`);
+    },
+  ],
+  [
+    "attachments: sendStatement multipart (fetch adapter), getStatement and getStatements with attachments",
+    async () => {
+      const verb = `${ids.verb}/attached`;
+      const content = `attachment of ${ids.tag}`;
+      const attachment = {
+        usageType: XAPI.AttachmentUsages.SUPPORTING_MEDIA,
+        display: { "en-US": "notes" },
+        contentType: "text/plain",
+        length: Buffer.byteLength(content),
+        sha2: crypto.createHash("sha256").update(content).digest("hex"),
+      };
+      const st = { actor, verb: { id: verb }, object: { objectType: "Activity", id: ids.activity }, attachments: [attachment] };
+
+      // With its default axios adapter under Node, xAPI.js 3.0.3 sends the multipart body it builds
+      // (a Blob) as application/octet-stream: axios replaces the multipart/mixed Content-Type. Cairn
+      // rightly refuses that; the fetch adapter keeps the header.
+      const viaAxios = await call("sendStatement", { statement: st, attachments: [content] });
+      eq(viaAxios.status, 400, "multipart statement sent through axios (as application/octet-stream)");
+
+      const sent = await viaFetch.sendStatement({ statement: st, attachments: [content] });
+      check(Array.isArray(sent.data) && sent.data.length === 1, `sendStatement answered ${JSON.stringify(sent.data)}`);
+      const id = sent.data[0];
+
+      const got = (await viaFetch.getStatement({ statementId: id, attachments: true })).data;
+      check(Array.isArray(got) && got.length === 2, `getStatement with attachments gave ${JSON.stringify(got)}`);
+      eq(got[0].id, id, "statement part id");
+      eq(got[0].attachments[0].sha2, attachment.sha2, "attachment sha2");
+      eq(got[1], content, "attachment content (by statementId)");
+
+      const page = (await viaFetch.getStatements({ agent: actor, verb, attachments: true })).data;
+      check(Array.isArray(page) && page.length === 2, `getStatements with attachments gave ${JSON.stringify(page)}`);
+      eq(page[0].statements.map((s) => s.id), [id], "statements found with attachments=true");
+      eq(page[1], content, "attachment content (by query)");
     },
   ],
   [
