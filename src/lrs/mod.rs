@@ -38,6 +38,9 @@ pub struct Lrs {
     pub validator: Arc<Validator>,
     pub config: Arc<LrsConfig>,
     pub auth: Arc<auth::AuthCache>,
+    /// Keep derived results current as statements arrive (on by default; off only to measure what
+    /// that maintenance costs, after which `rebuild_results` brings results up to date).
+    pub maintain_results: bool,
 }
 
 impl Lrs {
@@ -47,6 +50,13 @@ impl Lrs {
             validator: Arc::new(Validator::new()),
             config: Arc::new(config),
             auth: Arc::new(auth::AuthCache::default()),
+            maintain_results: true,
         }
+    }
+
+    /// The same LRS without incremental results maintenance (for benchmarks).
+    pub fn without_results_maintenance(mut self) -> Lrs {
+        self.maintain_results = false;
+        self
     }
 }

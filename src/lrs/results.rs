@@ -220,10 +220,56 @@ impl Lrs {
         for (l, a) in touched {
             by_learner.entry(l).or_default().push(a);
         }
+        let mut pairs = Vec::new();
         for (learner, activities) in by_learner {
             for course_id in self.store.courses_for_activities(&activities).await? {
-                self.recompute(&learner, &course_id).await?;
+                pairs.push((learner.clone(), course_id));
             }
+        }
+        self.recompute_many(&pairs).await
+    }
+
+    /// Re-derives one learner's result for one course from their facts.
+    pub async fn recompute(&self, learner_key: &str, course_id: &str) -> Result<()> {
+        self.recompute_many(&[(learner_key.to_string(), course_id.to_string())]).await
+    }
+
+    /// Re-derives many (learner, course) results, writing them in one transaction, then writes the
+    /// cmi5 `satisfied` statements that became due.
+    async fn recompute_many(&self, pairs: &[(String, String)]) -> Result<()> {
+        let mut defs: HashMap<String, CourseDef> = HashMap::new();
+        let mut writes = Vec::with_capacity(pairs.len());
+        let mut statements = Vec::new();
+        for (learner_key, course_id) in pairs {
+            if !defs.contains_key(course_id) {
+                defs.insert(course_id.clone(), self.course_def(course_id).await?);
+            }
+            let Some(def) = defs.get(course_id) else { continue };
+            let texts = self.store.facts_for(learner_key, &def.activity_ids()).await?;
+            let mut facts: Vec<Fact> = texts.iter().filter_map(|t| serde_json::from_str(t).ok()).collect();
+            facts.sort_by(|a, b| a.statement_id.cmp(&b.statement_id));
+            facts.dedup_by(|a, b| a.statement_id == b.statement_id);
+            let derived = derive::derive(def, &facts);
+            let written = match self.store.result(course_id, learner_key).await? {
+                Some(t) => serde_json::from_str::<ResultRecord>(&t).map(|r| r.satisfied_written).unwrap_or_default(),
+                None => BTreeSet::new(),
+            };
+            let mut record = ResultRecord { derived, satisfied_written: written };
+            if def.cmi5 {
+                statements.extend(cmi5_satisfied(
+                    def,
+                    learner_key,
+                    &facts,
+                    &record.derived,
+                    &mut record.satisfied_written,
+                ));
+            }
+            let body = serde_json::to_string(&record).map_err(|e| bad(e.to_string()))?;
+            writes.push((course_id.clone(), learner_key.clone(), body));
+        }
+        self.store.put_results(&writes).await?;
+        if !statements.is_empty() {
+            self.write_as_system(statements).await?;
         }
         Ok(())
     }
@@ -242,10 +288,9 @@ impl Lrs {
         let body = serde_json::to_string(def).map_err(|e| bad(e.to_string()))?;
         self.store.put_course_def(&def.id, &body, defined, &def.activity_ids()).await?;
         // Facts may already exist for these activities: derive every learner who has some.
-        for learner in self.store.learners_of_course(&def.id).await? {
-            self.recompute(&learner, &def.id).await?;
-        }
-        Ok(())
+        let pairs: Vec<(String, String)> =
+            self.store.learners_of_course(&def.id).await?.into_iter().map(|l| (l, def.id.clone())).collect();
+        self.recompute_many(&pairs).await
     }
 
     /// Registers an imported course version's definition (replacing the previous version's).
@@ -297,33 +342,6 @@ impl Lrs {
             CourseDef { id: course_id.to_string(), title: req.title, course_activity: None, components, cmi5: false };
         self.save_course_def(&def, true).await?;
         Ok(def)
-    }
-
-    /// Re-derives one learner's result for one course from their facts.
-    pub async fn recompute(&self, learner_key: &str, course_id: &str) -> Result<()> {
-        let def = self.course_def(course_id).await?;
-        let texts = self.store.facts_for(learner_key, &def.activity_ids()).await?;
-        let mut facts: Vec<Fact> = texts.iter().filter_map(|t| serde_json::from_str(t).ok()).collect();
-        facts.sort_by(|a, b| a.statement_id.cmp(&b.statement_id));
-        facts.dedup_by(|a, b| a.statement_id == b.statement_id);
-        let derived = derive::derive(&def, &facts);
-        let mut record = match self.store.result(course_id, learner_key).await? {
-            Some(t) => serde_json::from_str::<ResultRecord>(&t)
-                .map(|r| ResultRecord { derived: derived.clone(), satisfied_written: r.satisfied_written })
-                .unwrap_or(ResultRecord { derived: derived.clone(), satisfied_written: BTreeSet::new() }),
-            None => ResultRecord { derived: derived.clone(), satisfied_written: BTreeSet::new() },
-        };
-        let to_write = if def.cmi5 {
-            cmi5_satisfied(&def, learner_key, &facts, &derived, &mut record.satisfied_written)
-        } else {
-            Vec::new()
-        };
-        let body = serde_json::to_string(&record).map_err(|e| bad(e.to_string()))?;
-        self.store.put_result(course_id, learner_key, &body).await?;
-        if !to_write.is_empty() {
-            self.write_as_system(to_write).await?;
-        }
-        Ok(())
     }
 
     /// Recomputes everything from the raw statements: clears facts and results, re-extracts facts from
@@ -411,9 +429,8 @@ impl Lrs {
             });
         }
         self.store.insert_assignments(&rows).await?;
-        for r in &rows {
-            self.recompute(&r.learner_key, &r.course_id).await?;
-        }
+        let pairs: Vec<(String, String)> = rows.iter().map(|r| (r.learner_key.clone(), r.course_id.clone())).collect();
+        self.recompute_many(&pairs).await?;
         Ok(rows)
     }
 
@@ -428,36 +445,57 @@ impl Lrs {
     /// Results rows: every assignment of the matching courses/learners, plus learners with activity
     /// on a course but no assignment (their due date and compliance are null).
     pub async fn results(&self, f: &ResultsFilter, now_us: i64) -> Result<(Vec<ResultRow>, usize)> {
-        let courses: Vec<String> = match &f.course {
-            Some(c) => vec![c.clone()],
-            None => self
-                .store
-                .course_defs()
-                .await?
-                .iter()
-                .filter_map(|t| serde_json::from_str::<CourseDef>(t).ok())
-                .map(|d| d.id)
-                .collect(),
-        };
+        // Gather assignments and result records per course: for one learner across courses, two
+        // queries by learner; otherwise per course.
+        let mut per_course: BTreeMap<String, (Vec<AssignmentRow>, HashMap<String, ResultRecord>)> = BTreeMap::new();
+        let parse = |b: &str| serde_json::from_str::<ResultRecord>(b).ok();
+        match (&f.course, &f.learner_key) {
+            (None, Some(l)) => {
+                for a in self.store.assignments(None, Some(l)).await? {
+                    per_course.entry(a.course_id.clone()).or_default().0.push(a);
+                }
+                for (course, body) in self.store.results_of_learner(l).await? {
+                    if let Some(r) = parse(&body) {
+                        per_course.entry(course).or_default().1.insert(l.clone(), r);
+                    }
+                }
+            }
+            _ => {
+                let courses: Vec<String> = match &f.course {
+                    Some(c) => vec![c.clone()],
+                    None => self
+                        .store
+                        .course_defs()
+                        .await?
+                        .iter()
+                        .filter_map(|t| serde_json::from_str::<CourseDef>(t).ok())
+                        .map(|d| d.id)
+                        .collect(),
+                };
+                for course_id in courses {
+                    let assignments = self.store.assignments(Some(&course_id), f.learner_key.as_deref()).await?;
+                    let rows = match &f.learner_key {
+                        Some(l) => {
+                            self.store.result(&course_id, l).await?.map(|b| vec![(l.clone(), b)]).unwrap_or_default()
+                        }
+                        None => self.store.results_of_course(&course_id).await?,
+                    };
+                    let records = rows.into_iter().filter_map(|(k, b)| parse(&b).map(|r| (k, r))).collect();
+                    per_course.insert(course_id, (assignments, records));
+                }
+            }
+        }
         let mut out = Vec::new();
-        for course_id in courses {
-            let assignments = self.store.assignments(Some(&course_id), f.learner_key.as_deref()).await?;
-            let records: HashMap<String, ResultRecord> = self
-                .store
-                .results_of_course(&course_id)
-                .await?
-                .into_iter()
-                .filter_map(|(k, b)| serde_json::from_str(&b).ok().map(|r| (k, r)))
-                .collect();
+        for (course_id, (assignments, records)) in &per_course {
             let mut assigned = BTreeSet::new();
-            for a in &assignments {
+            for a in assignments {
                 if f.group_key.is_some() && a.group_key != f.group_key {
                     continue;
                 }
                 assigned.insert(a.learner_key.clone());
                 let d =
-                    records.get(&a.learner_key).map(|r| r.derived.clone()).unwrap_or_else(|| empty_derived(&course_id));
-                out.push(row(&course_id, Some(a), &a.learner_key, &d, now_us));
+                    records.get(&a.learner_key).map(|r| r.derived.clone()).unwrap_or_else(|| empty_derived(course_id));
+                out.push(row(course_id, Some(a), &a.learner_key, &d, now_us));
             }
             if f.group_key.is_none() {
                 let mut unassigned: Vec<(&String, &ResultRecord)> =
@@ -467,7 +505,7 @@ impl Lrs {
                     if f.learner_key.as_ref().is_some_and(|l| l != k) || r.derived.status == Status::NotStarted {
                         continue;
                     }
-                    out.push(row(&course_id, None, k, &r.derived, now_us));
+                    out.push(row(course_id, None, k, &r.derived, now_us));
                 }
             }
         }

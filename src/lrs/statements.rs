@@ -265,6 +265,9 @@ impl Lrs {
                 Ok(()) => {
                     // The statements are durable; results follow them. A failure here never loses a
                     // statement (`cairn results rebuild` recomputes everything), so it is logged only.
+                    if !self.maintain_results {
+                        return Ok(ids);
+                    }
                     if let Err(e) = self.results_after_store(&rows).await {
                         tracing::error!(error = %e, "updating results after storing statements");
                     }

@@ -390,8 +390,16 @@ impl Store {
     pub async fn put_result(&self, course_id: &str, learner_key: &str, body: &str) -> Result<()> {
         dispatch!(self, s => s.put_result(course_id, learner_key, body).await)
     }
+    /// Writes many `(course, learner, body)` results in one transaction (one fsync, not one each).
+    pub async fn put_results(&self, rows: &[(String, String, String)]) -> Result<()> {
+        dispatch!(self, s => s.put_results(rows).await)
+    }
     pub async fn results_of_course(&self, course_id: &str) -> Result<Vec<(String, String)>> {
         dispatch!(self, s => s.results_of_course(course_id).await)
+    }
+    /// Every result of one learner: `(course, body)`.
+    pub async fn results_of_learner(&self, learner_key: &str) -> Result<Vec<(String, String)>> {
+        dispatch!(self, s => s.results_of_learner(learner_key).await)
     }
     pub async fn result(&self, course_id: &str, learner_key: &str) -> Result<Option<String>> {
         dispatch!(self, s => s.result(course_id, learner_key).await)

@@ -181,6 +181,7 @@ pub const UPSERT_RESULT: &str =
     "INSERT INTO results (course_id, learner_key, body, updated_us) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (course_id, learner_key) DO UPDATE SET body = excluded.body, updated_us = excluded.updated_us";
 pub const SELECT_RESULTS_OF_COURSE: &str = "SELECT learner_key, body FROM results WHERE course_id = $1";
+pub const SELECT_RESULTS_OF_LEARNER: &str = "SELECT course_id, body FROM results WHERE learner_key = $1";
 pub const SELECT_RESULT: &str = "SELECT body FROM results WHERE course_id = $1 AND learner_key = $2";
 pub const SELECT_LEARNERS_OF_COURSE: &str = "SELECT DISTINCT f.learner_key FROM result_facts f \
      JOIN course_activities ca ON ca.activity_id = f.linked WHERE ca.course_id = $1";

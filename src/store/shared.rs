@@ -765,9 +765,27 @@ macro_rules! shared_methods {
         Ok(())
     }
 
+    pub async fn put_results(&self, rows: &[(String, String, String)]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let now = crate::now_us();
+        let mut tx = self.begin_write().await?;
+        for (course_id, learner_key, body) in rows {
+            sqlx::query(query::UPSERT_RESULT).bind(course_id).bind(learner_key).bind(body).bind(now).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn results_of_course(&self, course_id: &str) -> Result<Vec<(String, String)>> {
         let rows = sqlx::query(query::SELECT_RESULTS_OF_COURSE).bind(course_id).fetch_all(&self.read).await?;
         rows.iter().map(|r| Ok((r.try_get("learner_key")?, r.try_get("body")?))).collect::<sqlx::Result<_>>().map_err(Into::into)
+    }
+
+    pub async fn results_of_learner(&self, learner_key: &str) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(query::SELECT_RESULTS_OF_LEARNER).bind(learner_key).fetch_all(&self.read).await?;
+        rows.iter().map(|r| Ok((r.try_get("course_id")?, r.try_get("body")?))).collect::<sqlx::Result<_>>().map_err(Into::into)
     }
 
     pub async fn result(&self, course_id: &str, learner_key: &str) -> Result<Option<String>> {

@@ -126,6 +126,11 @@ async fn tincan_course_compliance(app: TestApp) {
     let wv = find(&rows, "waived");
     assert_eq!(wv["compliance"], "waived");
 
+    // One learner across courses.
+    let q = serde_urlencoded::to_string([("learner", early.to_string())]).unwrap();
+    let (_, mine) = app.get_json(&format!("/api/results?{q}")).await;
+    assert_eq!(mine["results"].as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(mine["results"][0]["status"], "passed");
     // Filters and CSV.
     let q = serde_urlencoded::to_string([("course", cid.as_str()), ("compliance", "overdue")]).unwrap();
     let (_, body) = app.get_json(&format!("/api/results?{q}")).await;
