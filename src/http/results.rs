@@ -46,12 +46,7 @@ pub async fn assign(
 }
 
 fn assignment_json(a: &crate::store::AssignmentRow) -> Value {
-    let t = |us: i64| {
-        timestamp::format_timestamp(
-            time::OffsetDateTime::from_unix_timestamp_nanos(us as i128 * 1000)
-                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
-        )
-    };
+    let t = timestamp::format_us;
     json!({
         "id": a.id, "course": a.course_id, "learner": serde_json::from_str::<Value>(&a.learner).unwrap_or(Value::Null),
         "assigned_at": t(a.assigned_us), "due": t(a.due_us), "grace_days": a.grace_days,
@@ -235,12 +230,7 @@ pub async fn rebuild(State(lrs): State<Lrs>, Auth(who): Auth) -> ApiResult<Respo
 // --- sessions ---
 
 fn session_json(s: &crate::store::SessionRow) -> Value {
-    let t = |us: i64| {
-        timestamp::format_timestamp(
-            time::OffsetDateTime::from_unix_timestamp_nanos(us as i128 * 1000)
-                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
-        )
-    };
+    let t = timestamp::format_us;
     json!({
         "id": s.id, "course": s.course_id, "activity_id": s.activity_id, "title": s.title,
         "start": t(s.starts_us), "end": t(s.ends_us), "timezone": s.timezone, "capacity": s.capacity,

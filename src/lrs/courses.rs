@@ -209,8 +209,6 @@ impl Lrs {
 fn view(row: &CourseVersionRow) -> Result<CourseView> {
     let course: Course = serde_json::from_str(&row.body)
         .map_err(|e| LrsError::BadRequest(format!("stored course is unreadable: {e}")))?;
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(row.imported_us as i128 * 1000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     Ok(CourseView {
         id: row.course_id.clone(),
         title: course.title.clone(),
@@ -218,7 +216,7 @@ fn view(row: &CourseVersionRow) -> Result<CourseView> {
         version: row.version,
         version_id: row.id.clone(),
         content_base: format!("/content/{}/", row.id),
-        imported_at: crate::xapi::timestamp::format_timestamp(t),
+        imported_at: crate::xapi::timestamp::format_us(row.imported_us),
         package_sha256: row.package_sha256.clone(),
         files: row.file_count,
         bytes: row.total_bytes,

@@ -145,11 +145,7 @@ fn bad(m: impl Into<String>) -> LrsError {
     LrsError::BadRequest(m.into())
 }
 
-fn ts(us: i64) -> String {
-    let t =
-        time::OffsetDateTime::from_unix_timestamp_nanos(us as i128 * 1000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    timestamp::format_timestamp(t)
-}
+use timestamp::format_us as ts;
 
 fn parse_ts(name: &str, v: &str) -> Result<i64> {
     let t = timestamp::parse_timestamp(v).map_err(|e| bad(format!("{name}: {e}")))?;

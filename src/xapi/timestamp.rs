@@ -32,6 +32,11 @@ pub fn parse_timestamp(s: &str) -> Result<OffsetDateTime, String> {
 /// Formats a point in time the way Cairn stores and returns it: UTC, RFC 3339, exactly three
 /// fractional digits and a `Z`, e.g. `2026-01-02T03:04:05.678Z`. A fixed width keeps stored values
 /// sortable as strings.
+/// Formats microseconds since the Unix epoch (the store's clock unit) like [`format_timestamp`].
+pub fn format_us(us: i64) -> String {
+    format_timestamp(OffsetDateTime::from_unix_timestamp_nanos(us as i128 * 1000).unwrap_or(OffsetDateTime::UNIX_EPOCH))
+}
+
 pub fn format_timestamp(t: OffsetDateTime) -> String {
     let u = t.to_offset(UtcOffset::UTC);
     format!(

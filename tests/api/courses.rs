@@ -205,16 +205,7 @@ fn cli_import_and_courses() {
     let db = format!("sqlite://{}", dir.path().join("c.db").display());
     let zip_path = dir.path().join("pkg.zip");
     std::fs::write(&zip_path, zip_folder(&fixture("cmi5-blocks"))).unwrap();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
-            .arg("--database")
-            .arg(&db)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let run = |args: &[&str]| crate::support::cli(&db, args);
     let tree = run(&["import", zip_path.to_str().unwrap()]);
     assert!(tree.contains("https://example.com/courses/c1"), "{tree}");
     assert!(tree.contains("Quiz"), "{tree}");

@@ -423,16 +423,7 @@ fn cli_results() {
     let db = format!("sqlite://{}", dir.path().join("r.db").display());
     let zip_path = dir.path().join("t.zip");
     std::fs::write(&zip_path, zip_folder(&fixture("tincan"))).unwrap();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
-            .arg("--database")
-            .arg(&db)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let run = |args: &[&str]| crate::support::cli(&db, args);
     run(&["import", zip_path.to_str().unwrap()]);
     let out = run(&[
         "assign",

@@ -232,3 +232,15 @@ fn start_cluster() -> Option<String> {
         .spawn();
     Some(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
 }
+
+/// Runs the real `cairn` binary on `database` with `args`, asserts success, and returns its stdout.
+pub fn cli(database: &str, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .arg("--database")
+        .arg(database)
+        .args(args)
+        .output()
+        .expect("run cairn");
+    assert!(out.status.success(), "cairn {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
