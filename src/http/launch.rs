@@ -3,8 +3,9 @@
 //! `lrs::launch` and `lrs::cmi5`.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -78,4 +79,22 @@ pub async fn page(State(lrs): State<Lrs>, Path(id): Path<String>) -> ApiResult<R
         html,
     )
         .into_response())
+}
+
+/// Content builds xAPI URLs by joining the launch `endpoint`, which ends with `/` as in the cmi5 spec's
+/// example, and the resource with another `/` (Rustici's cmi5.js does): `/xapi//statements` is served as
+/// `/xapi/statements` rather than failing every request of such content.
+pub async fn collapse_xapi_slashes(mut req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if let Some(rest) = path.strip_prefix("/xapi//") {
+        let mut fixed = format!("/xapi/{}", rest.trim_start_matches('/'));
+        if let Some(q) = req.uri().query() {
+            fixed.push('?');
+            fixed.push_str(q);
+        }
+        if let Ok(uri) = fixed.parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    next.run(req).await
 }

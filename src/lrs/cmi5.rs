@@ -55,6 +55,9 @@ pub struct SessionFacts {
     /// Whether the registration already has a `completed` / `passed` from this AU.
     pub completed_before: bool,
     pub passed_before: bool,
+    /// Whether this session already sent a cmi5 defined `failed` (§9.3: no verb twice in a session,
+    /// and not both `passed` and `failed`).
+    pub failed_in_session: bool,
 }
 
 fn verb(s: &Value) -> &str {
@@ -78,7 +81,8 @@ pub fn check_batch(facts: &SessionFacts, statements: &[&Value]) -> std::result::
         "terminated" => "terminated",
         _ => "abandoned",
     };
-    let (mut completed, mut passed, mut failed) = (facts.completed_before, facts.passed_before, false);
+    let (mut completed, mut passed, mut failed) =
+        (facts.completed_before, facts.passed_before, facts.failed_in_session);
     let mut used: HashSet<&str> = HashSet::new();
     for s in statements {
         let v = verb(s);
@@ -114,6 +118,7 @@ pub fn check_batch(facts: &SessionFacts, statements: &[&Value]) -> std::result::
                 verbs::PASSED if failed => return Err("a session may not both pass and fail (cmi5 §9.3)".into()),
                 verbs::PASSED => passed = true,
                 verbs::FAILED if passed => return Err("\"failed\" cannot follow \"passed\" (cmi5 §9.3)".into()),
+                verbs::FAILED if failed => return Err("the session already failed (cmi5 §9.3)".into()),
                 verbs::FAILED => failed = true,
                 _ => {}
             }
@@ -343,19 +348,29 @@ impl Lrs {
         Ok(Ok(base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))))
     }
 
-    /// Whether the registration already has a statement with this verb about the AU (voided ones aside).
-    async fn registration_has(&self, l: &LaunchRow, verb_id: &str) -> Result<bool> {
+    /// Whether the registration already has a statement with this verb about the AU (voided ones aside),
+    /// and whether one of them is from this session.
+    async fn registration_has(&self, l: &LaunchRow, verb_id: &str) -> Result<(bool, bool)> {
         let q = StatementQuery {
             filters: vec![
                 (kind::REGISTRATION, l.registration.clone()),
                 (kind::VERB, verb_id.to_string()),
                 (kind::ACTIVITY, l.activity_id.clone()),
             ],
-            limit: 1,
+            limit: 100,
             max_seq: i64::MAX,
             ..Default::default()
         };
-        Ok(!self.store.query_statements(&q).await?.is_empty())
+        let found = self.store.query_statements(&q).await?;
+        let in_session = found.iter().any(|s| {
+            serde_json::from_str::<Value>(&s.body).ok().and_then(|b| {
+                b.pointer("/context/extensions")
+                    .and_then(|e| e.get(EXT_SESSION))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            }) == Some(l.session_id.clone())
+        });
+        Ok((!found.is_empty(), in_session))
     }
 
     /// Applies the session rules to statements an AU sends; the session's next state. Statements already
@@ -391,8 +406,9 @@ impl Lrs {
             au_id: l.activity_id.clone(),
             launch_mode: l.launch_mode.clone(),
             mastery_score: launch_data.get("masteryScore").and_then(Value::as_f64),
-            completed_before: self.registration_has(l, verbs::COMPLETED).await?,
-            passed_before: self.registration_has(l, verbs::PASSED).await?,
+            completed_before: self.registration_has(l, verbs::COMPLETED).await?.0,
+            passed_before: self.registration_has(l, verbs::PASSED).await?.0,
+            failed_in_session: self.registration_has(l, verbs::FAILED).await?.1,
         };
         check_batch(&facts, &fresh).map(Some).map_err(LrsError::Forbidden)
     }
@@ -481,6 +497,11 @@ mod tests {
         assert!(run(&f, &[&failed(0.5)]).is_ok());
         assert!(run(&f, &[&failed(0.9)]).is_err(), "at or above masteryScore");
         assert!(run(&f, &[&passed(0.9), &failed(0.5)]).is_err());
+        assert!(run(&f, &[&failed(0.5), &failed(0.4)]).is_err());
+        let mut failed_once = facts("initialized");
+        failed_once.failed_in_session = true;
+        assert!(run(&failed_once, &[&failed(0.4)]).is_err(), "failed twice in a session");
+        assert!(run(&failed_once, &[&passed(0.9)]).is_err(), "passed after failed in a session");
         assert!(run(&f, &[&ok_completed, &ok_completed]).is_err());
         let mut before = facts("initialized");
         before.completed_before = true;

@@ -169,11 +169,13 @@ fn launch_format(f: &Format) -> Result<&'static str> {
     })
 }
 
-/// The xAPI activity id of a module: cmi5 AUs and TinCan activities have their own IRIs; a SCORM item's is
-/// made under the course IRI, as ADL's xAPI SCORM profile suggests (one IRI per SCO, stable across versions).
+/// The xAPI activity id of a module: a TinCan activity's own IRI; for a cmi5 AU one Cairn generates, as
+/// cmi5 §8.1.5 requires; a SCORM item's is made under the course IRI, as ADL's xAPI SCORM profile suggests
+/// (one IRI per SCO, stable across versions).
 pub fn module_activity_id(course_iri: &str, format: &str, module: &Module) -> String {
     match format {
-        "cmi5" | "tincan" => module.id.clone(),
+        "cmi5" => crate::results::course::cmi5_au_activity_id(&module.id),
+        "tincan" => module.id.clone(),
         // The results engine derives SCORM results from the same IRI.
         _ => crate::results::course::module_activity_id(course_iri, &module.id),
     }

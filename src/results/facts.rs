@@ -149,6 +149,9 @@ pub fn extract(stmt: &Value) -> Vec<Fact> {
         _ => return Vec::new(),
     };
     let Some(activity_id) = object.get("id").and_then(Value::as_str) else { return Vec::new() };
+    // A cmi5 AU runs under the activity id Cairn generated for it; its results are kept under the AU id.
+    let au = super::course::cmi5_au_of(activity_id);
+    let activity_id = au.as_deref().unwrap_or(activity_id);
     let Some(stored_us) = us_of(stmt.get("stored").and_then(Value::as_str)) else { return Vec::new() };
     let at_us = us_of(stmt.get("timestamp").and_then(Value::as_str)).map(|t| t.min(stored_us)).unwrap_or(stored_us);
     let verb = Verb::from_iri(verb_iri);

@@ -748,7 +748,9 @@
       mode: v[v12 ? 'cmi.core.lesson_mode' : 'cmi.mode'],
       location: v[v12 ? 'cmi.core.lesson_location' : 'cmi.location'],
       total_time: v[v12 ? 'cmi.core.total_time' : 'cmi.total_time'],
-      cmi: m.snapshot()
+      cmi: m.snapshot(),
+      // What was already reported, so a resumed attempt does not report it again.
+      reported: this.reported
     };
     return this.stateRequest(ATTEMPT_STATE, body, true);
   };
@@ -831,7 +833,9 @@
       var saved = got[0] && got[0].cmi;
       cfg.attempts = (got[1] && got[1].attempts) || [];
       var init = Object.assign({}, cfg.init);
-      var session = new Session(cfg.version, init, saved, new Reporter(cfg, function (r) { return transport.send(r); }));
+      var reporter = new Reporter(cfg, function (r) { return transport.send(r); });
+      reporter.reported = (got[0] && got[0].reported) || {};
+      var session = new Session(cfg.version, init, saved, reporter);
       window.CairnSession = session;
       if (cfg.version === '1.2') window.API = api(session); else window.API_1484_11 = api(session);
       var frame = document.createElement('iframe');

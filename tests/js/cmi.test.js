@@ -195,6 +195,23 @@ test('1.2: suspend and resume keep the attempt data', () => {
   assert.deepStrictEqual(verbs(sent2), ['resumed']);
 });
 
+test('what a session reported is saved, so a resumed attempt does not report it twice', () => {
+  const sent = [];
+  const first = session('2004', {}, null, sent);
+  first.api.Initialize('');
+  first.api.SetValue('cmi.completion_status', 'completed');
+  first.api.SetValue('cmi.exit', 'suspend');
+  first.api.Terminate('');
+  const state = sent.filter((r) => r.path.includes('attempt-state')).pop().body;
+  assert.deepStrictEqual(state.reported, { completed: true });
+  const sent2 = [];
+  const second = session('2004', { entry: 'resume' }, state.cmi, sent2);
+  second.s.reporter.reported = state.reported;
+  second.api.Initialize('');
+  second.api.Terminate('');
+  assert.deepStrictEqual(verbs(sent2), ['resumed', 'terminated']);
+});
+
 test('2004: the API state machine and its error codes', () => {
   const { api } = session('2004');
   const last = () => api.GetLastError();
