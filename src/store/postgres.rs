@@ -13,6 +13,8 @@ use crate::xapi::{activity, agent};
 
 type Db = sqlx::Postgres;
 type DbRow = PgRow;
+/// PostgreSQL parameters are always numbered (`$1`…); see `query::param`.
+const NUMBERED_PARAMS: bool = true;
 
 #[derive(Clone)]
 pub struct PgStore {

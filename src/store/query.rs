@@ -85,13 +85,30 @@ pub const ROWS_PER_INSERT: usize = 500;
 /// Index rows per multi-row insert (3 parameters each).
 pub const INDEX_ROWS_PER_INSERT: usize = 2000;
 
+/// Placeholder number `i` (1-based): `$i` where parameters must be numbered (PostgreSQL), plain `?`
+/// otherwise. SQLite looks a numbered parameter's name up by walking a list, so binding the thousands
+/// of parameters of a multi-row insert by number costs quadratic time there (it showed as
+/// `sqlite3_bind_parameter_name` at the top of the insert profile); anonymous `?` are bound in order.
+pub fn param(numbered: bool, i: usize) -> String {
+    if numbered {
+        format!("${i}")
+    } else {
+        "?".to_string()
+    }
+}
+
+/// `n` placeholders from number `first`, comma-separated, for an `IN (…)` list.
+pub fn param_list(numbered: bool, first: usize, n: usize) -> String {
+    (first..first + n).map(|i| param(numbered, i)).collect::<Vec<_>>().join(", ")
+}
+
 /// A multi-row insert of `n` statements that reference nothing and are referenced by nothing (so
 /// `voided` is false and `object_ref` NULL); returns each row's `seq` with its `id`.
-pub fn insert_plain_statements(n: usize) -> String {
+pub fn insert_plain_statements(n: usize, numbered: bool) -> String {
     let rows: Vec<String> = (0..n)
         .map(|i| {
-            let p = 6 * i;
-            format!("(${}, ${}, ${}, FALSE, NULL, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6)
+            let p = |k: usize| param(numbered, 6 * i + k);
+            format!("({}, {}, {}, FALSE, NULL, {}, {}, {})", p(1), p(2), p(3), p(4), p(5), p(6))
         })
         .collect();
     format!(
@@ -102,9 +119,14 @@ pub fn insert_plain_statements(n: usize) -> String {
 }
 
 /// A multi-row insert of `n` `(kind, key, seq)` index rows.
-pub fn insert_index_rows(n: usize) -> String {
-    let rows: Vec<String> = (0..n).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
+pub fn insert_index_rows(n: usize, numbered: bool) -> String {
+    let rows: Vec<String> = (0..n).map(|i| format!("({})", param_list(numbered, 3 * i + 1, 3))).collect();
     format!("INSERT INTO statement_index (kind, key, seq) VALUES {} ON CONFLICT DO NOTHING", rows.join(", "))
+}
+
+/// `n` `(key, value)` rows for a multi-row upsert.
+pub fn pair_rows(n: usize, numbered: bool) -> String {
+    (0..n).map(|i| format!("({})", param_list(numbered, 2 * i + 1, 2))).collect::<Vec<_>>().join(", ")
 }
 
 pub const UPSERT_ACTIVITIES_PREFIX: &str = "INSERT INTO activities (id, definition) VALUES";

@@ -1,7 +1,8 @@
 //! The store methods both backends share, written once. SQLite and PostgreSQL accept the same SQL text
 //! (see `query.rs`), so the only differences — connecting, opening a write transaction and locking a
 //! document — live in each backend's module, and this macro stamps the rest into both. Each backend
-//! module defines `Db` and `DbRow` aliases and `begin_write`/`lock_key` before invoking it.
+//! module defines `Db` and `DbRow` aliases, `NUMBERED_PARAMS` (see `query::param`) and
+//! `begin_write`/`lock_key` before invoking it.
 
 /// Row decoders and binding helpers, generated per backend.
 macro_rules! shared_helpers {
@@ -221,7 +222,7 @@ macro_rules! shared_methods {
             for chunk in batch.chunks(query::ROWS_PER_INSERT) {
                 let sql = format!(
                     "SELECT 1 FROM statements WHERE object_ref IN ({}) LIMIT 1",
-                    query::placeholders(1, chunk.len())
+                    query::param_list(NUMBERED_PARAMS, 1, chunk.len())
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for st in chunk {
@@ -240,7 +241,7 @@ macro_rules! shared_methods {
             let mut seqs: std::collections::HashMap<String, i64> =
                 std::collections::HashMap::with_capacity(batch.len());
             for chunk in batch.chunks(query::ROWS_PER_INSERT) {
-                let sql = query::insert_plain_statements(chunk.len());
+                let sql = query::insert_plain_statements(chunk.len(), NUMBERED_PARAMS);
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for st in chunk {
                     let attachments_json = (!st.attachments.is_empty())
@@ -275,7 +276,7 @@ macro_rules! shared_methods {
                 index.extend(st.index.iter().map(|(kind, key)| (kind.to_string(), key.as_str(), seq)));
             }
             for chunk in index.chunks(query::INDEX_ROWS_PER_INSERT) {
-                let mut q = sqlx::query(AssertSqlSafe(query::insert_index_rows(chunk.len())));
+                let mut q = sqlx::query(AssertSqlSafe(query::insert_index_rows(chunk.len(), NUMBERED_PARAMS)));
                 for (kind, key, seq) in chunk {
                     q = q.bind(kind.as_str()).bind(*key).bind(*seq);
                 }
@@ -388,7 +389,7 @@ macro_rules! shared_methods {
         ) -> Result<std::collections::HashMap<String, String>> {
             let mut out = std::collections::HashMap::with_capacity(keys.len());
             for chunk in keys.chunks(query::ROWS_PER_INSERT) {
-                let sql = format!("{select_prefix} ({})", query::placeholders(1, chunk.len()));
+                let sql = format!("{select_prefix} ({})", query::param_list(NUMBERED_PARAMS, 1, chunk.len()));
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for k in chunk {
                     q = q.bind(*k);
@@ -403,9 +404,7 @@ macro_rules! shared_methods {
         /// One multi-row upsert per chunk of `(key, value)` pairs, in the given (key) order.
         async fn upsert_pairs(conn: &mut DbConn, prefix: &str, suffix: &str, pairs: &[(&str, String)]) -> Result<()> {
             for chunk in pairs.chunks(query::ROWS_PER_INSERT) {
-                let values: Vec<String> =
-                    (0..chunk.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
-                let sql = format!("{prefix} {} {suffix}", values.join(", "));
+                let sql = format!("{prefix} {} {suffix}", query::pair_rows(chunk.len(), NUMBERED_PARAMS));
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for (k, v) in chunk {
                     q = q.bind(*k).bind(v.as_str());

@@ -23,6 +23,8 @@ use crate::xapi::{activity, agent};
 
 type Db = sqlx::Sqlite;
 type DbRow = SqliteRow;
+/// Long multi-row statements use anonymous `?` parameters: see `query::param`.
+const NUMBERED_PARAMS: bool = false;
 
 #[derive(Clone)]
 pub struct SqliteStore {
