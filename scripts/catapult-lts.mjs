@@ -11,7 +11,8 @@
 // package over the admin API, launches each AU in Normal mode for a test learner (Browse and Review
 // for 006-launchMode, whose AU expects them) and waits for the AU's verdict, the `<pre id="result">` CATAPULT's test AUs write.
 // The suite's own jest procedure adds LMS-side checks on the statements afterwards; those are not
-// reproduced here. Needs chromium and chromedriver (Debian: chromium, chromium-driver).
+// reproduced here. Packages 1xx (valid) and 2xx (invalid) test the import only. Needs chromium and
+// chromedriver (Debian: chromium, chromium-driver).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,6 +95,15 @@ for (const zip of readdirSync(dist).filter((f) => f.endsWith('.zip')).sort()) {
     if (imp.status !== 201) {
       // 2xx packages are the suite's invalid packages: refusing them is the pass.
       rows.push([zip, '-', 'import', (zip.startsWith('2') ? 'PASS refused: ' : 'FAIL refused: ') + (course.error ? course.error.message : imp.status)]);
+      continue;
+    }
+    if (zip.startsWith('1')) {
+      // 1xx packages test import only (their AUs are empty): accepting them is the pass.
+      rows.push([zip, '-', 'import', 'PASS accepted']);
+      continue;
+    }
+    if (zip.startsWith('2')) {
+      rows.push([zip, '-', 'import', 'FAIL accepted an invalid package']);
       continue;
     }
     const modes = zip.startsWith('006-') ? ['Browse', 'Review'] : ['Normal'];

@@ -95,6 +95,7 @@ pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
     Router::new()
         .fallback_service(routes)
         .layer(middleware::from_fn(launch::collapse_xapi_slashes))
+        .layer(middleware::from_fn(launch::no_login_dialog_for_scripts))
         .layer(middleware::from_fn_with_state(cfg.max_body_bytes, alternate::rewrite))
         .layer(cors())
         .layer(middleware::from_fn_with_state(cfg.default_version, version_header))

@@ -543,3 +543,35 @@ async fn scorm_launch_page_serves_the_runtime(app: TestApp) {
     assert_eq!(r.status(), 404);
 }
 both!(scorm_launch_page_serves_the_runtime);
+
+/// Content whose credential fails gets a plain 401, without the Basic challenge that would make the
+/// browser show a login dialog and hold the request; other clients keep the challenge. `/xapi//…` (an
+/// endpoint ending in `/` joined with another `/`) is served like `/xapi/…`.
+async fn browser_scripts_get_no_login_dialog(app: TestApp) {
+    let url = format!("{}/xapi/statements", app.base);
+    let plain = app
+        .client
+        .get(&url)
+        .basic_auth("nobody", Some("x"))
+        .header("X-Experience-API-Version", "1.0.3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 401);
+    assert!(plain.headers().contains_key("www-authenticate"));
+    let script = app
+        .client
+        .put(format!("{url}?statementId=6fa1fd6e-2e6a-4f1c-9f52-9d1d1d1d1d1d"))
+        .basic_auth("nobody", Some("x"))
+        .header("X-Experience-API-Version", "1.0.3")
+        .header("Origin", "http://content.example")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 401);
+    assert!(!script.headers().contains_key("www-authenticate"));
+    let (s, _) = app.get_json("/xapi//statements?limit=1").await;
+    assert_eq!(s, 200);
+}
+both!(browser_scripts_get_no_login_dialog);
