@@ -59,12 +59,13 @@ async function startCairn() {
 
 async function startBrowser() {
   const port = await freePort();
-  const proc = spawn('chromedriver', [`--port=${port}`], { stdio: 'ignore' });
+  // Its own process group, so that killing it takes its browsers along.
+  const proc = spawn('chromedriver', [`--port=${port}`], { stdio: 'ignore', detached: true });
   const driver = `http://127.0.0.1:${port}`;
   const caps = { capabilities: { alwaysMatch: { browserName: 'chrome', 'goog:chromeOptions': {
     binary: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--no-first-run', '--disable-sync', '--disable-dev-shm-usage']
+      '--no-first-run', '--disable-sync', '--disable-dev-shm-usage', '--disable-crash-reporter', '--disable-breakpad']
   } } } };
   const session = await until('chromedriver', async () => {
     const r = await fetch(`${driver}/session`, { method: 'POST', body: JSON.stringify(caps) });
@@ -86,6 +87,8 @@ function modules(nodes, out = []) {
 }
 
 const browser = await startBrowser();
+const stopBrowser = () => { try { process.kill(-browser.proc.pid, 'SIGTERM'); } catch { /* gone */ } };
+process.on('exit', stopBrowser);
 const rows = [];
 for (const zip of readdirSync(dist).filter((f) => f.endsWith('.zip')).sort()) {
   const server = await startCairn();
@@ -143,7 +146,6 @@ for (const zip of readdirSync(dist).filter((f) => f.endsWith('.zip')).sort()) {
   }
 }
 await browser.quit();
-browser.proc.kill();
 for (const r of rows) console.log(r.join('  '));
 const failed = rows.filter((r) => !String(r[3]).startsWith('PASS')).length;
 console.log(`${rows.length - failed} passed, ${failed} failed`);

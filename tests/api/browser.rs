@@ -32,9 +32,11 @@ fn chromedriver() -> Option<String> {
             return None;
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-        // A watchdog shell stops chromedriver (and so its browsers) when the test process goes away.
+        // A watchdog shell stops chromedriver and its browsers (its own process group, through setsid) when
+        // the test process goes away, even after a failed test never closed its session.
         let script = format!(
-            "{CHROMEDRIVER} --port={port} >/dev/null 2>&1 & d=$!; while kill -0 {} 2>/dev/null; do sleep 1; done; kill $d",
+            "setsid {CHROMEDRIVER} --port={port} >/dev/null 2>&1 & d=$!; \
+             while kill -0 {} 2>/dev/null; do sleep 1; done; kill -- -$d",
             std::process::id()
         );
         Command::new("sh").args(["-c", &script]).spawn().ok()?;
@@ -65,6 +67,7 @@ impl Browser {
             "binary": CHROMIUM,
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                      "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
+                     "--disable-crash-reporter", "--disable-breakpad",
                      "--window-size=1100,760", format!("--host-resolver-rules=MAP cairn.test 127.0.0.1:{port}")]
         }}}});
         let client = reqwest::Client::new();
@@ -106,6 +109,22 @@ impl Browser {
 
     async fn quit(self) {
         let _ = self.client.delete(&self.session).send().await;
+    }
+}
+
+impl Drop for Browser {
+    /// A failed assertion unwinds past `quit`: close the session anyway (a plain blocking DELETE, since
+    /// no runtime can be awaited here), so no browser outlives its test.
+    fn drop(&mut self) {
+        use std::io::{Read, Write};
+        let Some(rest) = self.session.strip_prefix("http://") else { return };
+        let Some((host, path)) = rest.split_once('/') else { return };
+        if let Ok(mut s) = std::net::TcpStream::connect(host) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+            let _ =
+                write!(s, "DELETE /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = s.read(&mut [0u8; 256]);
+        }
     }
 }
 
