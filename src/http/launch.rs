@@ -24,6 +24,12 @@ pub async fn create(State(lrs): State<Lrs>, Auth(who): Auth, body: Bytes) -> Api
     Ok((StatusCode::CREATED, axum::Json(view)).into_response())
 }
 
+/// GET /api/launches/{id}: where the launch's session stands (admin or `launch` scope).
+pub async fn show(State(lrs): State<Lrs>, Auth(who): Auth, Path(id): Path<String>) -> ApiResult<Response> {
+    who.require(Access::Launch)?;
+    Ok(axum::Json(lrs.launch_info(&id).await?).into_response())
+}
+
 /// POST /launch/{id}/fetch?k=TOKEN: the cmi5 fetch URL. No credential: the one-time token is the proof.
 /// Refusals are answered 200 with cmi5's error object, as §8.2.1 requires.
 pub async fn fetch(State(lrs): State<Lrs>, Path(id): Path<String>, q: QueryPairs) -> ApiResult<Response> {

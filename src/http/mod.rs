@@ -85,6 +85,7 @@ pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
         .nest("/api", api)
         .route("/content/{version}/{*path}", get(content::serve))
         .route("/api/launches", axum::routing::post(launch::create))
+        .route("/api/launches/{id}", get(launch::show))
         .route("/launch/{id}/fetch", axum::routing::post(launch::fetch))
         .route("/launch/{id}", get(launch::page))
         .route("/static/scorm/runtime.js", get(launch::runtime_js))

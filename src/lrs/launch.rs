@@ -514,6 +514,31 @@ fn scorm_state(state: &str, statements: &[Value]) -> Result<Option<&'static str>
 }
 
 impl Lrs {
+    /// A launch as the admin API shows it: where the session stands (`launched`, `initialized`,
+    /// `suspended`, `terminated`, `abandoned`) and when it was last active, so a player can tell whether
+    /// the learner finished. Never the credential.
+    pub async fn launch_info(&self, id: &str) -> Result<Value> {
+        let not_found = || LrsError::NotFound(format!("no launch {id}"));
+        let uuid = uuid::Uuid::parse_str(id).map_err(|_| not_found())?;
+        let l = self.store.launch(&uuid.hyphenated().to_string()).await?.ok_or_else(not_found)?;
+        Ok(json!({
+            "id": l.id,
+            "course": l.course_id,
+            "version_id": l.version_id,
+            "module": l.module_id,
+            "activity_id": l.activity_id,
+            "format": l.format,
+            "learner": serde_json::from_str::<Value>(&l.actor).unwrap_or(Value::Null),
+            "registration": l.registration,
+            "launch_mode": l.launch_mode,
+            "session_id": l.session_id,
+            "state": l.state,
+            "created_at": format_us(l.created_us),
+            "expires_at": format_us(l.expires_us),
+            "last_activity_at": format_us(l.last_activity_us),
+        }))
+    }
+
     /// What the SCORM launch page hands the run-time (`static/scorm/runtime.js`): the learner, the attempt,
     /// the SCO's URL and the CMI values the LMS initialises (SCORM 1.2 RTE 3.4, SCORM 2004 RTE 4.2).
     /// None when there is no such SCORM launch. Holds no secret: the credential stays in the URL fragment.

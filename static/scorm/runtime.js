@@ -387,6 +387,10 @@
       }
       return ['', known ? (v12 ? 203 : 301) : (v12 ? 201 : 401), base.pattern + ' is not a collection'];
     }
+    if (!v12 && /^adl\.nav\.request_valid\.(choice|jump)\.\{target=[^}]+\}$/.test(path)) {
+      // Cairn runs no sequencer, so whether a choice or jump would be valid is unknown.
+      return ['unknown', 0, ''];
+    }
     var p = this.parse(path);
     var el = this.model.elements[p.pattern];
     if (!el) return ['', v12 ? 201 : 401, path + ' is not a data model element'];
@@ -469,8 +473,23 @@
       if (response(type, value, p.pattern !== 'cmi.interactions.n.learner_response')) {
         return [406, 'not a ' + type + ' response: ' + JSON.stringify(value)];
       }
+      if (p.pattern === 'cmi.interactions.n.correct_responses.n.pattern') {
+        // 2004 RTE 4.2.9.1: how many correct response patterns each type may have, each one different.
+        var rc = base + '.correct_responses';
+        var m = parseInt(segs[4], 10);
+        if (m >= (PATTERN_LIMITS[type] || 1)) return [351, 'a ' + type + ' interaction has at most ' + (PATTERN_LIMITS[type] || 1) + ' correct response pattern(s)'];
+        for (var j = 0; j < this.count(rc); j++) {
+          if (j !== m && this.values[rc + '.' + j + '.pattern'] === value) return [351, 'this correct response pattern is already set'];
+        }
+      }
     }
     return null;
+  };
+
+  // Smallest permitted maximum of correct response patterns per interaction type (2004 RTE 4.2.9.1).
+  var PATTERN_LIMITS = {
+    'true-false': 1, 'likert': 1, 'numeric': 1, 'other': 1,
+    'choice': 10, 'fill-in': 5, 'long-fill-in': 5, 'matching': 5, 'performance': 5, 'sequencing': 5
   };
 
   /** What is kept between sessions. */

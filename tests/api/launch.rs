@@ -214,6 +214,13 @@ async fn scorm_attempts_follow_suspend(app: TestApp) {
     // Nothing after the session ended.
     let r = as_cred(&app, &cred, Method::POST, "/xapi/statements").json(&verb("completed")).send().await.unwrap();
     assert_eq!(r.status(), 403);
+    let (s, info) = app.get_json(&format!("/api/launches/{}", a["id"].as_str().unwrap())).await;
+    assert_eq!(s, 200, "{info}");
+    assert_eq!(info["state"], "suspended");
+    assert_eq!(info["registration"], a["registration"]);
+    assert!(info.get("secret").is_none() && !info.to_string().contains(&cred.1));
+    let (s, _) = app.get_json("/api/launches/6fa1fd6e-2e6a-4f1c-9f52-9d1d1d1d1d1d").await;
+    assert_eq!(s, 404);
     let (_, b) = launch(&app, body.clone()).await;
     assert_eq!(b["registration"], a["registration"]);
     assert_eq!(b["entry"], "resume");

@@ -347,8 +347,14 @@ test('2004: collections, dependencies and unique ids', () => {
   assert.strictEqual(set('cmi.interactions.3.type', 'matching'), 'true/0');
   assert.strictEqual(set('cmi.interactions.3.learner_response', 'a[.]1[,]b[.]2'), 'true/0');
   assert.strictEqual(set('cmi.interactions.3.learner_response', 'a1'), 'false/406');
+  assert.strictEqual(set('cmi.interactions.0.correct_responses.1.pattern', 'true'), 'false/351');
+  assert.strictEqual(set('cmi.interactions.1.correct_responses.0.pattern', 'a[,]b'), 'true/0');
+  assert.strictEqual(set('cmi.interactions.1.correct_responses.1.pattern', 'a[,]b'), 'false/351');
+  assert.strictEqual(set('cmi.interactions.1.correct_responses.1.pattern', 'c'), 'true/0');
   assert.strictEqual(api.GetValue('cmi.interactions.0.objectives._count'), '1');
   assert.strictEqual(api.GetValue('cmi.interactions.0.type'), 'true-false');
+  assert.strictEqual(api.GetValue('adl.nav.request_valid.choice.{target=sco2}'), 'unknown');
+  assert.strictEqual(api.GetValue('adl.nav.request_valid.continue'), 'unknown');
   assert.strictEqual(api.GetValue('cmi.interactions._count'), '4');
 });
 
