@@ -708,7 +708,7 @@ fn row(course_id: &str, a: Option<&AssignmentRow>, learner_key: &str, d: &Derive
         learner_label: agent::label(learner_key),
         course: course_id.to_string(),
         assignment: a.map(|a| a.id.clone()),
-        registration: a.map(|a| a.registration.clone()),
+        registration: a.map(|a| cycle_registration(&a.registration, standing.map(|s| s.cycle).unwrap_or(0))),
         status: status.as_str(),
         score: d.score.and_then(|s| s.scaled),
         score_raw: d.score.and_then(|s| s.raw),
@@ -725,6 +725,17 @@ fn row(course_id: &str, a: Option<&AssignmentRow>, learner_key: &str, d: &Derive
         attendance: d.attendance.clone(),
         components: d.components.clone(),
     }
+}
+
+/// The registration of an assignment's cycle: the assignment's own for the first cycle, then one
+/// derived from it per re-certification (name-based UUID), so each cycle is its own attempt and any node
+/// computes the same id without storing it.
+pub fn cycle_registration(registration: &str, cycle: usize) -> String {
+    if cycle == 0 {
+        return registration.to_string();
+    }
+    let base = uuid::Uuid::parse_str(registration).unwrap_or_default();
+    uuid::Uuid::new_v5(&base, format!("cycle-{cycle}").as_bytes()).to_string()
 }
 
 /// The cmi5 `satisfied` statements newly due for a learner: one per block and for the course, the
@@ -805,6 +816,17 @@ mod tests {
         let r = row("c", Some(&a), &a.learner_key, &empty_derived("c"), 10 * DAY_US);
         assert_eq!((r.status, r.compliance), ("completed", Some("waived")));
         assert_eq!(r.learner, agent::from_key(&a.learner_key));
+    }
+
+    #[test]
+    fn each_recertification_cycle_has_its_own_registration() {
+        let r = "6f1e2a34-8d9c-4b9e-9a3e-5b3d1c3a2b10";
+        assert_eq!(cycle_registration(r, 0), r);
+        let c1 = cycle_registration(r, 1);
+        assert_ne!(c1, r);
+        assert_eq!(c1, cycle_registration(r, 1), "stable across nodes and calls");
+        assert_ne!(c1, cycle_registration(r, 2));
+        assert!(uuid::Uuid::parse_str(&c1).is_ok());
     }
 
     #[test]
