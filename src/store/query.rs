@@ -21,7 +21,13 @@ pub fn statements_query(q: &StatementQuery) -> (String, Vec<Bind>) {
         binds.push(b);
         format!("${}", binds.len())
     };
-    let mut sql = format!("SELECT {STATEMENT_COLUMNS} FROM ");
+    // A time window without a filter has to sort the window's statements by `seq` (`stored_us` order is
+    // not `seq` order): sorting whole rows read every body of the window (23 ms for 8,000 statements on
+    // SQLite), so the sort picks `seq`s only and the page's rows are fetched afterwards (6 ms). Same
+    // rows, same order.
+    let seqs_first = q.filters.is_empty() && (q.since_us.is_some() || q.until_us.is_some());
+    let mut sql =
+        if seqs_first { "SELECT s.seq FROM ".to_string() } else { format!("SELECT {STATEMENT_COLUMNS} FROM ") };
     let order_col;
     let mut filters = q.filters.iter();
     if let Some((kind, key)) = filters.next() {
@@ -65,6 +71,9 @@ pub fn statements_query(q: &StatementQuery) -> (String, Vec<Bind>) {
     let dir = if q.ascending { "ASC" } else { "DESC" };
     let l = ph(Bind::Int(q.limit), &mut binds);
     sql.push_str(&format!(" ORDER BY {order_col} {dir} LIMIT {l}"));
+    if seqs_first {
+        sql = format!("SELECT {STATEMENT_COLUMNS} FROM statements s WHERE s.seq IN ({sql}) ORDER BY s.seq {dir}");
+    }
     (sql, binds)
 }
 

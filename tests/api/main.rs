@@ -9,6 +9,7 @@ mod crash;
 mod documents;
 mod ingest_concurrency;
 mod launch;
+mod query_windows;
 mod results;
 mod security;
 mod statements;
