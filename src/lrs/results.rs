@@ -2,7 +2,7 @@
 //! raw statements, course definitions, assignments, live sessions (bookings and attendance), and the
 //! analyst queries. The rules themselves are in `crate::results`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -177,12 +177,22 @@ impl Lrs {
     /// statements they void, and re-derives every (learner, course) pair touched.
     pub async fn results_after_store(&self, rows: &[NewStatement]) -> Result<()> {
         let mut facts_rows = Vec::new();
+        let mut new_facts = Vec::new();
         let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
         let voided: Vec<String> = rows.iter().filter(|r| r.is_voiding).filter_map(|r| r.object_ref.clone()).collect();
-        for (learner, linked) in self.store.delete_facts_of(&voided).await? {
+        for (learner, linked) in self.store.fact_links_of(&voided).await? {
             touched.insert((learner, linked));
         }
-        for r in rows.iter().filter(|r| !r.is_voiding) {
+        // A statement that arrives already voided (its voiding statement came first) has no facts.
+        let already_voided: HashSet<String> = self
+            .store
+            .statements_by_id(&rows.iter().filter(|r| !r.is_voiding).map(|r| r.id.clone()).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .filter(|s| s.voided)
+            .map(|s| s.id)
+            .collect();
+        for r in rows.iter().filter(|r| !r.is_voiding && !already_voided.contains(&r.id)) {
             let Ok(body) = serde_json::from_str::<Value>(&r.body) else { continue };
             for f in facts::extract(&body) {
                 let text = serde_json::to_string(&f).map_err(|e| bad(e.to_string()))?;
@@ -195,23 +205,24 @@ impl Lrs {
                     });
                     touched.insert((f.learner_key.clone(), linked.clone()));
                 }
+                new_facts.push(f);
             }
         }
-        // A statement that arrives already voided (its voiding statement came first) has no facts.
-        let already_voided: Vec<String> = self
-            .store
-            .statements_by_id(&rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>())
-            .await?
-            .into_iter()
-            .filter(|s| s.voided)
-            .map(|s| s.id)
-            .collect();
-        facts_rows.retain(|f| !already_voided.contains(&f.statement_id));
-        self.store.insert_facts(&facts_rows).await?;
-        self.recompute_touched(touched).await
+        // Derive from the stored facts as they will be after this change (the new facts added, the
+        // voided ones dropped), then write facts and results in one transaction: one commit per request.
+        let pairs = self.pairs_of(touched).await?;
+        let excluded: HashSet<String> = voided.into_iter().collect();
+        let (writes, statements) = self.derive_many(&pairs, &new_facts, &excluded).await?;
+        let excluded: Vec<String> = excluded.into_iter().collect();
+        self.store.commit_results(&excluded, &facts_rows, &writes).await?;
+        if !statements.is_empty() {
+            self.write_as_system(statements).await?;
+        }
+        Ok(())
     }
 
-    async fn recompute_touched(&self, touched: BTreeSet<(String, String)>) -> Result<()> {
+    /// The (learner, course) pairs whose results depend on these (learner, activity) pairs.
+    async fn pairs_of(&self, touched: BTreeSet<(String, String)>) -> Result<Vec<(String, String)>> {
         let mut by_learner: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (l, a) in touched {
             by_learner.entry(l).or_default().push(a);
@@ -222,6 +233,11 @@ impl Lrs {
                 pairs.push((learner.clone(), course_id));
             }
         }
+        Ok(pairs)
+    }
+
+    async fn recompute_touched(&self, touched: BTreeSet<(String, String)>) -> Result<()> {
+        let pairs = self.pairs_of(touched).await?;
         self.recompute_many(&pairs).await
     }
 
@@ -233,6 +249,23 @@ impl Lrs {
     /// Re-derives many (learner, course) results, writing them in one transaction, then writes the
     /// cmi5 `satisfied` statements that became due.
     async fn recompute_many(&self, pairs: &[(String, String)]) -> Result<()> {
+        let (writes, statements) = self.derive_many(pairs, &[], &HashSet::new()).await?;
+        self.store.put_results(&writes).await?;
+        if !statements.is_empty() {
+            self.write_as_system(statements).await?;
+        }
+        Ok(())
+    }
+
+    /// Derives the results of many (learner, course) pairs from their stored facts plus `extra` facts
+    /// not stored yet, leaving out the facts of `excluded` statements. Returns the result rows to write
+    /// and the cmi5 `satisfied` statements that became due.
+    async fn derive_many(
+        &self,
+        pairs: &[(String, String)],
+        extra: &[Fact],
+        excluded: &HashSet<String>,
+    ) -> Result<(Vec<(String, String, String)>, Vec<Value>)> {
         let mut defs: HashMap<String, CourseDef> = HashMap::new();
         let mut writes = Vec::with_capacity(pairs.len());
         let mut statements = Vec::new();
@@ -241,8 +274,20 @@ impl Lrs {
                 defs.insert(course_id.clone(), self.course_def(course_id).await?);
             }
             let Some(def) = defs.get(course_id) else { continue };
-            let texts = self.store.facts_for(learner_key, &def.activity_ids()).await?;
-            let mut facts: Vec<Fact> = texts.iter().filter_map(|t| serde_json::from_str(t).ok()).collect();
+            let ids = def.activity_ids();
+            let texts = self.store.facts_for(learner_key, &ids).await?;
+            let mut facts: Vec<Fact> = texts
+                .iter()
+                .filter_map(|t| serde_json::from_str::<Fact>(t).ok())
+                .filter(|f| !excluded.contains(&f.statement_id))
+                .collect();
+            facts.extend(
+                extra
+                    .iter()
+                    .filter(|f| &f.learner_key == learner_key)
+                    .filter(|f| ids.contains(&f.activity_id) || f.context_ids.iter().any(|c| ids.contains(c)))
+                    .cloned(),
+            );
             facts.sort_by(|a, b| a.statement_id.cmp(&b.statement_id));
             facts.dedup_by(|a, b| a.statement_id == b.statement_id);
             let derived = derive::derive(def, &facts);
@@ -263,11 +308,7 @@ impl Lrs {
             let body = serde_json::to_string(&record).map_err(|e| bad(e.to_string()))?;
             writes.push((course_id.clone(), learner_key.clone(), body));
         }
-        self.store.put_results(&writes).await?;
-        if !statements.is_empty() {
-            self.write_as_system(statements).await?;
-        }
-        Ok(())
+        Ok((writes, statements))
     }
 
     /// The definition results of a course are derived against.

@@ -361,9 +361,19 @@ impl Store {
     pub async fn insert_facts(&self, facts: &[FactRow]) -> Result<()> {
         dispatch!(self, s => s.insert_facts(facts).await)
     }
-    /// Deletes the facts of these statements; returns the (learner, activity) pairs they touched.
-    pub async fn delete_facts_of(&self, statement_ids: &[String]) -> Result<Vec<(String, String)>> {
-        dispatch!(self, s => s.delete_facts_of(statement_ids).await)
+    /// The (learner, activity) pairs the facts of these statements are filed under.
+    pub async fn fact_links_of(&self, statement_ids: &[String]) -> Result<Vec<(String, String)>> {
+        dispatch!(self, s => s.fact_links_of(statement_ids).await)
+    }
+    /// In one transaction: deletes the facts of `voided` statements, inserts `facts`, and writes the
+    /// `(course, learner, body)` results derived from them.
+    pub async fn commit_results(
+        &self,
+        voided: &[String],
+        facts: &[FactRow],
+        results: &[(String, String, String)],
+    ) -> Result<()> {
+        dispatch!(self, s => s.commit_results(voided, facts, results).await)
     }
     /// A learner's facts on any of these activities (as object or context), each statement once.
     pub async fn facts_for(&self, learner_key: &str, activities: &[String]) -> Result<Vec<String>> {

@@ -685,19 +685,45 @@ macro_rules! shared_methods {
         Ok(())
     }
 
-    pub async fn delete_facts_of(&self, statement_ids: &[String]) -> Result<Vec<(String, String)>> {
-        let mut out = Vec::new();
+    pub async fn fact_links_of(&self, statement_ids: &[String]) -> Result<Vec<(String, String)>> {
         if statement_ids.is_empty() {
-            return Ok(out);
+            return Ok(Vec::new());
         }
-        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "SELECT learner_key, linked FROM result_facts WHERE statement_id IN ({})",
+            query::placeholders(1, statement_ids.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
         for id in statement_ids {
-            for r in sqlx::query(query::DELETE_FACTS_OF).bind(id).fetch_all(&mut *tx).await? {
-                out.push((r.try_get("learner_key")?, r.try_get("linked")?));
-            }
+            q = q.bind(id);
+        }
+        let rows = q.fetch_all(&self.read).await?;
+        rows.iter().map(|r| Ok((r.try_get("learner_key")?, r.try_get("linked")?))).collect::<sqlx::Result<_>>().map_err(Into::into)
+    }
+
+    pub async fn commit_results(&self, voided: &[String], facts: &[FactRow], results: &[(String, String, String)]) -> Result<()> {
+        if voided.is_empty() && facts.is_empty() && results.is_empty() {
+            return Ok(());
+        }
+        let now = crate::now_us();
+        let mut tx = self.begin_write().await?;
+        for id in voided {
+            sqlx::query(query::DELETE_FACTS_OF).bind(id).fetch_all(&mut *tx).await?;
+        }
+        for f in facts {
+            sqlx::query(query::INSERT_FACT)
+                .bind(&f.statement_id)
+                .bind(&f.linked)
+                .bind(&f.learner_key)
+                .bind(&f.body)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (course_id, learner_key, body) in results {
+            sqlx::query(query::UPSERT_RESULT).bind(course_id).bind(learner_key).bind(body).bind(now).execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(out)
+        Ok(())
     }
 
     pub async fn facts_for(&self, learner_key: &str, activities: &[String]) -> Result<Vec<String>> {
