@@ -153,6 +153,8 @@ fn parse_ts(name: &str, v: &str) -> Result<i64> {
 }
 
 const DAY_US: i64 = 86_400 * 1_000_000;
+/// Learners (or activities) per bulk query, well under SQLite's bound-parameter limit.
+const CHUNK: usize = 500;
 const CMI5_CATEGORY: &str = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
 
 impl Lrs {
@@ -223,17 +225,19 @@ impl Lrs {
 
     /// The (learner, course) pairs whose results depend on these (learner, activity) pairs.
     async fn pairs_of(&self, touched: BTreeSet<(String, String)>) -> Result<Vec<(String, String)>> {
-        let mut by_learner: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (l, a) in touched {
-            by_learner.entry(l).or_default().push(a);
-        }
-        let mut pairs = Vec::new();
-        for (learner, activities) in by_learner {
-            for course_id in self.store.courses_for_activities(&activities).await? {
-                pairs.push((learner.clone(), course_id));
+        let activities: Vec<String> =
+            touched.iter().map(|(_, a)| a.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let mut courses_of: HashMap<String, Vec<String>> = HashMap::new();
+        for chunk in activities.chunks(CHUNK) {
+            for (activity, course) in self.store.course_links(chunk).await? {
+                courses_of.entry(activity).or_default().push(course);
             }
         }
-        Ok(pairs)
+        let pairs: BTreeSet<(String, String)> = touched
+            .into_iter()
+            .flat_map(|(l, a)| courses_of.get(&a).into_iter().flatten().map(move |c| (l.clone(), c.clone())))
+            .collect();
+        Ok(pairs.into_iter().collect())
     }
 
     async fn recompute_touched(&self, touched: BTreeSet<(String, String)>) -> Result<()> {
@@ -266,47 +270,56 @@ impl Lrs {
         extra: &[Fact],
         excluded: &HashSet<String>,
     ) -> Result<(Vec<(String, String, String)>, Vec<Value>)> {
-        let mut defs: HashMap<String, CourseDef> = HashMap::new();
+        // Per course, read the facts and results of its learners in a few queries, not two per pair.
+        let mut by_course: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (learner, course) in pairs {
+            by_course.entry(course.as_str()).or_default().push(learner.clone());
+        }
         let mut writes = Vec::with_capacity(pairs.len());
         let mut statements = Vec::new();
-        for (learner_key, course_id) in pairs {
-            if !defs.contains_key(course_id) {
-                defs.insert(course_id.clone(), self.course_def(course_id).await?);
-            }
-            let Some(def) = defs.get(course_id) else { continue };
+        for (course_id, learners) in by_course {
+            let def = self.course_def(course_id).await?;
             let ids = def.activity_ids();
-            let texts = self.store.facts_for(learner_key, &ids).await?;
-            let mut facts: Vec<Fact> = texts
-                .iter()
-                .filter_map(|t| serde_json::from_str::<Fact>(t).ok())
-                .filter(|f| !excluded.contains(&f.statement_id))
-                .collect();
-            facts.extend(
-                extra
-                    .iter()
-                    .filter(|f| &f.learner_key == learner_key)
-                    .filter(|f| ids.contains(&f.activity_id) || f.context_ids.iter().any(|c| ids.contains(c)))
-                    .cloned(),
-            );
-            facts.sort_by(|a, b| a.statement_id.cmp(&b.statement_id));
-            facts.dedup_by(|a, b| a.statement_id == b.statement_id);
-            let derived = derive::derive(def, &facts);
-            let written = match self.store.result(course_id, learner_key).await? {
-                Some(t) => serde_json::from_str::<ResultRecord>(&t).map(|r| r.satisfied_written).unwrap_or_default(),
-                None => BTreeSet::new(),
-            };
-            let mut record = ResultRecord { derived, satisfied_written: written };
-            if def.cmi5 {
-                statements.extend(cmi5_satisfied(
-                    def,
-                    learner_key,
-                    &facts,
-                    &record.derived,
-                    &mut record.satisfied_written,
-                ));
+            for chunk in learners.chunks(CHUNK) {
+                let mut facts_of: HashMap<String, Vec<Fact>> = HashMap::new();
+                for (learner, text) in self.store.facts_of_learners(chunk, &ids).await? {
+                    if let Ok(f) = serde_json::from_str::<Fact>(&text) {
+                        if !excluded.contains(&f.statement_id) {
+                            facts_of.entry(learner).or_default().push(f);
+                        }
+                    }
+                }
+                for f in extra {
+                    if ids.contains(&f.activity_id) || f.context_ids.iter().any(|c| ids.contains(c)) {
+                        facts_of.entry(f.learner_key.clone()).or_default().push(f.clone());
+                    }
+                }
+                let previous: HashMap<String, String> =
+                    self.store.results_of(course_id, chunk).await?.into_iter().collect();
+                for learner_key in chunk {
+                    let mut facts = facts_of.remove(learner_key).unwrap_or_default();
+                    facts.sort_by(|a, b| a.statement_id.cmp(&b.statement_id));
+                    facts.dedup_by(|a, b| a.statement_id == b.statement_id);
+                    let derived = derive::derive(&def, &facts);
+                    let written = previous
+                        .get(learner_key)
+                        .and_then(|t| serde_json::from_str::<ResultRecord>(t).ok())
+                        .map(|r| r.satisfied_written)
+                        .unwrap_or_default();
+                    let mut record = ResultRecord { derived, satisfied_written: written };
+                    if def.cmi5 {
+                        statements.extend(cmi5_satisfied(
+                            &def,
+                            learner_key,
+                            &facts,
+                            &record.derived,
+                            &mut record.satisfied_written,
+                        ));
+                    }
+                    let body = serde_json::to_string(&record).map_err(|e| bad(e.to_string()))?;
+                    writes.push((course_id.to_string(), learner_key.clone(), body));
+                }
             }
-            let body = serde_json::to_string(&record).map_err(|e| bad(e.to_string()))?;
-            writes.push((course_id.clone(), learner_key.clone(), body));
         }
         Ok((writes, statements))
     }

@@ -361,6 +361,19 @@ impl Store {
     pub async fn insert_facts(&self, facts: &[FactRow]) -> Result<()> {
         dispatch!(self, s => s.insert_facts(facts).await)
     }
+    /// `(activity, course)` for every course that includes one of these activities.
+    pub async fn course_links(&self, activities: &[String]) -> Result<Vec<(String, String)>> {
+        dispatch!(self, s => s.course_links(activities).await)
+    }
+    /// `(learner, body)` of the facts of these learners on any of these activities, each statement once
+    /// per learner.
+    pub async fn facts_of_learners(&self, learners: &[String], activities: &[String]) -> Result<Vec<(String, String)>> {
+        dispatch!(self, s => s.facts_of_learners(learners, activities).await)
+    }
+    /// `(learner, body)` of these learners' results for one course.
+    pub async fn results_of(&self, course_id: &str, learners: &[String]) -> Result<Vec<(String, String)>> {
+        dispatch!(self, s => s.results_of(course_id, learners).await)
+    }
     /// The (learner, activity) pairs the facts of these statements are filed under.
     pub async fn fact_links_of(&self, statement_ids: &[String]) -> Result<Vec<(String, String)>> {
         dispatch!(self, s => s.fact_links_of(statement_ids).await)
@@ -374,10 +387,6 @@ impl Store {
         results: &[(String, String, String)],
     ) -> Result<()> {
         dispatch!(self, s => s.commit_results(voided, facts, results).await)
-    }
-    /// A learner's facts on any of these activities (as object or context), each statement once.
-    pub async fn facts_for(&self, learner_key: &str, activities: &[String]) -> Result<Vec<String>> {
-        dispatch!(self, s => s.facts_for(learner_key, activities).await)
     }
     pub async fn put_course_def(
         &self,
@@ -393,9 +402,6 @@ impl Store {
     }
     pub async fn course_defs(&self) -> Result<Vec<String>> {
         dispatch!(self, s => s.course_defs().await)
-    }
-    pub async fn courses_for_activities(&self, activities: &[String]) -> Result<Vec<String>> {
-        dispatch!(self, s => s.courses_for_activities(activities).await)
     }
     pub async fn put_result(&self, course_id: &str, learner_key: &str, body: &str) -> Result<()> {
         dispatch!(self, s => s.put_result(course_id, learner_key, body).await)

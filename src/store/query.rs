@@ -199,8 +199,6 @@ pub const INSERT_FACT: &str =
     "INSERT INTO result_facts (statement_id, linked, learner_key, body) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (statement_id, linked) DO NOTHING";
 pub const DELETE_FACTS_OF: &str = "DELETE FROM result_facts WHERE statement_id = $1 RETURNING learner_key, linked";
-pub const SELECT_FACTS_PREFIX: &str =
-    "SELECT DISTINCT statement_id, body FROM result_facts WHERE learner_key = $1 AND linked IN (";
 pub const UPSERT_COURSE_DEF: &str = "INSERT INTO course_defs (course_id, body, defined, updated_us) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (course_id) DO UPDATE SET body = excluded.body, defined = excluded.defined, updated_us = excluded.updated_us";
 pub const DELETE_COURSE_ACTIVITIES: &str = "DELETE FROM course_activities WHERE course_id = $1";

@@ -685,6 +685,58 @@ macro_rules! shared_methods {
         Ok(())
     }
 
+    pub async fn course_links(&self, activities: &[String]) -> Result<Vec<(String, String)>> {
+        if activities.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT activity_id, course_id FROM course_activities WHERE activity_id IN ({})",
+            query::placeholders(1, activities.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for a in activities {
+            q = q.bind(a);
+        }
+        let rows = q.fetch_all(&self.read).await?;
+        rows.iter().map(|r| Ok((r.try_get("activity_id")?, r.try_get("course_id")?))).collect::<sqlx::Result<_>>().map_err(Into::into)
+    }
+
+    pub async fn facts_of_learners(&self, learners: &[String], activities: &[String]) -> Result<Vec<(String, String)>> {
+        if learners.is_empty() || activities.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT DISTINCT learner_key, statement_id, body FROM result_facts WHERE learner_key IN ({}) AND linked IN ({})",
+            query::placeholders(1, learners.len()),
+            query::placeholders(learners.len() + 1, activities.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for l in learners {
+            q = q.bind(l);
+        }
+        for a in activities {
+            q = q.bind(a);
+        }
+        let rows = q.fetch_all(&self.read).await?;
+        rows.iter().map(|r| Ok((r.try_get("learner_key")?, r.try_get("body")?))).collect::<sqlx::Result<_>>().map_err(Into::into)
+    }
+
+    pub async fn results_of(&self, course_id: &str, learners: &[String]) -> Result<Vec<(String, String)>> {
+        if learners.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT learner_key, body FROM results WHERE course_id = $1 AND learner_key IN ({})",
+            query::placeholders(2, learners.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(course_id);
+        for l in learners {
+            q = q.bind(l);
+        }
+        let rows = q.fetch_all(&self.read).await?;
+        rows.iter().map(|r| Ok((r.try_get("learner_key")?, r.try_get("body")?))).collect::<sqlx::Result<_>>().map_err(Into::into)
+    }
+
     pub async fn fact_links_of(&self, statement_ids: &[String]) -> Result<Vec<(String, String)>> {
         if statement_ids.is_empty() {
             return Ok(Vec::new());
@@ -726,18 +778,6 @@ macro_rules! shared_methods {
         Ok(())
     }
 
-    pub async fn facts_for(&self, learner_key: &str, activities: &[String]) -> Result<Vec<String>> {
-        if activities.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!("{}{})", query::SELECT_FACTS_PREFIX, query::placeholders(2, activities.len()));
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(learner_key);
-        for a in activities {
-            q = q.bind(a);
-        }
-        let rows = q.fetch_all(&self.read).await?;
-        Ok(rows.iter().map(|r| r.try_get("body")).collect::<sqlx::Result<_>>()?)
-    }
 
     pub async fn put_course_def(&self, course_id: &str, body: &str, defined: bool, activities: &[String]) -> Result<()> {
         let mut tx = self.begin_write().await?;
@@ -764,20 +804,6 @@ macro_rules! shared_methods {
         Ok(sqlx::query_scalar(query::SELECT_COURSE_DEFS).fetch_all(&self.read).await?)
     }
 
-    pub async fn courses_for_activities(&self, activities: &[String]) -> Result<Vec<String>> {
-        if activities.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT DISTINCT course_id FROM course_activities WHERE activity_id IN ({})",
-            query::placeholders(1, activities.len())
-        );
-        let mut q = sqlx::query_scalar(AssertSqlSafe(sql));
-        for a in activities {
-            q = q.bind(a);
-        }
-        Ok(q.fetch_all(&self.read).await?)
-    }
 
     pub async fn put_result(&self, course_id: &str, learner_key: &str, body: &str) -> Result<()> {
         sqlx::query(query::UPSERT_RESULT)
