@@ -136,7 +136,7 @@ impl DocumentKey {
 }
 
 /// One imported version of a course; `body` is the parsed course model as JSON.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CourseVersionRow {
     pub id: String,
     pub course_id: String,
@@ -171,7 +171,7 @@ pub struct FactRow {
     pub body: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AssignmentRow {
     pub id: String,
     pub course_id: String,
@@ -188,7 +188,7 @@ pub struct AssignmentRow {
     pub waived_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct SessionRow {
     pub id: String,
     pub course_id: String,

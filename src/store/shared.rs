@@ -95,52 +95,6 @@ type DbArgs = <Db as sqlx::Database>::Arguments;
             })
         }
 
-        fn course_version_from_row(r: &DbRow) -> sqlx::Result<CourseVersionRow> {
-            Ok(CourseVersionRow {
-                id: r.try_get("id")?,
-                course_id: r.try_get("course_id")?,
-                version: r.try_get("version")?,
-                imported_us: r.try_get("imported_us")?,
-                package_sha256: r.try_get("package_sha256")?,
-                file_count: r.try_get("file_count")?,
-                total_bytes: r.try_get("total_bytes")?,
-                body: r.try_get("body")?,
-            })
-        }
-
-        fn assignment_from_row(r: &DbRow) -> sqlx::Result<AssignmentRow> {
-            Ok(AssignmentRow {
-                id: r.try_get("id")?,
-                course_id: r.try_get("course_id")?,
-                learner_key: r.try_get("learner_key")?,
-                learner: r.try_get("learner")?,
-                assigned_us: r.try_get("assigned_us")?,
-                due_us: r.try_get("due_us")?,
-                grace_days: r.try_get("grace_days")?,
-                recurrence_months: r.try_get("recurrence_months")?,
-                registration: r.try_get("registration")?,
-                group_key: r.try_get("group_key")?,
-                waived_us: r.try_get("waived_us")?,
-                waived_reason: r.try_get("waived_reason")?,
-            })
-        }
-
-        fn session_from_row(r: &DbRow) -> sqlx::Result<SessionRow> {
-            Ok(SessionRow {
-                id: r.try_get("id")?,
-                course_id: r.try_get("course_id")?,
-                activity_id: r.try_get("activity_id")?,
-                title: r.try_get("title")?,
-                starts_us: r.try_get("starts_us")?,
-                ends_us: r.try_get("ends_us")?,
-                timezone: r.try_get("timezone")?,
-                capacity: r.try_get("capacity")?,
-                location: r.try_get("location")?,
-                join_url: r.try_get("join_url")?,
-                created_us: r.try_get("created_us")?,
-                cancelled_us: r.try_get("cancelled_us")?,
-            })
-        }
     };
 }
 
@@ -578,17 +532,17 @@ macro_rules! shared_methods {
 
         pub async fn latest_course_versions(&self) -> Result<Vec<CourseVersionRow>> {
             let rows = sqlx::query(query::SELECT_LATEST_VERSIONS).fetch_all(&self.read).await?;
-            Ok(rows.iter().map(course_version_from_row).collect::<sqlx::Result<_>>()?)
+            Ok(rows.iter().map(CourseVersionRow::from_row).collect::<sqlx::Result<_>>()?)
         }
 
         pub async fn course_versions(&self, course_id: &str) -> Result<Vec<CourseVersionRow>> {
             let rows = sqlx::query(query::SELECT_COURSE_VERSIONS).bind(course_id).fetch_all(&self.read).await?;
-            Ok(rows.iter().map(course_version_from_row).collect::<sqlx::Result<_>>()?)
+            Ok(rows.iter().map(CourseVersionRow::from_row).collect::<sqlx::Result<_>>()?)
         }
 
         pub async fn course_version(&self, version_id: &str) -> Result<Option<CourseVersionRow>> {
             let row = sqlx::query(query::SELECT_COURSE_VERSION).bind(version_id).fetch_optional(&self.read).await?;
-            Ok(row.map(|r| course_version_from_row(&r)).transpose()?)
+            Ok(row.map(|r| CourseVersionRow::from_row(&r)).transpose()?)
         }
 
         pub async fn insert_launch(&self, l: &LaunchRow) -> Result<()> {
@@ -893,13 +847,13 @@ macro_rules! shared_methods {
             .bind(learner_key.unwrap_or(""))
             .fetch_all(&self.read)
             .await?;
-        Ok(rows.iter().map(assignment_from_row).collect::<sqlx::Result<_>>()?)
+        Ok(rows.iter().map(AssignmentRow::from_row).collect::<sqlx::Result<_>>()?)
     }
 
     pub async fn assignment(&self, id: &str) -> Result<Option<AssignmentRow>> {
         let sql = format!("SELECT {} FROM assignments WHERE id = $1", query::ASSIGNMENT_COLUMNS);
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.read).await?;
-        Ok(row.map(|r| assignment_from_row(&r)).transpose()?)
+        Ok(row.map(|r| AssignmentRow::from_row(&r)).transpose()?)
     }
 
     pub async fn waive_assignment(&self, id: &str, at_us: i64, reason: Option<&str>) -> Result<bool> {
@@ -932,13 +886,13 @@ macro_rules! shared_methods {
             query::SESSION_COLUMNS
         );
         let rows = sqlx::query(AssertSqlSafe(sql)).bind(course_id.unwrap_or("")).fetch_all(&self.read).await?;
-        Ok(rows.iter().map(session_from_row).collect::<sqlx::Result<_>>()?)
+        Ok(rows.iter().map(SessionRow::from_row).collect::<sqlx::Result<_>>()?)
     }
 
     pub async fn session(&self, id: &str) -> Result<Option<SessionRow>> {
         let sql = format!("SELECT {} FROM sessions WHERE id = $1", query::SESSION_COLUMNS);
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.read).await?;
-        Ok(row.map(|r| session_from_row(&r)).transpose()?)
+        Ok(row.map(|r| SessionRow::from_row(&r)).transpose()?)
     }
 
     pub async fn cancel_session(&self, id: &str, at_us: i64) -> Result<bool> {
