@@ -188,11 +188,9 @@ impl Lrs {
         // A statement that arrives already voided (its voiding statement came first) has no facts.
         let already_voided: HashSet<String> = self
             .store
-            .statements_by_id(&rows.iter().filter(|r| !r.is_voiding).map(|r| r.id.clone()).collect::<Vec<_>>())
+            .voided_among(&rows.iter().filter(|r| !r.is_voiding).map(|r| r.id.clone()).collect::<Vec<_>>())
             .await?
             .into_iter()
-            .filter(|s| s.voided)
-            .map(|s| s.id)
             .collect();
         for r in rows.iter().filter(|r| !r.is_voiding && !already_voided.contains(&r.id)) {
             let Ok(body) = serde_json::from_str::<Value>(&r.body) else { continue };

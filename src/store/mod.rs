@@ -317,6 +317,10 @@ impl Store {
     pub async fn statements_by_id(&self, ids: &[String]) -> Result<Vec<StoredStatement>> {
         dispatch!(self, s => s.statements_by_id(ids).await)
     }
+    /// Which of these ids belong to stored statements that are voided.
+    pub async fn voided_among(&self, ids: &[String]) -> Result<Vec<String>> {
+        dispatch!(self, s => s.voided_among(ids).await)
+    }
     pub async fn query_statements(&self, q: &StatementQuery) -> Result<Vec<StoredStatement>> {
         dispatch!(self, s => s.query_statements(q).await)
     }

@@ -24,6 +24,17 @@ pub struct PgStore {
 
 super::shared::shared_helpers!();
 
+/// `SELECT k, v …` as one row holding a JSON array of `[k, v]` pairs (the SQLite backend needs this
+/// shape for speed; here it simply saves per-row protocol overhead).
+fn pairs_json(inner: &str) -> String {
+    format!("SELECT coalesce(json_agg(json_build_array(k, v)), '[]')::text FROM ({inner}) AS t")
+}
+
+/// The sequence numbers rows, concurrently with other nodes: the insert returns them.
+async fn reserve_seqs(_conn: &mut DbConn, _n: usize) -> Result<Option<i64>> {
+    Ok(None)
+}
+
 impl PgStore {
     /// Opens one connection directly before building the pool: the pool retries a failed connect
     /// until its acquire timeout and then reports only "pool timed out", so an unreachable server, a

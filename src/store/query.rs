@@ -77,11 +77,7 @@ pub fn statements_query(q: &StatementQuery) -> (String, Vec<Bind>) {
     (sql, binds)
 }
 
-pub const INSERT_STATEMENT: &str =
-    "INSERT INTO statements (id, stored_us, is_voiding, voided, object_ref, authority, body, attachments) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq";
-pub const TARGET_INDEX: &str =
-    "SELECT i.kind, i.key FROM statement_index i JOIN statements s ON s.seq = i.seq WHERE s.id = $1";
+pub const SEQ_OF: &str = "SELECT seq FROM statements WHERE id = $1";
 pub const VOID_TARGET: &str = "UPDATE statements SET voided = TRUE WHERE id = $1 AND is_voiding = FALSE";
 /// Statements whose object is a StatementRef to `$1`: they may have arrived before their target.
 pub const REFERRERS: &str = "SELECT seq, id, is_voiding, voided FROM statements WHERE object_ref = $1";
@@ -111,20 +107,30 @@ pub fn param_list(numbered: bool, first: usize, n: usize) -> String {
     (first..first + n).map(|i| param(numbered, i)).collect::<Vec<_>>().join(", ")
 }
 
-/// A multi-row insert of `n` statements that reference nothing and are referenced by nothing (so
-/// `voided` is false and `object_ref` NULL); returns each row's `seq` with its `id`.
-pub fn insert_plain_statements(n: usize, numbered: bool) -> String {
+/// A multi-row insert of `n` statements, not yet voided (voiding is applied once the whole batch is
+/// in). With `explicit_seq` each row's `seq` is bound first (8 parameters a row) and nothing is
+/// returned; otherwise the database numbers the rows and returns each `seq` with its `id`.
+pub fn insert_statements(n: usize, numbered: bool, explicit_seq: bool) -> String {
+    let width = if explicit_seq { 8 } else { 7 };
     let rows: Vec<String> = (0..n)
         .map(|i| {
-            let p = |k: usize| param(numbered, 6 * i + k);
-            format!("({}, {}, {}, FALSE, NULL, {}, {}, {})", p(1), p(2), p(3), p(4), p(5), p(6))
+            let mut p: Vec<String> = (1..=width).map(|k| param(numbered, width * i + k)).collect();
+            // `voided` is not a parameter: after `is_voiding` (the seq shifts it by one).
+            p.insert(width - 4, "FALSE".to_string());
+            format!("({})", p.join(", "))
         })
         .collect();
-    format!(
-        "INSERT INTO statements (id, stored_us, is_voiding, voided, object_ref, authority, body, attachments) \
-         VALUES {} RETURNING seq, id",
-        rows.join(", ")
-    )
+    let columns = "id, stored_us, is_voiding, voided, object_ref, authority, body, attachments";
+    if explicit_seq {
+        format!("INSERT INTO statements (seq, {columns}) VALUES {}", rows.join(", "))
+    } else {
+        format!("INSERT INTO statements ({columns}) VALUES {} RETURNING seq, id", rows.join(", "))
+    }
+}
+
+/// `n` rows of `width` parameters each, numbered from 1, for a multi-row `VALUES` list.
+pub fn value_rows(n: usize, width: usize, numbered: bool) -> String {
+    (0..n).map(|i| format!("({})", param_list(numbered, width * i + 1, width))).collect::<Vec<_>>().join(", ")
 }
 
 /// A multi-row insert of `n` `(kind, key, seq)` index rows.
@@ -143,8 +149,6 @@ pub const UPSERT_ACTIVITIES_SUFFIX: &str = "ON CONFLICT (id) DO UPDATE SET defin
 pub const UPSERT_AGENTS_PREFIX: &str = "INSERT INTO agents (key, body) VALUES";
 pub const UPSERT_AGENTS_SUFFIX: &str = "ON CONFLICT (key) DO UPDATE SET body = excluded.body";
 
-pub const INSERT_INDEX: &str =
-    "INSERT INTO statement_index (kind, key, seq) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 pub const INSERT_ATTACHMENT: &str =
     "INSERT INTO attachments (sha2, content_type, body) VALUES ($1, $2, $3) ON CONFLICT (sha2) DO NOTHING";
 pub const SELECT_ACTIVITY: &str = "SELECT definition FROM activities WHERE id = $1";
@@ -195,10 +199,9 @@ pub const SELECT_COURSE_VERSION: &str = "SELECT v.id, v.course_id, v.version, v.
      v.file_count, v.total_bytes, v.body FROM course_versions v WHERE v.id = $1";
 
 // --- results ---
-pub const INSERT_FACT: &str =
-    "INSERT INTO result_facts (statement_id, linked, learner_key, body) VALUES ($1, $2, $3, $4) \
-     ON CONFLICT (statement_id, linked) DO NOTHING";
-pub const DELETE_FACTS_OF: &str = "DELETE FROM result_facts WHERE statement_id = $1 RETURNING learner_key, linked";
+/// Followed by `value_rows(n, 4)` and [`INSERT_FACTS_SUFFIX`].
+pub const INSERT_FACTS_PREFIX: &str = "INSERT INTO result_facts (statement_id, linked, learner_key, body) VALUES";
+pub const INSERT_FACTS_SUFFIX: &str = "ON CONFLICT (statement_id, linked) DO NOTHING";
 pub const UPSERT_COURSE_DEF: &str = "INSERT INTO course_defs (course_id, body, defined, updated_us) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (course_id) DO UPDATE SET body = excluded.body, defined = excluded.defined, updated_us = excluded.updated_us";
 pub const DELETE_COURSE_ACTIVITIES: &str = "DELETE FROM course_activities WHERE course_id = $1";
@@ -209,6 +212,10 @@ pub const SELECT_COURSE_DEFS: &str = "SELECT body FROM course_defs ORDER BY cour
 pub const UPSERT_RESULT: &str =
     "INSERT INTO results (course_id, learner_key, body, updated_us) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (course_id, learner_key) DO UPDATE SET body = excluded.body, updated_us = excluded.updated_us";
+/// Followed by `value_rows(n, 4)` and [`UPSERT_RESULTS_SUFFIX`].
+pub const UPSERT_RESULTS_PREFIX: &str = "INSERT INTO results (course_id, learner_key, body, updated_us) VALUES";
+pub const UPSERT_RESULTS_SUFFIX: &str =
+    "ON CONFLICT (course_id, learner_key) DO UPDATE SET body = excluded.body, updated_us = excluded.updated_us";
 pub const SELECT_RESULTS_OF_COURSE: &str = "SELECT learner_key, body FROM results WHERE course_id = $1";
 pub const SELECT_RESULTS_OF_LEARNER: &str = "SELECT course_id, body FROM results WHERE learner_key = $1";
 pub const SELECT_RESULT: &str = "SELECT body FROM results WHERE course_id = $1 AND learner_key = $2";
@@ -267,3 +274,27 @@ pub const TOUCH_LAUNCH: &str = "UPDATE launches SET last_activity_us = $2 WHERE 
 pub const ISSUE_LAUNCH_SECRET: &str = "UPDATE launches SET secret_sha256 = $2 WHERE id = $1";
 pub const FETCH_LAUNCH_SECRET: &str = "UPDATE launches SET secret_sha256 = $2, fetch_used = TRUE \
      WHERE id = $1 AND fetch_used = FALSE AND expires_us > $3";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_rows_keep_voided_false_in_its_column() {
+        assert_eq!(
+            insert_statements(1, true, false),
+            "INSERT INTO statements (id, stored_us, is_voiding, voided, object_ref, authority, body, attachments) \
+             VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7) RETURNING seq, id"
+        );
+        assert_eq!(
+            insert_statements(2, false, true),
+            "INSERT INTO statements (seq, id, stored_us, is_voiding, voided, object_ref, authority, body, attachments) \
+             VALUES (?, ?, ?, ?, FALSE, ?, ?, ?, ?), (?, ?, ?, ?, FALSE, ?, ?, ?, ?)"
+        );
+    }
+
+    #[test]
+    fn value_rows_number_parameters_across_rows() {
+        assert_eq!(value_rows(2, 2, true), "($1, $2), ($3, $4)");
+    }
+}

@@ -38,6 +38,41 @@ fn credential_from_row(r: &DbRow) -> sqlx::Result<CredentialRow> {
 type DbArgs = <Db as sqlx::Database>::Arguments;
         type DbConn = <Db as sqlx::Database>::Connection;
 
+        /// Runs `inner`, a `SELECT k, v …` of two text columns with `binds` as its parameters, and
+        /// returns its rows as pairs, fetched as one aggregated row (see the backend's `pairs_json`).
+        async fn fetch_pairs<'c, E>(ex: E, inner: &str, binds: &[&str]) -> Result<Vec<(String, String)>>
+        where
+            E: sqlx::Executor<'c, Database = Db>,
+        {
+            let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(pairs_json(inner)));
+            for b in binds {
+                q = q.bind(*b);
+            }
+            let text = q.fetch_one(ex).await?;
+            serde_json::from_str(&text).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
+        }
+
+        /// One multi-row statement per chunk: `prefix VALUES-rows suffix`, `width` text-or-number
+        /// parameters a row, bound by `bind_row`. Keeps write paths to a few round trips per request.
+        async fn insert_rows<T>(
+            conn: &mut DbConn,
+            prefix: &str,
+            suffix: &str,
+            width: usize,
+            rows: &[T],
+            bind_row: impl for<'q> Fn(sqlx::query::Query<'q, Db, DbArgs>, &'q T) -> sqlx::query::Query<'q, Db, DbArgs>,
+        ) -> Result<()> {
+            for chunk in rows.chunks(query::ROWS_PER_INSERT) {
+                let sql = format!("{prefix} {} {suffix}", query::value_rows(chunk.len(), width, NUMBERED_PARAMS));
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for r in chunk {
+                    q = bind_row(q, r);
+                }
+                q.execute(&mut *conn).await?;
+            }
+            Ok(())
+        }
+
         /// Binds a document key's columns in table order; `with_id` adds `doc_id`.
         fn bind_key<'q, Q: Bindable<'q>>(q: Q, key: &'q DocumentKey, with_id: bool) -> Q {
             let q = q.bind_str(key.kind).bind_str(&key.activity_id).bind_str(&key.agent_key).bind_str(&key.registration);
@@ -145,20 +180,20 @@ macro_rules! shared_methods {
             Ok(())
         }
 
-        /// Writes a batch inside the caller's transaction. Batches without StatementRefs whose ids no
-        /// stored statement references (nearly all traffic) take a set-based path: a few multi-row
-        /// INSERTs instead of a dozen round trips per statement. The others keep the per-statement
-        /// path, which handles voiding and the StatementRef index rules in arrival order.
+        /// Writes a batch inside the caller's transaction, set-based: every row and its own index rows
+        /// go in with a few multi-row INSERTs (no round trip per statement), then the few statements
+        /// that involve StatementRefs get the rules that depend on other rows. Doing those after all
+        /// rows are in makes the outcome independent of order within the batch: a target sent later in
+        /// the same batch is already there.
         async fn insert_statements_in(
             conn: &mut DbConn,
             batch: &[NewStatement],
             attachments: &[NewAttachment],
         ) -> Result<()> {
-            if batch.iter().all(|st| st.object_ref.is_none()) && !Self::any_referrer(conn, batch).await? {
-                Self::insert_plain(conn, batch).await?;
-            } else {
-                Self::insert_one_by_one(conn, batch).await?;
-            }
+            // Asked before the insert: afterwards the batch's own StatementRefs would answer too.
+            let referenced = Self::any_referrer(conn, batch).await?;
+            let seqs = Self::insert_rows(conn, batch).await?;
+            Self::apply_statement_refs(conn, batch, &seqs, referenced).await?;
             Self::merge_activities_and_agents(conn, batch).await?;
             for a in attachments {
                 sqlx::query(query::INSERT_ATTACHMENT)
@@ -189,21 +224,27 @@ macro_rules! shared_methods {
             Ok(false)
         }
 
-        /// The set-based path: nothing in the batch voids or references anything, and nothing stored
-        /// references it, so no row depends on another and order does not matter.
-        async fn insert_plain(conn: &mut DbConn, batch: &[NewStatement]) -> Result<()> {
+        /// The statement rows (not yet voided) and each one's own index rows; returns `seq` by id.
+        async fn insert_rows(conn: &mut DbConn, batch: &[NewStatement]) -> Result<std::collections::HashMap<String, i64>> {
             let mut seqs: std::collections::HashMap<String, i64> =
                 std::collections::HashMap::with_capacity(batch.len());
+            let mut next_seq = reserve_seqs(conn, batch.len()).await?;
             for chunk in batch.chunks(query::ROWS_PER_INSERT) {
-                let sql = query::insert_plain_statements(chunk.len(), NUMBERED_PARAMS);
+                let sql = query::insert_statements(chunk.len(), NUMBERED_PARAMS, next_seq.is_some());
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for st in chunk {
+                    if let Some(seq) = next_seq.as_mut() {
+                        q = q.bind(*seq);
+                        seqs.insert(st.id.clone(), *seq);
+                        *seq += 1;
+                    }
                     let attachments_json = (!st.attachments.is_empty())
                         .then(|| serde_json::Value::from(st.attachments.clone()).to_string());
                     q = q
                         .bind(&st.id)
                         .bind(st.stored_us)
                         .bind(st.is_voiding)
+                        .bind(&st.object_ref)
                         .bind(&st.authority)
                         .bind(&st.body)
                         .bind(attachments_json);
@@ -236,68 +277,55 @@ macro_rules! shared_methods {
                 }
                 q.execute(&mut *conn).await?;
             }
-            Ok(())
+            Ok(seqs)
         }
 
-        /// The general path, statement by statement in batch order: StatementRef targets lend their
-        /// index rows, voiding statements void their target, and late targets are voided or lend
-        /// their rows to the statements stored earlier that reference them.
-        async fn insert_one_by_one(conn: &mut DbConn, batch: &[NewStatement]) -> Result<()> {
-            for st in batch {
-                let mut index = st.index.clone();
-                if let Some(target) = &st.object_ref {
-                    let rows = sqlx::query(query::TARGET_INDEX).bind(target).fetch_all(&mut *conn).await?;
-                    for r in rows {
-                        let kind: String = r.try_get("kind")?;
-                        if let Some(k) = kind.chars().next() {
-                            index.push((k, r.try_get("key")?));
-                        }
+        /// The rules that tie statements together, once every row of the batch is in:
+        /// - a voiding statement voids its target (stored or in this batch);
+        /// - a statement whose object is a StatementRef matches its target's filters too, and so,
+        ///   transitively, do statements referencing it;
+        /// - when stored statements already referenced ids of this batch (`referenced`), those
+        ///   targets arrive voided if a voiding statement was among them, and lend their index rows.
+        async fn apply_statement_refs(
+            conn: &mut DbConn,
+            batch: &[NewStatement],
+            seqs: &std::collections::HashMap<String, i64>,
+            referenced: bool,
+        ) -> Result<()> {
+            let targets: Vec<&str> =
+                batch.iter().filter(|st| st.is_voiding).filter_map(|st| st.object_ref.as_deref()).collect();
+            for chunk in targets.chunks(query::ROWS_PER_INSERT) {
+                let sql = format!(
+                    "UPDATE statements SET voided = TRUE WHERE is_voiding = FALSE AND id IN ({})",
+                    query::param_list(NUMBERED_PARAMS, 1, chunk.len())
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *conn).await?;
+            }
+            for st in batch.iter().filter(|st| st.object_ref.is_some()) {
+                let (Some(target), Some(&seq)) = (&st.object_ref, seqs.get(&st.id)) else { continue };
+                let target_seq: Option<i64> =
+                    sqlx::query_scalar(query::SEQ_OF).bind(target).fetch_optional(&mut *conn).await?;
+                if let Some(target_seq) = target_seq {
+                    Self::propagate_index(conn, target_seq, vec![(seq, st.id.clone())]).await?;
+                }
+            }
+            if referenced {
+                for st in batch {
+                    let Some(&seq) = seqs.get(&st.id) else { continue };
+                    let referrers = sqlx::query(query::REFERRERS).bind(&st.id).fetch_all(&mut *conn).await?;
+                    let mut voided = false;
+                    let mut first = Vec::with_capacity(referrers.len());
+                    for r in &referrers {
+                        voided |= r.try_get::<bool, _>("is_voiding")?;
+                        first.push((r.try_get("seq")?, r.try_get("id")?));
                     }
-                }
-                // Statements stored earlier that reference this one: a live voiding statement among them
-                // voids it on arrival, and all of them now match its filters too (below).
-                let referrers = sqlx::query(query::REFERRERS).bind(&st.id).fetch_all(&mut *conn).await?;
-                let mut voided_before = false;
-                for r in &referrers {
-                    let (voiding, voided): (bool, bool) = (r.try_get("is_voiding")?, r.try_get("voided")?);
-                    voided_before |= !st.is_voiding && voiding && !voided;
-                }
-                let attachments_json =
-                    (!st.attachments.is_empty()).then(|| serde_json::Value::from(st.attachments.clone()).to_string());
-                let seq: i64 = match sqlx::query_scalar(query::INSERT_STATEMENT)
-                    .bind(&st.id)
-                    .bind(st.stored_us)
-                    .bind(st.is_voiding)
-                    .bind(voided_before)
-                    .bind(&st.object_ref)
-                    .bind(&st.authority)
-                    .bind(&st.body)
-                    .bind(attachments_json)
-                    .fetch_one(&mut *conn)
-                    .await
-                {
-                    Ok(seq) => seq,
-                    Err(e) if is_unique_violation(&e) => return Err(StoreError::DuplicateStatement(st.id.clone())),
-                    Err(e) => return Err(e.into()),
-                };
-                if st.is_voiding {
-                    if let Some(target) = &st.object_ref {
-                        sqlx::query(query::VOID_TARGET).bind(target).execute(&mut *conn).await?;
+                    if voided {
+                        sqlx::query(query::VOID_TARGET).bind(&st.id).execute(&mut *conn).await?;
                     }
-                }
-                for (kind, key) in &index {
-                    sqlx::query(query::INSERT_INDEX)
-                        .bind(kind.to_string())
-                        .bind(key)
-                        .bind(seq)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                if !referrers.is_empty() {
-                    let first: Vec<(i64, String)> = referrers
-                        .iter()
-                        .map(|r| Ok((r.try_get("seq")?, r.try_get("id")?)))
-                        .collect::<sqlx::Result<_>>()?;
                     Self::propagate_index(conn, seq, first).await?;
                 }
             }
@@ -310,8 +338,8 @@ macro_rules! shared_methods {
         async fn merge_activities_and_agents(conn: &mut DbConn, batch: &[NewStatement]) -> Result<()> {
             let activities = super::merged_activities(batch);
             let ids: Vec<&str> = activities.iter().map(|(id, _)| *id).collect();
-            let old =
-                Self::bodies_by_key(conn, "SELECT id AS k, definition AS v FROM activities WHERE id IN", &ids).await?;
+            let old = Self::bodies_by_key(conn, "SELECT id AS k, definition AS v FROM activities WHERE id IN", &ids)
+                .await?;
             let mut changed: Vec<(&str, String)> = Vec::new();
             for (id, def) in &activities {
                 let prev = old.get(*id).map(String::as_str);
@@ -344,13 +372,7 @@ macro_rules! shared_methods {
             let mut out = std::collections::HashMap::with_capacity(keys.len());
             for chunk in keys.chunks(query::ROWS_PER_INSERT) {
                 let sql = format!("{select_prefix} ({})", query::param_list(NUMBERED_PARAMS, 1, chunk.len()));
-                let mut q = sqlx::query(AssertSqlSafe(sql));
-                for k in chunk {
-                    q = q.bind(*k);
-                }
-                for r in q.fetch_all(&mut *conn).await? {
-                    out.insert(r.try_get("k")?, r.try_get("v")?);
-                }
+                out.extend(fetch_pairs(&mut *conn, &sql, chunk).await?);
             }
             Ok(out)
         }
@@ -402,6 +424,22 @@ macro_rules! shared_methods {
             }
             let rows = q.fetch_all(&self.read).await?;
             Ok(rows.iter().map(statement_from_row).collect::<sqlx::Result<_>>()?)
+        }
+
+        pub async fn voided_among(&self, ids: &[String]) -> Result<Vec<String>> {
+            let mut out = Vec::new();
+            for chunk in ids.chunks(query::ROWS_PER_INSERT) {
+                let sql = format!(
+                    "SELECT id FROM statements WHERE voided AND id IN ({})",
+                    query::param_list(NUMBERED_PARAMS, 1, chunk.len())
+                );
+                let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                out.extend(q.fetch_all(&self.read).await?);
+            }
+            Ok(out)
         }
 
         pub async fn query_statements(&self, sq: &StatementQuery) -> Result<Vec<StoredStatement>> {
@@ -626,17 +664,31 @@ macro_rules! shared_methods {
             return Ok(());
         }
         let mut tx = self.begin_write().await?;
-        for f in facts {
-            sqlx::query(query::INSERT_FACT)
-                .bind(&f.statement_id)
-                .bind(&f.linked)
-                .bind(&f.learner_key)
-                .bind(&f.body)
-                .execute(&mut *tx)
-                .await?;
-        }
+        Self::insert_fact_rows(&mut tx, facts).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn insert_fact_rows(conn: &mut DbConn, facts: &[FactRow]) -> Result<()> {
+        insert_rows(conn, query::INSERT_FACTS_PREFIX, query::INSERT_FACTS_SUFFIX, 4, facts, |q, f| {
+            q.bind(&f.statement_id).bind(&f.linked).bind(&f.learner_key).bind(&f.body)
+        })
+        .await
+    }
+
+    /// Result rows upserted in chunks; a (course, learner) given twice keeps its last body (one
+    /// statement may not update a row twice on PostgreSQL).
+    async fn upsert_result_rows(conn: &mut DbConn, rows: &[(String, String, String)], now: i64) -> Result<()> {
+        let mut last: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
+        for (i, (c, l, _)) in rows.iter().enumerate() {
+            last.insert((c.as_str(), l.as_str()), i);
+        }
+        let unique: Vec<&(String, String, String)> =
+            rows.iter().enumerate().filter(|(i, (c, l, _))| last.get(&(c.as_str(), l.as_str())) == Some(i)).map(|(_, r)| r).collect();
+        insert_rows(conn, query::UPSERT_RESULTS_PREFIX, query::UPSERT_RESULTS_SUFFIX, 4, &unique, |q, r| {
+            q.bind(&r.0).bind(&r.1).bind(&r.2).bind(now)
+        })
+        .await
     }
 
     pub async fn course_links(&self, activities: &[String]) -> Result<Vec<(String, String)>> {
@@ -644,15 +696,11 @@ macro_rules! shared_methods {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT activity_id, course_id FROM course_activities WHERE activity_id IN ({})",
-            query::placeholders(1, activities.len())
+            "SELECT activity_id AS k, course_id AS v FROM course_activities WHERE activity_id IN ({})",
+            query::param_list(NUMBERED_PARAMS, 1, activities.len())
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for a in activities {
-            q = q.bind(a);
-        }
-        let rows = q.fetch_all(&self.read).await?;
-        rows.iter().map(|r| Ok((r.try_get("activity_id")?, r.try_get("course_id")?))).collect::<sqlx::Result<_>>().map_err(Into::into)
+        let binds: Vec<&str> = activities.iter().map(String::as_str).collect();
+        fetch_pairs(&self.read, &sql, &binds).await
     }
 
     pub async fn facts_of_learners(&self, learners: &[String], activities: &[String]) -> Result<Vec<(String, String)>> {
@@ -660,19 +708,13 @@ macro_rules! shared_methods {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT DISTINCT learner_key, statement_id, body FROM result_facts WHERE learner_key IN ({}) AND linked IN ({})",
-            query::placeholders(1, learners.len()),
-            query::placeholders(learners.len() + 1, activities.len())
+            "SELECT DISTINCT learner_key AS k, statement_id, body AS v FROM result_facts \
+             WHERE learner_key IN ({}) AND linked IN ({})",
+            query::param_list(NUMBERED_PARAMS, 1, learners.len()),
+            query::param_list(NUMBERED_PARAMS, learners.len() + 1, activities.len())
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for l in learners {
-            q = q.bind(l);
-        }
-        for a in activities {
-            q = q.bind(a);
-        }
-        let rows = q.fetch_all(&self.read).await?;
-        rows.iter().map(|r| Ok((r.try_get("learner_key")?, r.try_get("body")?))).collect::<sqlx::Result<_>>().map_err(Into::into)
+        let binds: Vec<&str> = learners.iter().chain(activities).map(String::as_str).collect();
+        fetch_pairs(&self.read, &sql, &binds).await
     }
 
     pub async fn results_of(&self, course_id: &str, learners: &[String]) -> Result<Vec<(String, String)>> {
@@ -680,15 +722,12 @@ macro_rules! shared_methods {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT learner_key, body FROM results WHERE course_id = $1 AND learner_key IN ({})",
-            query::placeholders(2, learners.len())
+            "SELECT learner_key AS k, body AS v FROM results WHERE course_id = {} AND learner_key IN ({})",
+            query::param(NUMBERED_PARAMS, 1),
+            query::param_list(NUMBERED_PARAMS, 2, learners.len())
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(course_id);
-        for l in learners {
-            q = q.bind(l);
-        }
-        let rows = q.fetch_all(&self.read).await?;
-        rows.iter().map(|r| Ok((r.try_get("learner_key")?, r.try_get("body")?))).collect::<sqlx::Result<_>>().map_err(Into::into)
+        let binds: Vec<&str> = std::iter::once(course_id).chain(learners.iter().map(String::as_str)).collect();
+        fetch_pairs(&self.read, &sql, &binds).await
     }
 
     pub async fn fact_links_of(&self, statement_ids: &[String]) -> Result<Vec<(String, String)>> {
@@ -696,15 +735,11 @@ macro_rules! shared_methods {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT learner_key, linked FROM result_facts WHERE statement_id IN ({})",
-            query::placeholders(1, statement_ids.len())
+            "SELECT learner_key AS k, linked AS v FROM result_facts WHERE statement_id IN ({})",
+            query::param_list(NUMBERED_PARAMS, 1, statement_ids.len())
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for id in statement_ids {
-            q = q.bind(id);
-        }
-        let rows = q.fetch_all(&self.read).await?;
-        rows.iter().map(|r| Ok((r.try_get("learner_key")?, r.try_get("linked")?))).collect::<sqlx::Result<_>>().map_err(Into::into)
+        let binds: Vec<&str> = statement_ids.iter().map(String::as_str).collect();
+        fetch_pairs(&self.read, &sql, &binds).await
     }
 
     pub async fn commit_results(&self, voided: &[String], facts: &[FactRow], results: &[(String, String, String)]) -> Result<()> {
@@ -713,21 +748,19 @@ macro_rules! shared_methods {
         }
         let now = crate::now_us();
         let mut tx = self.begin_write().await?;
-        for id in voided {
-            sqlx::query(query::DELETE_FACTS_OF).bind(id).fetch_all(&mut *tx).await?;
+        for chunk in voided.chunks(query::ROWS_PER_INSERT) {
+            let sql = format!(
+                "DELETE FROM result_facts WHERE statement_id IN ({})",
+                query::param_list(NUMBERED_PARAMS, 1, chunk.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.execute(&mut *tx).await?;
         }
-        for f in facts {
-            sqlx::query(query::INSERT_FACT)
-                .bind(&f.statement_id)
-                .bind(&f.linked)
-                .bind(&f.learner_key)
-                .bind(&f.body)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for (course_id, learner_key, body) in results {
-            sqlx::query(query::UPSERT_RESULT).bind(course_id).bind(learner_key).bind(body).bind(now).execute(&mut *tx).await?;
-        }
+        Self::insert_fact_rows(&mut tx, facts).await?;
+        Self::upsert_result_rows(&mut tx, results, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -774,11 +807,8 @@ macro_rules! shared_methods {
         if rows.is_empty() {
             return Ok(());
         }
-        let now = crate::now_us();
         let mut tx = self.begin_write().await?;
-        for (course_id, learner_key, body) in rows {
-            sqlx::query(query::UPSERT_RESULT).bind(course_id).bind(learner_key).bind(body).bind(now).execute(&mut *tx).await?;
-        }
+        Self::upsert_result_rows(&mut tx, rows, crate::now_us()).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -126,6 +126,26 @@ async fn insert_in_savepoint(tx: &mut sqlx::Transaction<'static, Db>, job: &Writ
 
 super::shared::shared_helpers!();
 
+/// `SELECT k, v …` as one row holding a JSON array of `[k, v]` pairs. sqlx hands each result row
+/// from SQLite's worker thread to the async task on its own (two thread wake-ups a row: the top of
+/// the ingest profile), so reads of many small rows on hot paths come back aggregated instead.
+fn pairs_json(inner: &str) -> String {
+    format!("SELECT json_group_array(json_array(k, v)) FROM ({inner})")
+}
+
+/// The first `seq` of `n` new statements, numbered here rather than returned row by row (see
+/// `pairs_json`). Safe because the single write connection, inside `BEGIN IMMEDIATE`, is the only
+/// writer; `sqlite_sequence` keeps AUTOINCREMENT's promise that a number is never reused.
+async fn reserve_seqs(conn: &mut DbConn, _n: usize) -> Result<Option<i64>> {
+    let last: i64 = sqlx::query_scalar(
+        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'statements'), 0), \
+                    coalesce((SELECT max(seq) FROM statements), 0))",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Some(last + 1))
+}
+
 impl SqliteStore {
     pub async fn connect(url: &str) -> Result<Self> {
         let opts = SqliteConnectOptions::from_str(url)?
