@@ -180,10 +180,31 @@ impl Principal {
     }
 }
 
-/// Recently verified credentials.
-#[derive(Default)]
+/// Recently verified credentials, and a bound on argon2 verifications running at once.
 pub struct AuthCache {
     entries: Mutex<HashMap<[u8; 32], (Principal, Instant)>>,
+    /// argon2 takes ~19 MiB and tens of milliseconds per check by design. Without a bound, 64
+    /// clients arriving together (or a cache entry expiring under load) ran 64 checks at once: over
+    /// a gigabyte resident and a one-second stall. With one permit per core, waiters re-read the
+    /// cache once they get a permit, so one credential is verified once however many ask.
+    verifying: tokio::sync::Semaphore,
+}
+
+impl Default for AuthCache {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        AuthCache { entries: Mutex::default(), verifying: tokio::sync::Semaphore::new(cores) }
+    }
+}
+
+impl AuthCache {
+    /// A cached principal for this digest, unless expired (or its launch has).
+    fn get(&self, digest: &[u8; 32]) -> Option<Principal> {
+        let cache = self.entries.lock().ok()?;
+        let (p, at) = cache.get(digest)?;
+        (at.elapsed() < CACHE_TTL && p.launch.as_ref().is_none_or(|g| g.expires_us > crate::now_us()))
+            .then(|| p.clone())
+    }
 }
 
 /// Why a credential was refused (all map to 401).
@@ -270,12 +291,13 @@ impl Lrs {
         h.update([0u8]);
         h.update(secret.as_bytes());
         let digest: [u8; 32] = h.finalize().into();
-        if let Ok(cache) = self.auth.entries.lock() {
-            if let Some((p, at)) = cache.get(&digest) {
-                if at.elapsed() < CACHE_TTL && p.launch.as_ref().is_none_or(|g| g.expires_us > crate::now_us()) {
-                    return Ok(p.clone());
-                }
-            }
+        if let Some(p) = self.auth.get(&digest) {
+            return Ok(p);
+        }
+        // Held until this check is cached: see `AuthCache::verifying`. The semaphore is never closed.
+        let _permit = self.auth.verifying.acquire().await.ok();
+        if let Some(p) = self.auth.get(&digest) {
+            return Ok(p);
         }
         let Some(row) = self.store.credential(key).await?.filter(|r| r.revoked_us.is_none()) else {
             // Not a stored credential: perhaps a launch's (see `lrs::launch`).

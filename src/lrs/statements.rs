@@ -221,8 +221,6 @@ impl Lrs {
         let now = OffsetDateTime::now_utc();
         let stored_at = now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(now);
         let ctx = StoreContext { version, stored: stored_at, authority: &who.authority };
-        // Kept as sent: a re-sent id is compared with what the client sent, not with our additions.
-        let originals = statements.clone();
         let mut prepared: Vec<statement::Prepared> = statements
             .into_iter()
             .map(|s| match s {
@@ -238,11 +236,11 @@ impl Lrs {
             let existing = self.store.statements_by_id(&given).await?;
             let existing: HashMap<&str, &StoredStatement> = existing.iter().map(|s| (s.id.as_str(), s)).collect();
             let mut to_insert = Vec::new();
-            for (p, original) in prepared.iter().zip(&originals) {
+            for p in &prepared {
                 match existing.get(p.id.as_str()) {
                     Some(old) => {
                         let old_body: Value = serde_json::from_str(&old.body).unwrap_or(Value::Null);
-                        if !compare::same_statement(&old_body, original) {
+                        if !compare::same_statement(&old_body, &p.as_received()) {
                             return Err(LrsError::Conflict(format!(
                                 "a different statement with id {} is already stored",
                                 p.id
@@ -252,7 +250,8 @@ impl Lrs {
                     None => to_insert.push(p),
                 }
             }
-            let rows: Vec<NewStatement> = to_insert.iter().map(|p| to_row(p, &who.key, stored_at)).collect();
+            let rows: std::sync::Arc<[NewStatement]> =
+                to_insert.iter().map(|p| to_row(p, &who.key, stored_at)).collect();
             let atts: Vec<NewAttachment> = payloads
                 .iter()
                 .map(|a: &AttachmentPayload| NewAttachment {
@@ -261,7 +260,7 @@ impl Lrs {
                     body: a.body.to_vec(),
                 })
                 .collect();
-            match self.store.insert_statements(&rows, &atts).await {
+            match self.store.insert_statements(rows.clone(), &atts).await {
                 Ok(()) => {
                     // The statements are durable; results follow them. A failure here never loses a
                     // statement (`cairn results rebuild` recomputes everything), so it is logged only.

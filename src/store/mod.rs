@@ -7,6 +7,8 @@ mod query;
 mod shared;
 pub mod sqlite;
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 /// Errors of the storage layer. Constraint violations that clients can cause are their own variants so
@@ -310,7 +312,8 @@ impl Store {
 
     /// Stores a batch in one transaction: all or nothing. A concurrent insert of one of the ids gives
     /// [`StoreError::DuplicateStatement`] and stores nothing.
-    pub async fn insert_statements(&self, batch: &[NewStatement], attachments: &[NewAttachment]) -> Result<()> {
+    /// The batch is shared (`Arc`), not copied, with the SQLite group-commit writer task.
+    pub async fn insert_statements(&self, batch: Arc<[NewStatement]>, attachments: &[NewAttachment]) -> Result<()> {
         dispatch!(self, s => s.insert_statements(batch, attachments).await)
     }
     /// The statements with these ids (voided or not).

@@ -41,7 +41,7 @@ const GROUP_QUEUE: usize = 256;
 
 /// One request's statements, answered once the group holding them is committed (or failed).
 struct WriteJob {
-    batch: Vec<NewStatement>,
+    batch: Arc<[NewStatement]>,
     attachments: Vec<NewAttachment>,
     done: tokio::sync::oneshot::Sender<Result<()>>,
 }
@@ -162,9 +162,9 @@ impl SqliteStore {
     }
 
     /// Stores a batch all-or-nothing through the group-commit writer; returns once it is durable.
-    pub async fn insert_statements(&self, batch: &[NewStatement], attachments: &[NewAttachment]) -> Result<()> {
+    pub async fn insert_statements(&self, batch: Arc<[NewStatement]>, attachments: &[NewAttachment]) -> Result<()> {
         let (done, answer) = tokio::sync::oneshot::channel();
-        let job = WriteJob { batch: batch.to_vec(), attachments: attachments.to_vec(), done };
+        let job = WriteJob { batch, attachments: attachments.to_vec(), done };
         self.writer.send(job).await.map_err(|_| writer_gone())?;
         answer.await.unwrap_or_else(|_| Err(writer_gone()))
     }

@@ -26,6 +26,23 @@ pub struct Prepared {
     pub activities: Vec<(String, Value)>,
     pub agents: Vec<(String, Value)>,
     pub attachments: Vec<String>,
+    /// Whether the client sent a `timestamp` (otherwise the stored one is the LRS's): see `as_received`.
+    pub client_timestamp: bool,
+}
+
+impl Prepared {
+    /// The statement as the comparison rules see what the client sent: the LRS's additions other
+    /// than a filled-in `timestamp` are ignored by them anyway, so keeping this instead of a copy of
+    /// every received statement costs nothing on the common path (ids that are not stored yet).
+    pub fn as_received(&self) -> Value {
+        let mut v = self.body.clone();
+        if !self.client_timestamp {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("timestamp");
+            }
+        }
+        v
+    }
 }
 
 /// Index kinds; see the `statement_index` table.
@@ -79,6 +96,7 @@ pub fn prepare(stmt: Map<String, Value>, ctx: &StoreContext<'_>) -> Prepared {
             id
         }
     };
+    let client_timestamp = obj.contains_key("timestamp");
     // 2.0 stores timestamps normalised to UTC (same instant, same precision); a missing timestamp is
     // the stored time (both versions).
     match obj.get("timestamp").and_then(Value::as_str).map(timestamp::parse_timestamp) {
@@ -148,7 +166,7 @@ pub fn prepare(stmt: Map<String, Value>, ctx: &StoreContext<'_>) -> Prepared {
         .unwrap_or_default();
     index.sort();
     index.dedup();
-    Prepared { id, body: stmt, is_voiding, object_ref, index, activities, agents, attachments }
+    Prepared { id, body: stmt, is_voiding, object_ref, index, activities, agents, attachments, client_timestamp }
 }
 
 /// Files an agent under its key: as actor/object (`direct`) it matches `agent=`, always `related_agents`.
