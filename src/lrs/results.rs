@@ -14,8 +14,11 @@ use crate::results::compliance::{self, Terms};
 use crate::results::course;
 use crate::results::derive::{self, Component, CourseDef, Derived, Rule, Status};
 use crate::results::facts::{self, Fact};
-use crate::store::{AssignmentRow, BookOutcome, FactRow, NewStatement, SessionRow};
+use crate::store::{AssignmentRow, BookOutcome, FactRow, SessionRow};
 use crate::xapi::{agent, timestamp, Version};
+
+/// (learner key, activity id) pairs whose results may have changed.
+pub(crate) type Touched = BTreeSet<(String, String)>;
 
 /// What is kept per learner and course: the derived result and the cmi5 `satisfied` statements
 /// already written (so each is written once).
@@ -175,29 +178,16 @@ impl Lrs {
         Box::pin(self.store_statements(&me, Version::V2_0_0, statements, None)).await
     }
 
-    /// Keeps results current after statements were stored: extracts their facts, drops the facts of
-    /// statements they void, and re-derives every (learner, course) pair touched.
-    pub async fn results_after_store(&self, rows: &[NewStatement]) -> Result<()> {
-        let mut facts_rows = Vec::new();
-        let mut new_facts = Vec::new();
-        let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
-        let voided: Vec<String> = rows.iter().filter(|r| r.is_voiding).filter_map(|r| r.object_ref.clone()).collect();
-        for (learner, linked) in self.store.fact_links_of(&voided).await? {
-            touched.insert((learner, linked));
-        }
-        // A statement that arrives already voided (its voiding statement came first) has no facts.
-        let already_voided: HashSet<String> = self
-            .store
-            .voided_among(&rows.iter().filter(|r| !r.is_voiding).map(|r| r.id.clone()).collect::<Vec<_>>())
-            .await?
-            .into_iter()
-            .collect();
-        for r in rows.iter().filter(|r| !r.is_voiding && !already_voided.contains(&r.id)) {
-            let Ok(body) = serde_json::from_str::<Value>(&r.body) else { continue };
-            for f in facts::extract(&body) {
+    /// The results-maintenance rows of statements about to be stored (voiding statements have none),
+    /// and the (learner, activity) pairs they touch. Stored in the statements' own transaction.
+    pub(crate) fn new_facts<'a>(&self, bodies: impl Iterator<Item = &'a Value>) -> Result<(Vec<FactRow>, Touched)> {
+        let mut rows = Vec::new();
+        let mut touched = BTreeSet::new();
+        for body in bodies {
+            for f in facts::extract(body) {
                 let text = serde_json::to_string(&f).map_err(|e| bad(e.to_string()))?;
                 for linked in std::iter::once(&f.activity_id).chain(f.context_ids.iter()) {
-                    facts_rows.push(FactRow {
+                    rows.push(FactRow {
                         statement_id: f.statement_id.clone(),
                         linked: linked.clone(),
                         learner_key: f.learner_key.clone(),
@@ -205,20 +195,26 @@ impl Lrs {
                     });
                     touched.insert((f.learner_key.clone(), linked.clone()));
                 }
-                new_facts.push(f);
             }
         }
-        // Derive from the stored facts as they will be after this change (the new facts added, the
-        // voided ones dropped), then write facts and results in one transaction: one commit per request.
+        Ok((rows, touched))
+    }
+
+    /// The (learner, activity) pairs whose facts these statements void (read before the voiding
+    /// statements are stored, which drops those facts).
+    pub(crate) async fn voided_fact_links(&self, targets: &[String]) -> Result<BTreeSet<(String, String)>> {
+        Ok(self.store.fact_links_of(targets).await?.into_iter().collect())
+    }
+
+    /// Keeps results current once statements and their facts are stored: re-derives every (learner,
+    /// course) pair touched, and writes the cmi5 `satisfied` statements that became due. Costs one
+    /// read when no touched activity belongs to a course.
+    pub async fn results_after_store(&self, touched: BTreeSet<(String, String)>) -> Result<()> {
         let pairs = self.pairs_of(touched).await?;
-        let excluded: HashSet<String> = voided.into_iter().collect();
-        let (writes, statements) = self.derive_many(&pairs, &new_facts, &excluded).await?;
-        let excluded: Vec<String> = excluded.into_iter().collect();
-        self.store.commit_results(&excluded, &facts_rows, &writes).await?;
-        if !statements.is_empty() {
-            self.write_as_system(statements).await?;
+        if pairs.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        self.recompute_many(&pairs).await
     }
 
     /// The (learner, course) pairs whose results depend on these (learner, activity) pairs.

@@ -252,6 +252,16 @@ impl Lrs {
             }
             let rows: std::sync::Arc<[NewStatement]> =
                 to_insert.iter().map(|p| to_row(p, &who.key, stored_at)).collect();
+            let (facts, mut touched) = if self.maintain_results {
+                self.new_facts(to_insert.iter().filter(|p| !p.is_voiding).map(|p| &p.body))?
+            } else {
+                Default::default()
+            };
+            let targets: Vec<String> =
+                to_insert.iter().filter(|p| p.is_voiding).filter_map(|p| p.object_ref.clone()).collect();
+            if self.maintain_results && !targets.is_empty() {
+                touched.extend(self.voided_fact_links(&targets).await?);
+            }
             let atts: Vec<NewAttachment> = payloads
                 .iter()
                 .map(|a: &AttachmentPayload| NewAttachment {
@@ -260,14 +270,15 @@ impl Lrs {
                     body: a.body.to_vec(),
                 })
                 .collect();
-            match self.store.insert_statements(rows.clone(), &atts).await {
+            match self.store.insert_statements(rows, &atts, facts).await {
                 Ok(()) => {
-                    // The statements are durable; results follow them. A failure here never loses a
-                    // statement (`cairn results rebuild` recomputes everything), so it is logged only.
+                    // The statements and their facts are durable; results follow them. A failure here
+                    // never loses a statement (`cairn results rebuild` recomputes everything), so it is
+                    // logged only.
                     if !self.maintain_results {
                         return Ok(ids);
                     }
-                    if let Err(e) = self.results_after_store(&rows).await {
+                    if let Err(e) = self.results_after_store(touched).await {
                         tracing::error!(error = %e, "updating results after storing statements");
                     }
                     return Ok(ids);

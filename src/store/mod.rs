@@ -313,16 +313,18 @@ impl Store {
     /// Stores a batch in one transaction: all or nothing. A concurrent insert of one of the ids gives
     /// [`StoreError::DuplicateStatement`] and stores nothing.
     /// The batch is shared (`Arc`), not copied, with the SQLite group-commit writer task.
-    pub async fn insert_statements(&self, batch: Arc<[NewStatement]>, attachments: &[NewAttachment]) -> Result<()> {
-        dispatch!(self, s => s.insert_statements(batch, attachments).await)
+    /// `facts` are results-maintenance rows committed in the same transaction.
+    pub async fn insert_statements(
+        &self,
+        batch: Arc<[NewStatement]>,
+        attachments: &[NewAttachment],
+        facts: Vec<FactRow>,
+    ) -> Result<()> {
+        dispatch!(self, s => s.insert_statements(batch, attachments, facts).await)
     }
     /// The statements with these ids (voided or not).
     pub async fn statements_by_id(&self, ids: &[String]) -> Result<Vec<StoredStatement>> {
         dispatch!(self, s => s.statements_by_id(ids).await)
-    }
-    /// Which of these ids belong to stored statements that are voided.
-    pub async fn voided_among(&self, ids: &[String]) -> Result<Vec<String>> {
-        dispatch!(self, s => s.voided_among(ids).await)
     }
     pub async fn query_statements(&self, q: &StatementQuery) -> Result<Vec<StoredStatement>> {
         dispatch!(self, s => s.query_statements(q).await)
@@ -384,16 +386,6 @@ impl Store {
     /// The (learner, activity) pairs the facts of these statements are filed under.
     pub async fn fact_links_of(&self, statement_ids: &[String]) -> Result<Vec<(String, String)>> {
         dispatch!(self, s => s.fact_links_of(statement_ids).await)
-    }
-    /// In one transaction: deletes the facts of `voided` statements, inserts `facts`, and writes the
-    /// `(course, learner, body)` results derived from them.
-    pub async fn commit_results(
-        &self,
-        voided: &[String],
-        facts: &[FactRow],
-        results: &[(String, String, String)],
-    ) -> Result<()> {
-        dispatch!(self, s => s.commit_results(voided, facts, results).await)
     }
     pub async fn put_course_def(
         &self,

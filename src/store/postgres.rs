@@ -57,8 +57,13 @@ impl PgStore {
 
     /// Each request commits on its own: PostgreSQL already shares one WAL flush among the commits of
     /// concurrent transactions, and nodes sharing the database could not share one writer anyway.
-    pub async fn insert_statements(&self, batch: Arc<[NewStatement]>, attachments: &[NewAttachment]) -> Result<()> {
-        self.insert_statements_direct(&batch, attachments).await
+    pub async fn insert_statements(
+        &self,
+        batch: Arc<[NewStatement]>,
+        attachments: &[NewAttachment],
+        facts: Vec<FactRow>,
+    ) -> Result<()> {
+        self.insert_statements_direct(&batch, attachments, &facts).await
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Db>> {

@@ -173,9 +173,10 @@ macro_rules! shared_methods {
             &self,
             batch: &[NewStatement],
             attachments: &[NewAttachment],
+            facts: &[FactRow],
         ) -> Result<()> {
             let mut tx = self.begin_write().await?;
-            Self::insert_statements_in(&mut tx, batch, attachments).await?;
+            Self::insert_statements_in(&mut tx, batch, attachments, facts).await?;
             tx.commit().await?;
             Ok(())
         }
@@ -184,16 +185,20 @@ macro_rules! shared_methods {
         /// go in with a few multi-row INSERTs (no round trip per statement), then the few statements
         /// that involve StatementRefs get the rules that depend on other rows. Doing those after all
         /// rows are in makes the outcome independent of order within the batch: a target sent later in
-        /// the same batch is already there.
+        /// the same batch is already there. `facts` (results maintenance) commit with the statements
+        /// they come from, so results can always be re-derived from what is stored.
         async fn insert_statements_in(
             conn: &mut DbConn,
             batch: &[NewStatement],
             attachments: &[NewAttachment],
+            facts: &[FactRow],
         ) -> Result<()> {
             // Asked before the insert: afterwards the batch's own StatementRefs would answer too.
             let referenced = Self::any_referrer(conn, batch).await?;
             let seqs = Self::insert_rows(conn, batch).await?;
             Self::apply_statement_refs(conn, batch, &seqs, referenced).await?;
+            Self::insert_fact_rows(conn, facts).await?;
+            Self::drop_voided_facts(conn, batch, referenced).await?;
             Self::merge_activities_and_agents(conn, batch).await?;
             for a in attachments {
                 sqlx::query(query::INSERT_ATTACHMENT)
@@ -278,6 +283,30 @@ macro_rules! shared_methods {
                 q.execute(&mut *conn).await?;
             }
             Ok(seqs)
+        }
+
+        /// Voided statements count for no result: drop the facts of this batch's voiding targets and,
+        /// when stored statements referenced the batch, of batch statements that arrived voided.
+        async fn drop_voided_facts(conn: &mut DbConn, batch: &[NewStatement], referenced: bool) -> Result<()> {
+            let targets: Vec<&str> =
+                batch.iter().filter(|st| st.is_voiding).filter_map(|st| st.object_ref.as_deref()).collect();
+            let arrived: Vec<&str> =
+                if referenced { batch.iter().map(|st| st.id.as_str()).collect() } else { Vec::new() };
+            let cases = [("", &targets), (" AND statement_id IN (SELECT id FROM statements WHERE voided)", &arrived)];
+            for (only_voided, ids) in cases {
+                for chunk in ids.chunks(query::ROWS_PER_INSERT) {
+                    let sql = format!(
+                        "DELETE FROM result_facts WHERE statement_id IN ({}){only_voided}",
+                        query::param_list(NUMBERED_PARAMS, 1, chunk.len())
+                    );
+                    let mut q = sqlx::query(AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    q.execute(&mut *conn).await?;
+                }
+            }
+            Ok(())
         }
 
         /// The rules that tie statements together, once every row of the batch is in:
@@ -424,22 +453,6 @@ macro_rules! shared_methods {
             }
             let rows = q.fetch_all(&self.read).await?;
             Ok(rows.iter().map(statement_from_row).collect::<sqlx::Result<_>>()?)
-        }
-
-        pub async fn voided_among(&self, ids: &[String]) -> Result<Vec<String>> {
-            let mut out = Vec::new();
-            for chunk in ids.chunks(query::ROWS_PER_INSERT) {
-                let sql = format!(
-                    "SELECT id FROM statements WHERE voided AND id IN ({})",
-                    query::param_list(NUMBERED_PARAMS, 1, chunk.len())
-                );
-                let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(id);
-                }
-                out.extend(q.fetch_all(&self.read).await?);
-            }
-            Ok(out)
         }
 
         pub async fn query_statements(&self, sq: &StatementQuery) -> Result<Vec<StoredStatement>> {
@@ -741,30 +754,6 @@ macro_rules! shared_methods {
         let binds: Vec<&str> = statement_ids.iter().map(String::as_str).collect();
         fetch_pairs(&self.read, &sql, &binds).await
     }
-
-    pub async fn commit_results(&self, voided: &[String], facts: &[FactRow], results: &[(String, String, String)]) -> Result<()> {
-        if voided.is_empty() && facts.is_empty() && results.is_empty() {
-            return Ok(());
-        }
-        let now = crate::now_us();
-        let mut tx = self.begin_write().await?;
-        for chunk in voided.chunks(query::ROWS_PER_INSERT) {
-            let sql = format!(
-                "DELETE FROM result_facts WHERE statement_id IN ({})",
-                query::param_list(NUMBERED_PARAMS, 1, chunk.len())
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(id);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        Self::insert_fact_rows(&mut tx, facts).await?;
-        Self::upsert_result_rows(&mut tx, results, now).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
 
     pub async fn put_course_def(&self, course_id: &str, body: &str, defined: bool, activities: &[String]) -> Result<()> {
         let mut tx = self.begin_write().await?;

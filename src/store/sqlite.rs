@@ -43,6 +43,7 @@ const GROUP_QUEUE: usize = 256;
 struct WriteJob {
     batch: Arc<[NewStatement]>,
     attachments: Vec<NewAttachment>,
+    facts: Vec<FactRow>,
     done: tokio::sync::oneshot::Sender<Result<()>>,
 }
 
@@ -86,7 +87,7 @@ async fn commit_group(pool: &SqlitePool, jobs: &[WriteJob]) -> Vec<Result<()>> {
     let mut results = Vec::with_capacity(jobs.len());
     if let [job] = jobs {
         // Alone in its group, the transaction itself is the all-or-nothing unit.
-        if let Err(e) = SqliteStore::insert_statements_in(&mut tx, &job.batch, &job.attachments).await {
+        if let Err(e) = SqliteStore::insert_statements_in(&mut tx, &job.batch, &job.attachments, &job.facts).await {
             let _ = tx.rollback().await;
             return vec![Err(e)];
         }
@@ -112,7 +113,7 @@ async fn commit_group(pool: &SqlitePool, jobs: &[WriteJob]) -> Vec<Result<()>> {
 /// One job inside a savepoint: the inner result is the job's, the outer error is fatal to the group.
 async fn insert_in_savepoint(tx: &mut sqlx::Transaction<'static, Db>, job: &WriteJob) -> sqlx::Result<Result<()>> {
     let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
-    match SqliteStore::insert_statements_in(&mut sp, &job.batch, &job.attachments).await {
+    match SqliteStore::insert_statements_in(&mut sp, &job.batch, &job.attachments, &job.facts).await {
         Ok(()) => {
             sp.commit().await?;
             Ok(Ok(()))
@@ -153,8 +154,15 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
+            .busy_timeout(Duration::from_secs(10))
+            // Savepoints (one per request in a group commit) journal every page they touch; in a
+            // temporary file that was a tenth of the writer's time.
+            .pragma("temp_store", "MEMORY");
+        // The writer's page cache holds the hot index pages between commits (default: 2 MB), and WAL
+        // checkpoints run every 16 MB of log instead of every 4 MB: each one rewrites the pages that
+        // changed since the last, so fewer, larger checkpoints write the hot pages fewer times.
+        let write_opts = opts.clone().pragma("cache_size", "-32768").pragma("wal_autocheckpoint", "4000");
+        let write = SqlitePoolOptions::new().max_connections(1).connect_with(write_opts).await?;
         let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
         let (writer, jobs) = tokio::sync::mpsc::channel(GROUP_QUEUE);
         tokio::spawn(group_writer(write.clone(), jobs));
@@ -162,9 +170,14 @@ impl SqliteStore {
     }
 
     /// Stores a batch all-or-nothing through the group-commit writer; returns once it is durable.
-    pub async fn insert_statements(&self, batch: Arc<[NewStatement]>, attachments: &[NewAttachment]) -> Result<()> {
+    pub async fn insert_statements(
+        &self,
+        batch: Arc<[NewStatement]>,
+        attachments: &[NewAttachment],
+        facts: Vec<FactRow>,
+    ) -> Result<()> {
         let (done, answer) = tokio::sync::oneshot::channel();
-        let job = WriteJob { batch, attachments: attachments.to_vec(), done };
+        let job = WriteJob { batch, attachments: attachments.to_vec(), facts, done };
         self.writer.send(job).await.map_err(|_| writer_gone())?;
         answer.await.unwrap_or_else(|_| Err(writer_gone()))
     }
