@@ -522,8 +522,8 @@ impl Store {
     /// rules: preconditions, merging) is the caller's; the store only makes it atomic.
     pub async fn modify_document<T, F>(&self, key: &DocumentKey, decide: F) -> Result<T>
     where
-        F: FnOnce(Option<Document>) -> (DocumentChange, T) + Send,
-        T: Send,
+        F: FnOnce(Option<Document>) -> (DocumentChange, T) + Send + 'static,
+        T: Send + 'static,
     {
         dispatch!(self, s => s.modify_document(key, decide).await)
     }

@@ -66,6 +66,20 @@ impl PgStore {
         self.insert_statements_direct(&batch, attachments, &facts).await
     }
 
+    /// Reads a document and applies `decide` in one transaction holding the document's advisory
+    /// lock, so two nodes can never both pass a precondition on one version.
+    pub async fn modify_document<T, F>(&self, key: &DocumentKey, decide: F) -> Result<T>
+    where
+        F: FnOnce(Option<Document>) -> (DocumentChange, T) + Send + 'static,
+        T: Send + 'static,
+    {
+        let mut tx = self.begin_write().await?;
+        Self::lock_key(&mut tx, &key.lock_name()).await?;
+        let out = Self::modify_document_in(&mut tx, key, decide).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Db>> {
         Ok(self.write.begin().await?)
     }

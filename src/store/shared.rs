@@ -523,14 +523,13 @@ macro_rules! shared_methods {
             Ok(ids)
         }
 
-        pub async fn modify_document<T, F>(&self, key: &DocumentKey, decide: F) -> Result<T>
-        where
-            F: FnOnce(Option<Document>) -> (DocumentChange, T) + Send,
-            T: Send,
-        {
-            let mut tx = self.begin_write().await?;
-            Self::lock_key(&mut tx, &key.lock_name()).await?;
-            let row = bind_key(sqlx::query(query::SELECT_DOCUMENT), key, true).fetch_optional(&mut *tx).await?;
+        /// Reads a document and applies `decide` to it on the caller's write connection.
+        async fn modify_document_in<T>(
+            conn: &mut DbConn,
+            key: &DocumentKey,
+            decide: impl FnOnce(Option<Document>) -> (DocumentChange, T),
+        ) -> Result<T> {
+            let row = bind_key(sqlx::query(query::SELECT_DOCUMENT), key, true).fetch_optional(&mut *conn).await?;
             let current = row.map(|r| document_from_row(&r)).transpose()?;
             let (change, out) = decide(current);
             match change {
@@ -541,14 +540,13 @@ macro_rules! shared_methods {
                         .bind(&doc.body)
                         .bind(&doc.etag)
                         .bind(doc.updated_us)
-                        .execute(&mut *tx)
+                        .execute(&mut *conn)
                         .await?;
                 }
                 DocumentChange::Delete => {
-                    bind_key(sqlx::query(query::DELETE_DOCUMENT), key, true).execute(&mut *tx).await?;
+                    bind_key(sqlx::query(query::DELETE_DOCUMENT), key, true).execute(&mut *conn).await?;
                 }
             }
-            tx.commit().await?;
             Ok(out)
         }
 

@@ -39,12 +39,49 @@ const GROUP_MAX_STATEMENTS: usize = 5_000;
 /// Requests queued for the writer before senders have to wait.
 const GROUP_QUEUE: usize = 256;
 
-/// One request's statements, answered once the group holding them is committed (or failed).
+/// A document decision boxed for the writer task; it reports its caller's value through a channel.
+type DocumentDecision = Box<dyn FnOnce(Option<Document>) -> DocumentChange + Send>;
+
+/// One request's writes, answered once the group holding them is committed (or failed).
 struct WriteJob {
-    batch: Arc<[NewStatement]>,
-    attachments: Vec<NewAttachment>,
-    facts: Vec<FactRow>,
+    work: Work,
     done: tokio::sync::oneshot::Sender<Result<()>>,
+}
+
+enum Work {
+    Statements {
+        batch: Arc<[NewStatement]>,
+        attachments: Vec<NewAttachment>,
+        facts: Vec<FactRow>,
+    },
+    /// A document write (State on every page of SCORM content): grouped like statements, since
+    /// each alone would cost a commit and an fsync.
+    Document {
+        key: DocumentKey,
+        decide: Option<DocumentDecision>,
+    },
+}
+
+impl Work {
+    /// How much of a group this takes, in statements.
+    fn weight(&self) -> usize {
+        match self {
+            Work::Statements { batch, .. } => batch.len(),
+            Work::Document { .. } => 1,
+        }
+    }
+
+    async fn run(&mut self, conn: &mut DbConn) -> Result<()> {
+        match self {
+            Work::Statements { batch, attachments, facts } => {
+                SqliteStore::insert_statements_in(conn, batch, attachments, facts).await
+            }
+            Work::Document { key, decide } => {
+                let decide = decide.take().ok_or_else(writer_gone)?;
+                SqliteStore::modify_document_in(conn, key, |current| (decide(current), ())).await
+            }
+        }
+    }
 }
 
 fn writer_gone() -> StoreError {
@@ -59,61 +96,62 @@ fn group_failed(n: usize, e: &dyn std::fmt::Display) -> Vec<Result<()>> {
 /// The writer task: one group transaction at a time, for as long as a store handle exists.
 async fn group_writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<WriteJob>) {
     while let Some(first) = rx.recv().await {
-        let mut statements = first.batch.len();
+        let mut weight = first.work.weight();
         let mut jobs = vec![first];
-        while statements < GROUP_MAX_STATEMENTS {
+        while weight < GROUP_MAX_STATEMENTS {
             match rx.try_recv() {
                 Ok(job) => {
-                    statements += job.batch.len();
+                    weight += job.work.weight();
                     jobs.push(job);
                 }
                 Err(_) => break,
             }
         }
-        let results = commit_group(&pool, &jobs).await;
+        let results = commit_group(&pool, &mut jobs).await;
         for (job, r) in jobs.into_iter().zip(results) {
-            // The requester may have gone (client disconnected); its statements are stored anyway.
+            // The requester may have gone (client disconnected); its writes are committed anyway.
             let _ = job.done.send(r);
         }
     }
 }
 
-/// Stores the jobs in one transaction, each in a savepoint; returns each job's outcome.
-async fn commit_group(pool: &SqlitePool, jobs: &[WriteJob]) -> Vec<Result<()>> {
+/// Runs the jobs in one transaction, each in a savepoint; returns each job's outcome.
+async fn commit_group(pool: &SqlitePool, jobs: &mut [WriteJob]) -> Vec<Result<()>> {
+    let n = jobs.len();
     let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
         Ok(tx) => tx,
-        Err(e) => return group_failed(jobs.len(), &e),
+        Err(e) => return group_failed(n, &e),
     };
-    let mut results = Vec::with_capacity(jobs.len());
+    let mut results = Vec::with_capacity(n);
     if let [job] = jobs {
         // Alone in its group, the transaction itself is the all-or-nothing unit.
-        if let Err(e) = SqliteStore::insert_statements_in(&mut tx, &job.batch, &job.attachments, &job.facts).await {
+        if let Err(e) = job.work.run(&mut tx).await {
             let _ = tx.rollback().await;
             return vec![Err(e)];
         }
         results.push(Ok(()));
     } else {
-        for job in jobs {
-            match insert_in_savepoint(&mut tx, job).await {
+        for job in jobs.iter_mut() {
+            match run_in_savepoint(&mut tx, &mut job.work).await {
                 Ok(r) => results.push(r),
                 // The savepoint could not be released or rolled back: trust nothing in this group.
                 Err(e) => {
                     let _ = tx.rollback().await;
-                    return group_failed(jobs.len(), &e);
+                    return group_failed(n, &e);
                 }
             }
         }
     }
     match tx.commit().await {
         Ok(()) => results,
-        Err(e) => group_failed(jobs.len(), &e),
+        Err(e) => group_failed(n, &e),
     }
 }
 
 /// One job inside a savepoint: the inner result is the job's, the outer error is fatal to the group.
-async fn insert_in_savepoint(tx: &mut sqlx::Transaction<'static, Db>, job: &WriteJob) -> sqlx::Result<Result<()>> {
+async fn run_in_savepoint(tx: &mut sqlx::Transaction<'static, Db>, work: &mut Work) -> sqlx::Result<Result<()>> {
     let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
-    match SqliteStore::insert_statements_in(&mut sp, &job.batch, &job.attachments, &job.facts).await {
+    match work.run(&mut sp).await {
         Ok(()) => {
             sp.commit().await?;
             Ok(Ok(()))
@@ -176,9 +214,29 @@ impl SqliteStore {
         attachments: &[NewAttachment],
         facts: Vec<FactRow>,
     ) -> Result<()> {
+        self.write_job(Work::Statements { batch, attachments: attachments.to_vec(), facts }).await
+    }
+
+    /// Reads a document and applies `decide` inside the writer's group transaction: the single
+    /// writer serialises it with every other write, so preconditions hold without locks.
+    pub async fn modify_document<T, F>(&self, key: &DocumentKey, decide: F) -> Result<T>
+    where
+        F: FnOnce(Option<Document>) -> (DocumentChange, T) + Send + 'static,
+        T: Send + 'static,
+    {
+        let (out_tx, out_rx) = tokio::sync::oneshot::channel();
+        let decide: DocumentDecision = Box::new(move |current| {
+            let (change, out) = decide(current);
+            let _ = out_tx.send(out);
+            change
+        });
+        self.write_job(Work::Document { key: key.clone(), decide: Some(decide) }).await?;
+        out_rx.await.map_err(|_| writer_gone())
+    }
+
+    async fn write_job(&self, work: Work) -> Result<()> {
         let (done, answer) = tokio::sync::oneshot::channel();
-        let job = WriteJob { batch, attachments: attachments.to_vec(), facts, done };
-        self.writer.send(job).await.map_err(|_| writer_gone())?;
+        self.writer.send(WriteJob { work, done }).await.map_err(|_| writer_gone())?;
         answer.await.unwrap_or_else(|_| Err(writer_gone()))
     }
 
