@@ -128,7 +128,7 @@ fn insert(c: &mut Criterion) {
     g.bench_function("sqlite insert batch of 100 (durable commit)", |b| {
         b.iter_batched(
             &mut next_batch,
-            |rows| rt.block_on(store.insert_statements(rows.into(), &[], Vec::new())).is_ok(),
+            |rows| rt.block_on(store.insert_statements(rows.into(), &[], Vec::new().into())).is_ok(),
             BatchSize::PerIteration,
         )
     });

@@ -2,6 +2,7 @@
 //! fetch one, and query with `more` paging over a stable snapshot.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -10,7 +11,7 @@ use time::OffsetDateTime;
 use super::auth::{Principal, ReadScope};
 use super::error::Result;
 use super::{Lrs, LrsError};
-use crate::store::{NewAttachment, NewStatement, StatementQuery, StoreError, StoredStatement};
+use crate::store::{FactRow, NewAttachment, NewStatement, StatementQuery, StoreError, StoredStatement};
 use crate::xapi::attachments::{self, AttachmentPayload};
 use crate::xapi::format::{self, Format};
 use crate::xapi::multipart::Part;
@@ -221,7 +222,7 @@ impl Lrs {
         let now = OffsetDateTime::now_utc();
         let stored_at = now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(now);
         let ctx = StoreContext { version, stored: stored_at, authority: &who.authority };
-        let mut prepared: Vec<statement::Prepared> = statements
+        let prepared: Vec<statement::Prepared> = statements
             .into_iter()
             .map(|s| match s {
                 Value::Object(o) => Ok(statement::prepare(o, &ctx)),
@@ -230,46 +231,57 @@ impl Lrs {
             .collect::<Result<_>>()?;
         self.check_voiding(&prepared).await?;
         let ids: Vec<String> = prepared.iter().map(|p| p.id.clone()).collect();
+        // Results maintenance: the facts go into the statements' transaction (see `new_facts`).
+        let (facts, mut touched) = if self.maintain_results {
+            self.new_facts(prepared.iter().filter(|p| !p.is_voiding).map(|p| &p.body))?
+        } else {
+            Default::default()
+        };
+        let targets: Vec<String> =
+            prepared.iter().filter(|p| p.is_voiding).filter_map(|p| p.object_ref.clone()).collect();
+        if self.maintain_results && !targets.is_empty() {
+            touched.extend(self.voided_fact_links(&targets).await?);
+        }
+        // The parsed statements are dropped here: from now on each is its serialised row (a batch of
+        // 1,000 held three copies before, for a comparison that nearly never happens).
+        let client_timestamps: Vec<bool> = prepared.iter().map(|p| p.client_timestamp).collect();
+        let all_rows: Arc<[NewStatement]> = prepared.into_iter().map(|p| into_row(p, &who.key, stored_at)).collect();
+        let all_facts: Arc<[FactRow]> = facts.into();
+        let atts: Vec<NewAttachment> = payloads
+            .iter()
+            .map(|a: &AttachmentPayload| NewAttachment {
+                sha2: a.sha2.clone(),
+                content_type: a.content_type.clone(),
+                body: a.body.to_vec(),
+            })
+            .collect();
 
         // Up to two rounds: a concurrent writer may store one of our ids between the check and the insert.
         for _ in 0..2 {
             let existing = self.store.statements_by_id(&given).await?;
-            let existing: HashMap<&str, &StoredStatement> = existing.iter().map(|s| (s.id.as_str(), s)).collect();
-            let mut to_insert = Vec::new();
-            for p in &prepared {
-                match existing.get(p.id.as_str()) {
-                    Some(old) => {
+            let (rows, facts) = if existing.is_empty() {
+                (all_rows.clone(), all_facts.clone())
+            } else {
+                let existing: HashMap<&str, &StoredStatement> = existing.iter().map(|s| (s.id.as_str(), s)).collect();
+                for (row, &client_timestamp) in all_rows.iter().zip(&client_timestamps) {
+                    if let Some(old) = existing.get(row.id.as_str()) {
                         let old_body: Value = serde_json::from_str(&old.body).unwrap_or(Value::Null);
-                        if !compare::same_statement(&old_body, &p.as_received()) {
+                        let mut received: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
+                        statement::as_received(&mut received, client_timestamp);
+                        if !compare::same_statement(&old_body, &received) {
                             return Err(LrsError::Conflict(format!(
                                 "a different statement with id {} is already stored",
-                                p.id
+                                row.id
                             )));
                         }
                     }
-                    None => to_insert.push(p),
                 }
-            }
-            let rows: std::sync::Arc<[NewStatement]> =
-                to_insert.iter().map(|p| to_row(p, &who.key, stored_at)).collect();
-            let (facts, mut touched) = if self.maintain_results {
-                self.new_facts(to_insert.iter().filter(|p| !p.is_voiding).map(|p| &p.body))?
-            } else {
-                Default::default()
+                // A re-sent statement is stored already, with its facts (or without them, if voided since).
+                (
+                    all_rows.iter().filter(|r| !existing.contains_key(r.id.as_str())).cloned().collect(),
+                    all_facts.iter().filter(|f| !existing.contains_key(f.statement_id.as_str())).cloned().collect(),
+                )
             };
-            let targets: Vec<String> =
-                to_insert.iter().filter(|p| p.is_voiding).filter_map(|p| p.object_ref.clone()).collect();
-            if self.maintain_results && !targets.is_empty() {
-                touched.extend(self.voided_fact_links(&targets).await?);
-            }
-            let atts: Vec<NewAttachment> = payloads
-                .iter()
-                .map(|a: &AttachmentPayload| NewAttachment {
-                    sha2: a.sha2.clone(),
-                    content_type: a.content_type.clone(),
-                    body: a.body.to_vec(),
-                })
-                .collect();
             match self.store.insert_statements(rows, &atts, facts).await {
                 Ok(()) => {
                     // The statements and their facts are durable; results follow them. A failure here
@@ -287,7 +299,6 @@ impl Lrs {
                 Err(e) => return Err(e.into()),
             }
         }
-        prepared.clear();
         Err(LrsError::Conflict("statement ids were stored concurrently by another request; retry".into()))
     }
 
@@ -446,18 +457,18 @@ fn collect_activity_ids(v: &Value, out: &mut Vec<String>) {
     }
 }
 
-fn to_row(p: &statement::Prepared, authority_key: &str, stored: OffsetDateTime) -> NewStatement {
+fn into_row(p: statement::Prepared, authority_key: &str, stored: OffsetDateTime) -> NewStatement {
     NewStatement {
-        id: p.id.clone(),
+        body: p.body.to_string(),
+        id: p.id,
         stored_us: (stored.unix_timestamp_nanos() / 1000) as i64,
         is_voiding: p.is_voiding,
-        object_ref: p.object_ref.clone(),
+        object_ref: p.object_ref,
         authority: authority_key.to_string(),
-        body: p.body.to_string(),
-        index: p.index.clone(),
-        attachments: p.attachments.clone(),
-        activities: p.activities.clone(),
-        agents: p.agents.clone(),
+        index: p.index,
+        attachments: p.attachments,
+        activities: p.activities,
+        agents: p.agents,
     }
 }
 

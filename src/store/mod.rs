@@ -318,7 +318,7 @@ impl Store {
         &self,
         batch: Arc<[NewStatement]>,
         attachments: &[NewAttachment],
-        facts: Vec<FactRow>,
+        facts: Arc<[FactRow]>,
     ) -> Result<()> {
         dispatch!(self, s => s.insert_statements(batch, attachments, facts).await)
     }

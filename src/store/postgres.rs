@@ -61,7 +61,7 @@ impl PgStore {
         &self,
         batch: Arc<[NewStatement]>,
         attachments: &[NewAttachment],
-        facts: Vec<FactRow>,
+        facts: Arc<[FactRow]>,
     ) -> Result<()> {
         self.insert_statements_direct(&batch, attachments, &facts).await
     }

@@ -52,7 +52,7 @@ enum Work {
     Statements {
         batch: Arc<[NewStatement]>,
         attachments: Vec<NewAttachment>,
-        facts: Vec<FactRow>,
+        facts: Arc<[FactRow]>,
     },
     /// A document write (State on every page of SCORM content): grouped like statements, since
     /// each alone would cost a commit and an fsync.
@@ -212,7 +212,7 @@ impl SqliteStore {
         &self,
         batch: Arc<[NewStatement]>,
         attachments: &[NewAttachment],
-        facts: Vec<FactRow>,
+        facts: Arc<[FactRow]>,
     ) -> Result<()> {
         self.write_job(Work::Statements { batch, attachments: attachments.to_vec(), facts }).await
     }

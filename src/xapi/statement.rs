@@ -26,22 +26,19 @@ pub struct Prepared {
     pub activities: Vec<(String, Value)>,
     pub agents: Vec<(String, Value)>,
     pub attachments: Vec<String>,
-    /// Whether the client sent a `timestamp` (otherwise the stored one is the LRS's): see `as_received`.
+    /// Whether the client sent a `timestamp` (otherwise the stored one is the LRS's): see [`as_received`].
     pub client_timestamp: bool,
 }
 
-impl Prepared {
-    /// The statement as the comparison rules see what the client sent: the LRS's additions other
-    /// than a filled-in `timestamp` are ignored by them anyway, so keeping this instead of a copy of
-    /// every received statement costs nothing on the common path (ids that are not stored yet).
-    pub fn as_received(&self) -> Value {
-        let mut v = self.body.clone();
-        if !self.client_timestamp {
-            if let Some(o) = v.as_object_mut() {
-                o.remove("timestamp");
-            }
+/// Turns a prepared (stored-form) statement back into what the comparison rules need of the one
+/// the client sent: they ignore the LRS's other additions anyway, so only a `timestamp` the LRS
+/// filled in goes. Keeping this flag instead of a copy of every received statement costs nothing
+/// on the common path (ids not stored yet).
+pub fn as_received(stored_form: &mut Value, client_timestamp: bool) {
+    if !client_timestamp {
+        if let Some(o) = stored_form.as_object_mut() {
+            o.remove("timestamp");
         }
-        v
     }
 }
 

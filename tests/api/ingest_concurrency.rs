@@ -117,7 +117,7 @@ fn row(id: &str) -> cairn::store::NewStatement {
 async fn store_level_collision_fails_only_its_batch(app: TestApp) {
     let store = app.lrs.store.clone();
     let taken = uuid::Uuid::new_v4().to_string();
-    store.insert_statements(vec![row(&taken)].into(), &[], Vec::new()).await.expect("first insert");
+    store.insert_statements(vec![row(&taken)].into(), &[], Vec::new().into()).await.expect("first insert");
     let batches: Vec<Vec<cairn::store::NewStatement>> = (0..40)
         .map(|b| {
             let mut batch = vec![row(&uuid::Uuid::new_v4().to_string()), row(&uuid::Uuid::new_v4().to_string())];
@@ -132,7 +132,7 @@ async fn store_level_collision_fails_only_its_batch(app: TestApp) {
         .cloned()
         .map(|batch| {
             let store = store.clone();
-            tokio::spawn(async move { store.insert_statements(batch.into(), &[], Vec::new()).await })
+            tokio::spawn(async move { store.insert_statements(batch.into(), &[], Vec::new().into()).await })
         })
         .collect();
     for (b, t) in tasks.into_iter().enumerate() {
