@@ -43,19 +43,34 @@ pub struct QueryParams {
 pub struct Cursor {
     pub last_seq: i64,
     pub max_seq: i64,
+    /// The last row's `stored_us`, for queries answered in stored order.
+    pub last_stored_us: Option<i64>,
 }
 
 impl Cursor {
     /// An opaque token; stateless, so a `more` link from one node works on any other.
     pub fn encode(&self) -> String {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}.{}", self.last_seq, self.max_seq))
+        let text = match self.last_stored_us {
+            Some(stored) => format!("{}.{}.{stored}", self.last_seq, self.max_seq),
+            None => format!("{}.{}", self.last_seq, self.max_seq),
+        };
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
     }
 
     pub fn decode(s: &str) -> Option<Cursor> {
         let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()?;
         let text = String::from_utf8(raw).ok()?;
-        let (a, b) = text.split_once('.')?;
-        Some(Cursor { last_seq: a.parse().ok()?, max_seq: b.parse().ok()? })
+        let mut parts = text.split('.');
+        let last_seq = parts.next()?.parse().ok()?;
+        let max_seq = parts.next()?.parse().ok()?;
+        let last_stored_us = match parts.next() {
+            Some(s) => Some(s.parse().ok()?),
+            None => None,
+        };
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Cursor { last_seq, max_seq, last_stored_us })
     }
 }
 
@@ -386,12 +401,18 @@ impl Lrs {
             ascending: q.ascending,
             limit: limit as i64 + 1,
             after_seq: q.cursor.map(|c| c.last_seq),
+            after_stored_us: q.cursor.and_then(|c| c.last_stored_us),
             max_seq,
         };
         let mut rows = self.store.query_statements(&sq).await?;
         let more = if rows.len() > limit {
             rows.truncate(limit);
-            rows.last().map(|r| Cursor { last_seq: r.seq, max_seq })
+            let stored_order = sq.in_stored_order();
+            rows.last().map(|r| Cursor {
+                last_seq: r.seq,
+                max_seq,
+                last_stored_us: stored_order.then_some(r.stored_us),
+            })
         } else {
             None
         };
@@ -478,4 +499,20 @@ pub fn statement_result(statements: Vec<Value>, more: Option<String>) -> Value {
     m.insert("statements".into(), Value::Array(statements));
     m.insert("more".into(), json!(more.unwrap_or_default()));
     Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cursor;
+
+    #[test]
+    fn cursors_round_trip_with_and_without_stored_order() {
+        for c in [
+            Cursor { last_seq: 41, max_seq: 900, last_stored_us: None },
+            Cursor { last_seq: 41, max_seq: 900, last_stored_us: Some(1_764_000_000_123_000) },
+        ] {
+            assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        }
+        assert_eq!(Cursor::decode("MS4yLjMuNA"), None, "1.2.3.4 has a part too many");
+    }
 }
