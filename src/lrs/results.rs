@@ -2,7 +2,7 @@
 //! raw statements, course definitions, assignments, live sessions (bookings and attendance), and the
 //! analyst queries. The rules themselves are in `crate::results`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -247,7 +247,7 @@ impl Lrs {
     /// Re-derives many (learner, course) results, writing them in one transaction, then writes the
     /// cmi5 `satisfied` statements that became due.
     async fn recompute_many(&self, pairs: &[(String, String)]) -> Result<()> {
-        let (writes, statements) = self.derive_many(pairs, &[], &HashSet::new()).await?;
+        let (writes, statements) = self.derive_many(pairs).await?;
         self.store.put_results(&writes).await?;
         if !statements.is_empty() {
             self.write_as_system(statements).await?;
@@ -255,15 +255,9 @@ impl Lrs {
         Ok(())
     }
 
-    /// Derives the results of many (learner, course) pairs from their stored facts plus `extra` facts
-    /// not stored yet, leaving out the facts of `excluded` statements. Returns the result rows to write
-    /// and the cmi5 `satisfied` statements that became due.
-    async fn derive_many(
-        &self,
-        pairs: &[(String, String)],
-        extra: &[Fact],
-        excluded: &HashSet<String>,
-    ) -> Result<(Vec<(String, String, String)>, Vec<Value>)> {
+    /// Derives the results of many (learner, course) pairs from their stored facts. Returns the result
+    /// rows to write and the cmi5 `satisfied` statements that became due.
+    async fn derive_many(&self, pairs: &[(String, String)]) -> Result<(Vec<(String, String, String)>, Vec<Value>)> {
         // Per course, read the facts and results of its learners in a few queries, not two per pair.
         let mut by_course: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for (learner, course) in pairs {
@@ -278,14 +272,7 @@ impl Lrs {
                 let mut facts_of: HashMap<String, Vec<Fact>> = HashMap::new();
                 for (learner, text) in self.store.facts_of_learners(chunk, &ids).await? {
                     if let Ok(f) = serde_json::from_str::<Fact>(&text) {
-                        if !excluded.contains(&f.statement_id) {
-                            facts_of.entry(learner).or_default().push(f);
-                        }
-                    }
-                }
-                for f in extra {
-                    if ids.contains(&f.activity_id) || f.context_ids.iter().any(|c| ids.contains(c)) {
-                        facts_of.entry(f.learner_key.clone()).or_default().push(f.clone());
+                        facts_of.entry(learner).or_default().push(f);
                     }
                 }
                 let previous: HashMap<String, String> =

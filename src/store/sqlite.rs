@@ -131,7 +131,18 @@ async fn commit_group(pool: &SqlitePool, jobs: &mut [WriteJob]) -> Vec<Result<()
         }
         results.push(Ok(()));
     } else {
+        let together = match statements_together(&mut tx, jobs).await {
+            Ok(together) => together,
+            Err(e) => {
+                let _ = tx.rollback().await;
+                return group_failed(n, &e);
+            }
+        };
         for job in jobs.iter_mut() {
+            if together && matches!(job.work, Work::Statements { .. }) {
+                results.push(Ok(()));
+                continue;
+            }
             match run_in_savepoint(&mut tx, &mut job.work).await {
                 Ok(r) => results.push(r),
                 // The savepoint could not be released or rolled back: trust nothing in this group.
@@ -146,6 +157,48 @@ async fn commit_group(pool: &SqlitePool, jobs: &mut [WriteJob]) -> Vec<Result<()
         Ok(()) => results,
         Err(e) => group_failed(n, &e),
     }
+}
+
+/// Most statements the writer stores as one combined batch (see `statements_together`); beyond it,
+/// requests are large enough that their own round trips do not matter, and copying them would.
+const TOGETHER_MAX_STATEMENTS: usize = 2_000;
+
+/// Stores the statement jobs of a group as one set-based batch, in a savepoint: a dozen round trips
+/// to SQLite's thread for the whole group instead of a dozen per request, which bounded how many
+/// single-statement requests one writer could take. True when that worked; otherwise nothing of it
+/// stays and the caller runs each job alone, so every request is still all-or-nothing with its own
+/// outcome (an id taken by another request of the group, say). The error is fatal to the group.
+async fn statements_together(tx: &mut sqlx::Transaction<'static, Db>, jobs: &mut [WriteJob]) -> sqlx::Result<bool> {
+    let Some((batch, attachments, facts)) = combined_statements(jobs) else { return Ok(false) };
+    let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
+    match SqliteStore::insert_statements_in(&mut sp, &batch, &attachments, &facts).await {
+        Ok(()) => {
+            sp.commit().await?;
+            Ok(true)
+        }
+        Err(_) => {
+            sp.rollback().await?;
+            Ok(false)
+        }
+    }
+}
+
+/// The group's statement jobs as one batch, when there are several and they are small enough.
+/// (Built before any await: the jobs hold boxed document decisions, which are not `Sync`.)
+fn combined_statements(jobs: &[WriteJob]) -> Option<(Vec<NewStatement>, Vec<NewAttachment>, Vec<FactRow>)> {
+    let mut batch = Vec::new();
+    let mut attachments = Vec::new();
+    let mut facts = Vec::new();
+    let mut count = 0;
+    for job in jobs {
+        if let Work::Statements { batch: b, attachments: a, facts: f } = &job.work {
+            batch.extend(b.iter().cloned());
+            attachments.extend(a.iter().cloned());
+            facts.extend(f.iter().cloned());
+            count += 1;
+        }
+    }
+    (count >= 2 && batch.len() <= TOGETHER_MAX_STATEMENTS).then_some((batch, attachments, facts))
 }
 
 /// One job inside a savepoint: the inner result is the job's, the outer error is fatal to the group.
