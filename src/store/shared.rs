@@ -275,13 +275,7 @@ macro_rules! shared_methods {
                 })?;
                 index.extend(st.index.iter().map(|(kind, key)| (kind.to_string(), key.as_str(), seq)));
             }
-            for chunk in index.chunks(query::INDEX_ROWS_PER_INSERT) {
-                let mut q = sqlx::query(AssertSqlSafe(query::insert_index_rows(chunk.len(), NUMBERED_PARAMS)));
-                for (kind, key, seq) in chunk {
-                    q = q.bind(kind.as_str()).bind(*key).bind(*seq);
-                }
-                q.execute(&mut *conn).await?;
-            }
+            insert_index_rows(conn, &index).await?;
             Ok(seqs)
         }
 

@@ -238,6 +238,18 @@ async fn reserve_seqs(conn: &mut DbConn, _n: usize) -> Result<Option<i64>> {
     Ok(Some(last + 1))
 }
 
+/// Index rows in multi-row INSERTs of up to `INDEX_ROWS_PER_INSERT` rows.
+async fn insert_index_rows(conn: &mut DbConn, rows: &[(String, &str, i64)]) -> Result<()> {
+    for chunk in rows.chunks(query::INDEX_ROWS_PER_INSERT) {
+        let mut q = sqlx::query(AssertSqlSafe(query::insert_index_rows(chunk.len(), NUMBERED_PARAMS)));
+        for (kind, key, seq) in chunk {
+            q = q.bind(kind.as_str()).bind(*key).bind(*seq);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     pub async fn connect(url: &str) -> Result<Self> {
         let opts = SqliteConnectOptions::from_str(url)?
