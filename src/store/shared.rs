@@ -286,19 +286,20 @@ macro_rules! shared_methods {
                 batch.iter().filter(|st| st.is_voiding).filter_map(|st| st.object_ref.as_deref()).collect();
             let arrived: Vec<&str> =
                 if referenced { batch.iter().map(|st| st.id.as_str()).collect() } else { Vec::new() };
-            let cases = [("", &targets), (" AND statement_id IN (SELECT id FROM statements WHERE voided)", &arrived)];
-            for (only_voided, ids) in cases {
-                for chunk in ids.chunks(query::ROWS_PER_INSERT) {
-                    let sql = format!(
-                        "DELETE FROM result_facts WHERE statement_id IN ({}){only_voided}",
-                        query::param_list(NUMBERED_PARAMS, 1, chunk.len())
-                    );
-                    let mut q = sqlx::query(AssertSqlSafe(sql));
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    q.execute(&mut *conn).await?;
+            Self::execute_for_ids(conn, "DELETE FROM result_facts WHERE statement_id IN", "", &targets).await?;
+            let only_voided = "AND statement_id IN (SELECT id FROM statements WHERE voided)";
+            Self::execute_for_ids(conn, "DELETE FROM result_facts WHERE statement_id IN", only_voided, &arrived).await
+        }
+
+        /// Runs `before (ids…) after` for the ids, a chunk of them per statement.
+        async fn execute_for_ids(conn: &mut DbConn, before: &str, after: &str, ids: &[&str]) -> Result<()> {
+            for chunk in ids.chunks(query::ROWS_PER_INSERT) {
+                let sql = format!("{before} ({}) {after}", query::param_list(NUMBERED_PARAMS, 1, chunk.len()));
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(*id);
                 }
+                q.execute(&mut *conn).await?;
             }
             Ok(())
         }
@@ -317,17 +318,8 @@ macro_rules! shared_methods {
         ) -> Result<()> {
             let targets: Vec<&str> =
                 batch.iter().filter(|st| st.is_voiding).filter_map(|st| st.object_ref.as_deref()).collect();
-            for chunk in targets.chunks(query::ROWS_PER_INSERT) {
-                let sql = format!(
-                    "UPDATE statements SET voided = TRUE WHERE is_voiding = FALSE AND id IN ({})",
-                    query::param_list(NUMBERED_PARAMS, 1, chunk.len())
-                );
-                let mut q = sqlx::query(AssertSqlSafe(sql));
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                q.execute(&mut *conn).await?;
-            }
+            Self::execute_for_ids(conn, "UPDATE statements SET voided = TRUE WHERE is_voiding = FALSE AND id IN", "", &targets)
+                .await?;
             for st in batch.iter().filter(|st| st.object_ref.is_some()) {
                 let (Some(target), Some(&seq)) = (&st.object_ref, seqs.get(&st.id)) else { continue };
                 let target_seq: Option<i64> =
