@@ -66,22 +66,9 @@ fn course_iri(asked: Option<String>, course: &Course) -> Result<String> {
         Format::TinCan => "tincan",
     };
     Ok(match &course.package_identifier {
-        Some(pid) => format!("urn:cairn:{kind}:{}", percent_encode(pid)),
+        Some(pid) => format!("urn:cairn:{kind}:{}", crate::package::url::encode_unreserved(pid)),
         None => format!("urn:cairn:{kind}:{}", uuid::Uuid::new_v4()),
     })
-}
-
-/// Percent-encodes everything but unreserved characters, so any identifier makes a valid URN.
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn sha256_file(path: &Path) -> std::io::Result<String> {

@@ -15,6 +15,8 @@ use sha2::{Digest, Sha256};
 use super::auth::{random_token, AuthError, LaunchGrant, Principal};
 use super::error::Result;
 use super::{Lrs, LrsError};
+pub use crate::package::url::encode_component;
+use crate::package::url::encode_path;
 use crate::package::{Format, Module};
 use crate::store::LaunchRow;
 use crate::xapi::{agent, timestamp, Version};
@@ -91,34 +93,6 @@ fn bad(msg: impl Into<String>) -> LrsError {
 
 pub(crate) fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-/// Percent-encodes a query value like JavaScript's `encodeURIComponent`, which is what content decodes
-/// launch parameters with (a form-encoded `+` would stay a plus there).
-pub fn encode_component(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// Encodes what may not appear raw in a URL path (spaces, non-ASCII, quotes) and leaves the rest,
-/// including an existing query string, as the package wrote it.
-fn encode_path(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// Appends `name=value` pairs to a URL, before any fragment.

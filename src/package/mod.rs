@@ -29,7 +29,7 @@ pub mod error;
 pub mod model;
 pub mod scorm;
 pub mod tincan;
-mod url;
+pub mod url;
 mod xml;
 mod zipread;
 

@@ -103,24 +103,38 @@ pub fn normalize_url(url: &str) -> Option<String> {
     Some(norm)
 }
 
-/// Decodes `%XX` escapes; invalid escapes are kept as written.
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS, NON_ALPHANUMERIC};
+
+/// Everything but RFC 3986's unreserved characters is escaped: any identifier becomes a valid IRI
+/// segment or URN part.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+/// What JavaScript's `encodeURIComponent` leaves as is, which is how content decodes launch parameters
+/// (a form-encoded `+` would stay a plus there).
+const URI_COMPONENT: &AsciiSet = &UNRESERVED.remove(b'!').remove(b'*').remove(b'\'').remove(b'(').remove(b')');
+/// What may not appear raw in a URL path (controls, space, quotes, brackets); the rest, including an
+/// existing query string, stays as the package wrote it.
+const PATH_UNSAFE: &AsciiSet =
+    &CONTROLS.add(b' ').add(b'"').add(b'<').add(b'>').add(b'\\').add(b'^').add(b'`').add(b'{').add(b'|').add(b'}');
+
+/// Percent-encodes all but unreserved characters.
+pub fn encode_unreserved(s: &str) -> String {
+    utf8_percent_encode(s, UNRESERVED).to_string()
+}
+
+/// Percent-encodes like JavaScript's `encodeURIComponent`.
+pub fn encode_component(s: &str) -> String {
+    utf8_percent_encode(s, URI_COMPONENT).to_string()
+}
+
+/// Percent-encodes only what may not appear raw in a URL path.
+pub fn encode_path(s: &str) -> String {
+    utf8_percent_encode(s, PATH_UNSAFE).to_string()
+}
+
+/// Decodes `%XX` escapes; invalid escapes are kept as written, and text that does not decode to UTF-8
+/// is returned as it was.
 pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
+    percent_encoding::percent_decode_str(s).decode_utf8().map(|d| d.into_owned()).unwrap_or_else(|_| s.to_owned())
 }
 
 /// Query parameter names of a URL, percent-decoded.

@@ -1,6 +1,7 @@
 //! Course definitions for the rules: an imported package's modules become components with the rule of
 //! their format, and every module gets the activity IRI its statements use.
 
+use crate::package::url::encode_unreserved;
 use crate::package::{self, Course, Format, MasteryScore, MoveOn, Node, ScormType};
 
 use super::derive::{Component, CourseDef, Rule};
@@ -12,20 +13,7 @@ pub fn module_activity_id(course_id: &str, module_id: &str) -> String {
     if is_absolute_iri(module_id) {
         return module_id.to_string();
     }
-    format!("{}/{}", course_id.trim_end_matches('/'), encode(module_id))
-}
-
-/// Percent-encodes everything but unreserved characters.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    format!("{}/{}", course_id.trim_end_matches('/'), encode_unreserved(module_id))
 }
 
 const CMI5_AU_PREFIX: &str = "urn:cairn:cmi5-au:";
@@ -34,7 +22,7 @@ const CMI5_AU_PREFIX: &str = "urn:cairn:cmi5-au:";
 /// publisher's AU id, the same for every launch and registration. It is the AU id percent-encoded in a
 /// Cairn URN, so results (kept per AU id, see [`cmi5_au_of`]) need no lookup table.
 pub fn cmi5_au_activity_id(au_id: &str) -> String {
-    format!("{CMI5_AU_PREFIX}{}", encode(au_id))
+    format!("{CMI5_AU_PREFIX}{}", encode_unreserved(au_id))
 }
 
 /// The publisher's AU id behind an activity id made by [`cmi5_au_activity_id`].
