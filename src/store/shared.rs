@@ -689,15 +689,19 @@ macro_rules! shared_methods {
     }
 
     pub async fn course_links(&self, activities: &[String]) -> Result<Vec<(String, String)>> {
-        if activities.is_empty() {
-            return Ok(Vec::new());
+        self.read_pairs_in("SELECT activity_id AS k, course_id AS v FROM course_activities WHERE activity_id IN", activities)
+            .await
+    }
+
+    /// `select_prefix (keys…)` on the read pool, a chunk of keys per query, as `(k, v)` pairs.
+    async fn read_pairs_in(&self, select_prefix: &str, keys: &[String]) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(query::ROWS_PER_INSERT) {
+            let sql = format!("{select_prefix} ({})", query::param_list(NUMBERED_PARAMS, 1, chunk.len()));
+            let binds: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            out.extend(fetch_pairs(&self.read, &sql, &binds).await?);
         }
-        let sql = format!(
-            "SELECT activity_id AS k, course_id AS v FROM course_activities WHERE activity_id IN ({})",
-            query::param_list(NUMBERED_PARAMS, 1, activities.len())
-        );
-        let binds: Vec<&str> = activities.iter().map(String::as_str).collect();
-        fetch_pairs(&self.read, &sql, &binds).await
+        Ok(out)
     }
 
     pub async fn facts_of_learners(&self, learners: &[String], activities: &[String]) -> Result<Vec<(String, String)>> {
@@ -728,15 +732,8 @@ macro_rules! shared_methods {
     }
 
     pub async fn fact_links_of(&self, statement_ids: &[String]) -> Result<Vec<(String, String)>> {
-        if statement_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT learner_key AS k, linked AS v FROM result_facts WHERE statement_id IN ({})",
-            query::param_list(NUMBERED_PARAMS, 1, statement_ids.len())
-        );
-        let binds: Vec<&str> = statement_ids.iter().map(String::as_str).collect();
-        fetch_pairs(&self.read, &sql, &binds).await
+        self.read_pairs_in("SELECT learner_key AS k, linked AS v FROM result_facts WHERE statement_id IN", statement_ids)
+            .await
     }
 
     pub async fn put_course_def(&self, course_id: &str, body: &str, defined: bool, activities: &[String]) -> Result<()> {
