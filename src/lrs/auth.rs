@@ -53,6 +53,8 @@ pub struct Principal {
 #[derive(Debug, Clone)]
 pub struct LaunchGrant {
     pub launch_id: String,
+    /// The course launched: statements of this launch never count toward another course's results.
+    pub course_id: String,
     /// `scorm12`, `scorm2004`, `cmi5` or `tincan`.
     pub format: String,
     /// The learner, as given to the content.
@@ -67,12 +69,7 @@ pub struct LaunchGrant {
 impl LaunchGrant {
     /// Whether an activity id is one of the roots or below one (`root/…`, `root#…`, `root?…`).
     pub fn in_tree(&self, id: &str) -> bool {
-        self.roots.iter().any(|r| {
-            id == r
-                || id.strip_prefix(r.as_str()).is_some_and(|rest| {
-                    r.ends_with('/') || rest.starts_with('/') || rest.starts_with('#') || rest.starts_with('?')
-                })
-        })
+        crate::xapi::activity::in_tree(&self.roots, id)
     }
 }
 

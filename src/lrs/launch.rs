@@ -21,6 +21,10 @@ use crate::package::{Format, Module};
 use crate::store::LaunchRow;
 use crate::xapi::{agent, timestamp, Version};
 
+/// The `name` of the authority of statements stored with a launch credential (its account names the
+/// launch), by which results maintenance finds the launch a stored statement came from.
+pub const LAUNCH_AUTHORITY_NAME: &str = "Cairn launch";
+
 /// How long a launch credential lives: a working day, long enough for a long sitting, short enough that a
 /// leaked credential soon stops working.
 pub const LAUNCH_TTL_US: i64 = 8 * 3600 * 1_000_000;
@@ -157,7 +161,7 @@ pub fn module_activity_id(course_iri: &str, format: &str, module: &Module) -> St
 
 /// The credential's activity tree: the module's activity, plus the course activity for TinCan (whose
 /// content commonly reports against the course activity it was launched as part of).
-fn tree_roots(l: &LaunchRow) -> Vec<String> {
+pub(crate) fn tree_roots(l: &LaunchRow) -> Vec<String> {
     let mut roots = vec![l.activity_id.clone()];
     if l.format == "tincan" && l.course_id != l.activity_id {
         roots.push(l.course_id.clone());
@@ -373,9 +377,10 @@ impl Lrs {
             key: row.id.clone(),
             name: format!("launch {}", row.id),
             scopes: Vec::new(),
-            authority: json!({"objectType": "Agent", "name": "Cairn launch", "account": {"homePage": self.config.public_url, "name": row.id}}),
+            authority: json!({"objectType": "Agent", "name": LAUNCH_AUTHORITY_NAME, "account": {"homePage": self.config.public_url, "name": row.id}}),
             launch: Some(LaunchGrant {
                 launch_id: row.id.clone(),
+                course_id: row.course_id.clone(),
                 format: row.format.clone(),
                 actor,
                 agent_key: row.agent_key.clone(),
@@ -599,6 +604,7 @@ mod tests {
     fn grant() -> LaunchGrant {
         LaunchGrant {
             launch_id: "l".into(),
+            course_id: "https://example.com/course".into(),
             format: "cmi5".into(),
             actor: json!({"mbox": "mailto:ann@example.com"}),
             agent_key: "Agent|mbox:mailto:ann@example.com".into(),

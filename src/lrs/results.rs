@@ -13,7 +13,7 @@ use super::{Lrs, LrsError};
 use crate::results::compliance::{self, Terms};
 use crate::results::course;
 use crate::results::derive::{self, Component, CourseDef, Derived, Rule, Status};
-use crate::results::facts::{self, Fact};
+use crate::results::facts::{self, Fact, LaunchScope};
 use crate::store::{AssignmentRow, BookOutcome, FactRow, SessionRow};
 use crate::xapi::{agent, timestamp, Version};
 
@@ -180,22 +180,16 @@ impl Lrs {
 
     /// The results-maintenance rows of statements about to be stored (voiding statements have none),
     /// and the (learner, activity) pairs they touch. Stored in the statements' own transaction.
-    pub(crate) fn new_facts<'a>(&self, bodies: impl Iterator<Item = &'a Value>) -> Result<(Vec<FactRow>, Touched)> {
+    /// `launch` is the reach of the launch credential that sent them, if one did.
+    pub(crate) fn new_facts<'a>(
+        &self,
+        bodies: impl Iterator<Item = &'a Value>,
+        launch: Option<&LaunchScope>,
+    ) -> Result<(Vec<FactRow>, Touched)> {
         let mut rows = Vec::new();
         let mut touched = BTreeSet::new();
         for body in bodies {
-            for f in facts::extract(body) {
-                let text = serde_json::to_string(&f).map_err(|e| bad(e.to_string()))?;
-                for linked in std::iter::once(&f.activity_id).chain(f.context_ids.iter()) {
-                    rows.push(FactRow {
-                        statement_id: f.statement_id.clone(),
-                        linked: linked.clone(),
-                        learner_key: f.learner_key.clone(),
-                        body: text.clone(),
-                    });
-                    touched.insert((f.learner_key.clone(), linked.clone()));
-                }
-            }
+            fact_rows(facts::extract(body, launch), &mut rows, &mut touched)?;
         }
         Ok((rows, touched))
     }
@@ -278,7 +272,12 @@ impl Lrs {
                 let previous: HashMap<String, String> =
                     self.store.results_of(course_id, chunk).await?.into_iter().collect();
                 for learner_key in chunk {
-                    let mut facts = facts_of.remove(learner_key).unwrap_or_default();
+                    let mut facts: Vec<Fact> = facts_of
+                        .remove(learner_key)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|f| f.for_course(course_id))
+                        .collect();
                     facts.sort_by(|a, b| a.statement_id.cmp(&b.statement_id));
                     facts.dedup_by(|a, b| a.statement_id == b.statement_id);
                     let derived = derive::derive(&def, &facts);
@@ -383,6 +382,7 @@ impl Lrs {
         let mut after = 0i64;
         let mut count = 0usize;
         let mut touched = BTreeSet::new();
+        let mut scopes = HashMap::new();
         loop {
             let page = self.store.statement_page(after, 1000).await?;
             let Some(last) = page.last() else { break };
@@ -390,24 +390,35 @@ impl Lrs {
             let mut rows = Vec::new();
             for s in &page {
                 let Ok(body) = serde_json::from_str::<Value>(&s.body) else { continue };
-                for f in facts::extract(&body) {
-                    let text = serde_json::to_string(&f).map_err(|e| bad(e.to_string()))?;
-                    for linked in std::iter::once(&f.activity_id).chain(f.context_ids.iter()) {
-                        rows.push(FactRow {
-                            statement_id: f.statement_id.clone(),
-                            linked: linked.clone(),
-                            learner_key: f.learner_key.clone(),
-                            body: text.clone(),
-                        });
-                        touched.insert((f.learner_key.clone(), linked.clone()));
-                    }
-                }
+                let launch = self.launch_scope_of(&body, &mut scopes).await?;
+                fact_rows(facts::extract(&body, launch.as_ref()), &mut rows, &mut touched)?;
             }
             count += page.len();
             self.store.insert_facts(&rows).await?;
         }
         self.recompute_touched(touched).await?;
         Ok(count)
+    }
+
+    /// The reach of the launch whose credential stored this statement, if one did: its `authority`
+    /// names the launch (see `lrs::launch`), and clients cannot set `authority` themselves.
+    async fn launch_scope_of(
+        &self,
+        body: &Value,
+        cache: &mut HashMap<String, Option<LaunchScope>>,
+    ) -> Result<Option<LaunchScope>> {
+        let Some(authority) = body.get("authority") else { return Ok(None) };
+        if authority.get("name").and_then(Value::as_str) != Some(super::launch::LAUNCH_AUTHORITY_NAME) {
+            return Ok(None);
+        }
+        let Some(id) = authority.pointer("/account/name").and_then(Value::as_str) else { return Ok(None) };
+        if let Some(known) = cache.get(id) {
+            return Ok(known.clone());
+        }
+        let scope =
+            self.store.launch(id).await?.map(|l| LaunchScope::new(&l.course_id, &super::launch::tree_roots(&l)));
+        cache.insert(id.to_string(), scope.clone());
+        Ok(scope)
     }
 
     /// Assigns a course to a learner or to each member of a group.
@@ -708,6 +719,23 @@ impl Lrs {
             "context": ctx,
         }))
     }
+}
+
+/// The fact rows of one statement's facts (one per activity it is linked to) and the pairs they touch.
+fn fact_rows(facts: Vec<Fact>, rows: &mut Vec<FactRow>, touched: &mut Touched) -> Result<()> {
+    for f in facts {
+        let text = serde_json::to_string(&f).map_err(|e| bad(e.to_string()))?;
+        for linked in std::iter::once(&f.activity_id).chain(f.context_ids.iter()) {
+            rows.push(FactRow {
+                statement_id: f.statement_id.clone(),
+                linked: linked.clone(),
+                learner_key: f.learner_key.clone(),
+                body: text.clone(),
+            });
+            touched.insert((f.learner_key.clone(), linked.clone()));
+        }
+    }
+    Ok(())
 }
 
 fn empty_derived(_course: &str) -> Derived {

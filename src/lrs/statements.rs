@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use super::auth::{Principal, ReadScope};
 use super::error::Result;
 use super::{Lrs, LrsError};
+use crate::results::facts::LaunchScope;
 use crate::store::{FactRow, NewAttachment, NewStatement, StatementQuery, StoreError, StoredStatement};
 use crate::xapi::attachments::{self, AttachmentPayload};
 use crate::xapi::format::{self, Format};
@@ -248,7 +249,8 @@ impl Lrs {
         let ids: Vec<String> = prepared.iter().map(|p| p.id.clone()).collect();
         // Results maintenance: the facts go into the statements' transaction (see `new_facts`).
         let (facts, mut touched) = if self.maintain_results {
-            self.new_facts(prepared.iter().filter(|p| !p.is_voiding).map(|p| &p.body))?
+            let launch = who.launch.as_ref().map(|g| LaunchScope::new(&g.course_id, &g.roots));
+            self.new_facts(prepared.iter().filter(|p| !p.is_voiding).map(|p| &p.body), launch.as_ref())?
         } else {
             Default::default()
         };

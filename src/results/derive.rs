@@ -444,6 +444,7 @@ mod tests {
             session_id: None,
             launch_mode: None,
             at_us: at,
+            launch: None,
         }
     }
 

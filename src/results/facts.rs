@@ -121,6 +121,46 @@ pub struct Fact {
     /// When it happened: the statement's timestamp, clamped to its stored time so a client clock in the
     /// future cannot fake punctuality.
     pub at_us: i64,
+    /// Set when the statement came through a launch credential: what that launch may count toward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch: Option<LaunchScope>,
+}
+
+/// The reach of a statement sent with a launch credential. Content runs in the learner's browser, so
+/// whatever it says can count only toward the course launched, and complete or score only activities
+/// in the launched module's tree; anything else it mentions counts as activity at most.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchScope {
+    pub course_id: String,
+    /// The launch's activity tree, as facts name activities (cmi5 AUs by their publisher id too).
+    pub roots: Vec<String>,
+}
+
+impl LaunchScope {
+    /// The scope of a launch of `course_id` whose credential may write about the trees under `roots`.
+    pub fn new(course_id: &str, roots: &[String]) -> LaunchScope {
+        let mut all = roots.to_vec();
+        all.extend(roots.iter().filter_map(|r| super::course::cmi5_au_of(r)));
+        LaunchScope { course_id: course_id.to_string(), roots: all }
+    }
+}
+
+impl Fact {
+    /// This fact as it counts toward `course_id`'s results: dropped when it came from a launch of
+    /// another course; when its object is outside the launch's tree (a question, a slide, or another
+    /// module named by the content), kept only through its context, so it can show activity but can
+    /// never complete, pass or score anything.
+    pub fn for_course(mut self, course_id: &str) -> Option<Fact> {
+        if let Some(scope) = &self.launch {
+            if scope.course_id != course_id {
+                return None;
+            }
+            if !crate::xapi::activity::in_tree(&scope.roots, &self.activity_id) {
+                self.activity_id = String::new();
+            }
+        }
+        Some(self)
+    }
 }
 
 const CMI5_SESSION: &str = "https://w3id.org/xapi/cmi5/context/extensions/sessionid";
@@ -134,7 +174,7 @@ fn us_of(ts: Option<&str>) -> Option<i64> {
 
 /// The facts of a stored statement (its body as stored, so `stored` is set). Voiding statements,
 /// statements whose actor is not an identified agent and whose object is not an Activity give none.
-pub fn extract(stmt: &Value) -> Vec<Fact> {
+pub fn extract(stmt: &Value, launch: Option<&LaunchScope>) -> Vec<Fact> {
     let Some(verb_iri) = stmt.pointer("/verb/id").and_then(Value::as_str) else { return Vec::new() };
     if verb_iri == crate::xapi::VOIDED_VERB {
         return Vec::new();
@@ -209,6 +249,7 @@ pub fn extract(stmt: &Value) -> Vec<Fact> {
         session_id: ext(CMI5_SESSION).and_then(Value::as_str).map(str::to_string),
         launch_mode: ext(CMI5_LAUNCH_MODE).and_then(Value::as_str).map(str::to_string),
         at_us,
+        launch: launch.cloned(),
     }]
 }
 
@@ -231,10 +272,13 @@ mod tests {
 
     #[test]
     fn completed_verb_sets_completion_and_keeps_score_and_duration() {
-        let f = &extract(&stmt(
-            "completed",
-            json!({"result": {"score": {"scaled": 0.8, "raw": 80, "min": 0, "max": 100}, "duration": "PT1H"}}),
-        ))[0];
+        let f = &extract(
+            &stmt(
+                "completed",
+                json!({"result": {"score": {"scaled": 0.8, "raw": 80, "min": 0, "max": 100}, "duration": "PT1H"}}),
+            ),
+            None,
+        )[0];
         assert_eq!(f.verb, Verb::Completed);
         assert_eq!(f.completion, Some(true));
         assert_eq!(f.score.scaled, Some(0.8));
@@ -244,31 +288,53 @@ mod tests {
 
     #[test]
     fn a_future_timestamp_is_clamped_to_stored() {
-        let f = &extract(&stmt("passed", json!({"timestamp": "2030-01-01T00:00:00Z"})))[0];
+        let f = &extract(&stmt("passed", json!({"timestamp": "2030-01-01T00:00:00Z"})), None)[0];
         let stored = us_of(Some("2026-01-01T11:00:00.000Z")).unwrap();
         assert_eq!(f.at_us, stored);
-        let f = &extract(&stmt("passed", json!({})))[0];
+        let f = &extract(&stmt("passed", json!({})), None)[0];
         assert!(f.at_us < stored);
     }
 
     #[test]
     fn voiding_group_and_non_activity_statements_give_no_facts() {
         assert!(extract(&stmt("voided", json!({}))).is_empty());
-        assert!(extract(&stmt("completed", json!({"actor": {"objectType": "Group", "member": []}}))).is_empty());
-        assert!(extract(&stmt("completed", json!({"object": {"objectType": "StatementRef", "id": "x"}}))).is_empty());
+        assert!(extract(&stmt("completed", json!({"actor": {"objectType": "Group", "member": []}})), None).is_empty());
+        assert!(
+            extract(&stmt("completed", json!({"object": {"objectType": "StatementRef", "id": "x"}})), None).is_empty()
+        );
     }
 
     #[test]
     fn cmi5_context_is_read() {
-        let f = &extract(&stmt(
-            "launched",
-            json!({"context": {"registration": "AAAAAAAA-0000-4000-8000-000000000001",
+        let f = &extract(
+            &stmt(
+                "launched",
+                json!({"context": {"registration": "AAAAAAAA-0000-4000-8000-000000000001",
                                "contextActivities": {"grouping": [{"id": "http://example.com/course"}]},
                                "extensions": {CMI5_SESSION: "s1", CMI5_LAUNCH_MODE: "Browse"}}}),
-        ))[0];
+            ),
+            None,
+        )[0];
         assert_eq!(f.session_id.as_deref(), Some("s1"));
         assert_eq!(f.launch_mode.as_deref(), Some("Browse"));
         assert_eq!(f.registration.as_deref(), Some("aaaaaaaa-0000-4000-8000-000000000001"));
         assert_eq!(f.context_ids, vec!["http://example.com/course".to_string()]);
+    }
+
+    #[test]
+    fn a_launch_fact_counts_only_toward_its_course_and_tree() {
+        let scope = LaunchScope::new("http://example.com/a", &["http://example.com/a/m1".to_string()]);
+        let forged = json!({"object": {"id": "http://example.com/b/m1"},
+            "context": {"contextActivities": {"parent": [{"id": "http://example.com/a/m1"}]}}});
+        let f = extract(&stmt("passed", forged), Some(&scope)).remove(0);
+        assert!(f.clone().for_course("http://example.com/b").is_none(), "never counts outside the launched course");
+        let inside = f.for_course("http://example.com/a").expect("counts in its own course");
+        assert_eq!(inside.activity_id, "", "an object outside the tree completes nothing");
+        assert_eq!(inside.context_ids, vec!["http://example.com/a/m1".to_string()]);
+        let own = extract(&stmt("passed", json!({"object": {"id": "http://example.com/a/m1/q1"}})), Some(&scope));
+        let own = own[0].clone().for_course("http://example.com/a").expect("own tree");
+        assert_eq!(own.activity_id, "http://example.com/a/m1/q1");
+        let trusted = extract(&stmt("passed", json!({})), None).remove(0);
+        assert!(trusted.for_course("http://example.com/anything").is_some(), "trusted clients are not scoped");
     }
 }

@@ -63,3 +63,15 @@ mod tests {
         assert_eq!(m["definition"]["type"], json!("http://t/2"));
     }
 }
+
+/// Whether an activity id is one of `roots` or below one (`root/…`, `root#…`, `root?…`): the activity
+/// tree a launch may report about. Used by the launch credential's checks and by results, which must
+/// agree on it.
+pub fn in_tree(roots: &[String], id: &str) -> bool {
+    roots.iter().any(|r| {
+        id == r
+            || id.strip_prefix(r.as_str()).is_some_and(|rest| {
+                r.ends_with('/') || rest.starts_with('/') || rest.starts_with('#') || rest.starts_with('?')
+            })
+    })
+}

@@ -17,3 +17,4 @@ mod statements_alternate;
 mod statements_attachments;
 mod statements_data;
 mod statements_query;
+mod trust;

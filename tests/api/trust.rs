@@ -1,0 +1,71 @@
+//! Trust boundaries of the learner's side (issue 11): what a launch credential, held by content running
+//! in the learner's browser, can never do. Each test is named after the rule it checks and runs on
+//! SQLite and PostgreSQL.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::both;
+use crate::launch::{as_cred, import, launch, scorm_credential};
+use crate::support::TestApp;
+
+/// The learner's rows of `/api/results` for a course.
+async fn results_of(app: &TestApp, course: &str, mbox: &str) -> Vec<Value> {
+    let q = serde_urlencoded::to_string([("course", course)]).unwrap();
+    let (status, body) = app.get_json(&format!("/api/results?{q}")).await;
+    assert_eq!(status, 200, "{body}");
+    body["results"].as_array().unwrap().iter().filter(|r| r["learner"]["mbox"] == mbox).cloned().collect()
+}
+
+fn credits(rows: &[Value]) -> bool {
+    rows.iter().any(|r| matches!(r["status"].as_str(), Some("passed" | "completed")) || !r["score"].is_null())
+}
+
+/// Finding 1: a launch for course A can never change a result outside A, whatever the statement says;
+/// statements about activities outside the launched tree are accepted when their context ties them to
+/// the launch, and never complete or score anything (not even in A). Rebuilding keeps it so.
+async fn a_launch_never_credits_another_course(app: TestApp) {
+    let a = import(&app, "scorm12-single").await;
+    let b = import(&app, "tincan").await;
+    let (a_id, b_id) = (a["id"].as_str().unwrap().to_string(), b["id"].as_str().unwrap().to_string());
+    let (status, l) =
+        launch(&app, json!({"course": a_id, "module": "ITEM-1", "learner": "mailto:ann@example.com"})).await;
+    assert_eq!(status, 201, "{l}");
+    let cred = scorm_credential(l["url"].as_str().unwrap());
+    let reg = l["registration"].as_str().unwrap();
+    let tree = l["activity_id"].as_str().unwrap();
+    let b_activity = "http://example.com/tincan/course1";
+    for verb in ["passed", "completed"] {
+        let forged = json!({
+            "actor": {"mbox": "mailto:ann@example.com"},
+            "verb": {"id": format!("http://adlnet.gov/expapi/verbs/{verb}")},
+            "object": {"id": b_activity},
+            "result": {"success": true, "completion": true, "score": {"scaled": 1.0}},
+            "context": {"registration": reg, "contextActivities": {"parent": [{"id": tree}]}}
+        });
+        let r = as_cred(&app, &cred, Method::POST, "/xapi/statements").json(&forged).send().await.unwrap();
+        assert_eq!(r.status(), 200, "tied to the launch by its context, the statement is accepted");
+    }
+    let check = |when: &'static str| {
+        let app = &app;
+        let (a_id, b_id) = (a_id.clone(), b_id.clone());
+        async move {
+            let in_b = results_of(app, &b_id, "mailto:ann@example.com").await;
+            assert!(!credits(&in_b), "{when}: course B credited through A's launch: {in_b:?}");
+            let in_a = results_of(app, &a_id, "mailto:ann@example.com").await;
+            assert!(!credits(&in_a), "{when}: an object outside the launched tree completed A: {in_a:?}");
+        }
+    };
+    check("incremental").await;
+    let r = app.req(Method::POST, "/api/results/rebuild").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    check("after rebuild").await;
+
+    // The same statement from a trusted client does count: the limit is the launch credential's.
+    let trusted = json!({"actor": {"mbox": "mailto:ann@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/passed"},
+                         "object": {"id": b_activity}, "result": {"score": {"scaled": 1.0}}});
+    assert_eq!(app.post_statements(&trusted).await.0, 200);
+    let in_b = results_of(&app, &b_id, "mailto:ann@example.com").await;
+    assert!(credits(&in_b), "{in_b:?}");
+}
+both!(a_launch_never_credits_another_course);
