@@ -297,7 +297,7 @@ mod tests {
 
     #[test]
     fn voiding_group_and_non_activity_statements_give_no_facts() {
-        assert!(extract(&stmt("voided", json!({}))).is_empty());
+        assert!(extract(&stmt("voided", json!({})), None).is_empty());
         assert!(extract(&stmt("completed", json!({"actor": {"objectType": "Group", "member": []}})), None).is_empty());
         assert!(
             extract(&stmt("completed", json!({"object": {"objectType": "StatementRef", "id": "x"}})), None).is_empty()
