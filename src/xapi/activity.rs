@@ -49,6 +49,18 @@ pub fn merge_definition(stored: Option<&str>, new: &Value) -> String {
     }
 }
 
+/// Whether an activity id is one of `roots` or below one (`root/…`, `root#…`, `root?…`): the activity
+/// tree a launch may report about. Used by the launch credential's checks and by results, which must
+/// agree on it.
+pub fn in_tree(roots: &[String], id: &str) -> bool {
+    roots.iter().any(|r| {
+        id == r
+            || id.strip_prefix(r.as_str()).is_some_and(|rest| {
+                r.ends_with('/') || rest.starts_with('/') || rest.starts_with('#') || rest.starts_with('?')
+            })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,16 +74,4 @@ mod tests {
         assert_eq!(m["definition"]["name"], json!({"en-US": "Uno", "fr": "Un"}));
         assert_eq!(m["definition"]["type"], json!("http://t/2"));
     }
-}
-
-/// Whether an activity id is one of `roots` or below one (`root/…`, `root#…`, `root?…`): the activity
-/// tree a launch may report about. Used by the launch credential's checks and by results, which must
-/// agree on it.
-pub fn in_tree(roots: &[String], id: &str) -> bool {
-    roots.iter().any(|r| {
-        id == r
-            || id.strip_prefix(r.as_str()).is_some_and(|rest| {
-                r.ends_with('/') || rest.starts_with('/') || rest.starts_with('#') || rest.starts_with('?')
-            })
-    })
 }
