@@ -64,6 +64,7 @@ async fn setup(a: &Args, maintain: bool) -> (Lrs, tempfile::TempDir) {
     store.migrate().await.expect("migrate");
     let cfg = LrsConfig {
         public_url: "http://bench".into(),
+        content_url: "http://content.bench".into(),
         page_limit: 100,
         content_dir: dir.path().join("content"),
         package_limits: Default::default(),

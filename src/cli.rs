@@ -190,13 +190,26 @@ fn redact(url: &str) -> String {
 }
 
 fn lrs_for(store: Store, listen: &str, page_limit: usize, content_dir: PathBuf) -> Lrs {
-    let public_url = std::env::var("CAIRN_PUBLIC_URL").unwrap_or_else(|_| format!("http://{listen}"));
-    Lrs::new(store, LrsConfig { public_url, page_limit, content_dir, package_limits: Default::default() })
+    let content_listen = std::env::var("CAIRN_CONTENT_LISTEN").ok();
+    let (public_url, content_url) =
+        crate::config::public_urls(listen, &crate::config::content_listen(listen, content_listen.as_deref()));
+    Lrs::new(store, LrsConfig { public_url, content_url, page_limit, content_dir, package_limits: Default::default() })
 }
 
 async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::Result<()> {
     std::fs::create_dir_all(&content_dir).with_context(|| format!("creating {}", content_dir.display()))?;
-    let lrs = lrs_for(store, &args.listen, args.page_limit, content_dir);
+    let content_listen = crate::config::content_listen(&args.listen, args.content_listen.as_deref());
+    let (public_url, content_url) = crate::config::public_urls(&args.listen, &content_listen);
+    let lrs = Lrs::new(
+        store,
+        LrsConfig {
+            public_url,
+            content_url,
+            page_limit: args.page_limit,
+            content_dir,
+            package_limits: Default::default(),
+        },
+    );
     if lrs.store.credential_count().await? == 0 {
         let created = lrs
             .create_credential(
@@ -229,13 +242,32 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
     }
     let default_version = crate::xapi::Version::parse(&args.default_xapi_version)
         .with_context(|| format!("unsupported --default-xapi-version {:?}", args.default_xapi_version))?;
-    let app = http::router(lrs, &HttpConfig { max_body_bytes: args.max_body_bytes, default_version });
+    let cfg = HttpConfig { max_body_bytes: args.max_body_bytes, default_version };
+    let app = http::router(lrs.clone(), &cfg);
+    let content = http::content::router(lrs, &cfg);
     let listener =
         tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
-    let addr = listener.local_addr()?;
+    let content_listener = tokio::net::TcpListener::bind(&content_listen)
+        .await
+        .with_context(|| format!("listening on {content_listen} for the content origin (--content-listen)"))?;
+    let (addr, content_addr) = (listener.local_addr()?, content_listener.local_addr()?);
     println!("Cairn xAPI LRS listening on http://{addr}/xapi/");
-    tracing::info!(%addr, "listening");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    println!("Content origin (launch pages and package files) on http://{content_addr}/");
+    tracing::info!(%addr, %content_addr, "listening");
+    // One shutdown signal ends both listeners.
+    let (stop, _) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let api = axum::serve(listener, app).with_graceful_shutdown(stopped(stop.subscribe()));
+    let files = axum::serve(content_listener, content).with_graceful_shutdown(stopped(stop.subscribe()));
+    let signal = async {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    };
+    let (a, c, ()) = tokio::join!(async { api.await }, async { files.await }, signal);
+    a?;
+    c?;
     Ok(())
 }
 

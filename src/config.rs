@@ -122,9 +122,13 @@ pub enum CoursesCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
+    /// Address to listen on (the API origin: `/xapi`, `/api`).
     #[arg(long, env = "CAIRN_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Address of the content origin's listener (launch pages, the SCORM run-time, package files).
+    /// Default: the next port of `--listen`.
+    #[arg(long, env = "CAIRN_CONTENT_LISTEN")]
+    pub content_listen: Option<String>,
     /// Largest accepted request body, in bytes (larger requests get 413).
     #[arg(long, env = "CAIRN_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -229,4 +233,33 @@ pub enum SessionsCommand {
     Cancel {
         session: String,
     },
+}
+
+/// The content origin's listen address: the next port of the API's, unless given.
+pub fn content_listen(listen: &str, given: Option<&str>) -> String {
+    if let Some(g) = given {
+        return g.to_string();
+    }
+    match listen.rsplit_once(':').and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?))) {
+        Some((host, port)) => format!("{host}:{}", port.wrapping_add(1)),
+        None => "127.0.0.1:8081".to_string(),
+    }
+}
+
+/// The public addresses of the two origins: `CAIRN_PUBLIC_URL` (API) and `CAIRN_CONTENT_URL`
+/// (content), each defaulting to its listen address.
+pub fn public_urls(listen: &str, content_listen: &str) -> (String, String) {
+    let public = std::env::var("CAIRN_PUBLIC_URL").unwrap_or_else(|_| format!("http://{listen}"));
+    let content = std::env::var("CAIRN_CONTENT_URL").unwrap_or_else(|_| format!("http://{content_listen}"));
+    (public.trim_end_matches('/').to_string(), content.trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn content_listens_on_the_next_port_by_default() {
+        assert_eq!(super::content_listen("127.0.0.1:8080", None), "127.0.0.1:8081");
+        assert_eq!(super::content_listen("[::1]:9000", None), "[::1]:9001");
+        assert_eq!(super::content_listen("0.0.0.0:80", Some("0.0.0.0:8443")), "0.0.0.0:8443");
+    }
 }

@@ -37,7 +37,15 @@ pub struct HttpConfig {
     pub default_version: Version,
 }
 
-/// The whole application: xAPI under `/xapi`.
+/// The origin (`scheme://host[:port]`) of a URL, as browsers compare origins in CSP and CORS.
+pub fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    format!("{scheme}://{host}")
+}
+
+/// The API origin: xAPI under `/xapi`, the admin API under `/api`. Launch pages and package files
+/// are the content origin's ([`content::router`]) and never answer here.
 pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
     let xapi = Router::new()
         .route("/statements", get(statements::get).put(statements::put).post(statements::post))
@@ -83,12 +91,8 @@ pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
     let routes = Router::new()
         .nest("/xapi", xapi)
         .nest("/api", api)
-        .route("/content/{version}/{*path}", get(content::serve))
         .route("/api/launches", axum::routing::post(launch::create))
         .route("/api/launches/{id}", get(launch::show))
-        .route("/launch/{id}/fetch", axum::routing::post(launch::fetch))
-        .route("/launch/{id}", get(launch::page))
-        .route("/static/scorm/runtime.js", get(launch::runtime_js))
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .with_state(lrs)
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes));

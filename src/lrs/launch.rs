@@ -291,11 +291,13 @@ impl Lrs {
             last_activity_us: now,
         };
         self.store.insert_launch(&row).await?;
+        // Launch pages and package files are the content origin's; `/xapi` is the API origin's.
         let base = self.config.public_url.trim_end_matches('/').to_string();
+        let content_base = self.config.content_url.trim_end_matches('/').to_string();
         let content_url = if module.launch_is_absolute {
             module.launch_url.clone()
         } else {
-            format!("{base}{}{}", view.content_base, encode_path(&module.launch_url))
+            format!("{content_base}{}{}", view.content_base, encode_path(&module.launch_url))
         };
         let auth = format!("Basic {}", basic_token(&id, &secret));
         let endpoint = format!("{base}/xapi/");
@@ -306,7 +308,7 @@ impl Lrs {
                     &content_url,
                     &[
                         ("endpoint", endpoint),
-                        ("fetch", format!("{base}/launch/{id}/fetch?k={fetch_token}")),
+                        ("fetch", format!("{content_base}/launch/{id}/fetch?k={fetch_token}")),
                         ("actor", actor.to_string()),
                         ("registration", registration.clone()),
                         ("activityId", activity_id.clone()),
@@ -324,7 +326,7 @@ impl Lrs {
                 ],
             ),
             // The SCORM launch page reads the credential from the fragment, which browsers never send.
-            _ => format!("{base}/launch/{id}#token={}", encode_component(&basic_token(&id, &secret))),
+            _ => format!("{content_base}/launch/{id}#token={}", encode_component(&basic_token(&id, &secret))),
         };
         Ok(LaunchView {
             id,
@@ -570,7 +572,8 @@ impl Lrs {
             "id": l.id,
             "version": if v12 { "1.2" } else { "2004" },
             "sco_url": sco_url,
-            "endpoint": "/xapi/",
+            // The API origin: content reaches it cross-origin with the launch credential.
+            "endpoint": format!("{}/xapi/", self.config.public_url.trim_end_matches('/')),
             "actor": actor,
             "registration": l.registration,
             "activity_id": l.activity_id,

@@ -21,8 +21,12 @@ use crate::xapi::validate::Validator;
 /// Settings the use cases need.
 #[derive(Debug, Clone)]
 pub struct LrsConfig {
-    /// Used as the `homePage` of credential authorities.
+    /// The API origin's address as browsers and clients reach it (`/xapi`, `/api`); also the
+    /// `homePage` of credential authorities.
     pub public_url: String,
+    /// The content origin's address: launch pages, the run-time and package files are served there
+    /// and nowhere else, so package content (third-party code) never runs on the API origin.
+    pub content_url: String,
     /// Most statements per query page.
     pub page_limit: usize,
     /// Where imported packages' files live: one folder per course version.

@@ -805,6 +805,7 @@
     var body = r.body === undefined ? undefined : JSON.stringify(r.body);
     return fetch(this.endpoint + r.path, {
       method: r.method,
+      credentials: 'omit',
       headers: { 'Authorization': this.auth, 'X-Experience-API-Version': '1.0.3', 'Content-Type': 'application/json' },
       body: body,
       keepalive: body !== undefined && body.length < 60000
@@ -828,18 +829,37 @@
   };
 
   Transport.prototype.get = function (path) {
-    return fetch(this.endpoint + path, { headers: { 'Authorization': this.auth, 'X-Experience-API-Version': '1.0.3' } })
+    return fetch(this.endpoint + path, { credentials: 'omit', headers: { 'Authorization': this.auth, 'X-Experience-API-Version': '1.0.3' } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .catch(function () { return null; });
   };
 
-  /** Runs on Cairn's launch page: credential from the URL fragment, saved data, API, then the SCO. */
-  function launch(cfg) {
-    var key = 'cairn-launch-' + cfg.id;
+  /**
+   * Runs on Cairn's launch page (content origin): the credential comes from the URL fragment, which no
+   * server ever sees, is dropped from the address bar at once and kept in this closure only (never in
+   * storage another page of the origin could read); with it, the page asks for its configuration, then
+   * provides the API and loads the SCO.
+   */
+  function start(doc) {
+    var id = doc.body.getAttribute('data-cairn-launch');
+    var status = doc.getElementById('cairn-status');
+    var say = function (text) { if (status) status.textContent = text; };
     var m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-    var token = m ? decodeURIComponent(m[1]) : (window.sessionStorage && sessionStorage.getItem(key));
-    if (!token) { document.body.textContent = 'This launch link has no credential.'; return; }
-    try { sessionStorage.setItem(key, token); history.replaceState(null, '', location.pathname); } catch (e) { /* private mode */ }
+    if (!m) { say('This launch link has no credential, or was already opened: launch the course again.'); return; }
+    var token = decodeURIComponent(m[1]);
+    try { history.replaceState(null, '', location.pathname); } catch (e) { /* keep going */ }
+    fetch('/launch/' + encodeURIComponent(id) + '/runtime', { headers: { 'Authorization': 'Basic ' + token }, credentials: 'omit' })
+      .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
+      .then(function (cfg) {
+        if (status) status.parentNode.removeChild(status);
+        if (cfg.title) doc.title = cfg.title;
+        launch(cfg, token);
+      })
+      .catch(function () { say('This launch has ended or its link is no longer valid: launch the course again.'); });
+  }
+
+  /** Provides the API for one launch (`cfg` from the launch's run-time configuration) and loads the SCO. */
+  function launch(cfg, token) {
     var transport = new Transport(cfg.endpoint, 'Basic ' + token, function (t) {
       document.documentElement.setAttribute('data-cairn-idle', t.failed ? 'failed' : 'ok');
     });
@@ -865,6 +885,10 @@
       // A learner closing the window without Terminate: end the session the way the SCO left it.
       window.addEventListener('pagehide', function () { if (session.state === 'running') session.terminate(''); });
     });
+  }
+
+  if (typeof document !== 'undefined' && document.body && document.body.hasAttribute('data-cairn-launch')) {
+    start(document);
   }
 
   return {

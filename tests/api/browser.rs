@@ -4,8 +4,9 @@
 //! derived result (`/api/results`) must show it.
 //!
 //! The WebDriver client is the few W3C WebDriver commands these tests need, over the tests' HTTP client.
-//! `cairn.test` (the test app's public URL) is mapped to the test server with Chromium's host resolver
-//! rules, so the launch URLs are used exactly as Cairn answers them. Without chromium and chromedriver
+//! `cairn.test` (the test app's API origin) and `content.cairn.test` (its content origin) are mapped to the
+//! test servers with Chromium's host resolver rules, so the launch URLs are used exactly as Cairn answers
+//! them, across two origins as in production. Without chromium and chromedriver
 //! the tests are skipped loudly; `CAIRN_REQUIRE_BROWSER=1` (set by `.ci/run`) makes that a failure.
 
 use std::process::Command;
@@ -63,12 +64,13 @@ impl Browser {
             return None;
         };
         let port = app.base.rsplit(':').next().unwrap_or("80");
+        let content_port = app.content_base.rsplit(':').next().unwrap_or("80");
         let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
             "binary": CHROMIUM,
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                      "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage",
                      "--disable-crash-reporter", "--disable-breakpad",
-                     "--window-size=1100,760", format!("--host-resolver-rules=MAP cairn.test 127.0.0.1:{port}")]
+                     "--window-size=1100,760", format!("--host-resolver-rules=MAP cairn.test 127.0.0.1:{port}, MAP content.cairn.test 127.0.0.1:{content_port}")]
         }}}});
         let client = reqwest::Client::new();
         let started = Instant::now();

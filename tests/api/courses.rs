@@ -86,7 +86,7 @@ async fn every_format_imports_and_is_launchable(app: TestApp) {
             let path = url.split(['?', '#']).next().unwrap();
             let r = app
                 .client
-                .get(format!("{}{}{}", app.base, c["content_base"].as_str().unwrap(), path))
+                .get(format!("{}{}{}", app.content_base, c["content_base"].as_str().unwrap(), path))
                 .send()
                 .await
                 .unwrap();
@@ -164,7 +164,7 @@ both!(unsafe_packages_leave_nothing_behind);
 /// Content serving refuses traversal (plain and encoded), directories and unknown versions.
 async fn content_serving_is_confined(app: TestApp) {
     let (_, c) = upload(&app, zip_folder(&fixture("scorm12-multi")), "").await;
-    let base = format!("{}{}", app.base, c["content_base"].as_str().unwrap());
+    let base = format!("{}{}", app.content_base, c["content_base"].as_str().unwrap());
     std::fs::write(app.lrs.content_dir().join("secret.txt"), "secret").unwrap();
     for bad in [
         "../secret.txt",
@@ -181,11 +181,19 @@ async fn content_serving_is_confined(app: TestApp) {
     }
     let r = app
         .client
-        .get(format!("{}/content/00000000-0000-0000-0000-000000000000/sco1/start.html", app.base))
+        .get(format!("{}/content/00000000-0000-0000-0000-000000000000/sco1/start.html", app.content_base))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+    // Package files answer on the content origin only, never beside the admin API.
+    let mut mods = Vec::new();
+    modules(&c["course"]["root"], &mut mods);
+    let file = mods[0]["launch_url"].as_str().unwrap().split(['?', '#']).next().unwrap().to_string();
+    let r = app.client.get(format!("{base}{file}")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{file} on the content origin");
+    let on_api = format!("{}{}{file}", app.base, c["content_base"].as_str().unwrap());
+    assert_eq!(app.client.get(on_api).send().await.unwrap().status(), 404, "{file} on the API origin");
 }
 both!(content_serving_is_confined);
 

@@ -23,7 +23,10 @@ pub enum Backend {
 }
 
 pub struct TestApp {
+    /// The API origin (`/xapi`, `/api`), as `http://127.0.0.1:PORT`; its public name is `cairn.test`.
     pub base: String,
+    /// The content origin (launch pages, package files); its public name is `content.cairn.test`.
+    pub content_base: String,
     pub client: reqwest::Client,
     pub lrs: Lrs,
     pub database_url: String,
@@ -81,6 +84,7 @@ impl TestApp {
             store,
             LrsConfig {
                 public_url: "http://cairn.test".into(),
+                content_url: "http://content.cairn.test".into(),
                 page_limit: 100,
                 content_dir: content.path().to_path_buf(),
                 package_limits: Default::default(),
@@ -91,15 +95,12 @@ impl TestApp {
                 .await
                 .expect("credential");
         }
-        let app =
-            http::router(lrs.clone(), &HttpConfig { max_body_bytes: 1024 * 1024, default_version: Version::V2_0_0 });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let cfg = HttpConfig { max_body_bytes: 1024 * 1024, default_version: Version::V2_0_0 };
+        let base = Self::listen(http::router(lrs.clone(), &cfg)).await;
+        let content_base = Self::listen(http::content::router(lrs.clone(), &cfg)).await;
         TestApp {
-            base: format!("http://{addr}"),
+            base,
+            content_base,
             client: reqwest::Client::new(),
             lrs,
             database_url: url.to_string(),
@@ -107,6 +108,21 @@ impl TestApp {
             _dir: dir,
             _content: content,
         }
+    }
+
+    /// Serves a router on a random loopback port; answers its base URL.
+    async fn listen(app: axum::Router) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        format!("http://{addr}")
+    }
+
+    /// A URL Cairn answered (public names `cairn.test` and `content.cairn.test`) made reachable here.
+    pub fn local(&self, url: &str) -> String {
+        url.replace("http://content.cairn.test", &self.content_base).replace("http://cairn.test", &self.base)
     }
 
     /// A request with the test credential and version header.
