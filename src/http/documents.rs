@@ -62,7 +62,18 @@ async fn get(Ctx { lrs, who, v, kind }: Ctx, q: QueryPairs) -> ApiResult<Respons
     if let Some(d) = http_date(doc.updated_us) {
         h.insert(header::LAST_MODIFIED, d);
     }
+    bytes_not_a_page(h);
     Ok(resp)
+}
+
+/// Documents are bytes a client stored, in any content type it chose, readable by other clients: a
+/// browser must never render one as a page of the API origin (a `text/html` State document fetched by
+/// a cross-site form would be stored XSS). So: no sniffing, a sandbox with nothing allowed should it
+/// render anyway, and a download rather than a page. Clients reading documents ignore all three.
+pub fn bytes_not_a_page(h: &mut HeaderMap) {
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
 }
 
 async fn write(

@@ -172,5 +172,7 @@ fn multipart_response(json: &Value, atts: &[NewAttachment]) -> Response {
     if let Ok(v) = HeaderValue::from_str(&ct) {
         resp.headers_mut().insert(header::CONTENT_TYPE, v);
     }
+    // Attachments are client bytes of any type, like documents.
+    super::documents::bytes_not_a_page(resp.headers_mut());
     resp
 }

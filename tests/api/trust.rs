@@ -69,3 +69,54 @@ async fn a_launch_never_credits_another_course(app: TestApp) {
     assert!(credits(&in_b), "{in_b:?}");
 }
 both!(a_launch_never_credits_another_course);
+
+/// Finding 3: documents are bytes, never pages. A launch credential stores a State document as
+/// `text/html` with a script; fetched back the way a cross-site form would (the 1.0.3 alternate request
+/// syntax, a top-level POST), it comes as a download in a sandbox, never as a page of the API origin.
+async fn documents_never_render_as_pages(app: TestApp) {
+    let course = import(&app, "scorm12-single").await;
+    let (_, l) =
+        launch(&app, json!({"course": course["id"], "module": "ITEM-1", "learner": "mailto:ann@example.com"})).await;
+    let cred = scorm_credential(l["url"].as_str().unwrap());
+    let agent = r#"{"mbox":"mailto:ann@example.com"}"#;
+    let params = [
+        ("activityId", l["activity_id"].as_str().unwrap()),
+        ("agent", agent),
+        ("registration", l["registration"].as_str().unwrap()),
+        ("stateId", "page"),
+    ];
+    let q = serde_urlencoded::to_string(params).unwrap();
+    let html = "<html><body><script>alert(document.domain)</script></body></html>";
+    let r = as_cred(&app, &cred, Method::PUT, &format!("/xapi/activities/state?{q}"))
+        .header("Content-Type", "text/html")
+        .body(html)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let auth = format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{}:{}", cred.0, cred.1))
+    );
+    let mut form: Vec<(&str, &str)> = params.to_vec();
+    form.extend([("Authorization", auth.as_str()), ("X-Experience-API-Version", "1.0.3")]);
+    let direct = as_cred(&app, &cred, Method::GET, &format!("/xapi/activities/state?{q}")).send().await.unwrap();
+    let alternate = app
+        .client
+        .post(format!("{}/xapi/activities/state?method=GET", app.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Origin", "http://evil.example")
+        .body(serde_urlencoded::to_string(&form).unwrap())
+        .send()
+        .await
+        .unwrap();
+    for r in [direct, alternate] {
+        assert_eq!(r.status(), 200);
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert!(h["content-security-policy"].to_str().unwrap().starts_with("sandbox"), "{h:?}");
+        assert_eq!(h["content-disposition"], "attachment");
+        assert_eq!(r.text().await.unwrap(), html, "the bytes are kept as stored");
+    }
+}
+both!(documents_never_render_as_pages);
