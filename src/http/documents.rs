@@ -45,7 +45,7 @@ struct Ctx {
 async fn get(Ctx { lrs, who, v, kind }: Ctx, q: QueryPairs) -> ApiResult<Response> {
     who.require(access(kind, false))?;
     let p = lrs.parse_doc_params(kind, &q.0, DocMethod::Get, v)?;
-    who.check_document(&p, false)?;
+    lrs.check_document_access(&who, &p, false).await?;
     if p.doc_id.is_none() {
         let ids = lrs.document_ids(&p).await?;
         return Ok(axum::Json(ids).into_response());
@@ -86,7 +86,7 @@ async fn write(
     who.require(access(kind, true))?;
     let method = if merge { DocMethod::Post } else { DocMethod::Put };
     let p = lrs.parse_doc_params(kind, &q.0, method, v)?;
-    who.check_document(&p, true)?;
+    lrs.check_document_access(&who, &p, true).await?;
     let content_type = header_str(&headers, "content-type").unwrap_or("application/octet-stream").to_string();
     lrs.write_document(&p, Upload { content_type, body: body.to_vec() }, &preconditions(&headers), merge, v).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -95,7 +95,7 @@ async fn write(
 async fn delete(Ctx { lrs, who, v, kind }: Ctx, q: QueryPairs, headers: HeaderMap) -> ApiResult<Response> {
     who.require(access(kind, true))?;
     let p = lrs.parse_doc_params(kind, &q.0, DocMethod::Delete, v)?;
-    who.check_document(&p, true)?;
+    lrs.check_document_access(&who, &p, true).await?;
     lrs.delete_document(&p, &preconditions(&headers), v).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

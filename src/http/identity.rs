@@ -28,5 +28,5 @@ pub async fn person(
     q: QueryPairs,
 ) -> ApiResult<Response> {
     who.require(Access::ReadIdentity)?;
-    Ok(axum::Json(lrs.person(&q.0, v).await?).into_response())
+    Ok(axum::Json(lrs.person(&who, &q.0, v).await?).into_response())
 }

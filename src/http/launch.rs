@@ -24,6 +24,12 @@ pub async fn create(State(lrs): State<Lrs>, Auth(who): Auth, body: Bytes) -> Api
     Ok((StatusCode::CREATED, axum::Json(view)).into_response())
 }
 
+/// DELETE /api/launches/{id}: revokes the launch's credential (admin or `launch` scope).
+pub async fn revoke(State(lrs): State<Lrs>, Auth(who): Auth, Path(id): Path<String>) -> ApiResult<Response> {
+    who.require(Access::Launch)?;
+    Ok(axum::Json(lrs.revoke_launch(&id).await?).into_response())
+}
+
 /// GET /api/launches/{id}: where the launch's session stands (admin or `launch` scope).
 pub async fn show(State(lrs): State<Lrs>, Auth(who): Auth, Path(id): Path<String>) -> ApiResult<Response> {
     who.require(Access::Launch)?;

@@ -92,7 +92,7 @@ pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
         .nest("/xapi", xapi)
         .nest("/api", api)
         .route("/api/launches", axum::routing::post(launch::create))
-        .route("/api/launches/{id}", get(launch::show))
+        .route("/api/launches/{id}", get(launch::show).delete(launch::revoke))
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .with_state(lrs)
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes));

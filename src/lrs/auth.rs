@@ -195,6 +195,13 @@ impl Default for AuthCache {
 }
 
 impl AuthCache {
+    /// Drops a revoked launch's cached principal.
+    pub fn forget_launch(&self, launch_id: &str) {
+        if let Ok(mut cache) = self.entries.lock() {
+            cache.retain(|_, (p, _)| p.launch.as_ref().is_none_or(|g| g.launch_id != launch_id));
+        }
+    }
+
     /// A cached principal for this digest, unless expired (or its launch has).
     fn get(&self, digest: &[u8; 32]) -> Option<Principal> {
         let cache = self.entries.lock().ok()?;

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::auth::Principal;
 use super::error::Result;
 use super::{Lrs, LrsError};
 use crate::xapi::{agent, Version};
@@ -32,10 +33,14 @@ impl Lrs {
         }
     }
 
-    /// The Person object for an Agent: what statements showed of it, plus the agent as asked.
-    pub async fn person(&self, params: &[(String, String)], version: Version) -> Result<Value> {
+    /// The Person object for an Agent: what statements showed of it, plus the agent as asked. A launch
+    /// credential asks about its own learner only: content must not look up other learners.
+    pub async fn person(&self, who: &Principal, params: &[(String, String)], version: Version) -> Result<Value> {
         let text = single(params, "agent")?;
         let (asked, key) = self.parse_agent_param("agent", text, version)?;
+        if who.launch.as_ref().is_some_and(|g| g.agent_key != key) {
+            return Err(LrsError::Forbidden("a launch credential can look up its own learner only".into()));
+        }
         if asked.get("objectType").and_then(Value::as_str) == Some("Group") {
             return Err(LrsError::BadRequest("parameter agent must be an Agent; Groups have no Person object".into()));
         }

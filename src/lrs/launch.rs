@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::auth::{random_token, AuthError, LaunchGrant, Principal};
+use super::documents::DocParams;
 use super::error::Result;
 use super::{Lrs, LrsError};
 pub use crate::package::url::encode_component;
@@ -24,6 +25,10 @@ use crate::xapi::{agent, timestamp, Version};
 /// The `name` of the authority of statements stored with a launch credential (its account names the
 /// launch), by which results maintenance finds the launch a stored statement came from.
 pub const LAUNCH_AUTHORITY_NAME: &str = "Cairn launch";
+
+/// Session states after which a launch credential has nothing left to do with documents: the content's
+/// session is over (a suspended SCORM attempt resumes under a new launch), or an admin revoked it.
+const ENDED: [&str; 4] = ["suspended", "terminated", "abandoned", "revoked"];
 
 /// How long a launch credential lives: a working day, long enough for a long sitting, short enough that a
 /// leaked credential soon stops working.
@@ -371,7 +376,7 @@ impl Lrs {
         if !same {
             return Err(AuthError::WrongSecret);
         }
-        if row.expires_us <= crate::now_us() {
+        if row.expires_us <= crate::now_us() || row.state == "revoked" {
             return Err(AuthError::Expired);
         }
         let actor: Value = serde_json::from_str(&row.actor).unwrap_or(Value::Null);
@@ -405,6 +410,9 @@ impl Lrs {
         }
         let row =
             self.store.launch(&g.launch_id).await?.ok_or_else(|| LrsError::Forbidden("the launch is gone".into()))?;
+        if row.state == "revoked" {
+            return Err(LrsError::Forbidden("this launch was revoked".into()));
+        }
         let now = crate::now_us();
         let new_state = match row.format.as_str() {
             "cmi5" => self.cmi5_check(&row, statements).await?,
@@ -495,6 +503,40 @@ fn scorm_state(state: &str, statements: &[Value]) -> Result<Option<&'static str>
 }
 
 impl Lrs {
+    /// The document checks of [`Principal::check_document`], and for a launch credential one more: its
+    /// document access lasts as long as its session, not as long as the credential (8 hours), so a
+    /// terminated or revoked launch can no longer read or write the learner's State.
+    pub async fn check_document_access(&self, who: &Principal, p: &DocParams, write: bool) -> Result<()> {
+        who.check_document(p, write)?;
+        let Some(g) = &who.launch else { return Ok(()) };
+        match self.store.launch(&g.launch_id).await? {
+            Some(row) if !ENDED.contains(&row.state.as_str()) => Ok(()),
+            Some(row) => Err(LrsError::Forbidden(format!(
+                "this launch's session is {}: its credential no longer reaches documents",
+                row.state
+            ))),
+            None => Err(LrsError::Forbidden("the launch is gone".into())),
+        }
+    }
+
+    /// Revokes a launch (`DELETE /api/launches/{id}`): its credential stops working at once on this node
+    /// and within the credential cache's life on the others, whose statement and document checks read
+    /// the launch's state anyway. Answers the launch as [`Lrs::launch_info`] shows it.
+    pub async fn revoke_launch(&self, id: &str) -> Result<Value> {
+        let not_found = || LrsError::NotFound(format!("no launch {id}"));
+        let uuid = uuid::Uuid::parse_str(id).map_err(|_| not_found())?.hyphenated().to_string();
+        loop {
+            let row = self.store.launch(&uuid).await?.ok_or_else(not_found)?;
+            if row.state == "revoked"
+                || self.store.set_launch_state(&uuid, &row.state, "revoked", crate::now_us()).await?
+            {
+                break;
+            }
+        }
+        self.auth.forget_launch(&uuid);
+        self.launch_info(&uuid).await
+    }
+
     /// A launch as the admin API shows it: where the session stands (`launched`, `initialized`,
     /// `suspended`, `terminated`, `abandoned`) and when it was last active, so a player can tell whether
     /// the learner finished. Never the credential.

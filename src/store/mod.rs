@@ -258,7 +258,7 @@ pub struct LaunchRow {
     #[serde(skip)]
     pub fetch_sha256: Option<String>,
     pub fetch_used: bool,
-    /// `launched`, `initialized`, `suspended`, `terminated` or `abandoned`.
+    /// `launched`, `initialized`, `suspended`, `terminated`, `abandoned` or `revoked`.
     pub state: String,
     pub created_us: i64,
     pub expires_us: i64,

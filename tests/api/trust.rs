@@ -120,3 +120,86 @@ async fn documents_never_render_as_pages(app: TestApp) {
     }
 }
 both!(documents_never_render_as_pages);
+
+/// A SCORM launch of `learner` with its credential, registration and activity id.
+async fn scorm_launch(app: &TestApp, learner: &str) -> (Value, (String, String)) {
+    let course = import(app, "scorm12-single").await;
+    let (s, l) = launch(app, json!({"course": course["id"], "module": "ITEM-1", "learner": learner})).await;
+    assert_eq!(s, 201, "{l}");
+    let cred = scorm_credential(l["url"].as_str().unwrap());
+    (l, cred)
+}
+
+fn scorm_statement(l: &Value, verb: &str) -> Value {
+    json!({"actor": {"mbox": "mailto:ann@example.com"}, "verb": {"id": format!("http://adlnet.gov/expapi/verbs/{verb}")},
+           "object": {"id": l["activity_id"]}, "context": {"registration": l["registration"]}})
+}
+
+fn state_path(l: &Value) -> String {
+    let q = serde_urlencoded::to_string([
+        ("activityId", l["activity_id"].as_str().unwrap()),
+        ("agent", r#"{"mbox":"mailto:ann@example.com"}"#),
+        ("registration", l["registration"].as_str().unwrap()),
+        ("stateId", "cmi"),
+    ])
+    .unwrap();
+    format!("/xapi/activities/state?{q}")
+}
+
+/// Finding 9: `DELETE /api/launches/{id}` revokes a launch credential at once (admin or `launch` scope
+/// only); afterwards it neither writes statements nor reaches documents.
+async fn a_revoked_launch_credential_stops_working(app: TestApp) {
+    let (l, cred) = scorm_launch(&app, "mailto:ann@example.com").await;
+    let post = |body: Value| as_cred(&app, &cred, Method::POST, "/xapi/statements").json(&body).send();
+    assert_eq!(post(scorm_statement(&l, "initialized")).await.unwrap().status(), 200);
+    let path = format!("/api/launches/{}", l["id"].as_str().unwrap());
+    let writer = app.lrs.create_credential("writer", vec!["all".into()], None, None).await.unwrap();
+    let r = app.client.delete(format!("{}{path}", app.base)).basic_auth(&writer.key, Some(&writer.secret)).send();
+    assert_eq!(r.await.unwrap().status(), 403, "an xAPI credential cannot revoke launches");
+    assert_eq!(app.client.delete(format!("{}{path}", app.base)).send().await.unwrap().status(), 401);
+    let r = as_cred(&app, &cred, Method::DELETE, &path).send().await.unwrap();
+    assert_eq!(r.status(), 403, "nor can the launch credential itself");
+    let r = app.req(Method::DELETE, &path).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["state"], "revoked");
+    assert_eq!(post(scorm_statement(&l, "completed")).await.unwrap().status(), 401);
+    let r = as_cred(&app, &cred, Method::GET, &state_path(&l)).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let (_, info) = app.get_json(&path).await;
+    assert_eq!(info["state"], "revoked");
+}
+both!(a_revoked_launch_credential_stops_working);
+
+/// Finding 9: a launch credential reaches the learner's State while its session runs, not for the
+/// 8 hours the credential lives: once the session terminated, reads and writes are refused.
+async fn document_access_ends_with_the_session(app: TestApp) {
+    let (l, cred) = scorm_launch(&app, "mailto:ann@example.com").await;
+    let post = |body: Value| as_cred(&app, &cred, Method::POST, "/xapi/statements").json(&body).send();
+    assert_eq!(post(scorm_statement(&l, "initialized")).await.unwrap().status(), 200);
+    let put = || as_cred(&app, &cred, Method::PUT, &state_path(&l)).json(&json!({"location": "p2"})).send();
+    assert_eq!(put().await.unwrap().status(), 204);
+    assert_eq!(as_cred(&app, &cred, Method::GET, &state_path(&l)).send().await.unwrap().status(), 200);
+    assert_eq!(post(scorm_statement(&l, "terminated")).await.unwrap().status(), 200);
+    let r = put().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("terminated"));
+    assert_eq!(as_cred(&app, &cred, Method::GET, &state_path(&l)).send().await.unwrap().status(), 403);
+    // The document itself is untouched and still there for the LMS.
+    let (s, doc) = app.get_json(&state_path(&l)).await;
+    assert_eq!((s, doc["location"].as_str()), (200, Some("p2")));
+}
+both!(document_access_ends_with_the_session);
+
+/// Finding 9: content cannot look up other learners through `/xapi/agents`; its own learner it can.
+async fn a_launch_cannot_look_up_other_learners(app: TestApp) {
+    let (_, cred) = scorm_launch(&app, "mailto:ann@example.com").await;
+    let agents = |mbox: &str| {
+        let q = serde_urlencoded::to_string([("agent", format!(r#"{{"mbox":"{mbox}"}}"#))]).unwrap();
+        as_cred(&app, &cred, Method::GET, &format!("/xapi/agents?{q}")).send()
+    };
+    assert_eq!(agents("mailto:ann@example.com").await.unwrap().status(), 200);
+    let r = agents("mailto:bob@example.com").await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("own learner"));
+}
+both!(a_launch_cannot_look_up_other_learners);
