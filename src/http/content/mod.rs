@@ -43,12 +43,15 @@ pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
 }
 
 /// Every answer is `nosniff`; a service worker is never installed (one registered by a package could
-/// intercept other launches' pages and files on this origin).
+/// intercept other launches' pages and files on this origin); a 401 never carries a Basic challenge,
+/// which would make the browser hold the script's request behind a login dialog, and could get a
+/// credential typed into it cached for this origin.
 async fn content_headers(req: Request, next: Next) -> Response {
     if req.headers().contains_key("service-worker") {
         return (StatusCode::FORBIDDEN, "service workers are not allowed on the content origin").into_response();
     }
     let mut resp = next.run(req).await;
     resp.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    resp.headers_mut().remove(header::WWW_AUTHENTICATE);
     resp
 }
