@@ -191,12 +191,26 @@ fn redact(url: &str) -> String {
 
 fn lrs_for(store: Store, listen: &str, page_limit: usize, content_dir: PathBuf) -> Lrs {
     let public_url = std::env::var("CAIRN_PUBLIC_URL").unwrap_or_else(|_| format!("http://{listen}"));
-    Lrs::new(store, LrsConfig { public_url, page_limit, content_dir, package_limits: Default::default() })
+    Lrs::new(
+        store,
+        LrsConfig {
+            public_url,
+            page_limit,
+            content_dir,
+            package_limits: Default::default(),
+            json_limits: Default::default(),
+            page_bytes: crate::lrs::DEFAULT_PAGE_BYTES,
+        },
+    )
 }
 
 async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::Result<()> {
     std::fs::create_dir_all(&content_dir).with_context(|| format!("creating {}", content_dir.display()))?;
-    let lrs = lrs_for(store, &args.listen, args.page_limit, content_dir);
+    let mut lrs = lrs_for(store, &args.listen, args.page_limit, content_dir);
+    if let Some(cfg) = std::sync::Arc::get_mut(&mut lrs.config) {
+        cfg.json_limits = args.json_limits();
+        cfg.page_bytes = args.page_bytes;
+    }
     if lrs.store.credential_count().await? == 0 {
         let created = lrs
             .create_credential(
