@@ -206,6 +206,7 @@ fn lrs_for(store: Store, listen: &str, page_limit: usize, content_dir: PathBuf) 
 
 async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::Result<()> {
     std::fs::create_dir_all(&content_dir).with_context(|| format!("creating {}", content_dir.display()))?;
+    crate::lrs::courses::remove_stale_imports(&content_dir, crate::lrs::courses::STALE_IMPORT_AGE);
     let mut lrs = lrs_for(store, &args.listen, args.page_limit, content_dir);
     if let Some(cfg) = std::sync::Arc::get_mut(&mut lrs.config) {
         cfg.json_limits = args.json_limits();

@@ -299,3 +299,75 @@ both_configured!(query_pages_are_capped_in_bytes, small_pages);
 fn percent_encode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
+
+/// A zip bomb that passes every size limit is refused by its compression ratio (400 naming the
+/// entry), and leaves no course and no files behind.
+async fn zip_bombs_are_refused_by_compression_ratio(app: TestApp) {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let manifest = std::fs::read(fixture_dir("scorm12-single").join("imsmanifest.xml")).unwrap();
+        z.start_file("imsmanifest.xml", opts).unwrap();
+        z.write_all(&manifest).unwrap();
+        z.start_file("bomb.bin", opts).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..64 {
+            z.write_all(&zeros).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    let body = buf.into_inner();
+    assert!(body.len() < 200_000, "the bomb is small: {}", body.len());
+    let r = app.req(Method::POST, "/api/courses").header("content-type", "application/zip").body(body).send();
+    let r = r.await.unwrap();
+    assert_eq!(r.status(), 400);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("bomb.bin") && text.contains("compression ratio"), "{text}");
+    let (_, courses) = app.get_json("/api/courses").await;
+    assert_eq!(courses, json!([]));
+    let left: Vec<_> = std::fs::read_dir(app.lrs.content_dir()).unwrap().flatten().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+both!(zip_bombs_are_refused_by_compression_ratio);
+
+fn fixture_dir(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/packages").join(name)
+}
+
+/// Sets a file's or folder's modification time `secs` seconds into the past.
+fn age(path: &std::path::Path, secs: u64) {
+    let t = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+    std::fs::File::open(path).unwrap().set_modified(t).unwrap();
+}
+
+/// `.incoming-*` folders and `.upload-*` files of interrupted imports are removed before an import
+/// once older than an hour; younger ones (a live import, maybe on another node) are left alone.
+async fn stale_import_leftovers_are_removed_before_an_import(app: TestApp) {
+    let dir = app.lrs.content_dir().to_path_buf();
+    std::fs::create_dir_all(dir.join(".incoming-old/sub")).unwrap();
+    std::fs::write(dir.join(".incoming-old/sub/index.html"), "x").unwrap();
+    std::fs::write(dir.join(".upload-old.zip"), "x").unwrap();
+    std::fs::create_dir_all(dir.join(".incoming-live")).unwrap();
+    std::fs::write(dir.join(".upload-live.zip"), "x").unwrap();
+    std::fs::write(dir.join(".keep-me"), "x").unwrap();
+    age(&dir.join(".incoming-old"), 7200);
+    age(&dir.join(".upload-old.zip"), 7200);
+    age(&dir.join(".keep-me"), 7200);
+    age(&dir.join(".upload-live.zip"), 600);
+
+    let zip = crate::courses::zip_folder(&fixture_dir("scorm12-single"));
+    let r = app.req(Method::POST, "/api/courses").header("content-type", "application/zip").body(zip).send();
+    assert_eq!(r.await.unwrap().status(), 201);
+    for gone in [".incoming-old", ".upload-old.zip"] {
+        assert!(!dir.join(gone).exists(), "{gone} was left");
+    }
+    for kept in [".incoming-live", ".upload-live.zip", ".keep-me"] {
+        assert!(dir.join(kept).exists(), "{kept} was removed");
+    }
+    // The same sweep runs when the server starts.
+    age(&dir.join(".incoming-live"), 7200);
+    assert_eq!(cairn::lrs::courses::remove_stale_imports(&dir, cairn::lrs::courses::STALE_IMPORT_AGE), 1);
+}
+both!(stale_import_leftovers_are_removed_before_an_import);
