@@ -68,6 +68,8 @@ async fn setup(a: &Args, maintain: bool) -> (Lrs, tempfile::TempDir) {
         page_limit: 100,
         content_dir: dir.path().join("content"),
         package_limits: Default::default(),
+        json_limits: Default::default(),
+        page_bytes: cairn::lrs::DEFAULT_PAGE_BYTES,
     };
     let mut lrs = Lrs::new(store, cfg);
     if !maintain {

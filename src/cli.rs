@@ -193,11 +193,23 @@ fn lrs_for(store: Store, listen: &str, page_limit: usize, content_dir: PathBuf) 
     let content_listen = std::env::var("CAIRN_CONTENT_LISTEN").ok();
     let (public_url, content_url) =
         crate::config::public_urls(listen, &crate::config::content_listen(listen, content_listen.as_deref()));
-    Lrs::new(store, LrsConfig { public_url, content_url, page_limit, content_dir, package_limits: Default::default() })
+    Lrs::new(
+        store,
+        LrsConfig {
+            public_url,
+            content_url,
+            page_limit,
+            content_dir,
+            package_limits: Default::default(),
+            json_limits: Default::default(),
+            page_bytes: crate::lrs::DEFAULT_PAGE_BYTES,
+        },
+    )
 }
 
 async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::Result<()> {
     std::fs::create_dir_all(&content_dir).with_context(|| format!("creating {}", content_dir.display()))?;
+    crate::lrs::courses::remove_stale_imports(&content_dir, crate::lrs::courses::STALE_IMPORT_AGE);
     let content_listen = crate::config::content_listen(&args.listen, args.content_listen.as_deref());
     let (public_url, content_url) = crate::config::public_urls(&args.listen, &content_listen);
     let lrs = Lrs::new(
@@ -208,6 +220,8 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
             page_limit: args.page_limit,
             content_dir,
             package_limits: Default::default(),
+            json_limits: args.json_limits(),
+            page_bytes: args.page_bytes,
         },
     );
     if lrs.store.credential_count().await? == 0 {

@@ -135,6 +135,23 @@ pub struct ServeArgs {
     /// Most statements returned by one query page (a client's `limit` is capped to it).
     #[arg(long, env = "CAIRN_PAGE_LIMIT", default_value_t = 500)]
     pub page_limit: usize,
+    /// Most bytes of statements in one query page (at least one statement is always returned; the
+    /// `more` link carries the rest).
+    #[arg(long, env = "CAIRN_PAGE_BYTES", default_value_t = crate::lrs::DEFAULT_PAGE_BYTES)]
+    pub page_bytes: usize,
+    /// Largest statement, in bytes of JSON (attachments not counted), and largest JSON document
+    /// that a POST merges (larger ones get 413).
+    #[arg(long, env = "CAIRN_MAX_STATEMENT_BYTES", default_value_t = 1 << 20)]
+    pub max_statement_bytes: usize,
+    /// Most JSON values (scalars, arrays, objects) in one statement or merged document.
+    #[arg(long, env = "CAIRN_MAX_JSON_ELEMENTS", default_value_t = 100_000)]
+    pub max_json_elements: usize,
+    /// Deepest nesting of arrays and objects in client JSON.
+    #[arg(long, env = "CAIRN_MAX_JSON_DEPTH", default_value_t = 64)]
+    pub max_json_depth: usize,
+    /// Most JSON values in one statements request (over every statement of a batch).
+    #[arg(long, env = "CAIRN_MAX_REQUEST_ELEMENTS", default_value_t = 2_000_000)]
+    pub max_request_elements: usize,
     /// xAPI version named in responses to requests that name none (or an unsupported one).
     #[arg(long, env = "CAIRN_DEFAULT_XAPI_VERSION", default_value = "2.0.0")]
     pub default_xapi_version: String,
@@ -144,6 +161,18 @@ pub struct ServeArgs {
     /// Secret of that credential (random when unset). Never logged.
     #[arg(long, env = "CAIRN_BOOTSTRAP_SECRET", hide_env_values = true)]
     pub bootstrap_secret: Option<String>,
+}
+
+impl ServeArgs {
+    /// The JSON bounds these options set.
+    pub fn json_limits(&self) -> crate::xapi::json::JsonLimits {
+        crate::xapi::json::JsonLimits {
+            max_value_bytes: self.max_statement_bytes,
+            max_elements: self.max_json_elements,
+            max_depth: self.max_json_depth,
+            max_request_elements: self.max_request_elements,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -42,6 +42,7 @@ impl ApiError {
                 LrsError::NotFound(_) => StatusCode::NOT_FOUND,
                 LrsError::Conflict(_) => StatusCode::CONFLICT,
                 LrsError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+                LrsError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
                 LrsError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,

@@ -18,7 +18,7 @@ use crate::xapi::multipart::{self, Part};
 use crate::xapi::timestamp;
 
 /// Splits a statements request body into the statements JSON and attachment parts.
-async fn read_body(headers: &HeaderMap, body: Bytes) -> ApiResult<(Value, Option<Vec<Part>>)> {
+async fn read_body(lrs: &Lrs, headers: &HeaderMap, body: Bytes) -> ApiResult<(Value, Option<Vec<Part>>)> {
     let ct = header_str(headers, "content-type").unwrap_or("").to_string();
     let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let (json_bytes, parts) = if mime == "multipart/mixed" {
@@ -32,9 +32,7 @@ async fn read_body(headers: &HeaderMap, body: Bytes) -> ApiResult<(Value, Option
             "unsupported Content-Type {ct:?}: use application/json or multipart/mixed"
         )));
     };
-    let v: Value = serde_json::from_slice(&json_bytes)
-        .map_err(|e| ApiError::BadRequest(format!("body is not valid JSON: {e}")))?;
-    Ok((v, parts))
+    Ok((lrs.parse_statements_body(&json_bytes)?, parts))
 }
 
 /// PUT /xapi/statements?statementId=…
@@ -60,7 +58,7 @@ pub async fn put(
         .filter(|_| id.len() == 36)
         .ok_or_else(|| ApiError::BadRequest(format!("statementId must be a UUID, got {id:?}")))?;
     let id = uuid.hyphenated().to_string();
-    let (mut stmt, parts) = read_body(&headers, body).await?;
+    let (mut stmt, parts) = read_body(&lrs, &headers, body).await?;
     let obj =
         stmt.as_object_mut().ok_or_else(|| ApiError::BadRequest("PUT statements takes one statement object".into()))?;
     // An id in the body must name the same statement; one that is not a string is left for validation
@@ -87,7 +85,7 @@ pub async fn post(
     body: Bytes,
 ) -> ApiResult<Response> {
     who.require(Access::WriteStatements)?;
-    let (stmts, parts) = read_body(&headers, body).await?;
+    let (stmts, parts) = read_body(&lrs, &headers, body).await?;
     let list = match stmts {
         Value::Array(a) => a,
         obj @ Value::Object(_) => vec![obj],

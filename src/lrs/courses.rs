@@ -85,6 +85,44 @@ fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
+/// Leftovers of imports older than this are removed. An upload or an extraction in progress
+/// touches its file or folder continuously and finishes in minutes (packages are at most 4 GiB), so
+/// an hour never catches a live import, even one running on another node that shares the folder.
+pub const STALE_IMPORT_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes `.upload-*` files and `.incoming-*` folders left in `content_dir` by interrupted imports
+/// (a crash or a kill between upload and rename) once older than `older_than`; returns how many.
+/// Errors are logged and skipped: a leftover that cannot be removed must not stop a start or import.
+pub fn remove_stale_imports(content_dir: &Path, older_than: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(content_dir) else {
+        return 0;
+    };
+    let now = std::time::SystemTime::now();
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".incoming-") || name.starts_with(".upload-")) {
+            continue;
+        }
+        let Ok(meta) = e.metadata() else { continue };
+        let age = meta.modified().ok().and_then(|m| now.duration_since(m).ok()).unwrap_or_default();
+        if age < older_than {
+            continue;
+        }
+        let path = e.path();
+        let result = if meta.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        match result {
+            Ok(()) => {
+                tracing::info!(path = %path.display(), "removed the leftover of an interrupted import");
+                removed += 1;
+            }
+            Err(err) => tracing::warn!(path = %path.display(), error = %err, "cannot remove an import leftover"),
+        }
+    }
+    removed
+}
+
 impl Lrs {
     /// The folder holding every course version's files.
     pub fn content_dir(&self) -> &Path {
@@ -107,6 +145,9 @@ impl Lrs {
         let staging2 = staging.clone();
         let parsed = tokio::task::spawn_blocking(move || -> Result<(package::Imported, String)> {
             let mut progress = progress;
+            if let Some(parent) = staging2.parent() {
+                remove_stale_imports(parent, STALE_IMPORT_AGE);
+            }
             std::fs::create_dir_all(&staging2)
                 .map_err(|e| LrsError::BadRequest(format!("cannot create {}: {e}", staging2.display())))?;
             let sha = sha256_file(&zip_path)

@@ -10,6 +10,7 @@ use sha1::{Digest, Sha1};
 use super::error::Result;
 use super::{Lrs, LrsError};
 use crate::store::{Document, DocumentChange, DocumentKey};
+use crate::xapi::validate::{MAX_ID_BYTES, MAX_IRI_BYTES};
 use crate::xapi::{timestamp, Version};
 
 /// The three document resources.
@@ -123,6 +124,12 @@ impl Lrs {
             }
             match k.as_str() {
                 "activityId" => {
+                    if v.len() > MAX_IRI_BYTES {
+                        return Err(bad(format!(
+                            "parameter activityId is {} bytes, longer than the {MAX_IRI_BYTES} allowed for an IRI",
+                            v.len()
+                        )));
+                    }
                     iri_string::types::IriStr::new(v)
                         .map_err(|_| bad(format!("parameter activityId must be an IRI, got {v:?}")))?;
                     p.activity_id = Some(v.clone());
@@ -140,6 +147,12 @@ impl Lrs {
                         .filter(|_| v.len() == 36)
                         .ok_or_else(|| bad(format!("parameter registration must be a UUID, got {v:?}")))?;
                     p.registration = Some(u.hyphenated().to_string());
+                }
+                "stateId" | "profileId" if v.len() > MAX_ID_BYTES => {
+                    return Err(bad(format!(
+                        "parameter {k} is {} bytes, longer than the {MAX_ID_BYTES} allowed for an identifier",
+                        v.len()
+                    )));
                 }
                 "stateId" | "profileId" => p.doc_id = Some(v.clone()),
                 "since" => {
@@ -204,8 +217,25 @@ impl Lrs {
         merge: bool,
         version: Version,
     ) -> Result<()> {
-        if is_json(&upload.content_type) && serde_json::from_slice::<Value>(&upload.body).is_err() {
-            return Err(bad("the document is declared application/json but is not valid JSON"));
+        // JSON documents are checked by the streaming pre-pass, never parsed into a `Value` to find
+        // out whether they are JSON: stored as bytes, any size the body limit allows; merged (parsed
+        // in full), within the statement bounds.
+        let limits = self.config.json_limits;
+        let merge_limits = limits;
+        let store_limits = crate::xapi::json::JsonLimits {
+            max_value_bytes: usize::MAX,
+            max_elements: usize::MAX,
+            max_request_elements: usize::MAX,
+            ..limits
+        };
+        if is_json(&upload.content_type) {
+            let l = if merge { &merge_limits } else { &store_limits };
+            crate::xapi::json::check(&upload.body, l, "the document").map_err(|e| match e {
+                crate::xapi::json::JsonError::Syntax { .. } => {
+                    bad(format!("the document is declared application/json but is not valid JSON ({e})"))
+                }
+                other => other.into(),
+            })?;
         }
         let posted_object: Option<serde_json::Map<String, Value>> = if merge {
             if !is_json(&upload.content_type) {
@@ -229,6 +259,18 @@ impl Lrs {
                 }
                 let new = match (posted_object, current) {
                     (Some(posted), Some(existing)) => {
+                        // A document stored by PUT may exceed what a merge parses; refuse rather
+                        // than build its `Value`.
+                        let checked = match is_json(&existing.content_type) {
+                            true => crate::xapi::json::check(&existing.body, &merge_limits, "the stored document"),
+                            false => Ok(()),
+                        };
+                        if let Err(e) = checked {
+                            return (
+                                DocumentChange::Keep,
+                                Err(bad(format!("POST merges JSON documents: {e}; replace it with PUT instead"))),
+                            );
+                        }
                         let stored = serde_json::from_slice::<Value>(&existing.body).ok();
                         match (is_json(&existing.content_type), stored) {
                             (true, Some(Value::Object(mut obj))) => {

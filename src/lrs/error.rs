@@ -24,9 +24,22 @@ pub enum LrsError {
     /// `If-Match`/`If-None-Match` did not hold (412).
     #[error("{0}")]
     PreconditionFailed(String),
+    /// A statement or document is larger than the configured limit (413).
+    #[error("{0}")]
+    TooLarge(String),
     /// The store failed (500); details are logged, not sent.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<crate::xapi::json::JsonError> for LrsError {
+    fn from(e: crate::xapi::json::JsonError) -> Self {
+        if e.is_size() {
+            LrsError::TooLarge(e.to_string())
+        } else {
+            LrsError::BadRequest(e.to_string())
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, LrsError>;

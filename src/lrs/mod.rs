@@ -33,7 +33,15 @@ pub struct LrsConfig {
     pub content_dir: std::path::PathBuf,
     /// Bounds on what a package may make us extract.
     pub package_limits: crate::package::Limits,
+    /// Bounds on client JSON (statements, documents to merge), checked before it is parsed.
+    pub json_limits: crate::xapi::json::JsonLimits,
+    /// Most bytes of statements in one query page; `more` carries the rest.
+    pub page_bytes: usize,
 }
+
+/// Default of [`LrsConfig::page_bytes`]: 8 MiB holds 500 statements of up to 16 KiB, far above typical
+/// ones, while a page of statements near the 1 MiB limit stays a few MiB in memory.
+pub const DEFAULT_PAGE_BYTES: usize = 8 << 20;
 
 /// The LRS: the store, the compiled validator and the credential cache, shared by all requests.
 #[derive(Clone)]

@@ -193,6 +193,14 @@ impl Lrs {
         Ok(q)
     }
 
+    /// Parses a statements body (one statement or an array) after the streaming pre-pass has checked
+    /// its size, element count, depth and duplicate keys, so no `Value` is ever built from input
+    /// beyond [`crate::xapi::json::JsonLimits`].
+    pub fn parse_statements_body(&self, text: &[u8]) -> Result<Value> {
+        crate::xapi::json::check_statements(text, &self.config.json_limits)?;
+        serde_json::from_slice(text).map_err(|e| bad(format!("body is not valid JSON: {e}")))
+    }
+
     /// Stores statements (one or a batch, all-or-nothing) and returns their ids in order.
     /// `parts` are the attachment parts of a multipart request, if it was one.
     pub async fn store_statements(
@@ -405,10 +413,31 @@ impl Lrs {
             after_seq: q.cursor.map(|c| c.last_seq),
             after_stored_us: q.cursor.and_then(|c| c.last_stored_us),
             max_seq,
+            max_bytes: Some(self.config.page_bytes),
         };
         let mut rows = self.store.query_statements(&sq).await?;
-        let more = if rows.len() > limit {
-            rows.truncate(limit);
+        let fmt = q.format.unwrap_or(Format::Exact);
+        // The page ends at `limit` statements or before the statement that would take it past
+        // `page_bytes`, whichever comes first, but always holds at least one statement.
+        let mut out = Vec::with_capacity(rows.len().min(limit));
+        let mut bytes = 0usize;
+        for r in &rows {
+            if out.len() == limit {
+                break;
+            }
+            let v = self.render(r, fmt, prefs).await?;
+            let size = rendered_len(r, &v, fmt);
+            if !out.is_empty() && bytes.saturating_add(size) > self.config.page_bytes {
+                break;
+            }
+            bytes = bytes.saturating_add(size);
+            out.push(v);
+        }
+        // Rows left over, or a store that stopped reading at the byte budget (`canonical` may render
+        // smaller than stored, so every row it returned may fit): the next page continues.
+        let store_cut = rows.iter().map(|r| r.body.len()).fold(0usize, usize::saturating_add) > self.config.page_bytes;
+        let more = if rows.len() > out.len() || (store_cut && rows.len() <= limit) {
+            rows.truncate(out.len());
             let stored_order = sq.in_stored_order();
             rows.last().map(|r| Cursor {
                 last_seq: r.seq,
@@ -418,11 +447,6 @@ impl Lrs {
         } else {
             None
         };
-        let fmt = q.format.unwrap_or(Format::Exact);
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            out.push(self.render(r, fmt, prefs).await?);
-        }
         Ok((out, rows, more))
     }
 
@@ -459,6 +483,29 @@ impl Lrs {
     /// The client's language preferences, best first, for the `canonical` format.
     pub fn languages(header: Option<&str>) -> Vec<String> {
         langmap::parse_accept_language(header)
+    }
+}
+
+/// Bytes a rendered statement adds to a page. The stored text is exact for `exact` and an upper
+/// bound for `ids`; `canonical` may add definitions, so it is measured without building a string.
+fn rendered_len(row: &StoredStatement, v: &Value, fmt: Format) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    match fmt {
+        Format::Exact | Format::Ids => row.body.len(),
+        Format::Canonical => {
+            let mut c = Count(0);
+            let _ = serde_json::to_writer(&mut c, v);
+            c.0
+        }
     }
 }
 

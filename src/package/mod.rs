@@ -57,6 +57,13 @@ pub struct Limits {
     /// Bytes of one manifest (`imsmanifest.xml`, `cmi5.xml`, AICC files), held in memory.
     pub max_manifest_bytes: u64,
     pub max_xml_depth: usize,
+    /// Largest uncompressed/compressed ratio of one entry, and of the whole package, once it
+    /// expands past `ratio_min_bytes`. Text and markup deflate 3–10×, and the most repetitive real
+    /// files (blank bitmaps, padded JSON) stay under ~50×, while a bomb is 1,000× and more.
+    pub max_ratio: u64,
+    /// Below this many uncompressed bytes any ratio is allowed: small files of one repeated byte
+    /// are common and harmless.
+    pub ratio_min_bytes: u64,
 }
 
 impl Default for Limits {
@@ -67,6 +74,8 @@ impl Default for Limits {
             max_total_bytes: 4 << 30,
             max_manifest_bytes: 16 << 20,
             max_xml_depth: 64,
+            max_ratio: 100,
+            ratio_min_bytes: 1 << 20,
         }
     }
 }

@@ -668,3 +668,23 @@ fn cmi5_preferred_over_other_manifests() {
     assert_eq!(i.course.format, Format::Cmi5);
     assert!(i.warnings.iter().any(|w| w.contains("SCORM")), "{:?}", i.warnings);
 }
+
+#[test]
+fn zip_bomb_ratio_limit() {
+    // 20 MiB of zeros deflate to ~20 KB: a 1,000× ratio, refused within every size limit.
+    let zeros = vec![0u8; 20 << 20];
+    let z = zip_entries(
+        &[("imsmanifest.xml", MANIFEST_12.as_bytes()), ("index.html", HTML), ("bomb.bin", &zeros)],
+        SimpleFileOptions::default().compression_method(CompressionMethod::Deflated),
+    );
+    let (r, _d) = import(z.path());
+    assert!(matches!(r, Err(PackageError::Limit(ref m)) if m.contains("bomb.bin") && m.contains("compression ratio")));
+    // Below the minimum size, any ratio passes.
+    let small = vec![0u8; 512 << 10];
+    let z = zip_entries(
+        &[("imsmanifest.xml", MANIFEST_12.as_bytes()), ("index.html", HTML), ("blank.bin", &small)],
+        SimpleFileOptions::default().compression_method(CompressionMethod::Deflated),
+    );
+    let (r, _d) = import(z.path());
+    assert!(r.is_ok(), "{:?}", r.err());
+}

@@ -34,6 +34,8 @@ struct Entry {
     /// Full normalised name inside the zip.
     name: String,
     is_dir: bool,
+    /// Uncompressed size the headers declare; real bytes may not exceed it.
+    declared: u64,
 }
 
 /// An opened, vetted package zip.
@@ -107,6 +109,7 @@ impl PackageZip {
         let mut entries = Vec::new();
         let mut seen = HashSet::new();
         let mut declared_total: u64 = 0;
+        let mut compressed_total: u64 = 0;
         for index in 0..archive.len() {
             let e = archive.by_index_data(index).map_err(zip_err)?;
             let (name, dir_by_name) = clean_name(e.name_raw())?;
@@ -134,7 +137,9 @@ impl PackageZip {
                         limits.max_file_bytes
                     )));
                 }
+                check_ratio(&name, e.size(), e.compressed_size(), limits)?;
                 declared_total = declared_total.saturating_add(e.size());
+                compressed_total = compressed_total.saturating_add(e.compressed_size());
                 if declared_total > limits.max_total_bytes {
                     return Err(PackageError::Limit(format!(
                         "package declares more than the {} bytes allowed in total",
@@ -145,8 +150,9 @@ impl PackageZip {
                     return Err(PackageError::DuplicateEntry(name));
                 }
             }
-            entries.push(Entry { index, name, is_dir });
+            entries.push(Entry { index, name, is_dir, declared: if is_dir { 0 } else { e.size() } });
         }
+        check_ratio("the package", declared_total, compressed_total, limits)?;
         // The zip crate keeps only one of two same-named entries; catch raw duplicates too.
         if archive.has_duplicate_names() {
             return Err(PackageError::DuplicateEntry("(same name twice in the central directory)".into()));
@@ -244,6 +250,12 @@ impl PackageZip {
                 }
                 size += n as u64;
                 total += n as u64;
+                if size > e.declared {
+                    return Err(PackageError::Limit(format!(
+                        "{rel} expands past the {} bytes its zip header declares",
+                        e.declared
+                    )));
+                }
                 if size > limits.max_file_bytes {
                     return Err(PackageError::Limit(format!(
                         "{rel} expands past the {} bytes allowed per file",
@@ -269,6 +281,18 @@ impl PackageZip {
         }
         Ok(stored)
     }
+}
+
+/// Refuses a zip bomb: more than `max_ratio` times expansion once past `ratio_min_bytes`.
+fn check_ratio(what: &str, size: u64, compressed: u64, limits: &Limits) -> Result<(), PackageError> {
+    if size > limits.ratio_min_bytes && size / compressed.max(1) > limits.max_ratio {
+        return Err(PackageError::Limit(format!(
+            "{what:?} would expand {}× ({size} bytes from {compressed}), more than the {}× compression ratio allowed",
+            size / compressed.max(1),
+            limits.max_ratio
+        )));
+    }
+    Ok(())
 }
 
 /// Descends through a chain of single top-level folders until a manifest

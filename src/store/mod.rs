@@ -104,6 +104,10 @@ pub struct StatementQuery {
     pub after_stored_us: Option<i64>,
     /// Snapshot bound: rows with a larger `seq` arrived after the query began and are excluded.
     pub max_seq: i64,
+    /// Stop reading rows once their bodies add up to more than this many bytes (the row that
+    /// crosses it, and at least two rows, are returned, so the caller knows more exist). Rows are streamed, so a page of
+    /// large statements never sits in memory beyond this bound plus one row.
+    pub max_bytes: Option<usize>,
 }
 
 impl StatementQuery {

@@ -450,8 +450,24 @@ macro_rules! shared_methods {
                     Bind::Text(t) => q.bind(t),
                 };
             }
-            let rows = q.fetch_all(&self.read).await?;
-            Ok(rows.iter().map(statement_from_row).collect::<sqlx::Result<_>>()?)
+            let Some(max_bytes) = sq.max_bytes else {
+                let rows = q.fetch_all(&self.read).await?;
+                return Ok(rows.iter().map(statement_from_row).collect::<sqlx::Result<_>>()?);
+            };
+            use futures_util::TryStreamExt;
+            let mut stream = q.fetch(&self.read);
+            let (mut out, mut bytes) = (Vec::new(), 0usize);
+            while let Some(row) = stream.try_next().await? {
+                let s = statement_from_row(&row)?;
+                bytes = bytes.saturating_add(s.body.len());
+                out.push(s);
+                // Past the budget, and one row beyond the first: the caller can tell there is more
+                // even when a single statement fills the page.
+                if bytes > max_bytes && out.len() >= 2 {
+                    break;
+                }
+            }
+            Ok(out)
         }
 
         pub async fn max_seq(&self) -> Result<i64> {

@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod compare;
 pub mod duration;
 pub mod format;
+pub mod json;
 pub mod langmap;
 pub mod multipart;
 pub mod signature;

@@ -57,6 +57,16 @@ impl ValidationError {
     }
 }
 
+/// Longest IRI (activity and verb ids, extension keys, openid, homePage, mbox, types, moreInfo,
+/// fileUrl), in bytes. IRIs are index keys, and a PostgreSQL btree entry must stay under 2,704
+/// bytes: the widest ones join an agent key (an account's homePage and name) with an activity id
+/// (results) or with an activity id and document id (documents). 1 KiB is far above real ids.
+pub const MAX_IRI_BYTES: usize = 1024;
+/// Longest account name, interaction component id, and State/profile document id, in bytes.
+pub const MAX_ID_BYTES: usize = 256;
+/// Longest value echoed in an error message.
+const SHOWN_CHARS: usize = 80;
+
 /// The verb whose statements void another statement (Data 2.3.2).
 const VOIDED: &str = "http://adlnet.gov/expapi/verbs/voided";
 
@@ -142,6 +152,7 @@ fn options() -> jsonschema::ValidationOptions<'static> {
         .with_format("xapi-sha1", |s: &str| s.len() == 40 && is_hex(s))
         .with_format("xapi-sha2", |s: &str| matches!(s.len(), 56 | 64 | 96 | 128) && is_hex(s))
         .with_format("xapi-media-type", is_media_type)
+        .with_format("xapi-id", |s: &str| s.len() <= MAX_ID_BYTES)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,7 +162,7 @@ fn options() -> jsonschema::ValidationOptions<'static> {
 /// An absolute IRI (RFC 3987) with a scheme; a fragment is allowed. IRLs (moreInfo, homePage,
 /// fileUrl) use the same check, as the spec only requires them to be IRIs that can be resolved.
 fn is_absolute_iri(s: &str) -> bool {
-    iri_string::types::IriStr::new(s).is_ok()
+    s.len() <= MAX_IRI_BYTES && iri_string::types::IriStr::new(s).is_ok()
 }
 
 /// The standard hyphenated UUID form (8-4-4-4-12 hex digits), any version or variant (Data 4.4).
@@ -166,7 +177,7 @@ fn is_uuid(s: &str) -> bool {
 
 /// A well-formed RFC 5646 language tag (the spec requires at least token-length validation).
 fn is_language_tag(s: &str) -> bool {
-    oxilangtag::LanguageTag::parse(s).is_ok()
+    s.len() <= 255 && oxilangtag::LanguageTag::parse(s).is_ok()
 }
 
 /// `mailto:` followed by an address with a non-empty local part and domain, forming a valid IRI.
@@ -187,6 +198,9 @@ fn is_hex(s: &str) -> bool {
 /// An Internet media type (RFC 2046): `type/subtype` of RFC 2045 tokens, optionally followed by
 /// `; name=value` parameters.
 fn is_media_type(s: &str) -> bool {
+    if s.len() > 255 {
+        return false;
+    }
     fn token(t: &str) -> bool {
         !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?=".contains(&b))
     }
@@ -349,15 +363,22 @@ fn describe_schema_error(root: &str, e: &jsonschema::ValidationError<'_>) -> Val
         K::MinLength { .. } => (None, "must not be empty".into()),
         K::Format { format } => (None, describe_format(format, instance)),
         K::PropertyNames { error } => {
-            let key = error.instance().as_str().unwrap_or_default().to_string();
+            let raw = error.instance().as_str().unwrap_or_default();
+            // Long keys are named by their start only, in the path as in the message.
+            let key: String = raw.chars().take(SHOWN_CHARS).collect();
+            let key = if key.len() < raw.len() { format!("{key}…") } else { key };
+            let shown_key = shown(error.instance());
             let msg = match error.kind() {
                 K::Format { format } if format == "xapi-language-tag" => {
-                    format!("language map key {} is not a valid RFC 5646 language tag", error.instance())
+                    format!("language map key {shown_key} is not a valid RFC 5646 language tag")
+                }
+                K::Format { format } if format == "xapi-iri" && raw.len() > MAX_IRI_BYTES => {
+                    format!("extension key is {} bytes, longer than the {MAX_IRI_BYTES} allowed for an IRI", raw.len())
                 }
                 K::Format { format } if format == "xapi-iri" => {
-                    format!("extension key {} is not an absolute IRI", error.instance())
+                    format!("extension key {shown_key} is not an absolute IRI")
                 }
-                _ => format!("key {} is invalid: {error}", error.instance()),
+                _ => format!("key {shown_key} is invalid"),
             };
             (Some(key), msg)
         }
@@ -392,9 +413,26 @@ fn describe_type(t: jsonschema::JsonType) -> &'static str {
     }
 }
 
+/// A value for an error message: JSON-quoted, cut at [`SHOWN_CHARS`] so a huge value is never echoed.
+fn shown(instance: &Value) -> String {
+    match instance.as_str() {
+        Some(s) if s.chars().count() > SHOWN_CHARS => {
+            let head: String = s.chars().take(SHOWN_CHARS).collect();
+            format!("{}…", Value::String(head))
+        }
+        _ => instance.to_string(),
+    }
+}
+
 fn describe_format(format: &str, instance: &Value) -> String {
     let s = instance.as_str().unwrap_or_default();
+    let too_long =
+        |limit: usize, what: &str| format!("is {} bytes, longer than the {limit} allowed for {what}", s.len());
+    let instance = shown(instance);
     match format {
+        "xapi-iri" | "xapi-mailto" if s.len() > MAX_IRI_BYTES => too_long(MAX_IRI_BYTES, "an IRI"),
+        "xapi-id" => too_long(MAX_ID_BYTES, "an identifier"),
+        "xapi-language-tag" | "xapi-media-type" if s.len() > 255 => too_long(255, "this value"),
         "xapi-iri" => {
             format!("{instance} is not an absolute IRI (a scheme such as http: is required)")
         }

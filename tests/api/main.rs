@@ -3,6 +3,7 @@
 mod support;
 
 mod about;
+mod bounds;
 mod browser;
 mod courses;
 mod crash;

@@ -57,10 +57,38 @@ macro_rules! both {
     };
 }
 
+/// Like `both!`, with the LRS configured by the function `$configure(&mut LrsConfig)`, for tests of limits.
+#[macro_export]
+macro_rules! both_configured {
+    ($name:ident, $configure:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let b = $crate::support::Backend::Sqlite;
+                if let Some(app) = $crate::support::TestApp::spawn_configured(b, super::$configure).await {
+                    super::$name(app).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let b = $crate::support::Backend::Postgres;
+                if let Some(app) = $crate::support::TestApp::spawn_configured(b, super::$configure).await {
+                    super::$name(app).await;
+                }
+            }
+        }
+    };
+}
+
 impl TestApp {
     /// None when the backend is unavailable (PostgreSQL without binaries or URL); that is printed loudly,
     /// and is a failure when `CAIRN_REQUIRE_POSTGRES=1` (as in CI).
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_configured(backend, |_| {}).await
+    }
+
+    /// `spawn` with the LRS settings changed by `configure` first.
+    pub async fn spawn_configured(backend: Backend, configure: fn(&mut LrsConfig)) -> Option<TestApp> {
         let (url, dir) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
@@ -68,28 +96,29 @@ impl TestApp {
             }
             Backend::Postgres => (postgres_url()?, None),
         };
-        Some(Self::spawn_on(&url, dir).await)
+        Some(Self::spawn_on(&url, dir, configure).await)
     }
 
     /// A second app (another "node") on the same database.
     pub async fn another_node(&self) -> TestApp {
-        Self::spawn_on(&self.database_url, None).await
+        Self::spawn_on(&self.database_url, None, |_| {}).await
     }
 
-    async fn spawn_on(url: &str, dir: Option<tempfile::TempDir>) -> TestApp {
+    async fn spawn_on(url: &str, dir: Option<tempfile::TempDir>, configure: fn(&mut LrsConfig)) -> TestApp {
         let store = Store::connect(url).await.expect("connect");
         store.migrate().await.expect("migrate");
         let content = tempfile::tempdir().expect("content dir");
-        let lrs = Lrs::new(
-            store,
-            LrsConfig {
-                public_url: "http://cairn.test".into(),
-                content_url: "http://content.cairn.test".into(),
-                page_limit: 100,
-                content_dir: content.path().to_path_buf(),
-                package_limits: Default::default(),
-            },
-        );
+        let mut config = LrsConfig {
+            public_url: "http://cairn.test".into(),
+            content_url: "http://content.cairn.test".into(),
+            page_limit: 100,
+            content_dir: content.path().to_path_buf(),
+            package_limits: Default::default(),
+            json_limits: Default::default(),
+            page_bytes: cairn::lrs::DEFAULT_PAGE_BYTES,
+        };
+        configure(&mut config);
+        let lrs = Lrs::new(store, config);
         if lrs.store.credential(KEY).await.expect("credential lookup").is_none() {
             lrs.create_credential("tester", vec!["all".into(), "admin".into()], Some(KEY.into()), Some(SECRET.into()))
                 .await
