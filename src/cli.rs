@@ -235,7 +235,14 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
     let addr = listener.local_addr()?;
     println!("Cairn xAPI LRS listening on http://{addr}/xapi/");
     tracing::info!(%addr, "listening");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    let server = http::server::ServerConfig {
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections: args.max_connections,
+        shutdown_timeout: args.shutdown_timeout,
+    };
+    http::server::serve(listener, app, server, shutdown_signal()).await?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
+use cairn::http::server::ServerConfig;
 use cairn::http::{self, HttpConfig};
 use cairn::lrs::{Lrs, LrsConfig};
 use cairn::store::Store;
@@ -73,7 +74,16 @@ impl TestApp {
         Self::spawn_on(&self.database_url, None).await
     }
 
+    /// The same database served with other connection limits (short timeouts, a small cap).
+    pub async fn with_server(&self, server: ServerConfig) -> TestApp {
+        Self::spawn_with(&self.database_url, None, server).await
+    }
+
     async fn spawn_on(url: &str, dir: Option<tempfile::TempDir>) -> TestApp {
+        Self::spawn_with(url, dir, ServerConfig::default()).await
+    }
+
+    async fn spawn_with(url: &str, dir: Option<tempfile::TempDir>, server: ServerConfig) -> TestApp {
         let store = Store::connect(url).await.expect("connect");
         store.migrate().await.expect("migrate");
         let content = tempfile::tempdir().expect("content dir");
@@ -95,9 +105,8 @@ impl TestApp {
             http::router(lrs.clone(), &HttpConfig { max_body_bytes: 1024 * 1024, default_version: Version::V2_0_0 });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        // The real connection handling, as `cairn serve` runs it.
+        tokio::spawn(http::server::serve(listener, app, server, std::future::pending()));
         TestApp {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
