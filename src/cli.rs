@@ -268,18 +268,26 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
     println!("Cairn xAPI LRS listening on http://{addr}/xapi/");
     println!("Content origin (launch pages and package files) on http://{content_addr}/");
     tracing::info!(%addr, %content_addr, "listening");
+    // The two origins share the process's open files: each gets half of the connection cap.
+    let server = http::server::ServerConfig {
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections: (args.max_connections / 2).max(1),
+        shutdown_timeout: args.shutdown_timeout,
+    };
     // One shutdown signal ends both listeners.
     let (stop, _) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let api = axum::serve(listener, app).with_graceful_shutdown(stopped(stop.subscribe()));
-    let files = axum::serve(content_listener, content).with_graceful_shutdown(stopped(stop.subscribe()));
+    let api = http::server::serve(listener, app, server.clone(), stopped(stop.subscribe()));
+    let files = http::server::serve(content_listener, content, server, stopped(stop.subscribe()));
     let signal = async {
         shutdown_signal().await;
         let _ = stop.send(true);
     };
-    let (a, c, ()) = tokio::join!(async { api.await }, async { files.await }, signal);
+    let (a, c, ()) = tokio::join!(api, files, signal);
     a?;
     c?;
     Ok(())

@@ -155,6 +155,23 @@ pub struct ServeArgs {
     /// xAPI version named in responses to requests that name none (or an unsupported one).
     #[arg(long, env = "CAIRN_DEFAULT_XAPI_VERSION", default_value = "2.0.0")]
     pub default_xapi_version: String,
+    /// A request head must arrive in full within this time once it has started (slow-loris).
+    #[arg(long, env = "CAIRN_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_timeout: std::time::Duration,
+    /// A request body that sends nothing for this long is answered 408 and its connection closed.
+    #[arg(long, env = "CAIRN_BODY_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub body_timeout: std::time::Duration,
+    /// A keep-alive connection waiting this long for its next request is closed, and so is one whose
+    /// client stops reading the answer for this long.
+    #[arg(long, env = "CAIRN_IDLE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub idle_timeout: std::time::Duration,
+    /// Most open client connections; beyond it idle ones make room, else newcomers get 503. The default
+    /// fits the common 1,024 open-file limit (which `serve` raises to the hard limit when it can).
+    #[arg(long, env = "CAIRN_MAX_CONNECTIONS", default_value_t = 768)]
+    pub max_connections: usize,
+    /// On Ctrl-C/SIGTERM, stop accepting and give requests in flight this long to finish.
+    #[arg(long, env = "CAIRN_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: std::time::Duration,
     /// Key of the credential created on first start of an empty store (random when unset).
     #[arg(long, env = "CAIRN_BOOTSTRAP_KEY")]
     pub bootstrap_key: Option<String>,

@@ -1,7 +1,9 @@
 //! Extractors: the authenticated principal, the request's xAPI version and query parameters, each
 //! rejecting with our error format.
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use base64::Engine;
@@ -27,14 +29,16 @@ impl<S: Send + Sync> FromRequestParts<S> for XapiVersion {
     }
 }
 
-/// The authenticated client (HTTP Basic).
+/// The authenticated client (HTTP Basic). Failed attempts are limited per client address (from
+/// `ConnectInfo`, which `http::server` provides) and per key.
 pub struct Auth(pub Principal);
 
 impl FromRequestParts<Lrs> for Auth {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, lrs: &Lrs) -> Result<Self, ApiError> {
         let (key, secret) = basic_credentials(&parts.headers)?;
-        Ok(Auth(lrs.authenticate(&key, &secret).await?))
+        let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        Ok(Auth(lrs.authenticate_from(addr, &key, &secret).await?))
     }
 }
 
@@ -44,6 +48,11 @@ fn basic_credentials(headers: &HeaderMap) -> Result<(String, String), ApiError> 
         .ok_or_else(|| ApiError::Unauthorized("no Authorization header".into()))?
         .to_str()
         .map_err(|_| ApiError::Unauthorized("Authorization header is not text".into()))?;
+    parse_basic(value)
+}
+
+/// Key and secret of a `Basic` Authorization value (header or alternate-syntax form field).
+pub fn parse_basic(value: &str) -> Result<(String, String), ApiError> {
     let (scheme, rest) =
         value.trim().split_once(' ').ok_or_else(|| ApiError::Unauthorized("malformed Authorization header".into()))?;
     if !scheme.eq_ignore_ascii_case("basic") {

@@ -5,7 +5,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -52,20 +52,4 @@ pub async fn collapse_xapi_slashes(mut req: Request, next: Next) -> Response {
         }
     }
     next.run(req).await
-}
-
-/// A 401 to a script in a browser (content whose launch credential expired or was never valid) carries no
-/// `WWW-Authenticate: Basic` challenge: browsers answer that challenge with a login dialog and hold the
-/// script's request until someone fills it in, which hangs the content instead of letting it see the 401.
-/// Scripts are told apart by `Origin` (sent on cross-origin and on same-origin non-GET requests) or a
-/// non-navigation `Sec-Fetch-Mode`; other clients keep the challenge.
-pub async fn no_login_dialog_for_scripts(req: Request, next: Next) -> Response {
-    let h = req.headers();
-    let script = h.contains_key(header::ORIGIN)
-        || h.get("sec-fetch-mode").and_then(|v| v.to_str().ok()).is_some_and(|m| m != "navigate");
-    let mut resp = next.run(req).await;
-    if script && resp.status() == StatusCode::UNAUTHORIZED {
-        resp.headers_mut().remove(header::WWW_AUTHENTICATE);
-    }
-    resp
 }

@@ -1,6 +1,7 @@
-//! The HTTP edge: the axum router, cross-cutting layers (CORS, body limit, xAPI version header,
-//! the 1.0.3 alternate request syntax) and one module per resource. Handlers stay thin: parse,
-//! call a use case in [`crate::lrs`], shape the response.
+//! The HTTP edge: the axum router, cross-cutting layers (body limit, xAPI version header, the 1.0.3
+//! alternate request syntax; trust boundaries in [`guard`], connection handling in [`server`]) and
+//! one module per resource. Handlers stay thin: parse, call a use case in [`crate::lrs`], shape the
+//! response.
 
 pub mod about;
 pub mod alternate;
@@ -9,18 +10,19 @@ pub mod courses;
 pub mod documents;
 pub mod error;
 pub mod extract;
+pub mod guard;
 pub mod identity;
 pub mod launch;
 pub mod results;
+pub mod server;
 pub mod statements;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use self::error::ApiError;
 use crate::lrs::Lrs;
@@ -94,47 +96,22 @@ pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
         .route("/api/launches", axum::routing::post(launch::create))
         .route("/api/launches/{id}", get(launch::show).delete(launch::revoke))
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
-        .with_state(lrs)
+        .with_state(lrs.clone())
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes));
     // The alternate request syntax rewrites method, headers and body, so it runs before routing.
     Router::new()
         .fallback_service(routes)
         .layer(middleware::from_fn(launch::collapse_xapi_slashes))
-        .layer(middleware::from_fn(launch::no_login_dialog_for_scripts))
-        .layer(middleware::from_fn_with_state(cfg.max_body_bytes, alternate::rewrite))
-        .layer(cors())
+        .layer(middleware::from_fn(guard::no_login_dialog_for_browsers))
+        .layer(middleware::from_fn_with_state(
+            alternate::AlternateState::new(lrs, cfg.max_body_bytes),
+            alternate::rewrite,
+        ))
+        .layer(middleware::from_fn(guard::api_guard))
+        .layer(middleware::from_fn(guard::xapi_cors))
+        .layer(middleware::from_fn(guard::request_limits))
         .layer(middleware::from_fn_with_state(cfg.default_version, version_header))
-}
-
-/// CORS for browser-based content: any origin, the xAPI headers allowed and exposed.
-fn cors() -> CorsLayer {
-    let xapi_headers = [
-        HeaderName::from_static(VERSION_HEADER),
-        HeaderName::from_static("x-experience-api-consistent-through"),
-        HeaderName::from_static("x-experience-api-hash"),
-    ];
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::mirror_request())
-        .allow_credentials(true)
-        .allow_methods([Method::GET, Method::PUT, Method::POST, Method::DELETE, Method::HEAD, Method::OPTIONS])
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::IF_MATCH,
-            header::IF_NONE_MATCH,
-            header::ACCEPT_LANGUAGE,
-            xapi_headers[0].clone(),
-            xapi_headers[2].clone(),
-        ])
-        .expose_headers([
-            header::ETAG,
-            header::LAST_MODIFIED,
-            header::CONTENT_TYPE,
-            xapi_headers[0].clone(),
-            xapi_headers[1].clone(),
-            xapi_headers[2].clone(),
-        ])
-        .max_age(std::time::Duration::from_secs(3600))
+        .layer(middleware::from_fn(guard::security_headers))
 }
 
 /// Rejects requests without a supported `X-Experience-API-Version` and records the version.

@@ -4,6 +4,7 @@
 //! [`CACHE_TTL`] on every node.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,10 @@ use crate::store::{CredentialRow, StoreError};
 
 /// How long a verified credential is trusted without asking the store again.
 pub const CACHE_TTL: Duration = Duration::from_secs(10);
+/// How long a verified key and secret stay known good: checked again against the store (and argon2)
+/// after [`CACHE_TTL`], but exempt from the failure limits, so a flood of guesses from the same
+/// address, or against the same key, cannot lock out a client that proved its secret before.
+pub const KNOWN_GOOD_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// The scopes of xAPI 1.0.3 §4.2 (OAuth scope list) plus Cairn's `admin` for the `/api` endpoints and
 /// `launch` for a player that only creates launches (`POST /api/launches`).
@@ -185,12 +190,21 @@ pub struct AuthCache {
     /// a gigabyte resident and a one-second stall. With one permit per core, waiters re-read the
     /// cache once they get a permit, so one credential is verified once however many ask.
     verifying: tokio::sync::Semaphore,
+    /// The lane for checks from addresses or for keys that failed recently: one at a time, so a
+    /// flood of guesses can never hold the permits that valid first-time checks need.
+    suspect: tokio::sync::Semaphore,
+    pub failures: super::ratelimit::FailureLimits,
 }
 
 impl Default for AuthCache {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        AuthCache { entries: Mutex::default(), verifying: tokio::sync::Semaphore::new(cores) }
+        AuthCache {
+            entries: Mutex::default(),
+            verifying: tokio::sync::Semaphore::new(cores),
+            suspect: tokio::sync::Semaphore::new(1),
+            failures: Default::default(),
+        }
     }
 }
 
@@ -209,17 +223,45 @@ impl AuthCache {
         (at.elapsed() < CACHE_TTL && p.launch.as_ref().is_none_or(|g| g.expires_us > crate::now_us()))
             .then(|| p.clone())
     }
+
+    /// Whether this key and secret were verified within [`KNOWN_GOOD_TTL`].
+    fn known_good(&self, digest: &[u8; 32]) -> bool {
+        self.entries.lock().ok().is_some_and(|c| c.get(digest).is_some_and(|(_, at)| at.elapsed() < KNOWN_GOOD_TTL))
+    }
+}
+
+/// Checks a secret against an argon2 hash, off the async workers (argon2 is CPU-heavy by design).
+async fn verify_argon2(hash: String, secret: &str) -> bool {
+    let secret = secret.to_string();
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|h| Argon2::default().verify_password(secret.as_bytes(), &h).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash of a random secret: unknown keys are checked against it, so that they cost what a wrong
+/// secret costs and timing does not tell which keys exist.
+fn dummy_hash() -> String {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_secret(&random_token(40))).clone()
 }
 
 /// Why a credential was refused (all map to 401).
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    #[error("unknown or revoked credential")]
+    // One message for both, so that answers do not tell which keys exist.
+    #[error("the key and secret do not match an active credential")]
     Unknown,
-    #[error("wrong secret")]
+    #[error("the key and secret do not match an active credential")]
     WrongSecret,
     #[error("the launch has expired")]
     Expired,
+    /// Too many failed attempts from this address or for this key (see [`super::ratelimit`]).
+    #[error("too many failed authentication attempts")]
+    TooManyFailures { retry_after: Duration },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -288,8 +330,20 @@ impl Lrs {
         Ok(NewCredential { key, secret, row })
     }
 
-    /// Verifies HTTP Basic key and secret.
+    /// Verifies HTTP Basic key and secret (no client address: only the per-key failure limit applies).
     pub async fn authenticate(&self, key: &str, secret: &str) -> Result<Principal, AuthError> {
+        self.authenticate_from(None, key, secret).await
+    }
+
+    /// Verifies HTTP Basic key and secret from a client address. A cached check answers at once; a
+    /// key and secret verified before skip the failure limits; others are refused 429 while their
+    /// address or key is over its failure budget, and go to the narrow argon2 lane when suspect.
+    pub async fn authenticate_from(
+        &self,
+        addr: Option<IpAddr>,
+        key: &str,
+        secret: &str,
+    ) -> Result<Principal, AuthError> {
         let mut h = Sha256::new();
         h.update(key.as_bytes());
         h.update([0u8]);
@@ -298,44 +352,60 @@ impl Lrs {
         if let Some(p) = self.auth.get(&digest) {
             return Ok(p);
         }
-        // Held until this check is cached: see `AuthCache::verifying`. The semaphore is never closed.
-        let _permit = self.auth.verifying.acquire().await.ok();
+        let known = self.auth.known_good(&digest);
+        if !known {
+            self.auth.failures.check(addr, key).map_err(|retry_after| AuthError::TooManyFailures { retry_after })?;
+        }
+        let lane =
+            if !known && self.auth.failures.suspect(addr, key) { &self.auth.suspect } else { &self.auth.verifying };
+        // Held until this check is cached: see `AuthCache::verifying`. The semaphores are never closed.
+        let _permit = lane.acquire().await.ok();
         if let Some(p) = self.auth.get(&digest) {
             return Ok(p);
         }
+        if !known {
+            // Guesses that arrived together all passed the first check; those that waited for a
+            // permit behind failures are refused now, still before any argon2 work.
+            self.auth.failures.check(addr, key).map_err(|retry_after| AuthError::TooManyFailures { retry_after })?;
+        }
+        let result = self.verify(key, secret).await;
+        match &result {
+            Ok(p) => self.remember(digest, p),
+            Err(AuthError::Unknown | AuthError::WrongSecret) => self.auth.failures.failed(addr, key),
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// The uncached check: a stored credential (argon2), else a launch's. Every refusal costs one
+    /// argon2 verification, whichever way the key was wrong.
+    async fn verify(&self, key: &str, secret: &str) -> Result<Principal, AuthError> {
         let Some(row) = self.store.credential(key).await?.filter(|r| r.revoked_us.is_none()) else {
             // Not a stored credential: perhaps a launch's (see `lrs::launch`).
-            let p = self.launch_principal(key, secret).await?;
-            self.remember(digest, &p);
-            return Ok(p);
+            let launch = self.launch_principal(key, secret).await;
+            if matches!(launch, Err(AuthError::Unknown | AuthError::WrongSecret)) {
+                verify_argon2(dummy_hash(), secret).await;
+            }
+            return launch;
         };
-        let hash_text = row.secret_hash.clone();
-        let secret_owned = secret.to_string();
-        // argon2 is CPU-heavy by design: keep it off the async workers.
-        let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash_text)
-                .map(|h| Argon2::default().verify_password(secret_owned.as_bytes(), &h).is_ok())
-                .unwrap_or(false)
-        })
-        .await
-        .unwrap_or(false);
-        if !ok {
+        if !verify_argon2(row.secret_hash.clone(), secret).await {
             return Err(AuthError::WrongSecret);
         }
-        let principal = Principal {
+        Ok(Principal {
             key: row.key.clone(),
             name: row.name.clone(),
             scopes: row.scopes.clone(),
             authority: self.authority_for(&row),
             launch: None,
-        };
-        self.remember(digest, &principal);
-        Ok(principal)
+        })
     }
 
     fn remember(&self, digest: [u8; 32], principal: &Principal) {
         if let Ok(mut cache) = self.auth.entries.lock() {
             if cache.len() > 10_000 {
+                cache.retain(|_, (_, at)| at.elapsed() < KNOWN_GOOD_TTL);
+            }
+            if cache.len() > 100_000 {
                 cache.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
             }
             cache.insert(digest, (principal.clone(), Instant::now()));

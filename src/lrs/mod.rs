@@ -8,6 +8,7 @@ pub mod documents;
 pub mod error;
 pub mod identity;
 pub mod launch;
+pub mod ratelimit;
 pub mod results;
 pub mod statements;
 

@@ -8,6 +8,7 @@ mod browser;
 mod courses;
 mod crash;
 mod documents;
+mod edge;
 mod ingest_concurrency;
 mod launch;
 mod query_windows;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
+use cairn::http::server::ServerConfig;
 use cairn::http::{self, HttpConfig};
 use cairn::lrs::{Lrs, LrsConfig};
 use cairn::store::Store;
@@ -104,7 +105,21 @@ impl TestApp {
         Self::spawn_on(&self.database_url, None, |_| {}).await
     }
 
+    /// The same database served with other connection limits (short timeouts, a small cap).
+    pub async fn with_server(&self, server: ServerConfig) -> TestApp {
+        Self::spawn_with(&self.database_url, None, |_| {}, server).await
+    }
+
     async fn spawn_on(url: &str, dir: Option<tempfile::TempDir>, configure: fn(&mut LrsConfig)) -> TestApp {
+        Self::spawn_with(url, dir, configure, ServerConfig::default()).await
+    }
+
+    async fn spawn_with(
+        url: &str,
+        dir: Option<tempfile::TempDir>,
+        configure: fn(&mut LrsConfig),
+        server: ServerConfig,
+    ) -> TestApp {
         let store = Store::connect(url).await.expect("connect");
         store.migrate().await.expect("migrate");
         let content = tempfile::tempdir().expect("content dir");
@@ -125,8 +140,8 @@ impl TestApp {
                 .expect("credential");
         }
         let cfg = HttpConfig { max_body_bytes: 1024 * 1024, default_version: Version::V2_0_0 };
-        let base = Self::listen(http::router(lrs.clone(), &cfg)).await;
-        let content_base = Self::listen(http::content::router(lrs.clone(), &cfg)).await;
+        let base = Self::listen(http::router(lrs.clone(), &cfg), server.clone()).await;
+        let content_base = Self::listen(http::content::router(lrs.clone(), &cfg), server).await;
         TestApp {
             base,
             content_base,
@@ -139,13 +154,12 @@ impl TestApp {
         }
     }
 
-    /// Serves a router on a random loopback port; answers its base URL.
-    async fn listen(app: axum::Router) -> String {
+    /// Serves a router on a random loopback port with the real connection handling, as `cairn serve`
+    /// runs it; answers its base URL.
+    async fn listen(app: axum::Router, server: ServerConfig) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        tokio::spawn(http::server::serve(listener, app, server, std::future::pending()));
         format!("http://{addr}")
     }
 
