@@ -104,6 +104,11 @@ impl Browser {
         self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await
     }
 
+    /// Runs an asynchronous script (its last argument is the callback) and returns what it passed back.
+    async fn eval_async(&self, script: &str, args: Value) -> Value {
+        self.cmd(reqwest::Method::POST, "/execute/async", Some(json!({"script": script, "args": args}))).await
+    }
+
     async fn screenshot(&self) -> Vec<u8> {
         let b64 = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
         base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap_or_default()).expect("png")
@@ -278,3 +283,74 @@ async fn result_of(app: &TestApp, l: &Value) -> Value {
     }
 }
 both!(scorm12_scorm2004_cmi5_and_tincan_courses_report_in_a_browser);
+
+/// Issue 11: a hostile package's script, run in the same tab right after a normal launch (and alongside
+/// it), gets nothing: not the other launch's credential (no storage holds it, its page names no one, its
+/// settings answer only its own credential), not the admin API with what the browser holds for the API
+/// origin (the browser first opened `/api` with the admin's Basic credentials in the URL), not another
+/// learner's documents or statements with its own launch credential. The normal content still reports.
+async fn hostile_content_reaches_nothing(app: TestApp) {
+    let Some(browser) = Browser::start(&app).await else { return };
+    // The admin looked at the API in this browser, credentials in the URL.
+    browser.open(&format!("http://{}:{}@cairn.test/api/courses", crate::support::KEY, crate::support::SECRET)).await;
+    let victim = start(&app, "scorm12-runtime", "LESSON-1").await;
+    let victim_url = victim["url"].as_str().unwrap();
+    let victim_secret = crate::launch::scorm_credential(victim_url).1;
+    browser.open(victim_url).await;
+    statements_until(&app, victim["registration"].as_str().unwrap(), "/terminated").await;
+
+    let hostile = import(&app, "scorm12-hostile").await;
+    let (s, h) = launch(
+        &app,
+        json!({"course": hostile["id"], "module": "PRIZE", "learner": {"name": "Mallory", "mbox": "mailto:mallory@example.com"}}),
+    )
+    .await;
+    assert_eq!(s, 201, "{h}");
+    let hostile_url = h["url"].as_str().unwrap();
+    let own = format!(
+        "Basic {}",
+        hostile_url.split("#token=").nth(1).unwrap().replace("%3D", "=").replace("%2B", "+").replace("%2F", "/")
+    );
+    browser.open(hostile_url).await;
+    let started = Instant::now();
+    while browser
+        .eval("var f = document.querySelector('iframe'); return !!(f && f.contentWindow && f.contentWindow.attack);")
+        .await
+        != json!(true)
+    {
+        assert!(started.elapsed() < PATIENCE, "the hostile SCO never loaded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let args = json!([{
+        "api": "http://cairn.test", "own": own, "id": victim["id"], "course": hostile["id"], "module": "PRIZE",
+        "activity": victim["activity_id"], "registration": victim["registration"], "agent": victim["learner"].to_string(),
+    }]);
+    let report = browser
+        .eval_async(
+            "var done = arguments[arguments.length - 1]; \
+             document.querySelector('iframe').contentWindow.attack(arguments[0]).then(done, function (e) { done('failed: ' + e); });",
+            args,
+        )
+        .await;
+    let text = report.to_string();
+    assert!(report.is_object(), "{text}");
+    assert!(!text.contains(&victim_secret), "the victim's credential leaked: {text}");
+    assert!(!report["storage"].to_string().contains("Basic"), "a credential sits in storage: {text}");
+    assert!(!report["victimPage"].as_str().unwrap_or("").contains("ann@example.com"), "{text}");
+    assert_eq!(report["victimRuntimeAnonymous"], 401, "{text}");
+    assert_eq!(report["victimRuntimeWithOwnToken"], 403, "{text}");
+    assert_ne!(report["apiRead"], 200, "the admin API answered content: {text}");
+    assert_ne!(report["apiLaunchCors"], 201, "{text}");
+    assert_ne!(report["xapiWithBrowserCredentials"], 200, "{text}");
+    assert_eq!(report["victimState"], 403, "{text}");
+    assert_eq!(report["victimStatementsSeen"], 0, "{text}");
+    // Whatever the browser sent, the server did nothing for it.
+    let mallory = cairn::xapi::agent::key(&json!({"mbox": "mailto:mallory@example.com"})).unwrap();
+    let course = hostile["id"].as_str().unwrap();
+    let launches = app.lrs.store.launches_of(&mallory, course, "").await.unwrap();
+    assert_eq!(launches.len(), 1, "only the test's own launch of the hostile course: {launches:?}");
+    // The normal launch reported as usual.
+    assert_eq!(result_of(&app, &victim).await["status"], "passed");
+    browser.quit().await;
+}
+both!(hostile_content_reaches_nothing);
