@@ -210,8 +210,15 @@ fn lrs_for(store: Store, listen: &str, page_limit: usize, content_dir: PathBuf) 
 async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::Result<()> {
     std::fs::create_dir_all(&content_dir).with_context(|| format!("creating {}", content_dir.display()))?;
     crate::lrs::courses::remove_stale_imports(&content_dir, crate::lrs::courses::STALE_IMPORT_AGE);
+    // Bound first, so that the default public addresses name the ports actually bound (port 0 = any).
     let content_listen = crate::config::content_listen(&args.listen, args.content_listen.as_deref());
-    let (public_url, content_url) = crate::config::public_urls(&args.listen, &content_listen);
+    let listener =
+        tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let content_listener = tokio::net::TcpListener::bind(&content_listen)
+        .await
+        .with_context(|| format!("listening on {content_listen} for the content origin (--content-listen)"))?;
+    let (addr, content_addr) = (listener.local_addr()?, content_listener.local_addr()?);
+    let (public_url, content_url) = crate::config::public_urls(&addr.to_string(), &content_addr.to_string());
     let lrs = Lrs::new(
         store,
         LrsConfig {
@@ -259,12 +266,6 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
     let cfg = HttpConfig { max_body_bytes: args.max_body_bytes, default_version };
     let app = http::router(lrs.clone(), &cfg);
     let content = http::content::router(lrs, &cfg);
-    let listener =
-        tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
-    let content_listener = tokio::net::TcpListener::bind(&content_listen)
-        .await
-        .with_context(|| format!("listening on {content_listen} for the content origin (--content-listen)"))?;
-    let (addr, content_addr) = (listener.local_addr()?, content_listener.local_addr()?);
     println!("Cairn xAPI LRS listening on http://{addr}/xapi/");
     println!("Content origin (launch pages and package files) on http://{content_addr}/");
     tracing::info!(%addr, %content_addr, "listening");

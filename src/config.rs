@@ -281,12 +281,14 @@ pub enum SessionsCommand {
     },
 }
 
-/// The content origin's listen address: the next port of the API's, unless given.
+/// The content origin's listen address: the next port of the API's (any free port when the API's is
+/// port 0), unless given.
 pub fn content_listen(listen: &str, given: Option<&str>) -> String {
     if let Some(g) = given {
         return g.to_string();
     }
     match listen.rsplit_once(':').and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?))) {
+        Some((host, 0)) => format!("{host}:0"),
         Some((host, port)) => format!("{host}:{}", port.wrapping_add(1)),
         None => "127.0.0.1:8081".to_string(),
     }
@@ -306,6 +308,7 @@ mod tests {
     fn content_listens_on_the_next_port_by_default() {
         assert_eq!(super::content_listen("127.0.0.1:8080", None), "127.0.0.1:8081");
         assert_eq!(super::content_listen("[::1]:9000", None), "[::1]:9001");
+        assert_eq!(super::content_listen("127.0.0.1:0", None), "127.0.0.1:0");
         assert_eq!(super::content_listen("0.0.0.0:80", Some("0.0.0.0:8443")), "0.0.0.0:8443");
     }
 }

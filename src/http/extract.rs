@@ -42,6 +42,19 @@ impl FromRequestParts<Lrs> for Auth {
     }
 }
 
+/// A caller with the `admin` scope, checked before any body is read: a caller without it is told 403
+/// whatever it sent, and its body is never parsed.
+pub struct Admin(pub Principal);
+
+impl FromRequestParts<Lrs> for Admin {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, lrs: &Lrs) -> Result<Self, ApiError> {
+        let Auth(who) = Auth::from_request_parts(parts, lrs).await?;
+        who.require(crate::lrs::auth::Access::Admin)?;
+        Ok(Admin(who))
+    }
+}
+
 fn basic_credentials(headers: &HeaderMap) -> Result<(String, String), ApiError> {
     let value = headers
         .get(header::AUTHORIZATION)

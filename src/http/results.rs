@@ -8,8 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{header_str, ApiJson, Auth, QueryPairs};
-use crate::lrs::auth::Access;
+use super::extract::{header_str, Admin, ApiJson, QueryPairs};
 use crate::lrs::results::{AssignRequest, DefineCourse, ResultRow, ResultsFilter, SessionRequest};
 use crate::lrs::Lrs;
 use crate::store::BookOutcome;
@@ -32,12 +31,7 @@ fn agent_param(lrs: &Lrs, name: &str, v: &str) -> ApiResult<String> {
 }
 
 /// POST /api/assignments
-pub async fn assign(
-    State(lrs): State<Lrs>,
-    Auth(who): Auth,
-    ApiJson(req): ApiJson<AssignRequest>,
-) -> ApiResult<Response> {
-    who.require(Access::Admin)?;
+pub async fn assign(State(lrs): State<Lrs>, _: Admin, ApiJson(req): ApiJson<AssignRequest>) -> ApiResult<Response> {
     let single = req.group.is_none();
     let rows = lrs.assign(req, V).await?;
     let views: Vec<Value> = rows.iter().map(assignment_json).collect();
@@ -56,8 +50,7 @@ fn assignment_json(a: &crate::store::AssignmentRow) -> Value {
 }
 
 /// GET /api/assignments?course=&learner=
-pub async fn assignments(State(lrs): State<Lrs>, Auth(who): Auth, q: QueryPairs) -> ApiResult<Response> {
-    who.require(Access::Admin)?;
+pub async fn assignments(State(lrs): State<Lrs>, _: Admin, q: QueryPairs) -> ApiResult<Response> {
     let learner = q.get("learner").map(|l| agent_param(&lrs, "learner", l)).transpose()?;
     let rows = lrs.store.assignments(q.get("course"), learner.as_deref()).await.map_err(|e| ApiError::Lrs(e.into()))?;
     Ok(axum::Json(rows.iter().map(assignment_json).collect::<Vec<_>>()).into_response())
@@ -73,11 +66,10 @@ pub struct WaiveBody {
 /// POST /api/assignments/{id}/waive
 pub async fn waive(
     State(lrs): State<Lrs>,
-    Auth(who): Auth,
+    _: Admin,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    who.require(Access::Admin)?;
     // The body is optional: `{"reason": "…"}` or nothing.
     let reason = if body.iter().all(u8::is_ascii_whitespace) {
         None
@@ -93,11 +85,10 @@ pub async fn waive(
 /// PUT /api/courses/{id}: define a course from components.
 pub async fn define(
     State(lrs): State<Lrs>,
-    Auth(who): Auth,
+    _: Admin,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<DefineCourse>,
 ) -> ApiResult<Response> {
-    who.require(Access::Admin)?;
     let def = lrs.define_course(&id, req).await?;
     Ok(axum::Json(def).into_response())
 }
@@ -193,13 +184,7 @@ pub fn to_csv(rows: &[ResultRow]) -> String {
 }
 
 /// GET /api/results (JSON, or CSV with `Accept: text/csv` or `format=csv`)
-pub async fn results(
-    State(lrs): State<Lrs>,
-    Auth(who): Auth,
-    q: QueryPairs,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    who.require(Access::Admin)?;
+pub async fn results(State(lrs): State<Lrs>, _: Admin, q: QueryPairs, headers: HeaderMap) -> ApiResult<Response> {
     let f = filter(&lrs, &q)?;
     let (rows, total) = lrs.results(&f, now_us()).await?;
     let csv = q.get("format") == Some("csv") || header_str(&headers, "accept").is_some_and(|a| a.contains("text/csv"));
@@ -214,15 +199,13 @@ pub async fn summary_of(lrs: &Lrs, course: &str) -> ApiResult<Response> {
     Ok(axum::Json(lrs.course_summary(course, now_us()).await?).into_response())
 }
 
-pub async fn summary(State(lrs): State<Lrs>, Auth(who): Auth, q: QueryPairs) -> ApiResult<Response> {
-    who.require(Access::Admin)?;
+pub async fn summary(State(lrs): State<Lrs>, _: Admin, q: QueryPairs) -> ApiResult<Response> {
     let course = q.get("course").ok_or_else(|| ApiError::BadRequest("parameter course is required".into()))?;
     summary_of(&lrs, course).await
 }
 
 /// POST /api/results/rebuild
-pub async fn rebuild(State(lrs): State<Lrs>, Auth(who): Auth) -> ApiResult<Response> {
-    who.require(Access::Admin)?;
+pub async fn rebuild(State(lrs): State<Lrs>, _: Admin) -> ApiResult<Response> {
     let n = lrs.rebuild_results().await?;
     Ok(axum::Json(json!({"statements_read": n})).into_response())
 }
@@ -241,24 +224,21 @@ fn session_json(s: &crate::store::SessionRow) -> Value {
 /// POST /api/sessions
 pub async fn create_session(
     State(lrs): State<Lrs>,
-    Auth(who): Auth,
+    _: Admin,
     ApiJson(req): ApiJson<SessionRequest>,
 ) -> ApiResult<Response> {
-    who.require(Access::Admin)?;
     let s = lrs.create_session(req).await?;
     Ok((StatusCode::CREATED, axum::Json(session_json(&s))).into_response())
 }
 
 /// GET /api/sessions?course=
-pub async fn sessions(State(lrs): State<Lrs>, Auth(who): Auth, q: QueryPairs) -> ApiResult<Response> {
-    who.require(Access::Admin)?;
+pub async fn sessions(State(lrs): State<Lrs>, _: Admin, q: QueryPairs) -> ApiResult<Response> {
     let rows = lrs.store.sessions(q.get("course")).await.map_err(|e| ApiError::Lrs(e.into()))?;
     Ok(axum::Json(rows.iter().map(session_json).collect::<Vec<_>>()).into_response())
 }
 
 /// GET /api/sessions/{id}: the session with its bookings.
-pub async fn session(State(lrs): State<Lrs>, Auth(who): Auth, Path(id): Path<String>) -> ApiResult<Response> {
-    who.require(Access::Admin)?;
+pub async fn session(State(lrs): State<Lrs>, _: Admin, Path(id): Path<String>) -> ApiResult<Response> {
     let s = lrs.session(&id).await?;
     let bookings = lrs.store.bookings(&id).await.map_err(|e| ApiError::Lrs(e.into()))?;
     let mut v = session_json(&s);
@@ -270,8 +250,7 @@ pub async fn session(State(lrs): State<Lrs>, Auth(who): Auth, Path(id): Path<Str
 }
 
 /// POST /api/sessions/{id}/cancel
-pub async fn cancel_session(State(lrs): State<Lrs>, Auth(who): Auth, Path(id): Path<String>) -> ApiResult<Response> {
-    who.require(Access::Admin)?;
+pub async fn cancel_session(State(lrs): State<Lrs>, _: Admin, Path(id): Path<String>) -> ApiResult<Response> {
     Ok(axum::Json(session_json(&lrs.cancel_session(&id).await?)).into_response())
 }
 
@@ -284,11 +263,10 @@ pub struct LearnerBody {
 /// POST /api/sessions/{id}/bookings {learner}
 pub async fn book(
     State(lrs): State<Lrs>,
-    Auth(who): Auth,
+    _: Admin,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<LearnerBody>,
 ) -> ApiResult<Response> {
-    who.require(Access::Admin)?;
     let outcome = lrs.book_session(&id, &b.learner, V).await?;
     let status = if outcome == BookOutcome::Booked { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, axum::Json(json!({"session": id, "booked": true}))).into_response())
@@ -297,11 +275,10 @@ pub async fn book(
 /// POST /api/sessions/{id}/bookings/cancel {learner}
 pub async fn cancel_booking(
     State(lrs): State<Lrs>,
-    Auth(who): Auth,
+    _: Admin,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<LearnerBody>,
 ) -> ApiResult<Response> {
-    who.require(Access::Admin)?;
     lrs.cancel_booking(&id, &b.learner, V).await?;
     Ok(axum::Json(json!({"session": id, "booked": false})).into_response())
 }
@@ -309,11 +286,10 @@ pub async fn cancel_booking(
 /// POST /api/sessions/{id}/attendance {learner}: writes the `attended` statement.
 pub async fn attendance(
     State(lrs): State<Lrs>,
-    Auth(who): Auth,
+    _: Admin,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<LearnerBody>,
 ) -> ApiResult<Response> {
-    who.require(Access::Admin)?;
     let statement = lrs.mark_attendance(&id, &b.learner, V).await?;
     Ok((StatusCode::CREATED, axum::Json(json!({"session": id, "statement": statement}))).into_response())
 }

@@ -76,10 +76,21 @@ async fn slow_loris_connections_do_not_lock_out_clients(app: TestApp) {
             loris.push(s);
         }
     }
+    // While the storm is being accepted, a newcomer may be told 503 or closed at once (that is the
+    // graceful degradation); a client that retries shortly is served.
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     for _ in 0..3 {
-        let r = client.get(format!("{}/xapi/about", app.base)).send().await.expect("served despite slow-loris");
-        assert_eq!(r.status(), 200);
+        let started = Instant::now();
+        loop {
+            match client.get(format!("{}/xapi/about", app.base)).send().await {
+                Ok(r) if r.status() == 200 => break,
+                other => {
+                    let what = other.map(|r| r.status().to_string()).unwrap_or_else(|e| e.to_string());
+                    assert!(started.elapsed() < Duration::from_secs(5), "not served despite retries: {what}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
     }
     drop(loris);
 }

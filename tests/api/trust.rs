@@ -203,3 +203,99 @@ async fn a_launch_cannot_look_up_other_learners(app: TestApp) {
     assert!(r.text().await.unwrap().contains("own learner"));
 }
 both!(a_launch_cannot_look_up_other_learners);
+
+/// Every endpoint of the API origin, as `(method, path)`: the admin API and the xAPI resources.
+const ADMIN_ENDPOINTS: [(&str, &str); 18] = [
+    ("GET", "/api/courses"),
+    ("POST", "/api/courses"),
+    ("GET", "/api/courses/urn:x"),
+    ("PUT", "/api/courses/urn:x"),
+    ("GET", "/api/assignments"),
+    ("POST", "/api/assignments"),
+    ("POST", "/api/assignments/x/waive"),
+    ("GET", "/api/results"),
+    ("POST", "/api/results/rebuild"),
+    ("GET", "/api/summary"),
+    ("GET", "/api/sessions"),
+    ("POST", "/api/sessions"),
+    ("GET", "/api/sessions/x"),
+    ("POST", "/api/sessions/x/cancel"),
+    ("POST", "/api/sessions/x/bookings"),
+    ("POST", "/api/sessions/x/bookings/cancel"),
+    ("POST", "/api/sessions/x/attendance"),
+    ("POST", "/api/launches"),
+];
+const XAPI_ENDPOINTS: [(&str, &str); 8] = [
+    ("GET", "/xapi/statements"),
+    ("POST", "/xapi/statements"),
+    ("PUT", "/xapi/statements?statementId=6fa1fd6e-2e6a-4f1c-9f52-9d1d1d1d1d1d"),
+    ("GET", "/xapi/activities/state?activityId=urn:a&agent=%7B%22mbox%22%3A%22mailto%3Aa%40b.c%22%7D&stateId=s"),
+    ("GET", "/xapi/activities/profile?activityId=urn:a&profileId=p"),
+    ("GET", "/xapi/agents/profile?agent=%7B%22mbox%22%3A%22mailto%3Aa%40b.c%22%7D&profileId=p"),
+    ("GET", "/xapi/activities?activityId=urn:a"),
+    ("GET", "/xapi/agents?agent=%7B%22mbox%22%3A%22mailto%3Aa%40b.c%22%7D"),
+];
+
+/// SECURITY.md's table, checked: the admin API answers only the admin scope (anonymous 401; an xAPI
+/// credential with every xAPI scope, and a launch credential, 403), the launch endpoints also the
+/// `launch` scope; every xAPI resource but `/about` needs a credential; the content origin answers
+/// none of them, and the API origin none of the content origin's paths.
+async fn every_endpoint_refuses_callers_it_does_not_serve(app: TestApp) {
+    let xapi_all = app.lrs.create_credential("xapi", vec!["all".into()], None, None).await.unwrap();
+    let launcher = app.lrs.create_credential("player", vec!["launch".into()], None, None).await.unwrap();
+    let (l, launch_cred) = scorm_launch(&app, "mailto:ann@example.com").await;
+    let send = |base: &str, method: &str, path: &str, cred: Option<(&str, &str)>| {
+        let mut r = app
+            .client
+            .request(Method::from_bytes(method.as_bytes()).unwrap(), format!("{base}{path}"))
+            .header("X-Experience-API-Version", "1.0.3")
+            .header("Content-Type", "application/json")
+            .body("{}");
+        if let Some((k, s)) = cred {
+            r = r.basic_auth(k, Some(s));
+        }
+        r.send()
+    };
+    for (method, path) in ADMIN_ENDPOINTS {
+        let status = |cred| {
+            let s = send(&app.base, method, path, cred);
+            async move { s.await.unwrap().status().as_u16() }
+        };
+        assert_eq!(status(None).await, 401, "anonymous {method} {path}");
+        assert_eq!(status(Some((&xapi_all.key, &xapi_all.secret))).await, 403, "scope all {method} {path}");
+        assert_eq!(status(Some((&launch_cred.0, &launch_cred.1))).await, 403, "a launch credential {method} {path}");
+        let by_player = status(Some((&launcher.key, &launcher.secret))).await;
+        if path == "/api/launches" {
+            assert_eq!(by_player, 400, "the launch scope reaches {method} {path} (and is told what is wrong)");
+        } else {
+            assert_eq!(by_player, 403, "the launch scope {method} {path}");
+        }
+        let on_content = send(&app.content_base, method, path, Some((crate::support::KEY, crate::support::SECRET)));
+        assert_eq!(on_content.await.unwrap().status(), 404, "{method} {path} on the content origin");
+    }
+    let launch_path = format!("/api/launches/{}", l["id"].as_str().unwrap());
+    for method in ["GET", "DELETE"] {
+        let s = |cred| send(&app.base, method, &launch_path, cred);
+        assert_eq!(s(None).await.unwrap().status(), 401, "anonymous {method} {launch_path}");
+        let s2 = s(Some((&xapi_all.key, &xapi_all.secret)));
+        assert_eq!(s2.await.unwrap().status(), 403, "scope all {method} {launch_path}");
+    }
+    for (method, path) in XAPI_ENDPOINTS {
+        let r = send(&app.base, method, path, None).await.unwrap();
+        assert_eq!(r.status(), 401, "anonymous {method} {path}");
+        let on_content = send(&app.content_base, method, path, Some((crate::support::KEY, crate::support::SECRET)));
+        assert_eq!(on_content.await.unwrap().status(), 404, "{method} {path} on the content origin");
+    }
+    assert_eq!(app.client.get(format!("{}/xapi/about", app.base)).send().await.unwrap().status(), 200);
+    let version = l["version_id"].as_str().unwrap();
+    for path in [
+        format!("/launch/{}", l["id"].as_str().unwrap()),
+        format!("/launch/{}/runtime", l["id"].as_str().unwrap()),
+        format!("/content/{version}/index.html"),
+        "/static/scorm/runtime.js".to_string(),
+    ] {
+        let r = send(&app.base, "GET", &path, Some((crate::support::KEY, crate::support::SECRET))).await.unwrap();
+        assert_eq!(r.status(), 404, "{path} on the API origin");
+    }
+}
+both!(every_endpoint_refuses_callers_it_does_not_serve);
