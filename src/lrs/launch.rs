@@ -18,7 +18,7 @@ use super::error::Result;
 use super::{Lrs, LrsError};
 pub use crate::package::url::encode_component;
 use crate::package::url::encode_path;
-use crate::package::{Format, Module};
+use crate::package::Format;
 use crate::store::LaunchRow;
 use crate::xapi::{agent, timestamp, Version};
 
@@ -152,18 +152,6 @@ fn launch_format(f: &Format) -> Result<&'static str> {
     })
 }
 
-/// The xAPI activity id of a module: a TinCan activity's own IRI; for a cmi5 AU one Cairn generates, as
-/// cmi5 §8.1.5 requires; a SCORM item's is made under the course IRI, as ADL's xAPI SCORM profile suggests
-/// (one IRI per SCO, stable across versions).
-pub fn module_activity_id(course_iri: &str, format: &str, module: &Module) -> String {
-    match format {
-        "cmi5" => crate::results::course::cmi5_au_activity_id(&module.id),
-        "tincan" => module.id.clone(),
-        // The results engine derives SCORM results from the same IRI.
-        _ => crate::results::course::module_activity_id(course_iri, &module.id),
-    }
-}
-
 /// The credential's activity tree: the module's activity, plus the course activity for TinCan (whose
 /// content commonly reports against the course activity it was launched as part of).
 pub(crate) fn tree_roots(l: &LaunchRow) -> Vec<String> {
@@ -229,7 +217,7 @@ impl Lrs {
             Some("review") => "Review",
             Some(other) => return Err(bad(format!("mode must be Normal, Browse or Review, got {other:?}"))),
         };
-        let activity_id = module_activity_id(&view.id, format, &module);
+        let activity_id = crate::results::ids::launch_activity_id(&view.id, format, &module.id);
         let now = crate::now_us();
         let previous = self.store.launches_of(&agent_key, &view.id, &module.id).await?;
         let given = match &req.registration {

@@ -342,7 +342,7 @@ impl Lrs {
             match c {
                 DefineComponent::Module { course, module, required } => {
                     let src = self.course_def(&course).await?;
-                    let id = course::module_activity_id(&course, &module);
+                    let id = crate::results::ids::module_activity_id(&course, &module);
                     let mut comp = src
                         .components
                         .into_iter()

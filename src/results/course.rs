@@ -1,51 +1,10 @@
 //! Course definitions for the rules: an imported package's modules become components with the rule of
 //! their format, and every module gets the activity IRI its statements use.
 
-use crate::package::url::encode_unreserved;
 use crate::package::{self, Course, Format, MasteryScore, MoveOn, Node, ScormType};
 
 use super::derive::{Component, CourseDef, Rule};
-
-/// The activity IRI of a module: its own id when that is an IRI (cmi5 AUs, TinCan activities),
-/// otherwise the course IRI plus the module identifier (SCORM items, AICC AUs), so statements from
-/// Cairn's run-time and from other players agree on it.
-pub fn module_activity_id(course_id: &str, module_id: &str) -> String {
-    if is_absolute_iri(module_id) {
-        return module_id.to_string();
-    }
-    format!("{}/{}", course_id.trim_end_matches('/'), encode_unreserved(module_id))
-}
-
-const CMI5_AU_PREFIX: &str = "urn:cairn:cmi5-au:";
-
-/// The activity id Cairn launches a cmi5 AU under. cmi5 §8.1.5 has the LMS generate it: never the
-/// publisher's AU id, the same for every launch and registration. It is the AU id percent-encoded in a
-/// Cairn URN, so results (kept per AU id, see [`cmi5_au_of`]) need no lookup table.
-pub fn cmi5_au_activity_id(au_id: &str) -> String {
-    format!("{CMI5_AU_PREFIX}{}", encode_unreserved(au_id))
-}
-
-/// The publisher's AU id behind an activity id made by [`cmi5_au_activity_id`].
-pub fn cmi5_au_of(activity_id: &str) -> Option<String> {
-    let enc = activity_id.strip_prefix(CMI5_AU_PREFIX)?.as_bytes();
-    let mut out = Vec::with_capacity(enc.len());
-    let mut i = 0;
-    while i < enc.len() {
-        if enc[i] == b'%' {
-            let hex = std::str::from_utf8(enc.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(enc[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-fn is_absolute_iri(s: &str) -> bool {
-    iri_string::types::IriStr::new(s).is_ok()
-}
+use super::ids::module_activity_id;
 
 /// The definition an imported course is derived against.
 pub fn from_package(course_id: &str, course: &Course) -> CourseDef {
@@ -139,18 +98,6 @@ pub fn from_package(course_id: &str, course: &Course) -> CourseDef {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn module_ids_become_iris() {
-        assert_eq!(module_activity_id("urn:cairn:scorm:m1", "item_1"), "urn:cairn:scorm:m1/item_1");
-        assert_eq!(module_activity_id("http://c/", "a b"), "http://c/a%20b");
-        assert_eq!(module_activity_id("http://c", "https://au/1"), "https://au/1");
-        let au = cmi5_au_activity_id("https://au/1?x=é");
-        assert_eq!(au, "urn:cairn:cmi5-au:https%3A%2F%2Fau%2F1%3Fx%3D%C3%A9");
-        assert!(iri_string::types::IriStr::new(&au).is_ok());
-        assert_eq!(cmi5_au_of(&au).as_deref(), Some("https://au/1?x=é"));
-        assert_eq!(cmi5_au_of("https://au/1"), None);
-    }
 
     #[test]
     fn cmi5_course_components_follow_move_on() {

@@ -140,7 +140,7 @@ impl LaunchScope {
     /// The scope of a launch of `course_id` whose credential may write about the trees under `roots`.
     pub fn new(course_id: &str, roots: &[String]) -> LaunchScope {
         let mut all = roots.to_vec();
-        all.extend(roots.iter().filter_map(|r| super::course::cmi5_au_of(r)));
+        all.extend(roots.iter().filter_map(|r| super::ids::cmi5_au_of(r)));
         LaunchScope { course_id: course_id.to_string(), roots: all }
     }
 }
@@ -190,7 +190,7 @@ pub fn extract(stmt: &Value, launch: Option<&LaunchScope>) -> Vec<Fact> {
     };
     let Some(activity_id) = object.get("id").and_then(Value::as_str) else { return Vec::new() };
     // A cmi5 AU runs under the activity id Cairn generated for it; its results are kept under the AU id.
-    let au = super::course::cmi5_au_of(activity_id);
+    let au = super::ids::cmi5_au_of(activity_id);
     let activity_id = au.as_deref().unwrap_or(activity_id);
     let Some(stored_us) = us_of(stmt.get("stored").and_then(Value::as_str)) else { return Vec::new() };
     let at_us = us_of(stmt.get("timestamp").and_then(Value::as_str)).map(|t| t.min(stored_us)).unwrap_or(stored_us);

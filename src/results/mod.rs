@@ -3,7 +3,8 @@
 //! - [`facts`]: what one statement says (extracted once, at ingest);
 //! - [`derive`]: the derivation rules per course kind (cmi5, SCORM, plain xAPI, live sessions);
 //! - [`compliance`]: due dates, grace, recurrence and the compliance words;
-//! - [`course`]: turning an imported package into the definition the rules run against.
+//! - [`course`]: turning an imported package into the definition the rules run against;
+//! - [`ids`]: the activity ids Cairn gives modules (a leaf: no cycle among these modules).
 //!
 //! The orchestration (maintaining results incrementally as statements arrive, rebuilding, assignments,
 //! sessions) is in `lrs::results`.
@@ -12,3 +13,4 @@ pub mod compliance;
 pub mod course;
 pub mod derive;
 pub mod facts;
+pub mod ids;

@@ -249,7 +249,7 @@ async fn scorm_course(app: TestApp) {
     }
     walk(&course["course"]["root"], &mut scos);
     assert!(scos.len() >= 2, "{scos:?}");
-    let activity = |item: &str| cairn::results::course::module_activity_id(&cid, item);
+    let activity = |item: &str| cairn::results::ids::module_activity_id(&cid, item);
     app.post_statements(&st(&bob, "completed", &activity(&scos[0]), json!({"result": {"score": {"scaled": 0.6}}})))
         .await;
     let r = find(&results_of(&app, &cid).await, "bob").clone();
