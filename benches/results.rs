@@ -10,7 +10,8 @@
 
 use std::time::{Duration, Instant};
 
-use cairn::lrs::results::{DefineComponent, DefineCourse};
+use cairn::lms::results::{DefineComponent, DefineCourse};
+use cairn::lms::{Lms, LmsConfig};
 use cairn::lrs::{Lrs, LrsConfig};
 use cairn::store::{AssignmentRow, Store};
 use rand::{Rng, SeedableRng};
@@ -58,23 +59,23 @@ fn learner(l: usize) -> Value {
     json!({"objectType": "Agent", "mbox": format!("mailto:learner{l}@bench.example.com")})
 }
 
-async fn setup(a: &Args, maintain: bool) -> (Lrs, tempfile::TempDir) {
+async fn setup(a: &Args, maintain: bool) -> (Lms, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::connect(&format!("sqlite://{}", dir.path().join("bench.db").display())).await.expect("store");
     store.migrate().await.expect("migrate");
     let cfg = LrsConfig {
         public_url: "http://bench".into(),
-        content_url: "http://content.bench".into(),
         page_limit: 100,
-        content_dir: dir.path().join("content"),
-        package_limits: Default::default(),
         json_limits: Default::default(),
         page_bytes: cairn::lrs::DEFAULT_PAGE_BYTES,
     };
-    let mut lrs = Lrs::new(store, cfg);
-    if !maintain {
-        lrs = lrs.without_results_maintenance();
-    }
+    let settings = LmsConfig {
+        content_url: "http://content.bench".into(),
+        content_dir: dir.path().join("content"),
+        package_limits: Default::default(),
+        maintain_results: maintain,
+    };
+    let lrs = Lms::new(Lrs::new(store, cfg), settings);
     for c in 0..a.courses {
         let components = (0..3)
             .map(|k| DefineComponent::Activity { activity_id: activity(c, k), title: None, required: true })
@@ -119,7 +120,7 @@ fn statement(rng: &mut rand::rngs::StdRng, a: &Args) -> Value {
 }
 
 /// Ingests every statement in batches; returns the wall time.
-async fn ingest(lrs: &Lrs, a: &Args) -> Duration {
+async fn ingest(lrs: &Lms, a: &Args) -> Duration {
     let who = lrs.system_principal();
     let mut rng = rand::rngs::StdRng::seed_from_u64(42);
     let t = Instant::now();
@@ -186,7 +187,7 @@ async fn main() {
     let mut mine = Vec::new();
     for _ in 0..a.queries {
         let key = cairn::xapi::agent::key(&learner(rng.gen_range(0..a.learners))).unwrap_or_default();
-        let f = cairn::lrs::results::ResultsFilter { learner_key: Some(key), ..Default::default() };
+        let f = cairn::lms::results::ResultsFilter { learner_key: Some(key), ..Default::default() };
         let t = Instant::now();
         let (rows, _) = lrs.results(&f, now).await.expect("results");
         mine.push(t.elapsed());

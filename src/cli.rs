@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::config::{Cli, Command, CoursesCommand, CredentialsCommand, ServeArgs};
 use crate::http::{self, HttpConfig};
-use crate::lrs::courses;
+use crate::lms::{courses, Lms, LmsConfig};
 use crate::lrs::{Lrs, LrsConfig};
 use crate::store::{Store, StoreError};
 
@@ -39,15 +39,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(args) => serve(store, args, content_dir).await,
-        Command::Credentials(cmd) => credentials(lrs_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
+        Command::Credentials(cmd) => credentials(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
         Command::Import { package, course_id, json } => {
-            import(lrs_for(store, "127.0.0.1:8080", 100, content_dir), package, course_id, json).await
+            import(lms_for(store, "127.0.0.1:8080", 100, content_dir), package, course_id, json).await
         }
-        Command::Courses(cmd) => courses_cmd(lrs_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
-        Command::Results(cmd) => results_cmd(lrs_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
+        Command::Courses(cmd) => courses_cmd(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
+        Command::Results(cmd) => results_cmd(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
         Command::Assign { course, learner, due, due_in_days, grace_days, recurrence_months } => {
-            let lrs = lrs_for(store, "127.0.0.1:8080", 100, content_dir);
-            let req = crate::lrs::results::AssignRequest {
+            let lms = lms_for(store, "127.0.0.1:8080", 100, content_dir);
+            let req = crate::lms::results::AssignRequest {
                 course,
                 learner: Some(learner_arg(&learner)?),
                 group: None,
@@ -56,25 +56,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 grace_days,
                 recurrence_months,
             };
-            for a in lrs.assign(req, crate::xapi::Version::V2_0_0).await? {
+            for a in lms.assign(req, crate::xapi::Version::V2_0_0).await? {
                 println!("assignment {}  registration {}", a.id, a.registration);
             }
             Ok(())
         }
         Command::Waive { assignment, reason } => {
-            let lrs = lrs_for(store, "127.0.0.1:8080", 100, content_dir);
-            let a = lrs.waive(&assignment, reason.as_deref()).await?;
+            let lms = lms_for(store, "127.0.0.1:8080", 100, content_dir);
+            let a = lms.waive(&assignment, reason.as_deref()).await?;
             println!("waived {}", a.id);
             Ok(())
         }
-        Command::Sessions(cmd) => sessions_cmd(lrs_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
+        Command::Sessions(cmd) => sessions_cmd(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
         Command::Launch { course, module, learner, registration, mode, json } => {
             let learner = if learner.trim_start().starts_with('{') {
                 serde_json::from_str(&learner).context("--learner is not valid JSON")?
             } else {
                 serde_json::Value::String(learner)
             };
-            let req = crate::lrs::launch::LaunchRequest {
+            let req = crate::lms::launch::LaunchRequest {
                 course,
                 module,
                 learner,
@@ -83,7 +83,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 version: None,
                 return_url: None,
             };
-            let view = lrs_for(store, "127.0.0.1:8080", 100, content_dir).create_launch(req).await?;
+            let view = lms_for(store, "127.0.0.1:8080", 100, content_dir).create_launch(req).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&view)?);
             } else {
@@ -104,8 +104,8 @@ fn default_content_dir(database: &str) -> PathBuf {
     }
 }
 
-async fn import(lrs: Lrs, package: PathBuf, course_id: Option<String>, json: bool) -> anyhow::Result<()> {
-    std::fs::create_dir_all(lrs.content_dir()).with_context(|| format!("creating {}", lrs.content_dir().display()))?;
+async fn import(lms: Lms, package: PathBuf, course_id: Option<String>, json: bool) -> anyhow::Result<()> {
+    std::fs::create_dir_all(lms.content_dir()).with_context(|| format!("creating {}", lms.content_dir().display()))?;
     // A progress bar on stderr, only when a person is watching.
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(0);
@@ -124,7 +124,7 @@ async fn import(lrs: Lrs, package: PathBuf, course_id: Option<String>, json: boo
             b.set_position(p.files_done as u64);
         }
     });
-    let result = lrs.import_package(&package, course_id, progress).await;
+    let result = lms.import_package(&package, course_id, progress).await;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -137,10 +137,10 @@ async fn import(lrs: Lrs, package: PathBuf, course_id: Option<String>, json: boo
     Ok(())
 }
 
-async fn courses_cmd(lrs: Lrs, cmd: CoursesCommand) -> anyhow::Result<()> {
+async fn courses_cmd(lms: Lms, cmd: CoursesCommand) -> anyhow::Result<()> {
     match cmd {
         CoursesCommand::List { json } => {
-            let list = lrs.courses().await?;
+            let list = lms.courses().await?;
             if json {
                 let items: Vec<_> = list.iter().map(courses::summary_json).collect();
                 println!("{}", serde_json::to_string_pretty(&items)?);
@@ -152,7 +152,7 @@ async fn courses_cmd(lrs: Lrs, cmd: CoursesCommand) -> anyhow::Result<()> {
             }
         }
         CoursesCommand::Show { id, version, json } => {
-            let c = lrs.course(&id, version).await?;
+            let c = lms.course(&id, version).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&c)?);
             } else {
@@ -189,27 +189,30 @@ fn redact(url: &str) -> String {
     out
 }
 
-fn lrs_for(store: Store, listen: &str, page_limit: usize, content_dir: PathBuf) -> Lrs {
+fn lms_for(store: Store, listen: &str, page_limit: usize, content_dir: PathBuf) -> Lms {
     let content_listen = std::env::var("CAIRN_CONTENT_LISTEN").ok();
     let (public_url, content_url) =
         crate::config::public_urls(listen, &crate::config::content_listen(listen, content_listen.as_deref()));
-    Lrs::new(
+    let core = Lrs::new(
         store,
         LrsConfig {
             public_url,
-            content_url,
             page_limit,
-            content_dir,
-            package_limits: Default::default(),
             json_limits: Default::default(),
             page_bytes: crate::lrs::DEFAULT_PAGE_BYTES,
         },
-    )
+    );
+    Lms::new(core, lms_config(content_url, content_dir))
+}
+
+/// The learning-management side's settings.
+fn lms_config(content_url: String, content_dir: PathBuf) -> LmsConfig {
+    LmsConfig { content_url, content_dir, package_limits: Default::default(), maintain_results: true }
 }
 
 async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::Result<()> {
     std::fs::create_dir_all(&content_dir).with_context(|| format!("creating {}", content_dir.display()))?;
-    crate::lrs::courses::remove_stale_imports(&content_dir, crate::lrs::courses::STALE_IMPORT_AGE);
+    crate::lms::courses::remove_stale_imports(&content_dir, crate::lms::courses::STALE_IMPORT_AGE);
     // Bound first, so that the default public addresses name the ports actually bound (port 0 = any).
     let content_listen = crate::config::content_listen(&args.listen, args.content_listen.as_deref());
     let listener =
@@ -219,20 +222,18 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
         .with_context(|| format!("listening on {content_listen} for the content origin (--content-listen)"))?;
     let (addr, content_addr) = (listener.local_addr()?, content_listener.local_addr()?);
     let (public_url, content_url) = crate::config::public_urls(&addr.to_string(), &content_addr.to_string());
-    let lrs = Lrs::new(
+    let core = Lrs::new(
         store,
         LrsConfig {
             public_url,
-            content_url,
             page_limit: args.page_limit,
-            content_dir,
-            package_limits: Default::default(),
             json_limits: args.json_limits(),
             page_bytes: args.page_bytes,
         },
     );
-    if lrs.store.credential_count().await? == 0 {
-        let created = lrs
+    let lms = Lms::new(core, lms_config(content_url, content_dir));
+    if lms.store.credential_count().await? == 0 {
+        let created = lms
             .create_credential(
                 "bootstrap",
                 vec!["all".into(), "admin".into()],
@@ -254,7 +255,7 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
             // bootstrap key from the environment, the first insert wins and the others must still
             // start rather than fail on the duplicate key.
             Err(e) => match &args.bootstrap_key {
-                Some(key) if lrs.store.credential(key).await?.is_some() => {
+                Some(key) if lms.store.credential(key).await?.is_some() => {
                     tracing::info!(%key, "bootstrap credential already created by another node");
                 }
                 _ => return Err(e.into()),
@@ -264,8 +265,8 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
     let default_version = crate::xapi::Version::parse(&args.default_xapi_version)
         .with_context(|| format!("unsupported --default-xapi-version {:?}", args.default_xapi_version))?;
     let cfg = HttpConfig { max_body_bytes: args.max_body_bytes, default_version };
-    let app = http::router(lrs.clone(), &cfg);
-    let content = http::content::router(lrs, &cfg);
+    let app = http::router(&lms, &cfg);
+    let content = http::content::router(&lms, &cfg);
     println!("Cairn xAPI LRS listening on http://{addr}/xapi/");
     println!("Content origin (launch pages and package files) on http://{content_addr}/");
     tracing::info!(%addr, %content_addr, "listening");
@@ -309,23 +310,23 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-async fn credentials(lrs: Lrs, cmd: CredentialsCommand) -> anyhow::Result<()> {
+async fn credentials(lms: Lms, cmd: CredentialsCommand) -> anyhow::Result<()> {
     match cmd {
         CredentialsCommand::Add { name, scopes } => {
-            let c = lrs.create_credential(&name, scopes, None, None).await?;
+            let c = lms.create_credential(&name, scopes, None, None).await?;
             println!("key:    {}", c.key);
             println!("secret: {}", c.secret);
             println!("scopes: {}", c.row.scopes.join(" "));
         }
         CredentialsCommand::List => {
             println!("{:<22} {:<24} {:<40} STATUS", "KEY", "NAME", "SCOPES");
-            for c in lrs.store.credentials().await? {
+            for c in lms.store.credentials().await? {
                 let status = if c.revoked_us.is_some() { "revoked" } else { "active" };
                 println!("{:<22} {:<24} {:<40} {status}", c.key, c.name, c.scopes.join(" "));
             }
         }
         CredentialsCommand::Revoke { key } => {
-            if lrs.store.revoke_credential(&key, crate::now_us()).await? {
+            if lms.store.revoke_credential(&key, crate::now_us()).await? {
                 println!("revoked {key}");
             } else {
                 anyhow::bail!("no active credential with key {key}");
@@ -346,9 +347,9 @@ fn learner_arg(s: &str) -> anyhow::Result<serde_json::Value> {
     anyhow::bail!("learner must be mailto:… or Agent JSON, got {s:?}")
 }
 
-async fn results_cmd(lrs: Lrs, cmd: crate::config::ResultsCommand) -> anyhow::Result<()> {
+async fn results_cmd(lms: Lms, cmd: crate::config::ResultsCommand) -> anyhow::Result<()> {
     use crate::config::ResultsCommand;
-    use crate::lrs::results::ResultsFilter;
+    use crate::lms::results::ResultsFilter;
     match cmd {
         ResultsCommand::List { course, learner, status, compliance, csv, json, out } => {
             let learner_key = match learner {
@@ -356,7 +357,7 @@ async fn results_cmd(lrs: Lrs, cmd: crate::config::ResultsCommand) -> anyhow::Re
                 None => None,
             };
             let f = ResultsFilter { course, learner_key, status, compliance, ..Default::default() };
-            let (rows, _) = lrs.results(&f, crate::now_us()).await?;
+            let (rows, _) = lms.results(&f, crate::now_us()).await?;
             let text = if csv {
                 crate::http::results::to_csv(&rows)
             } else if json {
@@ -386,22 +387,22 @@ async fn results_cmd(lrs: Lrs, cmd: crate::config::ResultsCommand) -> anyhow::Re
             }
         }
         ResultsCommand::Summary { course } => {
-            println!("{}", serde_json::to_string_pretty(&lrs.course_summary(&course, crate::now_us()).await?)?);
+            println!("{}", serde_json::to_string_pretty(&lms.course_summary(&course, crate::now_us()).await?)?);
         }
         ResultsCommand::Rebuild => {
-            let n = lrs.rebuild_results().await?;
+            let n = lms.rebuild_results().await?;
             println!("rebuilt results from {n} statements");
         }
     }
     Ok(())
 }
 
-async fn sessions_cmd(lrs: Lrs, cmd: crate::config::SessionsCommand) -> anyhow::Result<()> {
+async fn sessions_cmd(lms: Lms, cmd: crate::config::SessionsCommand) -> anyhow::Result<()> {
     use crate::config::SessionsCommand;
     let v = crate::xapi::Version::V2_0_0;
     match cmd {
         SessionsCommand::Create { course, title, start, end, timezone, capacity, location, join_url, optional } => {
-            let req = crate::lrs::results::SessionRequest {
+            let req = crate::lms::results::SessionRequest {
                 course,
                 title,
                 start,
@@ -412,25 +413,25 @@ async fn sessions_cmd(lrs: Lrs, cmd: crate::config::SessionsCommand) -> anyhow::
                 join_url,
                 required: !optional,
             };
-            let s = lrs.create_session(req).await?;
+            let s = lms.create_session(req).await?;
             println!("session {} ({})", s.id, s.activity_id);
         }
         SessionsCommand::List { course } => {
-            for s in lrs.store.sessions(course.as_deref()).await? {
+            for s in lms.store.sessions(course.as_deref()).await? {
                 let state = if s.cancelled_us.is_some() { "cancelled" } else { "scheduled" };
                 println!("{}  {}  {}  {}", s.id, s.course_id, s.title, state);
             }
         }
         SessionsCommand::Book { session, learner } => {
-            lrs.book_session(&session, &learner_arg(&learner)?, v).await?;
+            lms.book_session(&session, &learner_arg(&learner)?, v).await?;
             println!("booked");
         }
         SessionsCommand::Attend { session, learner } => {
-            let id = lrs.mark_attendance(&session, &learner_arg(&learner)?, v).await?;
+            let id = lms.mark_attendance(&session, &learner_arg(&learner)?, v).await?;
             println!("attendance recorded (statement {id})");
         }
         SessionsCommand::Cancel { session } => {
-            lrs.cancel_session(&session).await?;
+            lms.cancel_session(&session).await?;
             println!("cancelled {session}");
         }
     }

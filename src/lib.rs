@@ -16,6 +16,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod lms;
 pub mod lrs;
 pub mod package;
 pub mod results;

@@ -11,8 +11,9 @@ use tokio::io::AsyncWriteExt;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{header_str, Admin, QueryPairs};
-use crate::lrs::courses::summary_json;
-use crate::lrs::{Lrs, LrsError};
+use crate::lms::courses::summary_json;
+use crate::lms::Lms;
+use crate::lrs::LrsError;
 
 /// Largest package accepted over HTTP.
 pub const MAX_PACKAGE_BYTES: u64 = 4 << 30;
@@ -34,22 +35,22 @@ async fn write_chunk(file: &mut tokio::fs::File, written: &mut u64, chunk: &[u8]
 }
 
 /// POST /api/courses[?course_id=IRI]
-pub async fn import(State(lrs): State<Lrs>, _: Admin, q: QueryPairs, req: Request) -> ApiResult<Response> {
+pub async fn import(State(lms): State<Lms>, _: Admin, q: QueryPairs, req: Request) -> ApiResult<Response> {
     let course_id = q.get("course_id").map(str::to_string);
     if let Some((k, _)) = q.0.iter().find(|(k, _)| k != "course_id") {
         return Err(ApiError::BadRequest(format!("unknown parameter {k:?}; POST /api/courses takes only course_id")));
     }
-    tokio::fs::create_dir_all(lrs.content_dir())
+    tokio::fs::create_dir_all(lms.content_dir())
         .await
         .map_err(|e| ApiError::Lrs(LrsError::BadRequest(format!("content folder: {e}"))))?;
-    let upload = Upload(lrs.content_dir().join(format!(".upload-{}.zip", uuid::Uuid::new_v4())));
+    let upload = Upload(lms.content_dir().join(format!(".upload-{}.zip", uuid::Uuid::new_v4())));
     let mut file = tokio::fs::File::create(&upload.0)
         .await
         .map_err(|e| ApiError::Lrs(LrsError::BadRequest(format!("cannot store upload: {e}"))))?;
     let mut written = 0u64;
     let ct = header_str(req.headers(), "content-type").unwrap_or("").to_ascii_lowercase();
     if ct.starts_with("multipart/form-data") {
-        let mut form = Multipart::from_request(req, &lrs)
+        let mut form = Multipart::from_request(req, &lms)
             .await
             .map_err(|e| ApiError::BadRequest(format!("bad multipart/form-data body: {e}")))?;
         let mut found = false;
@@ -84,20 +85,20 @@ pub async fn import(State(lrs): State<Lrs>, _: Admin, q: QueryPairs, req: Reques
             "empty body: send the package zip as the body or as a multipart/form-data file".into(),
         ));
     }
-    let view = lrs.import_package(&upload.0, course_id, Box::new(|_| {})).await?;
+    let view = lms.import_package(&upload.0, course_id, Box::new(|_| {})).await?;
     Ok((StatusCode::CREATED, axum::Json(view)).into_response())
 }
 
 /// GET /api/courses
-pub async fn list(State(lrs): State<Lrs>, _: Admin) -> ApiResult<Response> {
-    let items: Vec<_> = lrs.courses().await?.iter().map(summary_json).collect();
+pub async fn list(State(lms): State<Lms>, _: Admin) -> ApiResult<Response> {
+    let items: Vec<_> = lms.courses().await?.iter().map(summary_json).collect();
     Ok(axum::Json(items).into_response())
 }
 
 /// GET /api/courses/{id}[?version=N]; the id is the course IRI (percent-encoded or not).
-pub async fn show(State(lrs): State<Lrs>, _: Admin, Path(id): Path<String>, q: QueryPairs) -> ApiResult<Response> {
+pub async fn show(State(lms): State<Lms>, _: Admin, Path(id): Path<String>, q: QueryPairs) -> ApiResult<Response> {
     if let Some(course) = id.strip_suffix("/summary") {
-        return super::results::summary_of(&lrs, course).await;
+        return super::results::summary_of(&lms, course).await;
     }
     let version = match q.get("version") {
         Some(v) => {
@@ -105,5 +106,5 @@ pub async fn show(State(lrs): State<Lrs>, _: Admin, Path(id): Path<String>, q: Q
         }
         None => None,
     };
-    Ok(axum::Json(lrs.course(&id, version).await?).into_response())
+    Ok(axum::Json(lms.course(&id, version).await?).into_response())
 }

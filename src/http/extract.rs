@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use base64::Engine;
@@ -33,9 +33,13 @@ impl<S: Send + Sync> FromRequestParts<S> for XapiVersion {
 /// `ConnectInfo`, which `http::server` provides) and per key.
 pub struct Auth(pub Principal);
 
-impl FromRequestParts<Lrs> for Auth {
+impl<S: Send + Sync> FromRequestParts<S> for Auth
+where
+    Lrs: axum::extract::FromRef<S>,
+{
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, lrs: &Lrs) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let lrs = &Lrs::from_ref(state);
         let (key, secret) = basic_credentials(&parts.headers)?;
         let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         Ok(Auth(lrs.authenticate_from(addr, &key, &secret).await?))
@@ -46,10 +50,13 @@ impl FromRequestParts<Lrs> for Auth {
 /// whatever it sent, and its body is never parsed.
 pub struct Admin(pub Principal);
 
-impl FromRequestParts<Lrs> for Admin {
+impl<S: Send + Sync> FromRequestParts<S> for Admin
+where
+    Lrs: axum::extract::FromRef<S>,
+{
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, lrs: &Lrs) -> Result<Self, ApiError> {
-        let Auth(who) = Auth::from_request_parts(parts, lrs).await?;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Auth(who) = Auth::from_request_parts(parts, state).await?;
         who.require(crate::lrs::auth::Access::Admin)?;
         Ok(Admin(who))
     }

@@ -1,7 +1,7 @@
 //! Launching content from the API origin: `POST /api/launches` (admin or `launch` scope) creates a launch
 //! and answers its URL, `GET /api/launches/{id}` tells where it stands. The launch page, the run-time and
-//! the cmi5 fetch URL are the content origin's (`http::content`). The rules live in `lrs::launch` and
-//! `lrs::cmi5`.
+//! the cmi5 fetch URL are the content origin's (`http::content`). The rules live in `lms::launch` and
+//! `lms::cmi5`.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
@@ -11,29 +11,29 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::Auth;
+use crate::lms::launch::LaunchRequest;
+use crate::lms::Lms;
 use crate::lrs::auth::Access;
-use crate::lrs::launch::LaunchRequest;
-use crate::lrs::Lrs;
 
 /// POST /api/launches with `{course, module, learner, registration?, mode?, version?, returnURL?}`.
-pub async fn create(State(lrs): State<Lrs>, Auth(who): Auth, body: Bytes) -> ApiResult<Response> {
+pub async fn create(State(lms): State<Lms>, Auth(who): Auth, body: Bytes) -> ApiResult<Response> {
     who.require(Access::Launch)?;
     let req: LaunchRequest =
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("request body: {e}")))?;
-    let view = lrs.create_launch(req).await?;
+    let view = lms.create_launch(req).await?;
     Ok((StatusCode::CREATED, axum::Json(view)).into_response())
 }
 
 /// DELETE /api/launches/{id}: revokes the launch's credential (admin or `launch` scope).
-pub async fn revoke(State(lrs): State<Lrs>, Auth(who): Auth, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn revoke(State(lms): State<Lms>, Auth(who): Auth, Path(id): Path<String>) -> ApiResult<Response> {
     who.require(Access::Launch)?;
-    Ok(axum::Json(lrs.revoke_launch(&id).await?).into_response())
+    Ok(axum::Json(lms.revoke_launch(&id).await?).into_response())
 }
 
 /// GET /api/launches/{id}: where the launch's session stands (admin or `launch` scope).
-pub async fn show(State(lrs): State<Lrs>, Auth(who): Auth, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn show(State(lms): State<Lms>, Auth(who): Auth, Path(id): Path<String>) -> ApiResult<Response> {
     who.require(Access::Launch)?;
-    Ok(axum::Json(lrs.launch_info(&id).await?).into_response())
+    Ok(axum::Json(lms.launch_info(&id).await?).into_response())
 }
 
 /// Content builds xAPI URLs by joining the launch `endpoint`, which ends with `/` as in the cmi5 spec's

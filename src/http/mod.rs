@@ -25,6 +25,7 @@ use axum::routing::get;
 use axum::Router;
 
 use self::error::ApiError;
+use crate::lms::Lms;
 use crate::lrs::Lrs;
 use crate::xapi::Version;
 
@@ -48,7 +49,34 @@ pub fn origin_of(url: &str) -> String {
 
 /// The API origin: xAPI under `/xapi`, the admin API under `/api`. Launch pages and package files
 /// are the content origin's ([`content::router`]) and never answer here.
-pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
+/// What handlers reach: the xAPI core for `/xapi`, the learning-management side for the rest. Both are
+/// the same core (the LMS's hooks plugged in), so a launch credential works on every path.
+#[derive(Clone)]
+pub struct App {
+    pub lrs: Lrs,
+    pub lms: Lms,
+}
+
+impl App {
+    pub fn of(lms: &Lms) -> App {
+        App { lrs: lms.core().clone(), lms: lms.clone() }
+    }
+}
+
+impl axum::extract::FromRef<App> for Lrs {
+    fn from_ref(app: &App) -> Lrs {
+        app.lrs.clone()
+    }
+}
+
+impl axum::extract::FromRef<App> for Lms {
+    fn from_ref(app: &App) -> Lms {
+        app.lms.clone()
+    }
+}
+
+pub fn router(lms: &Lms, cfg: &HttpConfig) -> Router {
+    let lrs = lms.core().clone();
     let xapi = Router::new()
         .route("/statements", get(statements::get).put(statements::put).post(statements::post))
         .route(
@@ -96,7 +124,7 @@ pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
         .route("/api/launches", axum::routing::post(launch::create))
         .route("/api/launches/{id}", get(launch::show).delete(launch::revoke))
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
-        .with_state(lrs.clone())
+        .with_state(App::of(lms))
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes));
     // The alternate request syntax rewrites method, headers and body, so it runs before routing.
     Router::new()

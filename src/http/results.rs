@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{header_str, Admin, ApiJson, QueryPairs};
-use crate::lrs::results::{AssignRequest, DefineCourse, ResultRow, ResultsFilter, SessionRequest};
-use crate::lrs::Lrs;
+use crate::lms::results::{AssignRequest, DefineCourse, ResultRow, ResultsFilter, SessionRequest};
+use crate::lms::Lms;
 use crate::store::BookOutcome;
 use crate::xapi::{agent, timestamp, Version};
 
@@ -26,14 +26,14 @@ fn parse_time(name: &str, v: &str) -> ApiResult<i64> {
     Ok((t.unix_timestamp_nanos() / 1000) as i64)
 }
 
-fn agent_param(lrs: &Lrs, name: &str, v: &str) -> ApiResult<String> {
-    Ok(lrs.parse_agent_param(name, v, V)?.1)
+fn agent_param(lms: &Lms, name: &str, v: &str) -> ApiResult<String> {
+    Ok(lms.parse_agent_param(name, v, V)?.1)
 }
 
 /// POST /api/assignments
-pub async fn assign(State(lrs): State<Lrs>, _: Admin, ApiJson(req): ApiJson<AssignRequest>) -> ApiResult<Response> {
+pub async fn assign(State(lms): State<Lms>, _: Admin, ApiJson(req): ApiJson<AssignRequest>) -> ApiResult<Response> {
     let single = req.group.is_none();
-    let rows = lrs.assign(req, V).await?;
+    let rows = lms.assign(req, V).await?;
     let views: Vec<Value> = rows.iter().map(assignment_json).collect();
     let body = if single { views.into_iter().next().unwrap_or(Value::Null) } else { json!({"assignments": views}) };
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
@@ -50,9 +50,9 @@ fn assignment_json(a: &crate::store::AssignmentRow) -> Value {
 }
 
 /// GET /api/assignments?course=&learner=
-pub async fn assignments(State(lrs): State<Lrs>, _: Admin, q: QueryPairs) -> ApiResult<Response> {
-    let learner = q.get("learner").map(|l| agent_param(&lrs, "learner", l)).transpose()?;
-    let rows = lrs.store.assignments(q.get("course"), learner.as_deref()).await.map_err(|e| ApiError::Lrs(e.into()))?;
+pub async fn assignments(State(lms): State<Lms>, _: Admin, q: QueryPairs) -> ApiResult<Response> {
+    let learner = q.get("learner").map(|l| agent_param(&lms, "learner", l)).transpose()?;
+    let rows = lms.store.assignments(q.get("course"), learner.as_deref()).await.map_err(|e| ApiError::Lrs(e.into()))?;
     Ok(axum::Json(rows.iter().map(assignment_json).collect::<Vec<_>>()).into_response())
 }
 
@@ -65,7 +65,7 @@ pub struct WaiveBody {
 
 /// POST /api/assignments/{id}/waive
 pub async fn waive(
-    State(lrs): State<Lrs>,
+    State(lms): State<Lms>,
     _: Admin,
     Path(id): Path<String>,
     body: axum::body::Bytes,
@@ -78,29 +78,29 @@ pub async fn waive(
             .map_err(|e| ApiError::BadRequest(format!("request body: {e}")))?
             .reason
     };
-    let a = lrs.waive(&id, reason.as_deref()).await?;
+    let a = lms.waive(&id, reason.as_deref()).await?;
     Ok(axum::Json(assignment_json(&a)).into_response())
 }
 
 /// PUT /api/courses/{id}: define a course from components.
 pub async fn define(
-    State(lrs): State<Lrs>,
+    State(lms): State<Lms>,
     _: Admin,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<DefineCourse>,
 ) -> ApiResult<Response> {
-    let def = lrs.define_course(&id, req).await?;
+    let def = lms.define_course(&id, req).await?;
     Ok(axum::Json(def).into_response())
 }
 
 /// The results filter from query parameters.
-fn filter(lrs: &Lrs, q: &QueryPairs) -> ApiResult<ResultsFilter> {
+fn filter(lms: &Lms, q: &QueryPairs) -> ApiResult<ResultsFilter> {
     let mut f = ResultsFilter { limit: 1000, ..Default::default() };
     for (k, v) in &q.0 {
         match k.as_str() {
             "course" => f.course = Some(v.clone()),
-            "learner" => f.learner_key = Some(agent_param(lrs, "learner", v)?),
-            "group" => f.group_key = Some(agent_param(lrs, "group", v)?),
+            "learner" => f.learner_key = Some(agent_param(lms, "learner", v)?),
+            "group" => f.group_key = Some(agent_param(lms, "group", v)?),
             "status" => {
                 if !["not_started", "in_progress", "completed", "passed", "failed"].contains(&v.as_str()) {
                     return Err(ApiError::BadRequest(format!(
@@ -184,9 +184,9 @@ pub fn to_csv(rows: &[ResultRow]) -> String {
 }
 
 /// GET /api/results (JSON, or CSV with `Accept: text/csv` or `format=csv`)
-pub async fn results(State(lrs): State<Lrs>, _: Admin, q: QueryPairs, headers: HeaderMap) -> ApiResult<Response> {
-    let f = filter(&lrs, &q)?;
-    let (rows, total) = lrs.results(&f, now_us()).await?;
+pub async fn results(State(lms): State<Lms>, _: Admin, q: QueryPairs, headers: HeaderMap) -> ApiResult<Response> {
+    let f = filter(&lms, &q)?;
+    let (rows, total) = lms.results(&f, now_us()).await?;
     let csv = q.get("format") == Some("csv") || header_str(&headers, "accept").is_some_and(|a| a.contains("text/csv"));
     if csv {
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], to_csv(&rows)).into_response());
@@ -195,18 +195,18 @@ pub async fn results(State(lrs): State<Lrs>, _: Admin, q: QueryPairs, headers: H
 }
 
 /// GET /api/courses/{id}/summary (also GET /api/summary?course=)
-pub async fn summary_of(lrs: &Lrs, course: &str) -> ApiResult<Response> {
-    Ok(axum::Json(lrs.course_summary(course, now_us()).await?).into_response())
+pub async fn summary_of(lms: &Lms, course: &str) -> ApiResult<Response> {
+    Ok(axum::Json(lms.course_summary(course, now_us()).await?).into_response())
 }
 
-pub async fn summary(State(lrs): State<Lrs>, _: Admin, q: QueryPairs) -> ApiResult<Response> {
+pub async fn summary(State(lms): State<Lms>, _: Admin, q: QueryPairs) -> ApiResult<Response> {
     let course = q.get("course").ok_or_else(|| ApiError::BadRequest("parameter course is required".into()))?;
-    summary_of(&lrs, course).await
+    summary_of(&lms, course).await
 }
 
 /// POST /api/results/rebuild
-pub async fn rebuild(State(lrs): State<Lrs>, _: Admin) -> ApiResult<Response> {
-    let n = lrs.rebuild_results().await?;
+pub async fn rebuild(State(lms): State<Lms>, _: Admin) -> ApiResult<Response> {
+    let n = lms.rebuild_results().await?;
     Ok(axum::Json(json!({"statements_read": n})).into_response())
 }
 
@@ -223,24 +223,24 @@ fn session_json(s: &crate::store::SessionRow) -> Value {
 
 /// POST /api/sessions
 pub async fn create_session(
-    State(lrs): State<Lrs>,
+    State(lms): State<Lms>,
     _: Admin,
     ApiJson(req): ApiJson<SessionRequest>,
 ) -> ApiResult<Response> {
-    let s = lrs.create_session(req).await?;
+    let s = lms.create_session(req).await?;
     Ok((StatusCode::CREATED, axum::Json(session_json(&s))).into_response())
 }
 
 /// GET /api/sessions?course=
-pub async fn sessions(State(lrs): State<Lrs>, _: Admin, q: QueryPairs) -> ApiResult<Response> {
-    let rows = lrs.store.sessions(q.get("course")).await.map_err(|e| ApiError::Lrs(e.into()))?;
+pub async fn sessions(State(lms): State<Lms>, _: Admin, q: QueryPairs) -> ApiResult<Response> {
+    let rows = lms.store.sessions(q.get("course")).await.map_err(|e| ApiError::Lrs(e.into()))?;
     Ok(axum::Json(rows.iter().map(session_json).collect::<Vec<_>>()).into_response())
 }
 
 /// GET /api/sessions/{id}: the session with its bookings.
-pub async fn session(State(lrs): State<Lrs>, _: Admin, Path(id): Path<String>) -> ApiResult<Response> {
-    let s = lrs.session(&id).await?;
-    let bookings = lrs.store.bookings(&id).await.map_err(|e| ApiError::Lrs(e.into()))?;
+pub async fn session(State(lms): State<Lms>, _: Admin, Path(id): Path<String>) -> ApiResult<Response> {
+    let s = lms.session(&id).await?;
+    let bookings = lms.store.bookings(&id).await.map_err(|e| ApiError::Lrs(e.into()))?;
     let mut v = session_json(&s);
     v["bookings"] = bookings
         .iter()
@@ -250,8 +250,8 @@ pub async fn session(State(lrs): State<Lrs>, _: Admin, Path(id): Path<String>) -
 }
 
 /// POST /api/sessions/{id}/cancel
-pub async fn cancel_session(State(lrs): State<Lrs>, _: Admin, Path(id): Path<String>) -> ApiResult<Response> {
-    Ok(axum::Json(session_json(&lrs.cancel_session(&id).await?)).into_response())
+pub async fn cancel_session(State(lms): State<Lms>, _: Admin, Path(id): Path<String>) -> ApiResult<Response> {
+    Ok(axum::Json(session_json(&lms.cancel_session(&id).await?)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -262,34 +262,34 @@ pub struct LearnerBody {
 
 /// POST /api/sessions/{id}/bookings {learner}
 pub async fn book(
-    State(lrs): State<Lrs>,
+    State(lms): State<Lms>,
     _: Admin,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<LearnerBody>,
 ) -> ApiResult<Response> {
-    let outcome = lrs.book_session(&id, &b.learner, V).await?;
+    let outcome = lms.book_session(&id, &b.learner, V).await?;
     let status = if outcome == BookOutcome::Booked { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, axum::Json(json!({"session": id, "booked": true}))).into_response())
 }
 
 /// POST /api/sessions/{id}/bookings/cancel {learner}
 pub async fn cancel_booking(
-    State(lrs): State<Lrs>,
+    State(lms): State<Lms>,
     _: Admin,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<LearnerBody>,
 ) -> ApiResult<Response> {
-    lrs.cancel_booking(&id, &b.learner, V).await?;
+    lms.cancel_booking(&id, &b.learner, V).await?;
     Ok(axum::Json(json!({"session": id, "booked": false})).into_response())
 }
 
 /// POST /api/sessions/{id}/attendance {learner}: writes the `attended` statement.
 pub async fn attendance(
-    State(lrs): State<Lrs>,
+    State(lms): State<Lms>,
     _: Admin,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<LearnerBody>,
 ) -> ApiResult<Response> {
-    let statement = lrs.mark_attendance(&id, &b.learner, V).await?;
+    let statement = lms.mark_attendance(&id, &b.learner, V).await?;
     Ok((StatusCode::CREATED, axum::Json(json!({"session": id, "statement": statement}))).into_response())
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -48,33 +48,84 @@ pub struct Principal {
     pub scopes: Vec<String>,
     /// The `authority` given to statements this credential stores.
     pub authority: Value,
-    /// Set for the credential of one launch, which is limited to what that launch's content needs.
-    pub launch: Option<LaunchGrant>,
+    /// Set for a restricted credential, which is limited to what one piece of content needs.
+    pub restricted: Option<Arc<Restriction>>,
 }
 
-/// What a launch credential is limited to: one learner, one registration, one activity tree, and a short
-/// life. Content runs in the learner's browser, so its credential must not be able to read or write
-/// anyone else's data even when the learner copies it out of the page.
-#[derive(Debug, Clone)]
-pub struct LaunchGrant {
-    pub launch_id: String,
-    /// The course launched: statements of this launch never count toward another course's results.
-    pub course_id: String,
-    /// `scorm12`, `scorm2004`, `cmi5` or `tincan`.
-    pub format: String,
-    /// The learner, as given to the content.
+/// What a restricted credential is limited to: one agent, one registration, one activity tree, and a
+/// short life. The learning-management side issues them (a launch's credential, through
+/// [`super::seams::Hooks::credential`]) to content running in a learner's browser, so it must not be
+/// able to read or write anyone else's data even when the learner copies it out of the page.
+pub struct Restriction {
+    /// The issuer's id for it; the credential's key.
+    pub id: String,
+    /// The agent, as given to the content.
     pub actor: Value,
     pub agent_key: String,
     pub registration: String,
     /// Activity ids at the roots of the tree statements and documents may concern.
     pub roots: Vec<String>,
     pub expires_us: i64,
+    /// What the issuer keeps with it; opaque to the core.
+    pub issuer: Box<dyn std::any::Any + Send + Sync>,
 }
 
-impl LaunchGrant {
+impl std::fmt::Debug for Restriction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Restriction")
+            .field("id", &self.id)
+            .field("agent_key", &self.agent_key)
+            .field("registration", &self.registration)
+            .field("roots", &self.roots)
+            .field("expires_us", &self.expires_us)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Restriction {
     /// Whether an activity id is one of the roots or below one (`root/…`, `root#…`, `root?…`).
     pub fn in_tree(&self, id: &str) -> bool {
         crate::xapi::activity::in_tree(&self.roots, id)
+    }
+
+    /// One statement against the restriction: its agent as actor, its registration, its activity tree
+    /// (as object, or named in `contextActivities`), and no voiding. The message says what is wrong.
+    pub fn check_statement(&self, s: &Value) -> Result<(), String> {
+        if s.get("actor").and_then(crate::xapi::agent::key).as_deref() != Some(self.agent_key.as_str()) {
+            return Err("a launch credential writes statements about its own learner only (actor)".into());
+        }
+        if s.pointer("/verb/id").and_then(Value::as_str) == Some(crate::xapi::VOIDED_VERB) {
+            return Err("a launch credential cannot void statements".into());
+        }
+        if s.pointer("/context/registration").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref()
+            != Some(self.registration.as_str())
+        {
+            return Err(format!("statements of this launch must carry context.registration {}", self.registration));
+        }
+        let object_in_tree = match s.pointer("/object/objectType").and_then(Value::as_str) {
+            None | Some("Activity") => {
+                s.pointer("/object/id").and_then(Value::as_str).is_some_and(|id| self.in_tree(id))
+            }
+            _ => false,
+        };
+        let context_in_tree = s
+            .pointer("/context/contextActivities")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|ca| ca.values())
+            .flat_map(|list| match list {
+                Value::Array(a) => a.iter().collect::<Vec<_>>(),
+                one => vec![one],
+            })
+            .filter_map(|a| a.get("id").and_then(Value::as_str))
+            .any(|id| self.in_tree(id));
+        if !object_in_tree && !context_in_tree {
+            return Err(format!(
+                "statements of this launch must be about {} (as object, or in contextActivities)",
+                self.roots.join(" or ")
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -109,7 +160,7 @@ impl Principal {
 
     /// Checks a scope; 403 names the scope that would allow the call.
     pub fn require(&self, access: Access) -> Result<(), LrsError> {
-        if self.launch.is_some() {
+        if self.restricted.is_some() {
             // Content may write statements and its State, and read what it needs; never profiles, voiding
             // (checked per statement) or the admin API.
             return match access {
@@ -147,11 +198,10 @@ impl Principal {
         }
     }
 
-    /// Keeps a launch credential to its learner, registration and activity tree in the document
-    /// resources; writes are State only, and never to the LMS's `LMS.LaunchData` (cmi5 §10: the AU must
-    /// not change it). Other credentials pass.
+    /// Keeps a restricted credential to its agent, registration and activity tree in the document
+    /// resources; its writes are State only. Other credentials pass.
     pub fn check_document(&self, p: &DocParams, write: bool) -> Result<(), LrsError> {
-        let Some(g) = &self.launch else { return Ok(()) };
+        let Some(g) = &self.restricted else { return Ok(()) };
         let deny = |what: &str| Err(LrsError::Forbidden(format!("a launch credential cannot {what}")));
         if p.agent_key.as_deref().is_some_and(|a| a != g.agent_key) {
             return deny("use another learner's documents");
@@ -164,9 +214,6 @@ impl Principal {
         }
         if write && (p.kind != DocKind::State || p.doc_id.is_none()) {
             return deny("write profiles or delete every State document at once");
-        }
-        if write && p.doc_id.as_deref() == Some("LMS.LaunchData") {
-            return deny("change LMS.LaunchData");
         }
         Ok(())
     }
@@ -209,10 +256,10 @@ impl Default for AuthCache {
 }
 
 impl AuthCache {
-    /// Drops a revoked launch's cached principal.
-    pub fn forget_launch(&self, launch_id: &str) {
+    /// Drops a revoked restricted credential's cached principal.
+    pub fn forget_restricted(&self, id: &str) {
         if let Ok(mut cache) = self.entries.lock() {
-            cache.retain(|_, (p, _)| p.launch.as_ref().is_none_or(|g| g.launch_id != launch_id));
+            cache.retain(|_, (p, _)| p.restricted.as_ref().is_none_or(|g| g.id != id));
         }
     }
 
@@ -220,7 +267,7 @@ impl AuthCache {
     fn get(&self, digest: &[u8; 32]) -> Option<Principal> {
         let cache = self.entries.lock().ok()?;
         let (p, at) = cache.get(digest)?;
-        (at.elapsed() < CACHE_TTL && p.launch.as_ref().is_none_or(|g| g.expires_us > crate::now_us()))
+        (at.elapsed() < CACHE_TTL && p.restricted.as_ref().is_none_or(|g| g.expires_us > crate::now_us()))
             .then(|| p.clone())
     }
 
@@ -377,16 +424,18 @@ impl Lrs {
         result
     }
 
-    /// The uncached check: a stored credential (argon2), else a launch's. Every refusal costs one
-    /// argon2 verification, whichever way the key was wrong.
+    /// The uncached check: a stored credential (argon2), else one the hooks issued (a launch's). Every
+    /// refusal costs one argon2 verification, whichever way the key was wrong.
     async fn verify(&self, key: &str, secret: &str) -> Result<Principal, AuthError> {
         let Some(row) = self.store.credential(key).await?.filter(|r| r.revoked_us.is_none()) else {
-            // Not a stored credential: perhaps a launch's (see `lrs::launch`).
-            let launch = self.launch_principal(key, secret).await;
-            if matches!(launch, Err(AuthError::Unknown | AuthError::WrongSecret)) {
+            let issued = match &self.hooks {
+                Some(h) => h.credential(self, key, secret).await,
+                None => Err(AuthError::Unknown),
+            };
+            if matches!(issued, Err(AuthError::Unknown | AuthError::WrongSecret)) {
                 verify_argon2(dummy_hash(), secret).await;
             }
-            return launch;
+            return issued;
         };
         if !verify_argon2(row.secret_hash.clone(), secret).await {
             return Err(AuthError::WrongSecret);
@@ -396,7 +445,7 @@ impl Lrs {
             name: row.name.clone(),
             scopes: row.scopes.clone(),
             authority: self.authority_for(&row),
-            launch: None,
+            restricted: None,
         })
     }
 
@@ -410,5 +459,45 @@ impl Lrs {
             }
             cache.insert(digest, (principal.clone(), Instant::now()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn restriction() -> Restriction {
+        Restriction {
+            id: "l".into(),
+            actor: json!({"mbox": "mailto:ann@example.com"}),
+            agent_key: "Agent|mbox:mailto:ann@example.com".into(),
+            registration: "6fa1fd6e-2e6a-4f1c-9f52-9d1d1d1d1d1d".into(),
+            roots: vec!["https://example.com/au".into()],
+            expires_us: i64::MAX,
+            issuer: Box::new(()),
+        }
+    }
+
+    fn stmt(actor: &str, object: &str, reg: &str) -> Value {
+        json!({"actor": {"mbox": actor}, "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+               "object": {"id": object}, "context": {"registration": reg}})
+    }
+
+    #[test]
+    fn a_restriction_limits_actor_registration_and_tree() {
+        let g = restriction();
+        let ok = stmt("mailto:ann@example.com", "https://example.com/au/q1", &g.registration);
+        assert!(g.check_statement(&ok).is_ok());
+        assert!(g.check_statement(&stmt("mailto:bob@example.com", "https://example.com/au", &g.registration)).is_err());
+        assert!(g
+            .check_statement(&stmt("mailto:ann@example.com", "https://example.com/aux", &g.registration))
+            .is_err());
+        assert!(g.check_statement(&stmt("mailto:ann@example.com", "https://example.com/au", "x")).is_err());
+        let mut parent = stmt("mailto:ann@example.com", "https://other.example/q", &g.registration);
+        parent["context"]["contextActivities"] = json!({"parent": [{"id": "https://example.com/au"}]});
+        assert!(g.check_statement(&parent).is_ok());
+        let mut void = ok.clone();
+        void["verb"]["id"] = json!(crate::xapi::VOIDED_VERB);
+        assert!(g.check_statement(&void).is_err());
     }
 }

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 use sha1::{Digest, Sha1};
 
+use super::auth::Principal;
 use super::error::Result;
 use super::{Lrs, LrsError};
 use crate::store::{Document, DocumentChange, DocumentKey};
@@ -100,6 +101,16 @@ fn tag_matches(list: &str, etag: &str) -> bool {
 }
 
 impl Lrs {
+    /// Whether `who` may use the document `p`: the principal's own limits, then, for a restricted
+    /// credential, the guard's (a launch's document access lasts as long as its session).
+    pub async fn check_document_access(&self, who: &Principal, p: &DocParams, write: bool) -> Result<()> {
+        who.check_document(p, write)?;
+        match (&who.restricted, &self.hooks) {
+            (Some(_), Some(h)) => h.check_documents(self, who, p, write).await,
+            _ => Ok(()),
+        }
+    }
+
     /// Checks a document request's parameters: no unknown or repeated ones, the required ones present
     /// and well-formed for this method.
     pub fn parse_doc_params(

@@ -38,7 +38,7 @@ impl Lrs {
     pub async fn person(&self, who: &Principal, params: &[(String, String)], version: Version) -> Result<Value> {
         let text = single(params, "agent")?;
         let (asked, key) = self.parse_agent_param("agent", text, version)?;
-        if who.launch.as_ref().is_some_and(|g| g.agent_key != key) {
+        if who.restricted.as_ref().is_some_and(|g| g.agent_key != key) {
             return Err(LrsError::Forbidden("a launch credential can look up its own learner only".into()));
         }
         if asked.get("objectType").and_then(Value::as_str) == Some("Group") {

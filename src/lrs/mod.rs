@@ -1,15 +1,14 @@
-//! Use cases of the LRS: storing and querying statements, documents, identities and credentials.
-//! Pure orchestration of xAPI rules (from [`crate::xapi`]) and store transactions; no HTTP, no SQL.
+//! The xAPI core: storing and querying statements, documents, identities and credentials. Pure
+//! orchestration of xAPI rules (from [`crate::xapi`]) and store transactions; no HTTP, no SQL. It knows
+//! nothing of courses, launches or results: the learning-management side (the `lms` module) plugs into
+//! its two seams ([`seams::Hooks`]: a guard and an observer) and calls it like any client.
 
 pub mod auth;
-pub mod cmi5;
-pub mod courses;
 pub mod documents;
 pub mod error;
 pub mod identity;
-pub mod launch;
 pub mod ratelimit;
-pub mod results;
+pub mod seams;
 pub mod statements;
 
 use std::sync::Arc;
@@ -25,15 +24,8 @@ pub struct LrsConfig {
     /// The API origin's address as browsers and clients reach it (`/xapi`, `/api`); also the
     /// `homePage` of credential authorities.
     pub public_url: String,
-    /// The content origin's address: launch pages, the run-time and package files are served there
-    /// and nowhere else, so package content (third-party code) never runs on the API origin.
-    pub content_url: String,
     /// Most statements per query page.
     pub page_limit: usize,
-    /// Where imported packages' files live: one folder per course version.
-    pub content_dir: std::path::PathBuf,
-    /// Bounds on what a package may make us extract.
-    pub package_limits: crate::package::Limits,
     /// Bounds on client JSON (statements, documents to merge), checked before it is parsed.
     pub json_limits: crate::xapi::json::JsonLimits,
     /// Most bytes of statements in one query page; `more` carries the rest.
@@ -51,9 +43,8 @@ pub struct Lrs {
     pub validator: Arc<Validator>,
     pub config: Arc<LrsConfig>,
     pub auth: Arc<auth::AuthCache>,
-    /// Keep derived results current as statements arrive (on by default; off only to measure what
-    /// that maintenance costs, after which `rebuild_results` brings results up to date).
-    pub maintain_results: bool,
+    /// The learning-management side's guard and observer, when one is plugged in.
+    pub hooks: Option<Arc<dyn seams::Hooks>>,
 }
 
 impl Lrs {
@@ -63,13 +54,7 @@ impl Lrs {
             validator: Arc::new(Validator::new()),
             config: Arc::new(config),
             auth: Arc::new(auth::AuthCache::default()),
-            maintain_results: true,
+            hooks: None,
         }
-    }
-
-    /// The same LRS without incremental results maintenance (for benchmarks).
-    pub fn without_results_maintenance(mut self) -> Lrs {
-        self.maintain_results = false;
-        self
     }
 }

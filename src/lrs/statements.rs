@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 
 use super::auth::{Principal, ReadScope};
 use super::error::Result;
+use super::seams::Observation;
 use super::{Lrs, LrsError};
-use crate::results::facts::LaunchScope;
 use crate::store::{FactRow, NewAttachment, NewStatement, StatementQuery, StoreError, StoredStatement};
 use crate::xapi::attachments::{self, AttachmentPayload};
 use crate::xapi::format::{self, Format};
@@ -219,8 +219,16 @@ impl Lrs {
                 .statement(s, version)
                 .map_err(|e| LrsError::Invalid(if batch { e.in_batch(i) } else { e }))?;
         }
-        // A launch credential: its learner, registration and activity tree, and cmi5's session rules.
-        self.check_launch_statements(who, &statements).await?;
+        // A restricted credential: its agent, registration and activity tree, then the guard (session rules).
+        if let Some(r) = &who.restricted {
+            for (i, s) in statements.iter().enumerate() {
+                r.check_statement(s)
+                    .map_err(|e| LrsError::Forbidden(if batch { format!("statement {i}: {e}") } else { e }))?;
+            }
+            if let Some(h) = &self.hooks {
+                h.check_statements(self, who, &statements).await?;
+            }
+        }
         let payloads = match parts {
             Some(parts) => attachments::match_parts(&statements, parts, version).map_err(|e| bad(e.to_string()))?,
             None => {
@@ -255,18 +263,16 @@ impl Lrs {
             .collect::<Result<_>>()?;
         self.check_voiding(&prepared).await?;
         let ids: Vec<String> = prepared.iter().map(|p| p.id.clone()).collect();
-        // Results maintenance: the facts go into the statements' transaction (see `new_facts`).
-        let (facts, mut touched) = if self.maintain_results {
-            let launch = who.launch.as_ref().map(|g| LaunchScope::new(&g.course_id, &g.roots));
-            self.new_facts(prepared.iter().filter(|p| !p.is_voiding).map(|p| &p.body), launch.as_ref())?
-        } else {
-            Default::default()
-        };
+        // The observer's rows go into the statements' own transaction.
         let targets: Vec<String> =
             prepared.iter().filter(|p| p.is_voiding).filter_map(|p| p.object_ref.clone()).collect();
-        if self.maintain_results && !targets.is_empty() {
-            touched.extend(self.voided_fact_links(&targets).await?);
-        }
+        let Observation { rows: facts, touched } = match &self.hooks {
+            Some(h) => {
+                let stored = prepared.iter().filter(|p| !p.is_voiding).map(|p| &p.body).collect();
+                h.observe(self, who, stored, &targets).await?
+            }
+            None => Observation::default(),
+        };
         // The parsed statements are dropped here: from now on each is its serialised row (a batch of
         // 1,000 held three copies before, for a comparison that nearly never happens).
         let client_timestamps: Vec<bool> = prepared.iter().map(|p| p.client_timestamp).collect();
@@ -309,14 +315,12 @@ impl Lrs {
             };
             match self.store.insert_statements(rows, &atts, facts).await {
                 Ok(()) => {
-                    // The statements and their facts are durable; results follow them. A failure here
-                    // never loses a statement (`cairn results rebuild` recomputes everything), so it is
-                    // logged only.
-                    if !self.maintain_results {
-                        return Ok(ids);
-                    }
-                    if let Err(e) = self.results_after_store(touched).await {
-                        tracing::error!(error = %e, "updating results after storing statements");
+                    // The statements and the observer's rows are durable; what follows them cannot lose
+                    // a statement, so a failure there is logged only.
+                    if let Some(h) = &self.hooks {
+                        if let Err(e) = h.committed(self, touched).await {
+                            tracing::error!(error = %e, "following up stored statements");
+                        }
                     }
                     return Ok(ids);
                 }

@@ -327,7 +327,7 @@ async fn zip_bombs_are_refused_by_compression_ratio(app: TestApp) {
     assert!(text.contains("bomb.bin") && text.contains("compression ratio"), "{text}");
     let (_, courses) = app.get_json("/api/courses").await;
     assert_eq!(courses, json!([]));
-    let left: Vec<_> = std::fs::read_dir(app.lrs.content_dir()).unwrap().flatten().collect();
+    let left: Vec<_> = std::fs::read_dir(app.lms.content_dir()).unwrap().flatten().collect();
     assert!(left.is_empty(), "{left:?}");
 }
 both!(zip_bombs_are_refused_by_compression_ratio);
@@ -345,7 +345,7 @@ fn age(path: &std::path::Path, secs: u64) {
 /// `.incoming-*` folders and `.upload-*` files of interrupted imports are removed before an import
 /// once older than an hour; younger ones (a live import, maybe on another node) are left alone.
 async fn stale_import_leftovers_are_removed_before_an_import(app: TestApp) {
-    let dir = app.lrs.content_dir().to_path_buf();
+    let dir = app.lms.content_dir().to_path_buf();
     std::fs::create_dir_all(dir.join(".incoming-old/sub")).unwrap();
     std::fs::write(dir.join(".incoming-old/sub/index.html"), "x").unwrap();
     std::fs::write(dir.join(".upload-old.zip"), "x").unwrap();
@@ -368,6 +368,6 @@ async fn stale_import_leftovers_are_removed_before_an_import(app: TestApp) {
     }
     // The same sweep runs when the server starts.
     age(&dir.join(".incoming-live"), 7200);
-    assert_eq!(cairn::lrs::courses::remove_stale_imports(&dir, cairn::lrs::courses::STALE_IMPORT_AGE), 1);
+    assert_eq!(cairn::lms::courses::remove_stale_imports(&dir, cairn::lms::courses::STALE_IMPORT_AGE), 1);
 }
 both!(stale_import_leftovers_are_removed_before_an_import);

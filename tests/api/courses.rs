@@ -156,7 +156,7 @@ async fn unsafe_packages_leave_nothing_behind(app: TestApp) {
     }
     let (_, list) = app.get_json("/api/courses").await;
     assert_eq!(list, serde_json::json!([]));
-    let leftovers: Vec<_> = std::fs::read_dir(app.lrs.content_dir()).unwrap().collect();
+    let leftovers: Vec<_> = std::fs::read_dir(app.lms.content_dir()).unwrap().collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 both!(unsafe_packages_leave_nothing_behind);
@@ -165,7 +165,7 @@ both!(unsafe_packages_leave_nothing_behind);
 async fn content_serving_is_confined(app: TestApp) {
     let (_, c) = upload(&app, zip_folder(&fixture("scorm12-multi")), "").await;
     let base = format!("{}{}", app.content_base, c["content_base"].as_str().unwrap());
-    std::fs::write(app.lrs.content_dir().join("secret.txt"), "secret").unwrap();
+    std::fs::write(app.lms.content_dir().join("secret.txt"), "secret").unwrap();
     for bad in [
         "../secret.txt",
         "..%2Fsecret.txt",

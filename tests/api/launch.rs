@@ -327,7 +327,7 @@ pub fn first_module(course: &Value) -> String {
 }
 
 pub fn urlencode(s: &str) -> String {
-    cairn::lrs::launch::encode_component(s)
+    cairn::lms::launch::encode_component(s)
 }
 
 /// A cmi5 statement as an AU makes it: the actor and registration from the launch URL, the contextTemplate

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use cairn::http::server::ServerConfig;
 use cairn::http::{self, HttpConfig};
+use cairn::lms::{Lms, LmsConfig};
 use cairn::lrs::{Lrs, LrsConfig};
 use cairn::store::Store;
 use cairn::xapi::Version;
@@ -29,7 +30,10 @@ pub struct TestApp {
     /// The content origin (launch pages, package files); its public name is `content.cairn.test`.
     pub content_base: String,
     pub client: reqwest::Client,
+    /// The xAPI core (with the learning-management side's hooks plugged in).
     pub lrs: Lrs,
+    /// The learning-management side over it.
+    pub lms: Lms,
     pub database_url: String,
     /// xAPI version sent by `req` (tests may switch it).
     pub version: &'static str,
@@ -125,28 +129,35 @@ impl TestApp {
         let content = tempfile::tempdir().expect("content dir");
         let mut config = LrsConfig {
             public_url: "http://cairn.test".into(),
-            content_url: "http://content.cairn.test".into(),
             page_limit: 100,
-            content_dir: content.path().to_path_buf(),
-            package_limits: Default::default(),
             json_limits: Default::default(),
             page_bytes: cairn::lrs::DEFAULT_PAGE_BYTES,
         };
         configure(&mut config);
-        let lrs = Lrs::new(store, config);
+        let lms = Lms::new(
+            Lrs::new(store, config),
+            LmsConfig {
+                content_url: "http://content.cairn.test".into(),
+                content_dir: content.path().to_path_buf(),
+                package_limits: Default::default(),
+                maintain_results: true,
+            },
+        );
+        let lrs = lms.core().clone();
         if lrs.store.credential(KEY).await.expect("credential lookup").is_none() {
             lrs.create_credential("tester", vec!["all".into(), "admin".into()], Some(KEY.into()), Some(SECRET.into()))
                 .await
                 .expect("credential");
         }
         let cfg = HttpConfig { max_body_bytes: 1024 * 1024, default_version: Version::V2_0_0 };
-        let base = Self::listen(http::router(lrs.clone(), &cfg), server.clone()).await;
-        let content_base = Self::listen(http::content::router(lrs.clone(), &cfg), server).await;
+        let base = Self::listen(http::router(&lms, &cfg), server.clone()).await;
+        let content_base = Self::listen(http::content::router(&lms, &cfg), server).await;
         TestApp {
             base,
             content_base,
             client: reqwest::Client::new(),
             lrs,
+            lms,
             database_url: url.to_string(),
             version: "1.0.3",
             _dir: dir,

@@ -13,7 +13,7 @@ use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
 use crate::http::error::{ApiError, ApiResult};
-use crate::lrs::Lrs;
+use crate::lms::Lms;
 use crate::package::content_type;
 
 /// A package-relative path made only of normal segments, or None.
@@ -34,15 +34,15 @@ pub fn safe_relative(path: &str) -> Option<PathBuf> {
 
 /// GET /content/{version_id}/{*path}
 pub async fn serve(
-    State(lrs): State<Lrs>,
+    State(lms): State<Lms>,
     Path((version, path)): Path<(String, String)>,
     req: Request,
 ) -> ApiResult<Response> {
     let not_found = || ApiError::NotFound("no such file".into());
     let version = uuid::Uuid::parse_str(&version).map_err(|_| not_found())?.hyphenated().to_string();
     let rel = safe_relative(&path).ok_or_else(not_found)?;
-    let file = lrs.content_path(&version, &rel).await?.ok_or_else(not_found)?;
-    let root = lrs.content_dir().join(&version);
+    let file = lms.content_path(&version, &rel).await?.ok_or_else(not_found)?;
+    let root = lms.content_dir().join(&version);
     let (Ok(real), Ok(real_root)) = (std::fs::canonicalize(&file), std::fs::canonicalize(&root)) else {
         return Err(not_found());
     };

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{Auth, QueryPairs};
-use crate::lrs::{Lrs, LrsError};
+use crate::lms::Lms;
+use crate::lrs::LrsError;
 
 /// The SCORM run-time, served as written (no build step); see `static/scorm/runtime.js`.
 pub const RUNTIME_JS: &str = include_str!("../../../static/scorm/runtime.js");
@@ -32,11 +33,11 @@ pub async fn launch_css() -> Response {
 /// run-time reads the credential from the URL fragment, which browsers never send, drops it from the
 /// address bar, keeps it in memory only, and asks [`runtime_config`] for the rest. No inline script, so
 /// a strict policy applies: scripts from this origin only, requests to the xAPI endpoint only.
-pub async fn page(State(lrs): State<Lrs>, Path(id): Path<String>) -> ApiResult<Response> {
-    if lrs.scorm_page(&id).await?.is_none() {
+pub async fn page(State(lms): State<Lms>, Path(id): Path<String>) -> ApiResult<Response> {
+    if lms.scorm_page(&id).await?.is_none() {
         return Err(ApiError::NotFound("no such SCORM launch".into()));
     }
-    let api = crate::http::origin_of(&lrs.config.public_url);
+    let api = crate::http::origin_of(&lms.config.public_url);
     let csp = format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' {api}; \
          frame-src 'self' https: http:; base-uri 'none'; form-action 'none'"
@@ -63,25 +64,25 @@ pub async fn page(State(lrs): State<Lrs>, Path(id): Path<String>) -> ApiResult<R
 
 /// GET /launch/{id}/runtime: what the run-time needs (learner, attempt, SCO URL, CMI start values), for
 /// the launch's own credential only; other credentials, including other launches', are refused.
-pub async fn runtime_config(State(lrs): State<Lrs>, Auth(who): Auth, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn runtime_config(State(lms): State<Lms>, Auth(who): Auth, Path(id): Path<String>) -> ApiResult<Response> {
     let own = who
-        .launch
+        .restricted
         .as_ref()
-        .is_some_and(|g| uuid::Uuid::parse_str(&id).is_ok_and(|u| u.hyphenated().to_string() == g.launch_id));
+        .is_some_and(|g| uuid::Uuid::parse_str(&id).is_ok_and(|u| u.hyphenated().to_string() == g.id));
     if !own {
         return Err(
             LrsError::Forbidden("only this launch's own credential reads its run-time configuration".into()).into()
         );
     }
-    let cfg = lrs.scorm_page(&id).await?.ok_or_else(|| ApiError::NotFound("no such SCORM launch".into()))?;
+    let cfg = lms.scorm_page(&id).await?.ok_or_else(|| ApiError::NotFound("no such SCORM launch".into()))?;
     Ok(([(header::CACHE_CONTROL, "no-store")], axum::Json(cfg)).into_response())
 }
 
 /// POST /launch/{id}/fetch?k=TOKEN: the cmi5 fetch URL. No credential: the one-time token is the proof.
 /// Refusals are answered 200 with cmi5's error object, as §8.2.1 requires.
-pub async fn fetch(State(lrs): State<Lrs>, Path(id): Path<String>, q: QueryPairs) -> ApiResult<Response> {
+pub async fn fetch(State(lms): State<Lms>, Path(id): Path<String>, q: QueryPairs) -> ApiResult<Response> {
     let token = q.get("k").unwrap_or("");
-    let body = match lrs.cmi5_fetch(&id, token).await {
+    let body = match lms.cmi5_fetch(&id, token).await {
         Ok(Ok(t)) => json!({"auth-token": t}),
         Ok(Err(e)) => json!({"error-code": e.code.to_string(), "error-text": e.text}),
         Err(e) => {

@@ -21,11 +21,12 @@ use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::error::ApiError;
+use super::App;
 use super::HttpConfig;
-use crate::lrs::Lrs;
+use crate::lms::Lms;
 
 /// The content origin's routes.
-pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
+pub fn router(lms: &Lms, cfg: &HttpConfig) -> Router {
     // An AU hosted on another site (an absolute launch URL) calls its fetch URL cross-origin; the one-time
     // token is the only proof, so no browser credentials are ever involved.
     let fetch_cors = CorsLayer::new().allow_origin(AllowOrigin::any()).allow_methods([Method::POST, Method::OPTIONS]);
@@ -37,7 +38,7 @@ pub fn router(lrs: Lrs, cfg: &HttpConfig) -> Router {
         .route("/static/scorm/runtime.js", get(launch::runtime_js))
         .route("/static/scorm/launch.css", get(launch::launch_css))
         .fallback(|| async { ApiError::NotFound("no such resource on the content origin".into()) })
-        .with_state(lrs)
+        .with_state(App::of(lms))
         .layer(axum::extract::DefaultBodyLimit::max(cfg.max_body_bytes.min(64 * 1024)))
         .layer(middleware::from_fn(content_headers))
 }

@@ -12,13 +12,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::auth::{random_token, AuthError, LaunchGrant, Principal};
-use super::documents::DocParams;
-use super::error::Result;
-use super::{Lrs, LrsError};
+use std::sync::Arc;
+
+use super::Lms;
+use crate::lrs::auth::{random_token, AuthError, Principal, Restriction};
+use crate::lrs::documents::DocParams;
+use crate::lrs::error::Result;
+use crate::lrs::LrsError;
 pub use crate::package::url::encode_component;
 use crate::package::url::encode_path;
 use crate::package::Format;
+use crate::results::facts::LaunchScope;
 use crate::store::LaunchRow;
 use crate::xapi::{agent, timestamp, Version};
 
@@ -162,7 +166,7 @@ pub(crate) fn tree_roots(l: &LaunchRow) -> Vec<String> {
     roots
 }
 
-impl Lrs {
+impl Lms {
     /// The learner as an xAPI Agent: an agent object (validated), or a `mailto:` IRI. cmi5 requires an
     /// `account` actor (§9.2), so for cmi5 a learner without one gets an account on this LMS named by its
     /// other identifier.
@@ -286,7 +290,7 @@ impl Lrs {
         self.store.insert_launch(&row).await?;
         // Launch pages and package files are the content origin's; `/xapi` is the API origin's.
         let base = self.config.public_url.trim_end_matches('/').to_string();
-        let content_base = self.config.content_url.trim_end_matches('/').to_string();
+        let content_base = self.settings.content_url.trim_end_matches('/').to_string();
         let content_url = if module.launch_is_absolute {
             module.launch_url.clone()
         } else {
@@ -373,31 +377,25 @@ impl Lrs {
             name: format!("launch {}", row.id),
             scopes: Vec::new(),
             authority: json!({"objectType": "Agent", "name": LAUNCH_AUTHORITY_NAME, "account": {"homePage": self.config.public_url, "name": row.id}}),
-            launch: Some(LaunchGrant {
-                launch_id: row.id.clone(),
-                course_id: row.course_id.clone(),
-                format: row.format.clone(),
+            restricted: Some(Arc::new(Restriction {
+                id: row.id.clone(),
                 actor,
                 agent_key: row.agent_key.clone(),
                 registration: row.registration.clone(),
                 roots: tree_roots(&row),
                 expires_us: row.expires_us,
-            }),
+                // What the launch's statements may count toward (see `results::facts::LaunchScope`).
+                issuer: Box::new(LaunchScope::new(&row.course_id, &tree_roots(&row))),
+            })),
         })
     }
 
-    /// The checks statements sent with a launch credential must pass before they are stored: the launch's
-    /// learner as actor, its registration, its activity tree, no voiding (cmi5 §6.3 forbids it to AUs, and
-    /// content has no business voiding anyway), then the format's session rules. Other credentials pass.
+    /// The format's session rules for statements sent with a launch credential (the core has checked
+    /// them against the credential's restriction: learner, registration, tree, no voiding, which cmi5
+    /// §6.3 forbids to AUs). Other credentials pass.
     pub async fn check_launch_statements(&self, who: &Principal, statements: &[Value]) -> Result<()> {
-        let Some(g) = &who.launch else { return Ok(()) };
-        for (i, s) in statements.iter().enumerate() {
-            check_grant(g, s).map_err(|e| {
-                LrsError::Forbidden(if statements.len() > 1 { format!("statement {i}: {e}") } else { e })
-            })?;
-        }
-        let row =
-            self.store.launch(&g.launch_id).await?.ok_or_else(|| LrsError::Forbidden("the launch is gone".into()))?;
+        let Some(g) = &who.restricted else { return Ok(()) };
+        let row = self.store.launch(&g.id).await?.ok_or_else(|| LrsError::Forbidden("the launch is gone".into()))?;
         if row.state == "revoked" {
             return Err(LrsError::Forbidden("this launch was revoked".into()));
         }
@@ -429,43 +427,6 @@ fn verb_of(s: &Value) -> &str {
     s.pointer("/verb/id").and_then(Value::as_str).unwrap_or("")
 }
 
-/// One statement against a grant; the message says what is wrong.
-fn check_grant(g: &LaunchGrant, s: &Value) -> std::result::Result<(), String> {
-    if s.get("actor").and_then(agent::key).as_deref() != Some(g.agent_key.as_str()) {
-        return Err("a launch credential writes statements about its own learner only (actor)".into());
-    }
-    if verb_of(s) == verbs::VOIDED {
-        return Err("a launch credential cannot void statements".into());
-    }
-    if s.pointer("/context/registration").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref()
-        != Some(g.registration.as_str())
-    {
-        return Err(format!("statements of this launch must carry context.registration {}", g.registration));
-    }
-    let object_in_tree = match s.pointer("/object/objectType").and_then(Value::as_str) {
-        None | Some("Activity") => s.pointer("/object/id").and_then(Value::as_str).is_some_and(|id| g.in_tree(id)),
-        _ => false,
-    };
-    let context_in_tree = s
-        .pointer("/context/contextActivities")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|ca| ca.values())
-        .flat_map(|list| match list {
-            Value::Array(a) => a.iter().collect::<Vec<_>>(),
-            one => vec![one],
-        })
-        .filter_map(|a| a.get("id").and_then(Value::as_str))
-        .any(|id| g.in_tree(id));
-    if !object_in_tree && !context_in_tree {
-        return Err(format!(
-            "statements of this launch must be about {} (as object, or in contextActivities)",
-            g.roots.join(" or ")
-        ));
-    }
-    Ok(())
-}
-
 /// SCORM session states from the xAPI SCORM profile's verbs, which Cairn's run-time sends: a session
 /// that suspended can be resumed by the next launch; one that terminated cannot write any more.
 fn scorm_state(state: &str, statements: &[Value]) -> Result<Option<&'static str>> {
@@ -490,14 +451,16 @@ fn scorm_state(state: &str, statements: &[Value]) -> Result<Option<&'static str>
     Ok(Some(state))
 }
 
-impl Lrs {
-    /// The document checks of [`Principal::check_document`], and for a launch credential one more: its
-    /// document access lasts as long as its session, not as long as the credential (8 hours), so a
-    /// terminated or revoked launch can no longer read or write the learner's State.
-    pub async fn check_document_access(&self, who: &Principal, p: &DocParams, write: bool) -> Result<()> {
-        who.check_document(p, write)?;
-        let Some(g) = &who.launch else { return Ok(()) };
-        match self.store.launch(&g.launch_id).await? {
+impl Lms {
+    /// A launch credential's document access lasts as long as its session, not as long as the
+    /// credential (8 hours), so a terminated or revoked launch can no longer read or write the learner's
+    /// State; and content never changes the LMS's `LMS.LaunchData` (cmi5 §10: the AU must not).
+    pub async fn check_launch_documents(&self, who: &Principal, p: &DocParams, write: bool) -> Result<()> {
+        let Some(g) = &who.restricted else { return Ok(()) };
+        if write && p.doc_id.as_deref() == Some("LMS.LaunchData") {
+            return Err(LrsError::Forbidden("a launch credential cannot change LMS.LaunchData".into()));
+        }
+        match self.store.launch(&g.id).await? {
             Some(row) if !ENDED.contains(&row.state.as_str()) => Ok(()),
             Some(row) => Err(LrsError::Forbidden(format!(
                 "this launch's session is {}: its credential no longer reaches documents",
@@ -521,7 +484,7 @@ impl Lrs {
                 break;
             }
         }
-        self.auth.forget_launch(&uuid);
+        self.auth.forget_restricted(&uuid);
         self.launch_info(&uuid).await
     }
 
@@ -633,40 +596,6 @@ impl Lrs {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn grant() -> LaunchGrant {
-        LaunchGrant {
-            launch_id: "l".into(),
-            course_id: "https://example.com/course".into(),
-            format: "cmi5".into(),
-            actor: json!({"mbox": "mailto:ann@example.com"}),
-            agent_key: "Agent|mbox:mailto:ann@example.com".into(),
-            registration: "6fa1fd6e-2e6a-4f1c-9f52-9d1d1d1d1d1d".into(),
-            roots: vec!["https://example.com/au".into()],
-            expires_us: i64::MAX,
-        }
-    }
-
-    fn stmt(actor: &str, object: &str, reg: &str) -> Value {
-        json!({"actor": {"mbox": actor}, "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
-               "object": {"id": object}, "context": {"registration": reg}})
-    }
-
-    #[test]
-    fn grant_limits_actor_registration_and_tree() {
-        let g = grant();
-        let ok = stmt("mailto:ann@example.com", "https://example.com/au/q1", &g.registration);
-        assert!(check_grant(&g, &ok).is_ok());
-        assert!(check_grant(&g, &stmt("mailto:bob@example.com", "https://example.com/au", &g.registration)).is_err());
-        assert!(check_grant(&g, &stmt("mailto:ann@example.com", "https://example.com/aux", &g.registration)).is_err());
-        assert!(check_grant(&g, &stmt("mailto:ann@example.com", "https://example.com/au", "x")).is_err());
-        let mut parent = stmt("mailto:ann@example.com", "https://other.example/q", &g.registration);
-        parent["context"]["contextActivities"] = json!({"parent": [{"id": "https://example.com/au"}]});
-        assert!(check_grant(&g, &parent).is_ok());
-        let mut void = ok.clone();
-        void["verb"]["id"] = json!(verbs::VOIDED);
-        assert!(check_grant(&g, &void).is_err());
-    }
 
     #[test]
     fn urls_are_encoded_like_encode_uri_component() {

@@ -14,11 +14,12 @@ use std::collections::HashSet;
 
 use serde_json::{json, Map, Value};
 
-use super::auth::Principal;
-use super::documents::{DocKind, DocParams, Preconditions, Upload};
-use super::error::Result;
 use super::launch::{duration_of, verbs};
-use super::{Lrs, LrsError};
+use super::Lms;
+use crate::lrs::auth::Principal;
+use crate::lrs::documents::{DocKind, DocParams, Preconditions, Upload};
+use crate::lrs::error::Result;
+use crate::lrs::LrsError;
 use crate::package::{MasteryScore, Module};
 use crate::store::{DocumentKey, LaunchRow, StatementQuery};
 use crate::xapi::statement::kind;
@@ -207,7 +208,7 @@ fn now_timestamp() -> String {
     timestamp::format_timestamp(time::OffsetDateTime::now_utc())
 }
 
-impl Lrs {
+impl Lms {
     /// Cairn's own identity for what it records as the LMS (`launched`, `abandoned`).
     fn lms_principal(&self) -> Principal {
         Principal {
@@ -215,7 +216,7 @@ impl Lrs {
             name: "Cairn".into(),
             scopes: vec!["all".into()],
             authority: json!({"objectType": "Agent", "name": "Cairn", "account": {"homePage": self.config.public_url, "name": "cairn-lms"}}),
-            launch: None,
+            restricted: None,
         }
     }
 
@@ -340,7 +341,7 @@ impl Lrs {
         if row.expires_us <= now || row.state == "abandoned" || row.state == "terminated" {
             return Ok(Err(FetchError { code: 1, text: "the AU session has ended or expired".into() }));
         }
-        let secret = super::auth::random_token(40);
+        let secret = crate::lrs::auth::random_token(40);
         if !self.store.issue_launch_secret(&id, &super::launch::sha256_hex(&secret), true, now).await? {
             return Ok(Err(FetchError { code: 1, text: "the authorization token has already been returned".into() }));
         }

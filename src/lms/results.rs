@@ -7,18 +7,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::auth::Principal;
-use super::error::Result;
-use super::{Lrs, LrsError};
+use super::Lms;
+use crate::lrs::auth::Principal;
+use crate::lrs::seams::Touched;
+use crate::lrs::error::Result;
+use crate::lrs::LrsError;
 use crate::results::compliance::{self, Terms};
 use crate::results::course;
 use crate::results::derive::{self, Component, CourseDef, Derived, Rule, Status};
 use crate::results::facts::{self, Fact, LaunchScope};
 use crate::store::{AssignmentRow, BookOutcome, FactRow, SessionRow};
 use crate::xapi::{agent, timestamp, Version};
-
-/// (learner key, activity id) pairs whose results may have changed.
-pub(crate) type Touched = BTreeSet<(String, String)>;
 
 /// What is kept per learner and course: the derived result and the cmi5 `satisfied` statements
 /// already written (so each is written once).
@@ -160,7 +159,7 @@ const DAY_US: i64 = 86_400 * 1_000_000;
 const CHUNK: usize = 500;
 const CMI5_CATEGORY: &str = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
 
-impl Lrs {
+impl Lms {
     /// The principal Cairn itself writes statements as (bookings, attendance, cmi5 `satisfied`).
     pub fn system_principal(&self) -> Principal {
         Principal {
@@ -168,14 +167,15 @@ impl Lrs {
             name: "Cairn".into(),
             scopes: vec!["all".into()],
             authority: json!({"objectType": "Agent", "name": "Cairn", "account": {"homePage": self.config.public_url, "name": "cairn-system"}}),
-            launch: None,
+            restricted: None,
         }
     }
 
-    /// Writes statements as Cairn (boxed: writing statements updates results, which may write more).
+    /// Writes statements as Cairn, through the core like any client (their results follow through the
+    /// observer, which may write more: the cmi5 block, then the course).
     async fn write_as_system(&self, statements: Vec<Value>) -> Result<Vec<String>> {
         let me = self.system_principal();
-        Box::pin(self.store_statements(&me, Version::V2_0_0, statements, None)).await
+        self.store_statements(&me, Version::V2_0_0, statements, None).await
     }
 
     /// The results-maintenance rows of statements about to be stored (voiding statements have none),

@@ -9,8 +9,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::error::Result;
-use super::{Lrs, LrsError};
+use super::Lms;
+use crate::lrs::error::Result;
+use crate::lrs::LrsError;
 use crate::package::{self, Course, Format, Node, Progress};
 use crate::store::{CourseVersionRow, NewCourseVersion};
 
@@ -123,10 +124,10 @@ pub fn remove_stale_imports(content_dir: &Path, older_than: std::time::Duration)
     removed
 }
 
-impl Lrs {
+impl Lms {
     /// The folder holding every course version's files.
     pub fn content_dir(&self) -> &Path {
-        &self.config.content_dir
+        &self.settings.content_dir
     }
 
     /// Imports a package zip as a new version of its course.
@@ -137,11 +138,11 @@ impl Lrs {
         progress: Box<dyn FnMut(Progress) + Send>,
     ) -> Result<CourseView> {
         let version_id = uuid::Uuid::now_v7().to_string();
-        let content = self.config.content_dir.clone();
+        let content = self.settings.content_dir.clone();
         let staging = content.join(format!(".incoming-{version_id}"));
         let final_dir = content.join(&version_id);
         let zip_path = zip.to_path_buf();
-        let limits = self.config.package_limits.clone();
+        let limits = self.settings.package_limits.clone();
         let staging2 = staging.clone();
         let parsed = tokio::task::spawn_blocking(move || -> Result<(package::Imported, String)> {
             let mut progress = progress;
@@ -230,7 +231,7 @@ impl Lrs {
         if self.store.course_version(version_id).await?.is_none() {
             return Ok(None);
         }
-        Ok(Some(self.config.content_dir.join(version_id).join(rel)))
+        Ok(Some(self.settings.content_dir.join(version_id).join(rel)))
     }
 }
 
