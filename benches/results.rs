@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use cairn::lms::results::{DefineComponent, DefineCourse};
+use cairn::lms::definitions::{DefineComponent, DefineCourse};
 use cairn::lms::{Lms, LmsConfig};
 use cairn::lrs::{Lrs, LrsConfig};
 use cairn::store::{AssignmentRow, Store};
@@ -187,7 +187,7 @@ async fn main() {
     let mut mine = Vec::new();
     for _ in 0..a.queries {
         let key = cairn::xapi::agent::key(&learner(rng.gen_range(0..a.learners))).unwrap_or_default();
-        let f = cairn::lms::results::ResultsFilter { learner_key: Some(key), ..Default::default() };
+        let f = cairn::lms::reports::ResultsFilter { learner_key: Some(key), ..Default::default() };
         let t = Instant::now();
         let (rows, _) = lrs.results(&f, now).await.expect("results");
         mine.push(t.elapsed());

@@ -47,7 +47,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Results(cmd) => results_cmd(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
         Command::Assign { course, learner, due, due_in_days, grace_days, recurrence_months } => {
             let lms = lms_for(store, "127.0.0.1:8080", 100, content_dir);
-            let req = crate::lms::results::AssignRequest {
+            let req = crate::lms::assignments::AssignRequest {
                 course,
                 learner: Some(learner_arg(&learner)?),
                 group: None,
@@ -232,7 +232,7 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
         },
     );
     let lms = Lms::new(core, lms_config(content_url, content_dir));
-    if lms.store.credential_count().await? == 0 {
+    if lms.credential_count().await? == 0 {
         let created = lms
             .create_credential(
                 "bootstrap",
@@ -255,7 +255,7 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
             // bootstrap key from the environment, the first insert wins and the others must still
             // start rather than fail on the duplicate key.
             Err(e) => match &args.bootstrap_key {
-                Some(key) if lms.store.credential(key).await?.is_some() => {
+                Some(key) if lms.credential_exists(key).await? => {
                     tracing::info!(%key, "bootstrap credential already created by another node");
                 }
                 _ => return Err(e.into()),
@@ -320,13 +320,13 @@ async fn credentials(lms: Lms, cmd: CredentialsCommand) -> anyhow::Result<()> {
         }
         CredentialsCommand::List => {
             println!("{:<22} {:<24} {:<40} STATUS", "KEY", "NAME", "SCOPES");
-            for c in lms.store.credentials().await? {
+            for c in lms.credentials().await? {
                 let status = if c.revoked_us.is_some() { "revoked" } else { "active" };
                 println!("{:<22} {:<24} {:<40} {status}", c.key, c.name, c.scopes.join(" "));
             }
         }
         CredentialsCommand::Revoke { key } => {
-            if lms.store.revoke_credential(&key, crate::now_us()).await? {
+            if lms.revoke_credential(&key).await? {
                 println!("revoked {key}");
             } else {
                 anyhow::bail!("no active credential with key {key}");
@@ -349,7 +349,7 @@ fn learner_arg(s: &str) -> anyhow::Result<serde_json::Value> {
 
 async fn results_cmd(lms: Lms, cmd: crate::config::ResultsCommand) -> anyhow::Result<()> {
     use crate::config::ResultsCommand;
-    use crate::lms::results::ResultsFilter;
+    use crate::lms::reports::ResultsFilter;
     match cmd {
         ResultsCommand::List { course, learner, status, compliance, csv, json, out } => {
             let learner_key = match learner {
@@ -359,7 +359,7 @@ async fn results_cmd(lms: Lms, cmd: crate::config::ResultsCommand) -> anyhow::Re
             let f = ResultsFilter { course, learner_key, status, compliance, ..Default::default() };
             let (rows, _) = lms.results(&f, crate::now_us()).await?;
             let text = if csv {
-                crate::http::results::to_csv(&rows)
+                crate::lms::reports::to_csv(&rows)
             } else if json {
                 serde_json::to_string_pretty(&rows)? + "\n"
             } else {
@@ -402,7 +402,7 @@ async fn sessions_cmd(lms: Lms, cmd: crate::config::SessionsCommand) -> anyhow::
     let v = crate::xapi::Version::V2_0_0;
     match cmd {
         SessionsCommand::Create { course, title, start, end, timezone, capacity, location, join_url, optional } => {
-            let req = crate::lms::results::SessionRequest {
+            let req = crate::lms::sessions::SessionRequest {
                 course,
                 title,
                 start,
@@ -417,7 +417,7 @@ async fn sessions_cmd(lms: Lms, cmd: crate::config::SessionsCommand) -> anyhow::
             println!("session {} ({})", s.id, s.activity_id);
         }
         SessionsCommand::List { course } => {
-            for s in lms.store.sessions(course.as_deref()).await? {
+            for s in lms.sessions(course.as_deref()).await? {
                 let state = if s.cancelled_us.is_some() { "cancelled" } else { "scheduled" };
                 println!("{}  {}  {}  {}", s.id, s.course_id, s.title, state);
             }

@@ -4,13 +4,20 @@
 //! - [`bench`]: `cairn bench`: a deterministic data generator and an HTTP load driver (BENCHMARKS.md).
 //! - [`config`]: command line and environment settings (clap), secrets redacted.
 //! - [`cli`]: the subcommands (`serve`, `migrate`, `credentials`).
-//! - [`http`]: the axum router, extractors, error mapping and one file per xAPI resource. Thin.
+//! - [`http`]: the API origin (`/xapi`, `/api`: router, extractors, error mapping, guards, connection
+//!   handling) and, in [`http::content`], the content origin (launch pages, package files). Thin.
 //! - [`xapi`]: the specification as code: versions, validation, agents, statement preparation,
 //!   comparison, formats, attachments and signatures. No HTTP, no SQL.
-//! - [`lrs`]: use cases (store statements, query, documents, credentials) over the store.
-//! - [`package`]: package import (SCORM 1.2/2004, cmi5, TinCan, AICC zips -> one Course model).
-//! - [`results`]: derived results: facts from statements, derivation rules, compliance.
+//! - [`lrs`]: the xAPI core (statements, queries, documents, identities, credentials) over the store.
+//!   Knows nothing of courses; offers two seams ([`lrs::seams`]: a guard and an observer).
+//! - [`lms`]: the learning-management side, plugged into those seams: courses, launches, cmi5 rules,
+//!   results maintenance, assignments, live sessions, reports.
+//! - [`package`]: package import (SCORM 1.2/2004, cmi5, TinCan, AICC zips -> one Course model). Pure.
+//! - [`results`]: derived results' rules: facts from statements, derivation, compliance, ids. Pure.
 //! - [`store`]: the one storage interface, with a SQLite and a PostgreSQL implementation.
+//!
+//! Dependencies run one way: `http`/`cli` -> `lms` -> `lrs` -> `xapi`, `store`; `lms` -> `results`,
+//! `package`. See docs/architecture.md for the path of a statement, an import and a launch.
 
 pub mod bench;
 pub mod cli;

@@ -9,7 +9,10 @@ use serde_json::{json, Value};
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{header_str, Admin, ApiJson, QueryPairs};
-use crate::lms::results::{AssignRequest, DefineCourse, ResultRow, ResultsFilter, SessionRequest};
+use crate::lms::assignments::AssignRequest;
+use crate::lms::definitions::DefineCourse;
+use crate::lms::reports::{to_csv, ResultsFilter};
+use crate::lms::sessions::SessionRequest;
 use crate::lms::Lms;
 use crate::store::BookOutcome;
 use crate::xapi::{agent, timestamp, Version};
@@ -52,7 +55,7 @@ fn assignment_json(a: &crate::store::AssignmentRow) -> Value {
 /// GET /api/assignments?course=&learner=
 pub async fn assignments(State(lms): State<Lms>, _: Admin, q: QueryPairs) -> ApiResult<Response> {
     let learner = q.get("learner").map(|l| agent_param(&lms, "learner", l)).transpose()?;
-    let rows = lms.store.assignments(q.get("course"), learner.as_deref()).await.map_err(|e| ApiError::Lrs(e.into()))?;
+    let rows = lms.assignments(q.get("course"), learner.as_deref()).await?;
     Ok(axum::Json(rows.iter().map(assignment_json).collect::<Vec<_>>()).into_response())
 }
 
@@ -132,57 +135,6 @@ fn filter(lms: &Lms, q: &QueryPairs) -> ApiResult<ResultsFilter> {
     Ok(f)
 }
 
-/// CSV columns, in order.
-pub const CSV_COLUMNS: [&str; 13] = [
-    "learner",
-    "course",
-    "status",
-    "score",
-    "score_raw",
-    "first_score",
-    "best_score",
-    "time_spent_seconds",
-    "completed_at",
-    "due",
-    "compliance",
-    "assignment",
-    "registration",
-];
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// Results as CSV (RFC 4180), one line per learner and course.
-pub fn to_csv(rows: &[ResultRow]) -> String {
-    let mut out = CSV_COLUMNS.join(",") + "\r\n";
-    let num = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
-    for r in rows {
-        let cells = [
-            r.learner_label.clone(),
-            r.course.clone(),
-            r.status.to_string(),
-            num(r.score),
-            num(r.score_raw),
-            num(r.first_score),
-            num(r.best_score),
-            r.time_spent_seconds.to_string(),
-            r.completed_at.clone().unwrap_or_default(),
-            r.due.clone().unwrap_or_default(),
-            r.compliance.unwrap_or_default().to_string(),
-            r.assignment.clone().unwrap_or_default(),
-            r.registration.clone().unwrap_or_default(),
-        ];
-        out.push_str(&cells.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
 /// GET /api/results (JSON, or CSV with `Accept: text/csv` or `format=csv`)
 pub async fn results(State(lms): State<Lms>, _: Admin, q: QueryPairs, headers: HeaderMap) -> ApiResult<Response> {
     let f = filter(&lms, &q)?;
@@ -233,14 +185,14 @@ pub async fn create_session(
 
 /// GET /api/sessions?course=
 pub async fn sessions(State(lms): State<Lms>, _: Admin, q: QueryPairs) -> ApiResult<Response> {
-    let rows = lms.store.sessions(q.get("course")).await.map_err(|e| ApiError::Lrs(e.into()))?;
+    let rows = lms.sessions(q.get("course")).await?;
     Ok(axum::Json(rows.iter().map(session_json).collect::<Vec<_>>()).into_response())
 }
 
 /// GET /api/sessions/{id}: the session with its bookings.
 pub async fn session(State(lms): State<Lms>, _: Admin, Path(id): Path<String>) -> ApiResult<Response> {
     let s = lms.session(&id).await?;
-    let bookings = lms.store.bookings(&id).await.map_err(|e| ApiError::Lrs(e.into()))?;
+    let bookings = lms.bookings(&id).await?;
     let mut v = session_json(&s);
     v["bookings"] = bookings
         .iter()

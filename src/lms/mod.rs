@@ -7,20 +7,28 @@
 //! - [`courses`]: package import and course versions;
 //! - [`launch`]: launches, their restricted credentials and the SCORM session states;
 //! - [`cmi5`]: what cmi5 asks of the LMS around an AU's session;
-//! - [`results`]: results maintenance, course definitions, assignments, sessions and reports;
+//! - [`results`]: results maintenance (incremental, rebuild, cmi5 `satisfied`);
+//! - [`definitions`]: what each course is derived against;
+//! - [`assignments`], [`sessions`]: who must complete what by when; live sessions and attendance;
+//! - [`reports`]: results rows, CSV and course summaries for analysts;
 //! - [`hooks`]: the guard and observer the core calls.
 
+pub mod assignments;
 pub mod cmi5;
 pub mod courses;
+pub mod definitions;
 mod hooks;
 pub mod launch;
+pub mod reports;
 pub mod results;
+pub mod sessions;
 
 use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::lrs::Lrs;
+use crate::lrs::error::Result;
+use crate::lrs::{Lrs, LrsError};
 
 /// Settings of the learning-management side.
 #[derive(Debug, Clone)]
@@ -71,4 +79,14 @@ impl Deref for Lms {
     fn deref(&self) -> &Lrs {
         &self.core
     }
+}
+
+fn bad(m: impl Into<String>) -> LrsError {
+    LrsError::BadRequest(m.into())
+}
+
+/// An RFC 3339 time given as `name`, in the store's microseconds.
+fn parse_ts(name: &str, v: &str) -> Result<i64> {
+    let t = crate::xapi::timestamp::parse_timestamp(v).map_err(|e| bad(format!("{name}: {e}")))?;
+    Ok((t.unix_timestamp_nanos() / 1000) as i64)
 }

@@ -353,6 +353,26 @@ impl Lrs {
         json!({"objectType": "Agent", "name": row.name, "account": {"homePage": self.config.public_url, "name": row.key}})
     }
 
+    /// Every stored credential (never their secrets).
+    pub async fn credentials(&self) -> Result<Vec<CredentialRow>, LrsError> {
+        Ok(self.store.credentials().await?)
+    }
+
+    /// How many credentials are stored (none on a new store: `serve` then creates the first).
+    pub async fn credential_count(&self) -> Result<i64, LrsError> {
+        Ok(self.store.credential_count().await?)
+    }
+
+    /// Whether a credential with this key is stored (revoked or not).
+    pub async fn credential_exists(&self, key: &str) -> Result<bool, LrsError> {
+        Ok(self.store.credential(key).await?.is_some())
+    }
+
+    /// Revokes a credential; false when no active one has this key. Takes effect within [`CACHE_TTL`].
+    pub async fn revoke_credential(&self, key: &str) -> Result<bool, LrsError> {
+        Ok(self.store.revoke_credential(key, crate::now_us()).await?)
+    }
+
     /// Creates a credential; `key`/`secret` are random unless given (bootstrap from the environment).
     pub async fn create_credential(
         &self,

@@ -1,0 +1,170 @@
+//! Live sessions: scheduling, bookings (capacity enforced) and attendance, each written as an xAPI
+//! statement through the core.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{bad, parse_ts, Lms};
+use crate::lrs::error::Result;
+use crate::lrs::LrsError;
+use crate::results::derive::{Component, Rule};
+use crate::store::{BookOutcome, SessionRow};
+use crate::xapi::{agent, Version};
+
+/// A live session request (`POST /api/sessions`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRequest {
+    pub course: String,
+    pub title: String,
+    pub start: String,
+    pub end: String,
+    #[serde(default = "utc")]
+    pub timezone: String,
+    #[serde(default)]
+    pub capacity: Option<i64>,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub join_url: Option<String>,
+    #[serde(default = "yes")]
+    pub required: bool,
+}
+
+fn utc() -> String {
+    "UTC".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Lms {
+    /// The live sessions of a course (of every course when none is given).
+    pub async fn sessions(&self, course: Option<&str>) -> Result<Vec<SessionRow>> {
+        Ok(self.store.sessions(course).await?)
+    }
+
+    /// A session's bookings, cancelled ones included.
+    pub async fn bookings(&self, session_id: &str) -> Result<Vec<crate::store::BookingRow>> {
+        Ok(self.store.bookings(session_id).await?)
+    }
+
+    /// Announces a live session as a component of a course.
+    pub async fn create_session(&self, req: SessionRequest) -> Result<SessionRow> {
+        let mut def = self.course_def(&req.course).await?;
+        let starts = parse_ts("start", &req.start)?;
+        let ends = parse_ts("end", &req.end)?;
+        if ends <= starts {
+            return Err(bad("end must be after start"));
+        }
+        if req.capacity.is_some_and(|c| c < 1) {
+            return Err(bad("capacity must be at least 1"));
+        }
+        if let Some(u) = &req.join_url {
+            iri_string::types::IriStr::new(u).map_err(|_| bad(format!("join_url must be a URL, got {u:?}")))?;
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let row = SessionRow {
+            id: id.clone(),
+            course_id: req.course.clone(),
+            activity_id: format!("urn:cairn:session:{id}"),
+            title: req.title.clone(),
+            starts_us: starts,
+            ends_us: ends,
+            timezone: req.timezone,
+            capacity: req.capacity,
+            location: req.location,
+            join_url: req.join_url,
+            created_us: crate::now_us(),
+            cancelled_us: None,
+        };
+        self.store.insert_session(&row).await?;
+        def.components.push(Component {
+            activity_id: row.activity_id.clone(),
+            title: row.title.clone(),
+            required: req.required,
+            rule: Rule::Session,
+            blocks: vec![],
+        });
+        self.save_course_def(&def, true).await?;
+        Ok(row)
+    }
+
+    pub async fn session(&self, id: &str) -> Result<SessionRow> {
+        self.store.session(id).await?.ok_or_else(|| LrsError::NotFound(format!("no session {id}")))
+    }
+
+    /// Cancels a session; it stops counting as a required component.
+    pub async fn cancel_session(&self, id: &str) -> Result<SessionRow> {
+        let s = self.session(id).await?;
+        self.store.cancel_session(id, crate::now_us()).await?;
+        let mut def = self.course_def(&s.course_id).await?;
+        def.components.retain(|c| c.activity_id != s.activity_id);
+        self.save_course_def(&def, true).await?;
+        self.session(id).await
+    }
+
+    fn session_activity(s: &SessionRow) -> Value {
+        json!({"objectType": "Activity", "id": s.activity_id, "definition": {"type": "http://adlnet.gov/expapi/activities/meeting", "name": {"und": s.title}}})
+    }
+
+    async fn registration_for(&self, course_id: &str, learner_key: &str) -> Result<Option<String>> {
+        Ok(self.store.assignments(Some(course_id), Some(learner_key)).await?.last().map(|a| a.registration.clone()))
+    }
+
+    /// Books a seat (capacity enforced) and records it as an xAPI `registered` statement.
+    pub async fn book_session(&self, id: &str, learner: &Value, version: Version) -> Result<BookOutcome> {
+        let s = self.session(id).await?;
+        if s.cancelled_us.is_some() {
+            return Err(LrsError::Conflict(format!("session {id} is cancelled")));
+        }
+        let key = self.learner_key(learner, version)?;
+        let outcome = self.store.book(id, &key, &learner.to_string(), s.capacity, crate::now_us()).await?;
+        match outcome {
+            BookOutcome::Full => {
+                return Err(LrsError::Conflict(format!("session {id} is full ({} seats)", s.capacity.unwrap_or(0))))
+            }
+            BookOutcome::AlreadyBooked => return Ok(outcome),
+            BookOutcome::Booked => {}
+        }
+        let stmt = self.session_statement(&s, learner, &key, "registered").await?;
+        self.write_as_system(vec![stmt]).await?;
+        Ok(outcome)
+    }
+
+    pub async fn cancel_booking(&self, id: &str, learner: &Value, version: Version) -> Result<()> {
+        let key = self.learner_key(learner, version)?;
+        if !self.store.cancel_booking(id, &key, crate::now_us()).await? {
+            return Err(LrsError::NotFound(format!("no active booking of session {id} for this learner")));
+        }
+        Ok(())
+    }
+
+    /// Marks attendance by writing the xAPI `attended` statement (as any client may).
+    pub async fn mark_attendance(&self, id: &str, learner: &Value, version: Version) -> Result<String> {
+        let s = self.session(id).await?;
+        let key = self.learner_key(learner, version)?;
+        let stmt = self.session_statement(&s, learner, &key, "attended").await?;
+        let ids = self.write_as_system(vec![stmt]).await?;
+        ids.into_iter().next().ok_or_else(|| bad("no statement written"))
+    }
+
+    fn learner_key(&self, learner: &Value, version: Version) -> Result<String> {
+        self.validator.agent(learner, version).map_err(|e| bad(format!("learner: {e}")))?;
+        agent::key(learner).ok_or_else(|| bad("learner needs an identifier"))
+    }
+
+    async fn session_statement(&self, s: &SessionRow, learner: &Value, key: &str, verb: &str) -> Result<Value> {
+        let mut ctx = json!({"contextActivities": {"parent": [{"id": s.course_id}]}});
+        if let Some(reg) = self.registration_for(&s.course_id, key).await? {
+            ctx["registration"] = json!(reg);
+        }
+        Ok(json!({
+            "actor": learner,
+            "verb": {"id": format!("http://adlnet.gov/expapi/verbs/{verb}"), "display": {"en-US": verb}},
+            "object": Self::session_activity(s),
+            "context": ctx,
+        }))
+    }
+}
