@@ -258,3 +258,57 @@ async fn postgres_outage_under_load_is_503_then_recovers() {
         recovered[1].unwrap()
     );
 }
+
+/// SIGTERM with stalled clients: one connection that sent half a request head, one that sent a
+/// head and half its body. The real binary must exit within `--shutdown-timeout` (2 s here, with
+/// a margin for process exit), not when the clients give up (issue 17, finding 3).
+mod sigterm_with_stalled_clients_exits_within_the_shutdown_timeout {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        super::sigterm_with_stalled_clients(&format!("sqlite://{}", dir.path().join("term.db").display())).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if let Some(url) = crate::support::postgres_url() {
+            super::sigterm_with_stalled_clients(&url).await;
+        }
+    }
+}
+
+async fn sigterm_with_stalled_clients(url: &str) {
+    use std::io::Write;
+    let mut server = crate::crash::Server::start_with(url, &["--shutdown-timeout", "2s"]);
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut head = std::net::TcpStream::connect(&addr).expect("connect");
+    head.write_all(b"POST /xapi/statements HTTP/1.1\r\nHost: cairn\r\nX-Experience-API-Ver").unwrap();
+    let mut body = std::net::TcpStream::connect(&addr).expect("connect");
+    let auth = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "crash-key:crash-secret");
+    body.write_all(
+        format!(
+            "POST /xapi/statements HTTP/1.1\r\nHost: cairn\r\nAuthorization: Basic {auth}\r\n\
+             X-Experience-API-Version: 2.0.0\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{{\"id\":"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    // Let the server read both.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    let sent = Instant::now();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(sent.elapsed() < Duration::from_secs(6), "cairn still running 6 s after SIGTERM (deadline 2 s)");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    eprintln!("SIGTERM with two stalled clients: exited {status} after {:?}", sent.elapsed());
+    assert!(status.success(), "a shutdown past its deadline is still a clean exit: {status}");
+    drop((head, body));
+}
