@@ -122,20 +122,7 @@ async fn group_writer(
                 Err(_) => break,
             }
         }
-        let results = match pool.acquire().await {
-            Ok(mut conn) => {
-                let (results, clean) = commit_group(&mut conn, &mut jobs).await;
-                // A failed COMMIT (`database or disk is full`) or ROLLBACK leaves the connection
-                // inside a transaction as far as sqlx knows, and every later BEGIN failed until
-                // restart (issue 17). Close it instead; the pool opens a fresh one for the next group.
-                if !clean || sqlx::Connection::is_in_transaction(&*conn) {
-                    tracing::warn!("reopening the SQLite write connection after a failed transaction");
-                    conn.close_on_drop();
-                }
-                results
-            }
-            Err(e) => group_failed(jobs.len(), &e.into()),
-        };
+        let results = commit_group(&pool, &mut jobs).await;
         let out_of_space = results.iter().any(|r| matches!(r, Err(e) if e.outage() == Some(Outage::Full)));
         if out_of_space || results.iter().any(Result::is_ok) {
             full.store(out_of_space, std::sync::atomic::Ordering::Release);
@@ -147,20 +134,19 @@ async fn group_writer(
     }
 }
 
-/// Runs the jobs in one transaction, each in a savepoint; returns each job's outcome, and false when
-/// the transaction itself failed (the connection's state is then unknown).
-async fn commit_group(conn: &mut DbConn, jobs: &mut [WriteJob]) -> (Vec<Result<()>>, bool) {
+/// Runs the jobs in one transaction, each in a savepoint; returns each job's outcome.
+async fn commit_group(pool: &SqlitePool, jobs: &mut [WriteJob]) -> Vec<Result<()>> {
     let n = jobs.len();
-    let mut tx = match sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await {
+    let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
         Ok(tx) => tx,
-        Err(e) => return (group_failed(n, &e.into()), false),
+        Err(e) => return group_failed(n, &e.into()),
     };
     let mut results = Vec::with_capacity(n);
     if let [job] = jobs {
         // Alone in its group, the transaction itself is the all-or-nothing unit.
         if let Err(e) = job.work.run(&mut tx).await {
-            let clean = tx.rollback().await.is_ok();
-            return (vec![Err(e)], clean);
+            let _ = tx.rollback().await;
+            return vec![Err(e)];
         }
         results.push(Ok(()));
     } else {
@@ -168,7 +154,7 @@ async fn commit_group(conn: &mut DbConn, jobs: &mut [WriteJob]) -> (Vec<Result<(
             Ok(together) => together,
             Err(e) => {
                 let _ = tx.rollback().await;
-                return (group_failed(n, &e.into()), false);
+                return group_failed(n, &e.into());
             }
         };
         for job in jobs.iter_mut() {
@@ -181,14 +167,14 @@ async fn commit_group(conn: &mut DbConn, jobs: &mut [WriteJob]) -> (Vec<Result<(
                 // The savepoint could not be released or rolled back: trust nothing in this group.
                 Err(e) => {
                     let _ = tx.rollback().await;
-                    return (group_failed(n, &e.into()), false);
+                    return group_failed(n, &e.into());
                 }
             }
         }
     }
     match tx.commit().await {
-        Ok(()) => (results, true),
-        Err(e) => (group_failed(n, &e.into()), false),
+        Ok(()) => results,
+        Err(e) => group_failed(n, &e.into()),
     }
 }
 
@@ -201,7 +187,7 @@ const TOGETHER_MAX_STATEMENTS: usize = 2_000;
 /// single-statement requests one writer could take. True when that worked; otherwise nothing of it
 /// stays and the caller runs each job alone, so every request is still all-or-nothing with its own
 /// outcome (an id taken by another request of the group, say). The error is fatal to the group.
-async fn statements_together(tx: &mut sqlx::Transaction<'_, Db>, jobs: &mut [WriteJob]) -> sqlx::Result<bool> {
+async fn statements_together(tx: &mut sqlx::Transaction<'static, Db>, jobs: &mut [WriteJob]) -> sqlx::Result<bool> {
     let Some((batch, attachments, facts)) = combined_statements(jobs) else { return Ok(false) };
     let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
     match SqliteStore::insert_statements_in(&mut sp, &batch, &attachments, &facts).await {
@@ -235,7 +221,7 @@ fn combined_statements(jobs: &[WriteJob]) -> Option<(Vec<NewStatement>, Vec<NewA
 }
 
 /// One job inside a savepoint: the inner result is the job's, the outer error is fatal to the group.
-async fn run_in_savepoint(tx: &mut sqlx::Transaction<'_, Db>, work: &mut Work) -> sqlx::Result<Result<()>> {
+async fn run_in_savepoint(tx: &mut sqlx::Transaction<'static, Db>, work: &mut Work) -> sqlx::Result<Result<()>> {
     let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
     match work.run(&mut sp).await {
         Ok(()) => {
@@ -298,7 +284,23 @@ impl SqliteStore {
         // checkpoints run every 16 MB of log instead of every 4 MB: each one rewrites the pages that
         // changed since the last, so fewer, larger checkpoints write the hot pages fewer times.
         let write_opts = opts.clone().pragma("cache_size", "-32768").pragma("wal_autocheckpoint", "4000");
-        let write = SqlitePoolOptions::new().max_connections(1).connect_with(write_opts).await?;
+        // A failed COMMIT or ROLLBACK (`database or disk is full`) leaves the connection inside a
+        // transaction as far as sqlx knows, and every later BEGIN on it failed until restart
+        // (issue 17). Such a connection is closed instead of reused; the pool opens a fresh one.
+        // (The pool pings a returned connection first, which flushes a pending rollback.)
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .before_acquire(|conn, _| {
+                Box::pin(async move {
+                    let stuck = sqlx::Connection::is_in_transaction(conn);
+                    if stuck {
+                        tracing::warn!("reopening the SQLite write connection after a failed transaction");
+                    }
+                    Ok(!stuck)
+                })
+            })
+            .connect_with(write_opts)
+            .await?;
         let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
         let (writer, jobs) = tokio::sync::mpsc::channel(GROUP_QUEUE);
         let full = Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -312,3 +312,56 @@ async fn sigterm_with_stalled_clients(url: &str) {
     assert!(status.success(), "a shutdown past its deadline is still a clean exit: {status}");
     drop((head, body));
 }
+
+/// Fills a capped SQLite store with ever smaller statements until even a small one is refused;
+/// returns the last refusal.
+async fn fill(app: &TestApp) -> reqwest::Response {
+    sqlite_store(app).set_max_page_count(1).await.expect("cap pages");
+    let mut refusal = None;
+    for (count, pad) in [(20, 4_000), (1, 4_000), (1, 500), (1, 10)] {
+        for _ in 0..2_000 {
+            let batch: Vec<Value> = (0..count).map(|_| statement(&Uuid::new_v4().to_string(), pad)).collect();
+            let r = app.req(Method::POST, "/xapi/statements").json(&batch).send().await.unwrap();
+            if r.status() != StatusCode::OK {
+                refusal = Some(r);
+                break;
+            }
+        }
+    }
+    refusal.expect("the capped database fills up")
+}
+
+/// An import that fails to record its course version (here: the disk is full) leaves no course
+/// row and no package file behind, and the next import works once there is room (issue 17,
+/// finding 4). The failed version write also must not wedge the write connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_import_leaves_no_row_and_no_file() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite app");
+    // A course model larger than a page, so that recording it needs room the full file lacks.
+    let folder = tempfile::tempdir().unwrap();
+    let manifest = format!(
+        r#"<?xml version="1.0" encoding="utf-8" ?>
+<tincan xmlns="http://projecttincan.com/tincan.xsd"><activities>
+<activity id="http://example.com/faults/course" type="http://adlnet.gov/expapi/activities/course">
+<name>Faults</name><description lang="en-US">{}</description><launch lang="en-us">index.html</launch>
+</activity></activities></tincan>"#,
+        "d".repeat(50_000)
+    );
+    std::fs::write(folder.path().join("tincan.xml"), manifest).unwrap();
+    std::fs::write(folder.path().join("index.html"), "<!doctype html><title>faults</title>").unwrap();
+    let package = crate::courses::zip_folder(folder.path());
+    assert_eq!(fill(&app).await.status(), StatusCode::INSUFFICIENT_STORAGE);
+    let import =
+        || app.req(Method::POST, "/api/courses").header("Content-Type", "application/zip").body(package.clone()).send();
+    let r = import().await.unwrap();
+    assert_eq!(r.status(), StatusCode::INSUFFICIENT_STORAGE, "{:?}", r.text().await);
+    assert_eq!(app.get_json("/api/courses").await.1, json!([]), "no course row");
+    let left: Vec<_> = std::fs::read_dir(app.lrs.content_dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "no package file left behind: {left:?}");
+
+    sqlite_store(&app).set_max_page_count(1 << 30).await.expect("raise the cap");
+    assert_eq!(app.post_statements(&json!([statement(&Uuid::new_v4().to_string(), 10)])).await.0, 200);
+    let r = import().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    assert_eq!(app.get_json("/api/courses").await.1.as_array().map(Vec::len), Some(1));
+}
