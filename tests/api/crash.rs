@@ -79,7 +79,7 @@ impl Server {
     }
 
     /// SIGKILL (what `Child::kill` sends on Unix): no shutdown code runs.
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         self.child.kill().expect("SIGKILL cairn");
         let status = self.child.wait().expect("reap cairn");
         assert!(!status.success(), "cairn was killed, not exited: {status:?}");

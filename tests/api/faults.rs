@@ -365,3 +365,112 @@ async fn failed_import_leaves_no_row_and_no_file() {
     assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
     assert_eq!(app.get_json("/api/courses").await.1.as_array().map(Vec::len), Some(1));
 }
+
+/// `(count, distinct ids)` of the statements table.
+async fn statement_rows(url: &str) -> (i64, i64) {
+    let sql = "SELECT count(*), count(DISTINCT id) FROM statements";
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("open sqlite");
+        sqlx::query_as(sql).fetch_one(&pool).await.expect("count")
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("connect");
+        sqlx::query_as(sql).fetch_one(&pool).await.expect("count")
+    }
+}
+
+/// A node killed (SIGKILL) mid-batch while clients post to it; each client re-sends its unanswered
+/// batch, same ids, to another node (PostgreSQL: a second node running all along; SQLite: the node
+/// restarted on the same file). Every re-sent batch is accepted (200, never 409, whether or not the
+/// killed node stored it), every acknowledged statement is stored, none twice.
+async fn killed_node_then_retry_elsewhere(url: &str, two_nodes: bool) {
+    use crate::crash::Server;
+    let a = Server::start(url);
+    let mut b = two_nodes.then(|| Server::start(url));
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+    let post = move |base: String, body: Value| {
+        let http = http.clone();
+        async move {
+            let r = http
+                .post(format!("{base}/xapi/statements"))
+                .basic_auth("crash-key", Some("crash-secret"))
+                .header("X-Experience-API-Version", "2.0.0")
+                .json(&body)
+                .send()
+                .await?;
+            let status = r.status().as_u16();
+            Ok::<_, reqwest::Error>((status, r.json::<Value>().await?))
+        }
+    };
+    let acked = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let killed = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let (base, acked, killed, post) = (a.base.clone(), acked.clone(), killed.clone(), post.clone());
+        clients.push(tokio::spawn(async move {
+            loop {
+                let ids: Vec<String> = (0..50).map(|_| Uuid::new_v4().to_string()).collect();
+                let body = Value::Array(ids.iter().map(|id| statement(id, 200)).collect());
+                match post(base.clone(), body.clone()).await {
+                    Ok((200, _)) => acked.lock().unwrap().extend(ids),
+                    Ok((status, body)) => panic!("{status} before the kill: {body}"),
+                    Err(_) => {
+                        assert!(killed.load(Ordering::SeqCst), "failed before the kill");
+                        return (ids, body); // unanswered: to be re-sent elsewhere
+                    }
+                }
+            }
+        }));
+    }
+    while acked.lock().unwrap().len() < 1_000 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    killed.store(true, Ordering::SeqCst);
+    a.kill();
+    let mut unanswered = Vec::new();
+    for c in clients {
+        unanswered.push(c.await.expect("client"));
+    }
+    let b = b.take().unwrap_or_else(|| Server::start(url));
+    let store = cairn::store::Store::connect(url).await.expect("store");
+    let (mut resent, mut already) = (0, 0);
+    let again = unanswered.first().cloned();
+    for (ids, body) in unanswered {
+        // Stored by the killed node before it died, its answer lost (all or nothing: one transaction).
+        let before = store.statements_by_id(&ids).await.expect("by id").len();
+        assert!(before == 0 || before == ids.len(), "a batch half stored: {before} of {}", ids.len());
+        already += usize::from(before > 0);
+        let (status, answer) = post(b.base.clone(), body).await.expect("the other node answers");
+        assert_eq!(status, 200, "the re-sent batch is accepted: {answer}");
+        assert_eq!(answer, json!(ids), "answered with the same ids");
+        acked.lock().unwrap().extend(ids);
+        resent += 1;
+    }
+    // And once more, now surely stored: identical statements are accepted again, not 409.
+    let (ids, body) = again.expect("a batch was in flight");
+    assert_eq!(post(b.base.clone(), body).await.expect("answer"), (200, json!(ids)), "a stored batch re-sent");
+    let acked = acked.lock().unwrap().clone();
+    let (total, distinct) = statement_rows(url).await;
+    assert_eq!(total, distinct, "no statement stored twice");
+    assert_eq!(total as usize, acked.len(), "every acknowledged statement stored, nothing else");
+    assert_eq!(store.statements_by_id(&acked).await.expect("by id").len(), acked.len());
+    eprintln!(
+        "killed node: {} statements acknowledged, {resent} batches re-sent to another node ({already} of them \
+         stored already by the killed node), 0 lost, 0 twice",
+        acked.len()
+    );
+}
+
+mod killed_node_then_retry_elsewhere {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        super::killed_node_then_retry_elsewhere(&format!("sqlite://{}", dir.path().join("k.db").display()), false)
+            .await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if let Some(url) = crate::support::postgres_url() {
+            super::killed_node_then_retry_elsewhere(&url, true).await;
+        }
+    }
+}
