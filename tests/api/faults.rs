@@ -189,6 +189,8 @@ async fn postgres_outage_under_load_is_503_then_recovers() {
     let url = cluster.database().expect("database");
     let a = TestApp::on_database(&url).await;
     let b = a.another_node().await;
+    let doc = state_path("outage");
+    assert_eq!(a.req(Method::PUT, &doc).json(&json!({"page": 1})).send().await.unwrap().status(), 204);
     let stop = Arc::new(AtomicBool::new(false));
     let bases = vec![a.base.clone(), b.base.clone()];
     let clients: Vec<_> = (0..4).map(|n| tokio::spawn(load(bases.clone(), n, stop.clone()))).collect();
@@ -207,6 +209,8 @@ async fn postgres_outage_under_load_is_503_then_recovers() {
         let (status, body) = app.get_json("/xapi/statements?limit=1").await;
         assert_eq!(status, 503, "a read while the database is down: {body}");
         assert!(body["error"]["message"].as_str().unwrap_or_default().contains("unavailable"), "{body}");
+        let r = app.req(Method::PUT, &doc).json(&json!({"page": 2})).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "a State write while the database is down");
     }
     let outage = down_since.elapsed();
 
@@ -222,6 +226,7 @@ async fn postgres_outage_under_load_is_503_then_recovers() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    assert_eq!(a.get_json(&doc).await, (200, json!({"page": 1})), "the refused State write changed nothing");
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.store(true, Ordering::SeqCst);
     let mut seen = Vec::new();
