@@ -108,7 +108,8 @@ async fn sqlite_disk_full_refuses_writes_with_507_then_resumes() {
 }
 
 /// `GET /health` and `GET /ready` answer anonymous callers with JSON on the API origin, and reveal
-/// nothing but up or down; the content origin does not answer them.
+/// nothing but up or down; the content origin does not answer them. `/ready` is 503 while a
+/// migration is missing.
 async fn health_and_ready_are_anonymous_json(app: TestApp) {
     for (path, status) in [("/health", "ok"), ("/ready", "ready")] {
         let r = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
@@ -117,6 +118,21 @@ async fn health_and_ready_are_anonymous_json(app: TestApp) {
         let r = app.client.get(format!("{}{path}", app.content_base)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path} on the content origin");
     }
+    // A migration missing (a node started against a database another version migrated back):
+    // not ready, saying which; still alive.
+    let forget = "DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)";
+    if app.database_url.starts_with("sqlite:") {
+        sqlx::query(forget).execute(&sqlx::SqlitePool::connect(&app.database_url).await.unwrap()).await.unwrap();
+    } else {
+        sqlx::query(forget).execute(&sqlx::PgPool::connect(&app.database_url).await.unwrap()).await.unwrap();
+    }
+    let r = app.client.get(format!("{}/ready", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.headers().contains_key("retry-after"));
+    let body: Value = r.json().await.unwrap();
+    assert!(body["reason"].as_str().unwrap_or_default().contains("cairn migrate"), "{body}");
+    let r = app.client.get(format!("{}/health", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
 }
 both!(health_and_ready_are_anonymous_json);
 
