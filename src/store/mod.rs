@@ -73,18 +73,22 @@ fn outage_of(e: &sqlx::Error) -> Option<Outage> {
         | sqlx::Error::WorkerCrashed => Some(Outage::Down),
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
-            // SQLite's primary code is the low byte of the extended one.
-            let sqlite = code.parse::<i32>().ok().map(|c| c & 0xff);
-            match (sqlite, code.as_ref()) {
-                // SQLITE_FULL
-                (Some(13), _) => Some(Outage::Full),
-                // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_CANTOPEN
-                (Some(5 | 6 | 10 | 14), _) => Some(Outage::Down),
-                // disk_full
-                (None, "53100") => Some(Outage::Full),
-                // connection exceptions (08…), shutting down or starting (57P01-57P03), out of
-                // memory or connections (53…), read-only transaction (a standby after failover)
-                (None, c) if c.starts_with("08") || c.starts_with("53") || c.starts_with("57P0") || c == "25006" => {
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // The primary result code is the low byte of the extended one.
+                return match code.parse::<i32>().map(|c| c & 0xff) {
+                    // SQLITE_FULL
+                    Ok(13) => Some(Outage::Full),
+                    // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_CANTOPEN
+                    Ok(5 | 6 | 10 | 14) => Some(Outage::Down),
+                    _ => None,
+                };
+            }
+            // PostgreSQL's SQLSTATE: disk_full; connection exceptions (08…), out of memory or
+            // connections (53…), shutting down or starting (57P01-57P03), read-only transaction (a
+            // standby after failover).
+            match code.as_ref() {
+                "53100" => Some(Outage::Full),
+                c if c.starts_with("08") || c.starts_with("53") || c.starts_with("57P0") || c == "25006" => {
                     Some(Outage::Down)
                 }
                 _ => None,

@@ -495,3 +495,34 @@ mod killed_node_then_retry_elsewhere {
         }
     }
 }
+
+/// The store tells outages from bugs by the driver's codes: out of space is `Full`, a read-only
+/// database (a standby after failover) is `Down`, and a broken query or a duplicate key is
+/// neither (500), on each backend with its own codes.
+async fn outages_are_told_from_bugs(app: TestApp) {
+    use cairn::store::{Outage, StoreError};
+    let classify = |e: sqlx::Error| StoreError::from(e).outage();
+    let (bug, dup, outage) = if app.database_url.starts_with("sqlite:") {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect(&app.database_url).await.unwrap();
+        let bug = sqlx::query("SELEC 1").execute(&pool).await.unwrap_err();
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)").execute(&pool).await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (1, NULL)").execute(&pool).await.unwrap();
+        let dup = sqlx::query("INSERT INTO t VALUES (1, NULL)").execute(&pool).await.unwrap_err();
+        sqlx::query("PRAGMA max_page_count = 1").execute(&pool).await.unwrap();
+        let full = sqlx::query("INSERT INTO t VALUES (2, zeroblob(1000000))").execute(&pool).await.unwrap_err();
+        (bug, dup, (full, Outage::Full))
+    } else {
+        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&app.database_url).await.unwrap();
+        let bug = sqlx::query("SELEC 1").execute(&pool).await.unwrap_err();
+        sqlx::query("CREATE TABLE t (id INT PRIMARY KEY)").execute(&pool).await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (1)").execute(&pool).await.unwrap();
+        let dup = sqlx::query("INSERT INTO t VALUES (1)").execute(&pool).await.unwrap_err();
+        sqlx::query("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY").execute(&pool).await.unwrap();
+        let read_only = sqlx::query("INSERT INTO t VALUES (2)").execute(&pool).await.unwrap_err();
+        (bug, dup, (read_only, Outage::Down))
+    };
+    assert_eq!(classify(bug), None, "a broken query is a bug");
+    assert_eq!(classify(dup), None, "a duplicate key is not an outage");
+    assert_eq!(classify(outage.0), Some(outage.1));
+}
+both!(outages_are_told_from_bugs);
