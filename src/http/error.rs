@@ -7,6 +7,14 @@ use serde_json::json;
 
 use crate::lrs::auth::AuthError;
 use crate::lrs::LrsError;
+use crate::store::Outage;
+
+/// `Retry-After` of an answer refused because the database is unreachable: about how often the
+/// store's health probe looks while it is down.
+const RETRY_AFTER_DOWN: std::time::Duration = std::time::Duration::from_secs(1);
+/// `Retry-After` of a write refused because the database is out of space: freeing space takes an
+/// operator, so clients should not hammer.
+const RETRY_AFTER_FULL: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -63,7 +71,11 @@ impl ApiError {
                 LrsError::Conflict(_) => StatusCode::CONFLICT,
                 LrsError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
                 LrsError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-                LrsError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                LrsError::Store(s) => match s.outage() {
+                    Some(Outage::Full) => StatusCode::INSUFFICIENT_STORAGE,
+                    Some(Outage::Down) => StatusCode::SERVICE_UNAVAILABLE,
+                    None => StatusCode::INTERNAL_SERVER_ERROR,
+                },
             },
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -84,17 +96,35 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let retry_after = match &self {
-            ApiError::TooManyRequests { retry_after, .. } | ApiError::Unavailable { retry_after, .. } => {
-                Some(retry_after.as_secs_f64().ceil().max(1.0) as u64)
-            }
+        let outage = match &self {
+            ApiError::Lrs(LrsError::Store(s)) => s.outage(),
             _ => None,
         };
-        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = %self, "internal error");
-            "internal error; see the server log".to_string()
-        } else {
-            self.to_string()
+        let retry_after = match (&self, outage) {
+            (ApiError::TooManyRequests { retry_after, .. } | ApiError::Unavailable { retry_after, .. }, _) => {
+                Some(*retry_after)
+            }
+            (_, Some(Outage::Down)) => Some(RETRY_AFTER_DOWN),
+            (_, Some(Outage::Full)) => Some(RETRY_AFTER_FULL),
+            _ => None,
+        }
+        .map(|d| d.as_secs_f64().ceil().max(1.0) as u64);
+        // Outages name their cause but not the driver's details (addresses, file paths): those are logged.
+        let message = match outage {
+            Some(Outage::Down) => {
+                tracing::warn!(error = %self, "store unavailable");
+                "the store is unavailable (the database cannot be reached); retry shortly".to_string()
+            }
+            Some(Outage::Full) => {
+                tracing::warn!(error = %self, "store out of space");
+                "the store is out of space (database or disk is full); nothing was written, retry once space is freed"
+                    .to_string()
+            }
+            None if status == StatusCode::INTERNAL_SERVER_ERROR => {
+                tracing::error!(error = %self, "internal error");
+                "internal error; see the server log".to_string()
+            }
+            None => self.to_string(),
         };
         let mut resp =
             (status, axum::Json(json!({"error": {"status": status.as_u16(), "message": message}}))).into_response();

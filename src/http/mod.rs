@@ -11,6 +11,7 @@ pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod guard;
+pub mod health;
 pub mod identity;
 pub mod launch;
 pub mod results;
@@ -121,6 +122,8 @@ pub fn router(lms: &Lms, cfg: &HttpConfig) -> Router {
     let routes = Router::new()
         .nest("/xapi", xapi)
         .nest("/api", api)
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
         .route("/api/launches", axum::routing::post(launch::create))
         .route("/api/launches/{id}", get(launch::show).delete(launch::revoke))
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })

@@ -27,7 +27,8 @@ pub enum LrsError {
     /// A statement or document is larger than the configured limit (413).
     #[error("{0}")]
     TooLarge(String),
-    /// The store failed (500); details are logged, not sent.
+    /// The store failed: 503 or 507 when it is an outage (`StoreError::outage`), else 500; details
+    /// are logged, not sent.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -2,6 +2,7 @@
 //! the URL scheme at start-up; an enum (rather than a trait object) keeps futures `Send` without boxing.
 //! Both implementations run the same integration test suite.
 
+mod health;
 pub mod postgres;
 mod query;
 mod shared;
@@ -25,6 +26,76 @@ pub enum StoreError {
     Database(sqlx::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The store cannot serve for now (see [`Outage`]); made by the store itself (a failed group
+    /// commit's other requests, a known outage), where no `sqlx::Error` is at hand.
+    #[error("{message}")]
+    Outage { kind: Outage, message: String },
+}
+
+/// Why the store cannot serve right now, as opposed to a bug: clients should retry later, and
+/// operators should look at the database, not at Cairn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// Unreachable: connection refused or lost, pool exhausted, the server shutting down or starting.
+    Down,
+    /// Out of space: `database or disk is full` (SQLite), `disk_full` (PostgreSQL). Reads still work.
+    Full,
+}
+
+impl StoreError {
+    /// Whether this is an outage (and which); None for errors that point at a bug or bad data.
+    pub fn outage(&self) -> Option<Outage> {
+        match self {
+            StoreError::Outage { kind, .. } => Some(*kind),
+            StoreError::Database(e) => outage_of(e),
+            StoreError::Migrate(sqlx::migrate::MigrateError::Execute(e)) => outage_of(e),
+            _ => None,
+        }
+    }
+
+    /// The same outage for another request (a group commit answers each of its requests).
+    pub fn outage_copy(&self) -> StoreError {
+        match self.outage() {
+            Some(kind) => StoreError::Outage { kind, message: self.to_string() },
+            None => StoreError::Database(sqlx::Error::Protocol(self.to_string())),
+        }
+    }
+}
+
+/// Classifies a driver error: connection and pool failures, and SQLite/PostgreSQL codes that mean
+/// "unreachable" or "out of space".
+fn outage_of(e: &sqlx::Error) -> Option<Outage> {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => Some(Outage::Down),
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // The primary result code is the low byte of the extended one.
+                return match code.parse::<i32>().map(|c| c & 0xff) {
+                    // SQLITE_FULL
+                    Ok(13) => Some(Outage::Full),
+                    // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_CANTOPEN
+                    Ok(5 | 6 | 10 | 14) => Some(Outage::Down),
+                    _ => None,
+                };
+            }
+            // PostgreSQL's SQLSTATE: disk_full; connection exceptions (08…), out of memory or
+            // connections (53…), shutting down or starting (57P01-57P03), read-only transaction (a
+            // standby after failover).
+            match code.as_ref() {
+                "53100" => Some(Outage::Full),
+                c if c.starts_with("08") || c.starts_with("53") || c.starts_with("57P0") || c == "25006" => {
+                    Some(Outage::Down)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -276,13 +347,25 @@ pub enum Store {
     Postgres(postgres::PgStore),
 }
 
+/// Every call reaches PostgreSQL through its health probe's guard (see `health`).
 macro_rules! dispatch {
     ($self:ident, $s:ident => $e:expr) => {
         match $self {
             Store::Sqlite($s) => $e,
-            Store::Postgres($s) => $e,
+            Store::Postgres($s) => $s.health.guard(async { $e }).await,
         }
     };
+}
+
+/// Err naming the first migration of `migrator` not in `applied`.
+fn missing_migrations(
+    migrator: &sqlx::migrate::Migrator,
+    applied: &std::collections::BTreeSet<i64>,
+) -> std::result::Result<(), String> {
+    match migrator.iter().find(|m| !applied.contains(&m.version)) {
+        Some(m) => Err(format!("migration {} ({}) is not applied; run `cairn migrate`", m.version, m.description)),
+        None => Ok(()),
+    }
 }
 
 impl Store {
@@ -298,7 +381,18 @@ impl Store {
     }
 
     pub fn backend_name(&self) -> &'static str {
-        dispatch!(self, _s => if matches!(self, Store::Sqlite(_)) { "sqlite" } else { "postgres" })
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Ready to serve (`GET /ready`): reachable, writable, migrations applied; else the reason.
+    pub async fn ready(&self) -> std::result::Result<(), String> {
+        match self {
+            Store::Sqlite(s) => s.ready().await,
+            Store::Postgres(s) => s.ready().await,
+        }
     }
 
     pub async fn migrate(&self) -> Result<()> {

@@ -43,6 +43,7 @@ async fn insert_index_rows(conn: &mut DbConn, rows: &[(String, &str, i64)]) -> R
 pub struct PgStore {
     read: PgPool,
     write: PgPool,
+    pub(super) health: super::health::Health,
 }
 
 super::shared::shared_helpers!();
@@ -68,9 +69,34 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
-        Ok(PgStore { read: pool.clone(), write: pool })
+        Ok(PgStore { read: pool.clone(), write: pool, health: super::health::Health::start(opts) })
+    }
+
+    /// Ready to serve: reachable (the health probe), every migration applied, and writable (not
+    /// a standby in recovery).
+    pub async fn ready(&self) -> std::result::Result<(), String> {
+        if self.health.is_down() {
+            return Err("the database cannot be reached".into());
+        }
+        let check = async {
+            let recovering: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()").fetch_one(&self.read).await?;
+            let applied: Vec<i64> =
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&self.read).await?;
+            Ok::<_, StoreError>((recovering, applied))
+        };
+        match tokio::time::timeout(Duration::from_secs(2), check).await {
+            Err(_) => Err("the database did not answer within 2 s".into()),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "readiness check failed");
+                Err("the database cannot be reached".into())
+            }
+            Ok(Ok((true, _))) => Err("the database is a read-only standby".into()),
+            Ok(Ok((false, applied))) => {
+                missing_migrations(&sqlx::migrate!("migrations/postgres"), &applied.into_iter().collect())
+            }
+        }
     }
 
     pub async fn migrate(&self) -> Result<()> {

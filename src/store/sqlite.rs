@@ -31,6 +31,8 @@ pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
     writer: tokio::sync::mpsc::Sender<WriteJob>,
+    /// The last group the writer ran met `database or disk is full` (see `ready`).
+    full: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Most statements one group commit takes (more waits for the next): bounds the transaction's size
@@ -60,6 +62,8 @@ enum Work {
         key: DocumentKey,
         decide: Option<DocumentDecision>,
     },
+    /// Whether a write that needs new pages fits (`GET /ready` after the disk was full); undone.
+    Probe,
 }
 
 impl Work {
@@ -67,7 +71,7 @@ impl Work {
     fn weight(&self) -> usize {
         match self {
             Work::Statements { batch, .. } => batch.len(),
-            Work::Document { .. } => 1,
+            Work::Document { .. } | Work::Probe => 1,
         }
     }
 
@@ -80,6 +84,13 @@ impl Work {
                 let decide = decide.take().ok_or_else(writer_gone)?;
                 SqliteStore::modify_document_in(conn, key, |current| (decide(current), ())).await
             }
+            Work::Probe => {
+                let mut sp = sqlx::Connection::begin(&mut *conn).await?;
+                sqlx::query("CREATE TABLE cairn_ready_probe (b BLOB)").execute(&mut *sp).await?;
+                sqlx::query("INSERT INTO cairn_ready_probe VALUES (zeroblob(65536))").execute(&mut *sp).await?;
+                sp.rollback().await?;
+                Ok(())
+            }
         }
     }
 }
@@ -88,13 +99,17 @@ fn writer_gone() -> StoreError {
     StoreError::Database(sqlx::Error::PoolClosed)
 }
 
-/// An error for each request of a group whose transaction failed as a whole.
-fn group_failed(n: usize, e: &dyn std::fmt::Display) -> Vec<Result<()>> {
-    (0..n).map(|_| Err(StoreError::Database(sqlx::Error::Protocol(format!("group commit failed: {e}"))))).collect()
+/// An error for each request of a group whose transaction failed as a whole (an outage stays one).
+fn group_failed(n: usize, e: &StoreError) -> Vec<Result<()>> {
+    (0..n).map(|_| Err(e.outage_copy())).collect()
 }
 
 /// The writer task: one group transaction at a time, for as long as a store handle exists.
-async fn group_writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<WriteJob>) {
+async fn group_writer(
+    pool: SqlitePool,
+    mut rx: tokio::sync::mpsc::Receiver<WriteJob>,
+    full: Arc<std::sync::atomic::AtomicBool>,
+) {
     while let Some(first) = rx.recv().await {
         let mut weight = first.work.weight();
         let mut jobs = vec![first];
@@ -108,6 +123,10 @@ async fn group_writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<Writ
             }
         }
         let results = commit_group(&pool, &mut jobs).await;
+        let out_of_space = results.iter().any(|r| matches!(r, Err(e) if e.outage() == Some(Outage::Full)));
+        if out_of_space || results.iter().any(Result::is_ok) {
+            full.store(out_of_space, std::sync::atomic::Ordering::Release);
+        }
         for (job, r) in jobs.into_iter().zip(results) {
             // The requester may have gone (client disconnected); its writes are committed anyway.
             let _ = job.done.send(r);
@@ -120,7 +139,7 @@ async fn commit_group(pool: &SqlitePool, jobs: &mut [WriteJob]) -> Vec<Result<()
     let n = jobs.len();
     let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
         Ok(tx) => tx,
-        Err(e) => return group_failed(n, &e),
+        Err(e) => return group_failed(n, &e.into()),
     };
     let mut results = Vec::with_capacity(n);
     if let [job] = jobs {
@@ -135,7 +154,7 @@ async fn commit_group(pool: &SqlitePool, jobs: &mut [WriteJob]) -> Vec<Result<()
             Ok(together) => together,
             Err(e) => {
                 let _ = tx.rollback().await;
-                return group_failed(n, &e);
+                return group_failed(n, &e.into());
             }
         };
         for job in jobs.iter_mut() {
@@ -148,14 +167,14 @@ async fn commit_group(pool: &SqlitePool, jobs: &mut [WriteJob]) -> Vec<Result<()
                 // The savepoint could not be released or rolled back: trust nothing in this group.
                 Err(e) => {
                     let _ = tx.rollback().await;
-                    return group_failed(n, &e);
+                    return group_failed(n, &e.into());
                 }
             }
         }
     }
     match tx.commit().await {
         Ok(()) => results,
-        Err(e) => group_failed(n, &e),
+        Err(e) => group_failed(n, &e.into()),
     }
 }
 
@@ -265,11 +284,56 @@ impl SqliteStore {
         // checkpoints run every 16 MB of log instead of every 4 MB: each one rewrites the pages that
         // changed since the last, so fewer, larger checkpoints write the hot pages fewer times.
         let write_opts = opts.clone().pragma("cache_size", "-32768").pragma("wal_autocheckpoint", "4000");
-        let write = SqlitePoolOptions::new().max_connections(1).connect_with(write_opts).await?;
+        // A failed COMMIT or ROLLBACK (`database or disk is full`) leaves the connection inside a
+        // transaction as far as sqlx knows, and every later BEGIN on it failed until restart
+        // (issue 17). Such a connection is closed instead of reused; the pool opens a fresh one.
+        // (The pool pings a returned connection first, which flushes a pending rollback.)
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .before_acquire(|conn, _| {
+                Box::pin(async move {
+                    let stuck = sqlx::Connection::is_in_transaction(conn);
+                    if stuck {
+                        tracing::warn!("reopening the SQLite write connection after a failed transaction");
+                    }
+                    Ok(!stuck)
+                })
+            })
+            .connect_with(write_opts)
+            .await?;
         let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
         let (writer, jobs) = tokio::sync::mpsc::channel(GROUP_QUEUE);
-        tokio::spawn(group_writer(write.clone(), jobs));
-        Ok(SqliteStore { read, write, writer })
+        let full = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        tokio::spawn(group_writer(write.clone(), jobs, full.clone()));
+        Ok(SqliteStore { read, write, writer, full })
+    }
+
+    /// Ready to serve: the file readable, every migration applied, and (after a write met a full
+    /// disk) a write that needs new pages fits again.
+    pub async fn ready(&self) -> std::result::Result<(), String> {
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(&self.read)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "readiness: the database cannot be read");
+                "the database cannot be read".to_string()
+            })?;
+        missing_migrations(&sqlx::migrate!("migrations/sqlite"), &applied.into_iter().collect())?;
+        if self.full.load(std::sync::atomic::Ordering::Acquire) {
+            let probe = tokio::time::timeout(Duration::from_secs(2), self.write_job(Work::Probe)).await;
+            match probe {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) if e.outage() == Some(Outage::Full) => {
+                    return Err("the database is out of space (database or disk is full)".into())
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "readiness: the database cannot be written");
+                    return Err("the database cannot be written".into());
+                }
+                Err(_) => return Err("the database writer is busy".into()),
+            }
+        }
+        Ok(())
     }
 
     /// Stores a batch all-or-nothing through the group-commit writer; returns once it is durable.
@@ -303,6 +367,18 @@ impl SqliteStore {
         let (done, answer) = tokio::sync::oneshot::channel();
         self.writer.send(WriteJob { work, done }).await.map_err(|_| writer_gone())?;
         answer.await.unwrap_or_else(|_| Err(writer_gone()))
+    }
+
+    /// Caps the database at `pages` pages (or its current size, if larger) for the writer, now and
+    /// whenever it reopens its connection (`PRAGMA max_page_count` lasts as long as a connection):
+    /// a full disk, on demand, for the fault tests and for drills. Returns the cap in force.
+    pub async fn set_max_page_count(&self, pages: u64) -> Result<u64> {
+        let opts = (*self.write.connect_options()).clone().pragma("max_page_count", pages.to_string());
+        self.write.set_connect_options(opts);
+        let cap: i64 = sqlx::query_scalar(AssertSqlSafe(format!("PRAGMA max_page_count = {pages}")))
+            .fetch_one(&self.write)
+            .await?;
+        Ok(cap as u64)
     }
 
     pub async fn migrate(&self) -> Result<()> {

@@ -24,17 +24,23 @@ const ACKED_BEFORE_KILL: usize = 60;
 const HANG_GUARD: Duration = Duration::from_secs(120);
 
 /// A `cairn serve` child process, killed (SIGKILL) when dropped so a failing test leaves none behind.
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Server {
     /// Starts the binary on `database`, listening on a port the OS picks, and waits for the line that
     /// names the bound address.
-    fn start(database: &str) -> Server {
+    pub(crate) fn start(database: &str) -> Server {
+        Self::start_with(database, &[])
+    }
+
+    /// `start` with more `cairn serve` options.
+    pub(crate) fn start_with(database: &str, options: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
             .args(["serve", "--database", database, "--listen", "127.0.0.1:0"])
+            .args(options)
             .env("CAIRN_BOOTSTRAP_KEY", KEY)
             .env("CAIRN_BOOTSTRAP_SECRET", SECRET)
             .env("CAIRN_LOG", "warn")
@@ -73,7 +79,7 @@ impl Server {
     }
 
     /// SIGKILL (what `Child::kill` sends on Unix): no shutdown code runs.
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         self.child.kill().expect("SIGKILL cairn");
         let status = self.child.wait().expect("reap cairn");
         assert!(!status.success(), "cairn was killed, not exited: {status:?}");

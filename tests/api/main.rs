@@ -9,6 +9,7 @@ mod courses;
 mod crash;
 mod documents;
 mod edge;
+mod faults;
 mod ingest_concurrency;
 mod launch;
 mod query_windows;

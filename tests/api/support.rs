@@ -114,6 +114,11 @@ impl TestApp {
         Self::spawn_with(&self.database_url, None, |_| {}, server).await
     }
 
+    /// An app on an existing database (a private cluster's, say).
+    pub async fn on_database(url: &str) -> TestApp {
+        Self::spawn_on(url, None, |_| {}).await
+    }
+
     async fn spawn_on(url: &str, dir: Option<tempfile::TempDir>, configure: fn(&mut LrsConfig)) -> TestApp {
         Self::spawn_with(url, dir, configure, ServerConfig::default()).await
     }
@@ -247,60 +252,121 @@ fn is_root() -> bool {
     Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
 
-/// Starts a PostgreSQL cluster in a temp dir on a free port, stopped and deleted by a watchdog when
-/// this test process exits. initdb refuses to run as root, so as root it runs as `postgres`.
+/// The shared throwaway cluster's admin URL (see [`Cluster::start`]).
 fn start_cluster() -> Option<String> {
-    let bin = pg_bin_dir()?;
-    let dir = std::env::temp_dir().join(format!("cairn-pg-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).ok()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-    let as_pg = |args: &str| -> bool {
+    let cluster = Cluster::start()?;
+    let url = cluster.admin_url.clone();
+    std::mem::forget(cluster); // lives as long as the process; the watchdog ends it
+    Some(url)
+}
+
+/// A throwaway PostgreSQL cluster in a temp dir on a free port. The tests' shared one lives as long
+/// as the test process; a fault test starts a private one to stop and restart it (`pg_ctl`).
+pub struct Cluster {
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`
+    pub admin_url: String,
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Cluster {
+    /// initdb and start, stopped and deleted by a watchdog when this test process exits. initdb
+    /// refuses to run as root, so as root it runs as `postgres`. None without PostgreSQL binaries.
+    pub fn start() -> Option<Cluster> {
+        let bin = pg_bin_dir()?;
+        let dir =
+            std::env::temp_dir().join(format!("cairn-pg-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).ok()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let cluster = Cluster { admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres"), bin, dir, port };
+        let init = format!(
+            "{}/initdb -D {} -U postgres --auth=trust -E UTF8 >{}/initdb.log 2>&1",
+            cluster.bin.display(),
+            cluster.data().display(),
+            cluster.dir.display()
+        );
+        if !cluster.as_pg(&init) {
+            eprintln!("!!! initdb failed; see {}/initdb.log", cluster.dir.display());
+            return None;
+        }
+        if !cluster.resume() {
+            eprintln!("!!! pg_ctl start failed; see {}/pg.log", cluster.dir.display());
+            return None;
+        }
+        // Watchdog: stop and remove the cluster once this test process is gone.
+        let stop = format!("{}/pg_ctl -D {} -m immediate stop", cluster.bin.display(), cluster.data().display());
+        let stop = if is_root() { format!("runuser -u postgres -- {stop}") } else { stop };
+        let watchdog = format!(
+            "while kill -0 {} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {}",
+            std::process::id(),
+            cluster.dir.display()
+        );
+        let _ = Command::new("setsid")
+            .args(["sh", "-c", &watchdog])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        Some(cluster)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    fn as_pg(&self, args: &str) -> bool {
         let cmd = if is_root() {
-            let _ = Command::new("chown").args(["-R", "postgres:postgres", &dir.display().to_string()]).status();
+            let _ = Command::new("chown").args(["-R", "postgres:postgres", &self.dir.display().to_string()]).status();
             Command::new("runuser").args(["-u", "postgres", "--", "sh", "-c", args]).status()
         } else {
             Command::new("sh").args(["-c", args]).status()
         };
         cmd.map(|s| s.success()).unwrap_or(false)
-    };
-    let data = dir.join("data");
-    let init = format!(
-        "{}/initdb -D {} -U postgres --auth=trust -E UTF8 >{}/initdb.log 2>&1",
-        bin.display(),
-        data.display(),
-        dir.display()
-    );
-    if !as_pg(&init) {
-        eprintln!("!!! initdb failed; see {}/initdb.log", dir.display());
-        return None;
     }
-    let start = format!(
-        "{}/pg_ctl -D {} -l {}/pg.log -w -o \"-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400\" start >/dev/null",
-        bin.display(),
-        data.display(),
-        dir.display(),
-        dir.display()
-    );
-    if !as_pg(&start) {
-        eprintln!("!!! pg_ctl start failed; see {}/pg.log", dir.display());
-        return None;
+
+    /// `pg_ctl start`, waiting until it accepts connections.
+    pub fn resume(&self) -> bool {
+        let start = format!(
+            "{}/pg_ctl -D {} -l {}/pg.log -w -o \"-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400\" start >/dev/null",
+            self.bin.display(),
+            self.data().display(),
+            self.dir.display(),
+            self.port,
+            self.dir.display()
+        );
+        self.as_pg(&start)
     }
-    // Watchdog: stop and remove the cluster once this test process is gone.
-    let stop = format!("{}/pg_ctl -D {} -m immediate stop", bin.display(), data.display());
-    let stop = if is_root() { format!("runuser -u postgres -- {stop}") } else { stop };
-    let watchdog = format!(
-        "while kill -0 {} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {}",
-        std::process::id(),
-        dir.display()
-    );
-    let _ = Command::new("setsid")
-        .args(["sh", "-c", &watchdog])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
-    Some(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+
+    /// `pg_ctl stop -m fast`: the server disconnects every client and shuts down cleanly.
+    pub fn stop(&self) -> bool {
+        self.as_pg(&format!("{}/pg_ctl -D {} -m fast -w stop >/dev/null", self.bin.display(), self.data().display()))
+    }
+
+    /// A new database in this cluster.
+    pub fn database(&self) -> Option<String> {
+        let name = format!("cairn_test_{}", uuid::Uuid::new_v4().simple());
+        let status = Command::new(psql_path()?)
+            .arg(&self.admin_url)
+            .arg("-qc")
+            .arg(format!("CREATE DATABASE {name}"))
+            .status()
+            .ok()?;
+        status.success().then(|| format!("postgres://postgres@127.0.0.1:{}/{name}", self.port))
+    }
+}
+
+impl Drop for Cluster {
+    /// A private cluster goes with its test (the shared one is never dropped: the watchdog ends it).
+    fn drop(&mut self) {
+        let _ = self.as_pg(&format!(
+            "{}/pg_ctl -D {} -m immediate stop >/dev/null 2>&1",
+            self.bin.display(),
+            self.data().display()
+        ));
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// Runs the real `cairn` binary on `database` with `args`, asserts success, and returns its stdout.
