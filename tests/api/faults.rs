@@ -377,7 +377,7 @@ async fn failed_import_leaves_no_row_and_no_file() {
     let r = import().await.unwrap();
     assert_eq!(r.status(), StatusCode::INSUFFICIENT_STORAGE, "{:?}", r.text().await);
     assert_eq!(app.get_json("/api/courses").await.1, json!([]), "no course row");
-    let left: Vec<_> = std::fs::read_dir(app.lrs.content_dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(app.lms.content_dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.is_empty(), "no package file left behind: {left:?}");
 
     sqlite_store(&app).set_max_page_count(1 << 30).await.expect("raise the cap");
