@@ -28,26 +28,12 @@ pub struct Spec {
 }
 
 /// Verbs the generator uses; the load driver queries by some of them.
-pub mod verbs {
-    pub const LAUNCHED: &str = "http://adlnet.gov/expapi/verbs/launched";
-    pub const INITIALIZED: &str = "http://adlnet.gov/expapi/verbs/initialized";
-    pub const PROGRESSED: &str = "http://adlnet.gov/expapi/verbs/progressed";
-    pub const PASSED: &str = "http://adlnet.gov/expapi/verbs/passed";
-    pub const FAILED: &str = "http://adlnet.gov/expapi/verbs/failed";
-    pub const COMPLETED: &str = "http://adlnet.gov/expapi/verbs/completed";
-    pub const TERMINATED: &str = "http://adlnet.gov/expapi/verbs/terminated";
-    pub const ANSWERED: &str = "http://adlnet.gov/expapi/verbs/answered";
-    pub const EXPERIENCED: &str = "http://adlnet.gov/expapi/verbs/experienced";
-    pub const SUSPENDED: &str = "http://adlnet.gov/expapi/verbs/suspended";
-    pub const RESUMED: &str = "http://adlnet.gov/expapi/verbs/resumed";
-    pub const VOIDED: &str = "http://adlnet.gov/expapi/verbs/voided";
-}
+pub use crate::xapi::vocab::verbs;
 
 const LMS_HOME: &str = "https://lms.example.com";
 const COURSE_BASE: &str = "https://courses.example.com/c";
-const CMI5_CATEGORY: &str = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
-const MOVEON_CATEGORY: &str = "https://w3id.org/xapi/cmi5/context/categories/moveon";
-const SCORM_PROFILE: &str = "https://w3id.org/xapi/scorm";
+use crate::xapi::vocab::cmi5::{CATEGORY_CMI5 as CMI5_CATEGORY, CATEGORY_MOVEON as MOVEON_CATEGORY};
+use crate::xapi::vocab::scorm::PROFILE as SCORM_PROFILE;
 /// 2026-01-05T08:00:00Z: generated timestamps start here and advance with the sessions.
 const EPOCH_SECONDS: i64 = 1_767_600_000;
 
@@ -275,9 +261,9 @@ impl Generator {
         }
         let mut ext = Map::new();
         if s.cmi5 {
-            ext.insert("https://w3id.org/xapi/cmi5/context/extensions/sessionid".into(), json!(s.session_id));
+            ext.insert(crate::xapi::vocab::cmi5::EXT_SESSION.into(), json!(s.session_id));
         } else {
-            ext.insert("https://w3id.org/xapi/scorm/context/extensions/attempt-id".into(), json!(s.session_id));
+            ext.insert(crate::xapi::vocab::scorm::EXT_ATTEMPT_ID.into(), json!(s.session_id));
         }
         ext.insert(
             "https://example.com/xapi/extensions/user-agent".into(),
@@ -316,11 +302,7 @@ impl Generator {
         m.insert("object".into(), object.clone());
         m.insert(
             "context".into(),
-            self.context(
-                s,
-                &[CMI5_CATEGORY],
-                Some(("https://w3id.org/xapi/cmi5/context/extensions/launchmode", json!("Normal"))),
-            ),
+            self.context(s, &[CMI5_CATEGORY], Some((crate::xapi::vocab::cmi5::EXT_LAUNCH_MODE, json!("Normal")))),
         );
         push(m, out);
         t += 1200;
@@ -332,10 +314,7 @@ impl Generator {
             t += 30_000 + self.rng.below(60_000) as i64;
             let mut m = self.base(s, verbs::PROGRESSED, "progressed", t);
             m.insert("object".into(), object.clone());
-            m.insert(
-                "result".into(),
-                json!({"extensions": {"https://w3id.org/xapi/cmi5/result/extensions/progress": 25 * (step + 1)}}),
-            );
+            m.insert("result".into(), json!({"extensions": {crate::xapi::vocab::cmi5::EXT_PROGRESS: 25 * (step + 1)}}));
             m.insert("context".into(), self.context(s, &[], None));
             push(m, out);
         }
@@ -351,7 +330,7 @@ impl Generator {
             self.context(
                 s,
                 &[CMI5_CATEGORY, MOVEON_CATEGORY],
-                Some(("https://w3id.org/xapi/cmi5/context/extensions/masteryscore", json!(0.7))),
+                Some((crate::xapi::vocab::cmi5::EXT_MASTERY, json!(0.7))),
             ),
         );
         push(m, out);

@@ -706,7 +706,7 @@ impl Ctx {
                         enc(&u.unit(c, 0)),
                         enc(&u.learner(l).to_string()),
                         u.registration(l, c),
-                        enc("https://w3id.org/xapi/scorm/attempt-state")
+                        enc(crate::xapi::vocab::scorm::ATTEMPT_STATE)
                     )
                 })
                 .collect(),

@@ -25,14 +25,10 @@ use crate::store::{DocumentKey, LaunchRow, StatementQuery};
 use crate::xapi::statement::kind;
 use crate::xapi::{timestamp, Version};
 
-pub const CATEGORY_CMI5: &str = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
-pub const CATEGORY_MOVEON: &str = "https://w3id.org/xapi/cmi5/context/categories/moveon";
-pub const EXT_SESSION: &str = "https://w3id.org/xapi/cmi5/context/extensions/sessionid";
-pub const EXT_MASTERY: &str = "https://w3id.org/xapi/cmi5/context/extensions/masteryscore";
-pub const EXT_LAUNCH_MODE: &str = "https://w3id.org/xapi/cmi5/context/extensions/launchmode";
-pub const EXT_LAUNCH_URL: &str = "https://w3id.org/xapi/cmi5/context/extensions/launchurl";
-pub const EXT_MOVE_ON: &str = "https://w3id.org/xapi/cmi5/context/extensions/moveon";
-pub const EXT_LAUNCH_PARAMETERS: &str = "https://w3id.org/xapi/cmi5/context/extensions/launchparameters";
+pub use crate::xapi::vocab::cmi5::{
+    CATEGORY_CMI5, CATEGORY_MOVEON, EXT_LAUNCH_MODE, EXT_LAUNCH_PARAMETERS, EXT_LAUNCH_URL, EXT_MASTERY, EXT_MOVE_ON,
+    EXT_SESSION,
+};
 pub const LAUNCH_DATA: &str = "LMS.LaunchData";
 
 /// The fetch URL's answer when it gives no token (§8.2.3): `error-code` 1 (used or expired) or 2

@@ -38,21 +38,7 @@ const ENDED: [&str; 4] = ["suspended", "terminated", "abandoned", "revoked"];
 /// leaked credential soon stops working.
 pub const LAUNCH_TTL_US: i64 = 8 * 3600 * 1_000_000;
 
-/// Verbs Cairn reads or writes around launches.
-pub mod verbs {
-    pub const LAUNCHED: &str = "http://adlnet.gov/expapi/verbs/launched";
-    pub const INITIALIZED: &str = "http://adlnet.gov/expapi/verbs/initialized";
-    pub const RESUMED: &str = "http://adlnet.gov/expapi/verbs/resumed";
-    pub const SUSPENDED: &str = "http://adlnet.gov/expapi/verbs/suspended";
-    pub const TERMINATED: &str = "http://adlnet.gov/expapi/verbs/terminated";
-    pub const COMPLETED: &str = "http://adlnet.gov/expapi/verbs/completed";
-    pub const PASSED: &str = "http://adlnet.gov/expapi/verbs/passed";
-    pub const FAILED: &str = "http://adlnet.gov/expapi/verbs/failed";
-    pub const ABANDONED: &str = "https://w3id.org/xapi/adl/verbs/abandoned";
-    pub const WAIVED: &str = "https://w3id.org/xapi/adl/verbs/waived";
-    pub const SATISFIED: &str = "https://w3id.org/xapi/adl/verbs/satisfied";
-    pub const VOIDED: &str = "http://adlnet.gov/expapi/verbs/voided";
-}
+pub use crate::xapi::vocab::verbs;
 
 /// `POST /api/launches` and `cairn launch`.
 #[derive(Debug, Clone, Deserialize)]

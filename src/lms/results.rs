@@ -27,7 +27,7 @@ pub struct ResultRecord {
 
 /// Learners (or activities) per bulk query, well under SQLite's bound-parameter limit.
 pub(super) const CHUNK: usize = 500;
-const CMI5_CATEGORY: &str = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
+use crate::xapi::vocab::cmi5::CATEGORY_CMI5 as CMI5_CATEGORY;
 
 impl Lms {
     /// The principal Cairn itself writes statements as (bookings, attendance, cmi5 `satisfied`).
@@ -259,7 +259,7 @@ fn cmi5_satisfied(
             ctx["registration"] = json!(r);
         }
         if let Some(s) = &session {
-            ctx["extensions"] = json!({"https://w3id.org/xapi/cmi5/context/extensions/sessionid": s});
+            ctx["extensions"] = json!({crate::xapi::vocab::cmi5::EXT_SESSION: s});
         }
         if object_id == def.id {
             if let Some(o) = ctx["contextActivities"].as_object_mut() {
@@ -268,8 +268,8 @@ fn cmi5_satisfied(
         }
         json!({
             "actor": actor,
-            "verb": {"id": "https://w3id.org/xapi/adl/verbs/satisfied", "display": {"en-US": "satisfied"}},
-            "object": {"objectType": "Activity", "id": object_id, "definition": {"type": format!("https://w3id.org/xapi/cmi5/activitytype/{kind}")}},
+            "verb": {"id": crate::xapi::vocab::verbs::SATISFIED, "display": {"en-US": "satisfied"}},
+            "object": {"objectType": "Activity", "id": object_id, "definition": {"type": format!("{}{kind}", crate::xapi::vocab::cmi5::ACTIVITY_TYPE_BASE)}},
             "context": ctx,
         })
     };

@@ -9,6 +9,7 @@ use crate::lrs::error::Result;
 use crate::lrs::LrsError;
 use crate::results::derive::{Component, Rule};
 use crate::store::{BookOutcome, SessionRow};
+use crate::xapi::vocab::verbs;
 use crate::xapi::{agent, Version};
 
 /// A live session request (`POST /api/sessions`).
@@ -128,7 +129,7 @@ impl Lms {
             BookOutcome::AlreadyBooked => return Ok(outcome),
             BookOutcome::Booked => {}
         }
-        let stmt = self.session_statement(&s, learner, &key, "registered").await?;
+        let stmt = self.session_statement(&s, learner, &key, (verbs::REGISTERED, "registered")).await?;
         self.write_as_system(vec![stmt]).await?;
         Ok(outcome)
     }
@@ -145,7 +146,7 @@ impl Lms {
     pub async fn mark_attendance(&self, id: &str, learner: &Value, version: Version) -> Result<String> {
         let s = self.session(id).await?;
         let key = self.learner_key(learner, version)?;
-        let stmt = self.session_statement(&s, learner, &key, "attended").await?;
+        let stmt = self.session_statement(&s, learner, &key, (verbs::ATTENDED, "attended")).await?;
         let ids = self.write_as_system(vec![stmt]).await?;
         ids.into_iter().next().ok_or_else(|| bad("no statement written"))
     }
@@ -155,14 +156,15 @@ impl Lms {
         agent::key(learner).ok_or_else(|| bad("learner needs an identifier"))
     }
 
-    async fn session_statement(&self, s: &SessionRow, learner: &Value, key: &str, verb: &str) -> Result<Value> {
+    /// A booking or attendance statement: `verb` is the IRI and its English display.
+    async fn session_statement(&self, s: &SessionRow, learner: &Value, key: &str, verb: (&str, &str)) -> Result<Value> {
         let mut ctx = json!({"contextActivities": {"parent": [{"id": s.course_id}]}});
         if let Some(reg) = self.registration_for(&s.course_id, key).await? {
             ctx["registration"] = json!(reg);
         }
         Ok(json!({
             "actor": learner,
-            "verb": {"id": format!("http://adlnet.gov/expapi/verbs/{verb}"), "display": {"en-US": verb}},
+            "verb": {"id": verb.0, "display": {"en-US": verb.1}},
             "object": Self::session_activity(s),
             "context": ctx,
         }))

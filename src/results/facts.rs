@@ -163,10 +163,10 @@ impl Fact {
     }
 }
 
-const CMI5_SESSION: &str = "https://w3id.org/xapi/cmi5/context/extensions/sessionid";
-const CMI5_LAUNCH_MODE: &str = "https://w3id.org/xapi/cmi5/context/extensions/launchmode";
-const CMI5_PROGRESS: &str = "https://w3id.org/xapi/cmi5/result/extensions/progress";
-const SCORM_PROGRESS: &str = "https://w3id.org/xapi/scorm/result/extensions/progress_measure";
+use crate::xapi::vocab::cmi5::{
+    EXT_LAUNCH_MODE as CMI5_LAUNCH_MODE, EXT_PROGRESS as CMI5_PROGRESS, EXT_SESSION as CMI5_SESSION,
+};
+use crate::xapi::vocab::scorm::EXT_PROGRESS_MEASURE as SCORM_PROGRESS;
 
 fn us_of(ts: Option<&str>) -> Option<i64> {
     ts.and_then(|t| timestamp::parse_timestamp(t).ok()).map(|t| (t.unix_timestamp_nanos() / 1000) as i64)

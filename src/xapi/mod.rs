@@ -15,8 +15,9 @@ pub mod statement;
 pub mod timestamp;
 pub mod validate;
 pub mod version;
+pub mod vocab;
 
 pub use version::Version;
 
 /// The ADL verb whose statements void another statement.
-pub const VOIDED_VERB: &str = "http://adlnet.gov/expapi/verbs/voided";
+pub const VOIDED_VERB: &str = vocab::verbs::VOIDED;

@@ -67,8 +67,7 @@ pub const MAX_ID_BYTES: usize = 256;
 /// Longest value echoed in an error message.
 const SHOWN_CHARS: usize = 80;
 
-/// The verb whose statements void another statement (Data 2.3.2).
-const VOIDED: &str = "http://adlnet.gov/expapi/verbs/voided";
+use super::vocab::verbs::VOIDED;
 
 /// Compiled schemas; build once and share (it is `Send + Sync`).
 pub struct Validator {

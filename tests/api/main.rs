@@ -12,6 +12,7 @@ mod edge;
 mod faults;
 mod ingest_concurrency;
 mod launch;
+mod migrations;
 mod query_windows;
 mod results;
 mod security;
