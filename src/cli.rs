@@ -30,7 +30,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             StoreError::BadUrl(_) => anyhow::anyhow!("unsupported database URL: use sqlite://FILE or postgres://…"),
             e => e.into(),
         })
-        .with_context(|| format!("opening database {}", redact(&cli.database)))?;
+        .with_context(|| format!("opening database {}", crate::config::redact_url(&cli.database)))?;
     store.migrate().await.context("running migrations")?;
     let content_dir = cli.content_dir.clone().unwrap_or_else(|| default_content_dir(&cli.database));
     match cli.command {
@@ -161,32 +161,6 @@ async fn courses_cmd(lms: Lms, cmd: CoursesCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Hides the password of a database URL so that it can appear in messages: the one in the user
-/// part, and a `password=` query parameter (which sqlx accepts as well).
-fn redact(url: &str) -> String {
-    let mut out = match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}://{user}:***{}", &url[..s], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    };
-    if let Some((base, query)) = out.split_once('?') {
-        let query: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                _ => pair.to_string(),
-            })
-            .collect();
-        out = format!("{base}?{}", query.join("&"));
-    }
-    out
 }
 
 fn lms_for(store: Store, listen: &str, page_limit: usize, content_dir: PathBuf) -> Lms {

@@ -302,6 +302,32 @@ pub fn public_urls(listen: &str, content_listen: &str) -> (String, String) {
     (public.trim_end_matches('/').to_string(), content.trim_end_matches('/').to_string())
 }
 
+/// Hides the password of a database URL so that it can appear in messages: the one in the user
+/// part, and a `password=` query parameter (which sqlx accepts as well).
+pub fn redact_url(url: &str) -> String {
+    let mut out = match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***{}", &url[..s], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    };
+    if let Some((base, query)) = out.split_once('?') {
+        let query: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out = format!("{base}?{}", query.join("&"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -781,7 +781,11 @@ async fn spawn_server(
     };
     let content = content_dir.unwrap_or_else(|| dir.join("content"));
     let log = std::fs::File::create(dir.join("server.log"))?;
-    eprintln!("spawning cairn serve on {} (log: {})", redact(&database), dir.join("server.log").display());
+    eprintln!(
+        "spawning cairn serve on {} (log: {})",
+        crate::config::redact_url(&database),
+        dir.join("server.log").display()
+    );
     let mut child = tokio::process::Command::new(std::env::current_exe()?)
         .arg("--database")
         .arg(&database)
@@ -820,13 +824,6 @@ async fn spawn_server(
     // Keep draining stdout so the server never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Ok((spawned, url))
-}
-
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
-        _ => url.to_string(),
-    }
 }
 
 /// Refuses anything but loopback: this tool generates load, and load only ever goes to this machine.

@@ -115,11 +115,7 @@ pub fn with_params(url: &str, params: &[(&str, String)]) -> String {
     out
 }
 
-fn format_us(us: i64) -> String {
-    let t =
-        time::OffsetDateTime::from_unix_timestamp_nanos(us as i128 * 1000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    timestamp::format_timestamp(t)
-}
+use timestamp::format_us;
 
 /// An ISO 8601 duration for a span of microseconds (seconds with two decimals, as SCORM and cmi5 use).
 pub fn duration_of(us: i64) -> String {
