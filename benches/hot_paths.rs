@@ -37,6 +37,16 @@ fn parse_validate(c: &mut Criterion) {
             }
         })
     });
+    // The bounds check (sizes, element counts, depth, duplicate keys) that runs over each request
+    // body before it is parsed: one streaming pass, no tree built.
+    let limits = cairn::xapi::json::JsonLimits::default();
+    g.bench_function("bounds check (xapi::json)", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(cairn::xapi::json::check_statements(t.as_bytes(), &limits).is_ok());
+            }
+        })
+    });
     g.bench_function("parse+validate (2.0.0)", |b| {
         b.iter(|| {
             for t in &texts {
