@@ -205,15 +205,9 @@ fn now_timestamp() -> String {
 }
 
 impl Lms {
-    /// Cairn's own identity for what it records as the LMS (`launched`, `abandoned`).
+    /// Cairn's own identity for what it records as the cmi5 LMS (`launched`, `abandoned`).
     fn lms_principal(&self) -> Principal {
-        Principal {
-            key: "cairn-lms".into(),
-            name: "Cairn".into(),
-            scopes: vec!["all".into()],
-            authority: json!({"objectType": "Agent", "name": "Cairn", "account": {"homePage": self.config.public_url, "name": "cairn-lms"}}),
-            restricted: None,
-        }
+        self.own_principal("cairn-lms")
     }
 
     fn launch_data_params(l: &LaunchRow) -> DocParams {

@@ -66,6 +66,17 @@ impl Lms {
         &self.core
     }
 
+    /// A principal Cairn writes its own statements as, named `key` in their `authority`.
+    fn own_principal(&self, key: &str) -> crate::lrs::auth::Principal {
+        crate::lrs::auth::Principal {
+            key: key.into(),
+            name: "Cairn".into(),
+            scopes: vec!["all".into()],
+            authority: serde_json::json!({"objectType": "Agent", "name": "Cairn", "account": {"homePage": self.config.public_url, "name": key}}),
+            restricted: None,
+        }
+    }
+
     /// The learning-management side of a core the hooks were installed in (see [`hooks`]).
     fn of(core: &Lrs, settings: &Arc<LmsConfig>) -> Lms {
         Lms { core: core.clone(), settings: settings.clone() }

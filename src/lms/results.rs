@@ -32,13 +32,7 @@ use crate::xapi::vocab::cmi5::CATEGORY_CMI5 as CMI5_CATEGORY;
 impl Lms {
     /// The principal Cairn itself writes statements as (bookings, attendance, cmi5 `satisfied`).
     pub fn system_principal(&self) -> Principal {
-        Principal {
-            key: "cairn-system".into(),
-            name: "Cairn".into(),
-            scopes: vec!["all".into()],
-            authority: json!({"objectType": "Agent", "name": "Cairn", "account": {"homePage": self.config.public_url, "name": "cairn-system"}}),
-            restricted: None,
-        }
+        self.own_principal("cairn-system")
     }
 
     /// Writes statements as Cairn, through the core like any client (their results follow through the
