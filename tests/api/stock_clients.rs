@@ -1,6 +1,7 @@
 //! Stock xAPI clients, unchanged (issue 13, section 3): what PyPI `tincan`, xAPI.js and other
 //! off-the-shelf clients send and expect, each rule on both backends.
 
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::both;
@@ -26,3 +27,42 @@ async fn about_lists_the_versions_of_the_request(app: TestApp) {
     assert_eq!(about_versions(&app, None).await, json!(["1.0.3", "2.0.0"]));
 }
 both!(about_lists_the_versions_of_the_request);
+
+const ACT: &str = "http://example.com/activities/stock";
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("x", s)]).unwrap()[2..].to_string()
+}
+
+fn agent_q() -> String {
+    urlencode(&json!({"objectType": "Agent", "mbox": "mailto:stock@example.com"}).to_string())
+}
+
+/// Under 2.0, a PUT creating an Activity or Agent Profile document needs no precondition (204); once
+/// the document exists, a PUT without `If-Match`/`If-None-Match` is 409 and changes nothing. Under
+/// 1.0.x the header-less first write stays 400, as the ADL 1.0.3 conformance suite expects.
+async fn profile_precondition_only_when_the_document_exists(app: TestApp) {
+    let mut app = app;
+    for version in ["2.0.0", "1.0.3"] {
+        app.version = version;
+        let paths = [
+            format!("/xapi/activities/profile?activityId={ACT}&profileId=first-{version}"),
+            format!("/xapi/agents/profile?agent={}&profileId=first-{version}", agent_q()),
+        ];
+        for p in &paths {
+            let r = app.req(Method::PUT, p).json(&json!({"v": 1})).send().await.unwrap();
+            if version == "1.0.3" {
+                assert_eq!(r.status(), 400, "{version} {p}");
+                assert_eq!(app.get_json(p).await.0, 404, "{version} {p}");
+                continue;
+            }
+            assert_eq!(r.status(), 204, "{version} {p}");
+            let r = app.req(Method::PUT, p).json(&json!({"v": 2})).send().await.unwrap();
+            assert_eq!(r.status(), 409, "{version} {p}");
+            assert!(!r.text().await.unwrap().is_empty());
+            let (status, doc) = app.get_json(p).await;
+            assert_eq!((status, doc), (200, json!({"v": 1})), "{version} {p}");
+        }
+    }
+}
+both!(profile_precondition_only_when_the_document_exists);
