@@ -66,3 +66,38 @@ async fn profile_precondition_only_when_the_document_exists(app: TestApp) {
     }
 }
 both!(profile_precondition_only_when_the_document_exists);
+
+fn statement() -> Value {
+    json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "actor": {"objectType": "Agent", "mbox": "mailto:stock@example.com"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+        "object": {"objectType": "Activity", "id": ACT}
+    })
+}
+
+/// Every Statement resource answer carries `X-Experience-API-Consistent-Through`: POST and PUT, their
+/// errors, as well as GETs.
+async fn consistent_through_on_every_statement_answer(app: TestApp) {
+    let has = |r: &reqwest::Response| r.headers().contains_key("x-experience-api-consistent-through");
+    let s = statement();
+    let r = app.req(Method::POST, "/xapi/statements").json(&s).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(has(&r), "POST");
+    let r = app.req(Method::POST, "/xapi/statements").json(&json!({"verb": 1})).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(has(&r), "POST 400");
+    let id = uuid::Uuid::new_v4();
+    let mut put = statement();
+    put["id"] = json!(id.to_string());
+    let r = app.req(Method::PUT, &format!("/xapi/statements?statementId={id}")).json(&put).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert!(has(&r), "PUT");
+    let r = app.req(Method::PUT, "/xapi/statements").json(&put).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(has(&r), "PUT 400");
+    let r = app.req(Method::GET, &format!("/xapi/statements?statementId={id}")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(has(&r), "GET");
+}
+both!(consistent_through_on_every_statement_answer);
