@@ -3,6 +3,7 @@
 
 use reqwest::Method;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 use crate::both;
 use crate::support::TestApp;
@@ -101,3 +102,49 @@ async fn consistent_through_on_every_statement_answer(app: TestApp) {
     assert!(has(&r), "GET");
 }
 both!(consistent_through_on_every_statement_answer);
+
+/// xAPI.js under Node sends a multipart/mixed statement with attachments as
+/// `application/octet-stream`: a body that opens with a delimiter line is taken as the multipart
+/// request it is, its boundary read from that line; other octet-stream bodies stay refused.
+async fn multipart_sent_as_octet_stream_is_accepted(app: TestApp) {
+    let data = b"an attachment sent by xAPI.js";
+    let sha2 = hex::encode(Sha256::digest(data));
+    let mut s = statement();
+    s["attachments"] = json!([{"usageType": "http://example.com/usage", "display": {"en-US": "file"},
+                              "contentType": "text/plain", "length": data.len(), "sha2": sha2}]);
+    let boundary = "xapijs-7d3a9f0c1b2e";
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Type: application/json\r\n\r\n{s}\r\n").as_bytes());
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\nX-Experience-API-Hash: {sha2}\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(data);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let r = app
+        .req(Method::POST, "/xapi/statements")
+        .header("Content-Type", "application/octet-stream")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let ids: Value = r.json().await.unwrap();
+    assert_eq!(ids, json!([s["id"]]));
+    let r =
+        app.req(Method::GET, &format!("/xapi/statements?statementId={}&attachments=true", s["id"].as_str().unwrap()));
+    let r = r.send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    assert!(bytes.windows(data.len()).any(|w| w == data), "the attachment is served back");
+
+    let r = app
+        .req(Method::POST, "/xapi/statements")
+        .header("Content-Type", "application/octet-stream")
+        .body(statement().to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}
+both!(multipart_sent_as_octet_stream_is_accepted);
