@@ -148,3 +148,53 @@ async fn multipart_sent_as_octet_stream_is_accepted(app: TestApp) {
     assert_eq!(r.status(), 400);
 }
 both!(multipart_sent_as_octet_stream_is_accepted);
+
+/// A statement stored through 2.0 is served to a 1.0.x client in the 1.0 form: without the 2.0-only
+/// `contextAgents` and `contextGroups` (in a SubStatement too) and with `"version": "1.0.0"`; a 2.0
+/// client reads it as stored. By id and by query alike.
+async fn statements_are_served_in_the_readers_version(app: TestApp) {
+    let mut app = app;
+    app.version = "2.0.0";
+    let context = json!({
+        "contextAgents": [{"objectType": "contextAgent", "agent": {"mbox": "mailto:peer@example.com"}}],
+        "contextGroups": [{"objectType": "contextGroup", "group": {"objectType": "Group", "mbox": "mailto:team@example.com"}}],
+        "language": "en"
+    });
+    let mut s = statement();
+    s["context"] = context.clone();
+    let mut sub = statement();
+    sub.as_object_mut().unwrap().remove("id");
+    sub["objectType"] = json!("SubStatement");
+    sub["context"] = context.clone();
+    let mut outer = statement();
+    outer["object"] = sub;
+    let (status, _) = app.post_statements(&json!([s, outer])).await;
+    assert_eq!(status, 200);
+    let by_id = |id: &Value| format!("/xapi/statements?statementId={}", id.as_str().unwrap());
+    let query = format!("/xapi/statements?agent={}&limit=10", agent_q());
+
+    let (_, got) = app.get_json(&by_id(&s["id"])).await;
+    assert_eq!(got["version"], "2.0.0");
+    assert_eq!(got["context"], context);
+    let (_, got) = app.get_json(&by_id(&outer["id"])).await;
+    assert_eq!(got["object"]["context"], context);
+
+    app.version = "1.0.3";
+    let one_oh = |got: &Value| {
+        assert_eq!(got["version"], "1.0.0", "{got}");
+        let ctx =
+            if got["object"]["objectType"] == "SubStatement" { &got["object"]["context"] } else { &got["context"] };
+        assert_eq!(ctx, &json!({"language": "en"}), "{got}");
+    };
+    for id in [&s["id"], &outer["id"]] {
+        let (status, got) = app.get_json(&by_id(id)).await;
+        assert_eq!(status, 200);
+        one_oh(&got);
+    }
+    let (status, page) = app.get_json(&query).await;
+    assert_eq!(status, 200);
+    let stmts = page["statements"].as_array().unwrap();
+    assert_eq!(stmts.len(), 2);
+    stmts.iter().for_each(one_oh);
+}
+both!(statements_are_served_in_the_readers_version);
