@@ -19,7 +19,7 @@ pub mod server;
 pub mod statements;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -190,18 +190,18 @@ async fn json_errors(resp: Response) -> Response {
     Response::from_parts(parts, axum::body::Body::from(body))
 }
 
-/// Statement GETs always carry `X-Experience-API-Consistent-Through`, error answers included, since
-/// clients poll on it; every write is durable before its answer, so "now" is always true.
+/// Every Statement resource answer carries `X-Experience-API-Consistent-Through` (GETs, PUTs and POSTs,
+/// error answers included), since clients poll on it and stock clients read it from any answer; every
+/// write is durable before its answer, so "now" is always true.
 async fn version_header(State(default): State<Version>, req: Request, next: Next) -> Response {
     let v = req.headers().get(VERSION_HEADER).and_then(|v| v.to_str().ok()).and_then(Version::parse).unwrap_or(default);
-    let statements_read = (req.method() == Method::GET || req.method() == Method::HEAD)
-        && req.uri().path().trim_end_matches('/') == "/xapi/statements";
+    let statements = req.uri().path().trim_end_matches('/') == "/xapi/statements";
     let mut resp = json_errors(next.run(req).await).await;
     let h = resp.headers_mut();
     if !h.contains_key(VERSION_HEADER) {
         h.insert(VERSION_HEADER, HeaderValue::from_static(v.header_value()));
     }
-    if statements_read && !h.contains_key(CONSISTENT_THROUGH) {
+    if statements && !h.contains_key(CONSISTENT_THROUGH) {
         let now = crate::xapi::timestamp::format_timestamp(time::OffsetDateTime::now_utc());
         if let Ok(val) = HeaderValue::from_str(&now) {
             h.insert(CONSISTENT_THROUGH, val);

@@ -21,6 +21,13 @@ use crate::xapi::timestamp;
 async fn read_body(lrs: &Lrs, headers: &HeaderMap, body: Bytes) -> ApiResult<(Value, Option<Vec<Part>>)> {
     let ct = header_str(headers, "content-type").unwrap_or("").to_string();
     let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    // xAPI.js under Node (its default adapter) sends a multipart/mixed request with attachments as
+    // `application/octet-stream`; a body that opens with a delimiter line is taken for what it is.
+    let ct = match sniffed_boundary(&mime, &body) {
+        Some(b) => format!("multipart/mixed; boundary=\"{b}\""),
+        None => ct,
+    };
+    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let (json_bytes, parts) = if mime == "multipart/mixed" {
         let parts = multipart::parse_mixed(&ct, body).await.map_err(|e| ApiError::BadRequest(e.to_string()))?;
         let (first, rest) = multipart::split_statements(parts).map_err(|e| ApiError::BadRequest(e.to_string()))?;
@@ -33,6 +40,21 @@ async fn read_body(lrs: &Lrs, headers: &HeaderMap, body: Bytes) -> ApiResult<(Va
         )));
     };
     Ok((lrs.parse_statements_body(&json_bytes)?, parts))
+}
+
+/// The boundary of an `application/octet-stream` body that starts with a multipart delimiter line
+/// (`--BOUNDARY` then CRLF), the boundary being one RFC 2046 allows.
+fn sniffed_boundary(mime: &str, body: &[u8]) -> Option<String> {
+    if mime != "application/octet-stream" {
+        return None;
+    }
+    let rest = body.strip_prefix(b"--")?;
+    let end = rest.windows(2).take(72).position(|w| w == b"\r\n")?;
+    let b = std::str::from_utf8(&rest[..end]).ok()?;
+    let valid = (1..=70).contains(&b.len())
+        && !b.ends_with(' ')
+        && b.bytes().all(|c| c.is_ascii() && !c.is_ascii_control() && c != b'"' && c != b'\\');
+    valid.then(|| b.to_string())
 }
 
 /// PUT /xapi/statements?statementId=…

@@ -345,7 +345,10 @@ impl Lrs {
 /// - `If-Match` must name the current ETag (`*`: the document must exist), else 412;
 /// - `If-None-Match: *` requires the document to be absent, else 412;
 /// - a PUT without either header over an existing document is 409 for the profiles (and for State in
-///   2.0), and a PUT creating a profile without either header is 400, since profile clients MUST send one.
+///   2.0);
+/// - a PUT creating a profile without either header is accepted in 2.0, where the rule asks a
+///   precondition only when the document exists (as the ADL 2.0 suite checks). Under 1.0.x it stays
+///   400: the ADL 1.0.3 suite expects exactly that (`fails without ETag header`, XAPI-00273/00287).
 fn check_preconditions(
     current: Option<&Document>,
     pre: &Preconditions,
@@ -379,9 +382,11 @@ fn check_preconditions(
                     "the document exists: send If-Match with its ETag (or If-None-Match: *) to overwrite it".into(),
                 ))
             }
-            None if kind != DocKind::State => {
+            None if kind != DocKind::State && !version.is_v2() => {
                 return Err(bad(
-                    "profile documents are written with If-Match or If-None-Match: * (xAPI concurrency rules)",
+                    "under xAPI 1.0.x profile documents are written with If-Match or If-None-Match: * (xAPI \
+                     concurrency rules, as the ADL 1.0.3 conformance suite checks); 2.0 accepts a first write \
+                     without",
                 ));
             }
             _ => {}
@@ -463,5 +468,7 @@ mod tests {
             Err(LrsError::Conflict(_))
         ));
         assert!(check_preconditions(None, &none, DocKind::State, false, Version::V2_0_0).is_ok());
+        assert!(check_preconditions(None, &none, DocKind::AgentProfile, false, Version::V2_0_0).is_ok());
+        assert!(check_preconditions(None, &none, DocKind::ActivityProfile, false, Version::V1_0_3).is_err());
     }
 }

@@ -37,6 +37,9 @@ pub struct QueryParams {
     pub attachments: bool,
     pub ascending: bool,
     pub cursor: Option<Cursor>,
+    /// The version the request was served under: statements are answered in its form
+    /// ([`format::for_version`]). None serves them as stored.
+    pub version: Option<Version>,
 }
 
 /// Where a `more` link continues: after `last_seq`, within the snapshot that ended at `max_seq`.
@@ -140,7 +143,7 @@ impl Lrs {
     /// Parses and checks GET /statements parameters.
     pub fn parse_query(&self, params: &[(String, String)], version: Version) -> Result<QueryParams> {
         let mut seen = HashSet::new();
-        let mut q = QueryParams { limit: 0, ..Default::default() };
+        let mut q = QueryParams { limit: 0, version: Some(version), ..Default::default() };
         for (k, v) in params {
             if !QUERY_PARAMS.contains(&k.as_str()) {
                 return Err(bad(format!("unknown parameter {k:?} for GET statements")));
@@ -374,7 +377,10 @@ impl Lrs {
                 return Err(LrsError::NotFound(format!("no statement with id {id}")));
             }
         }
-        let v = self.render(&s, q.format.unwrap_or(Format::Exact), prefs).await?;
+        let mut v = self.render(&s, q.format.unwrap_or(Format::Exact), prefs).await?;
+        if let Some(version) = q.version {
+            format::for_version(&mut v, version);
+        }
         Ok(Some((v, s)))
     }
 
@@ -429,7 +435,10 @@ impl Lrs {
             if out.len() == limit {
                 break;
             }
-            let v = self.render(r, fmt, prefs).await?;
+            let mut v = self.render(r, fmt, prefs).await?;
+            if let Some(version) = q.version {
+                format::for_version(&mut v, version);
+            }
             let size = rendered_len(r, &v, fmt);
             if !out.is_empty() && bytes.saturating_add(size) > self.config.page_bytes {
                 break;

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{agent, langmap};
+use super::{agent, langmap, Version};
 
 /// A requested format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +22,30 @@ impl Format {
             "canonical" => Some(Format::Canonical),
             _ => None,
         }
+    }
+}
+
+/// A stored statement in the form of the version a client reads it under. A 1.0.x client never sees
+/// 2.0-only properties: `context.contextAgents` and `context.contextGroups` are left out (in a
+/// SubStatement too), and a `version` outside 1.0 becomes `1.0.0`, the version xAPI 1.0.3 (Data 2.4.10)
+/// gives a statement that names none, since a 1.0 statement's version must start with `1.0.`. A 2.0
+/// client reads every statement as stored.
+pub fn for_version(stmt: &mut Value, version: Version) {
+    if version.is_v2() {
+        return;
+    }
+    let Some(o) = stmt.as_object_mut() else { return };
+    if o.get("version").and_then(Value::as_str).is_some_and(|v| !v.starts_with("1.0")) {
+        o.insert("version".into(), Value::String("1.0.0".into()));
+    }
+    if let Some(ctx) = o.get_mut("context").and_then(Value::as_object_mut) {
+        ctx.remove("contextAgents");
+        ctx.remove("contextGroups");
+    }
+    if let Some(sub) =
+        o.get_mut("object").filter(|obj| obj.get("objectType").and_then(Value::as_str) == Some("SubStatement"))
+    {
+        for_version(sub, version);
     }
 }
 

@@ -21,4 +21,5 @@ mod statements_alternate;
 mod statements_attachments;
 mod statements_data;
 mod statements_query;
+mod stock_clients;
 mod trust;
