@@ -233,6 +233,10 @@ async fn scorm12_scorm2004_cmi5_and_tincan_courses_report_in_a_browser(app: Test
         "",
         "terminated: no more data"
     );
+    // The launch page is Cairn's own page for people: axe-core finds no serious or critical violation in
+    // it (the SCO in its frame is the package author's, so the frame's document is not checked).
+    let violations = axe_violations(&browser).await;
+    assert_eq!(violations, json!([]), "accessibility violations on the launch page: {violations:#}");
     if let Ok(path) = std::env::var("CAIRN_E2E_SCREENSHOT") {
         std::fs::write(&path, browser.screenshot().await).expect("write screenshot");
     }
@@ -265,6 +269,28 @@ async fn scorm12_scorm2004_cmi5_and_tincan_courses_report_in_a_browser(app: Test
     assert_eq!(r["status"], "passed");
     assert_eq!(r["score"], 0.75);
     browser.quit().await;
+}
+
+/// axe-core (vendored through `npm ci --prefix tests/clients`, as `scripts/test.sh` does) run on the top
+/// document: its serious and critical violations.
+async fn axe_violations(browser: &Browser) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/node_modules/axe-core/axe.min.js");
+    let axe = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run npm ci --prefix tests/clients)", path.display()));
+    // Injected through WebDriver, which the page's Content-Security-Policy does not apply to.
+    browser.eval(&format!("{axe}\nreturn true;")).await;
+    let found = browser
+        .eval_async(
+            "var done = arguments[arguments.length - 1]; \
+             axe.run(document, {iframes: false, resultTypes: ['violations']}).then(function (r) { \
+               done(r.violations.filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; }) \
+                 .map(function (v) { return {id: v.id, help: v.help, nodes: v.nodes.map(function (n) { return n.html; })}; })); \
+             }, function (e) { done('axe failed: ' + e); });",
+            json!([]),
+        )
+        .await;
+    assert!(found.is_array(), "axe did not run: {found}");
+    found.as_array().cloned().map(Value::Array).unwrap_or_default()
 }
 
 /// The learner's derived result for the launch's course (the results engine, from the same statements).
