@@ -4,59 +4,15 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
-use sqlx::{AssertSqlSafe, Connection, FromRow, Row};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::Connection;
 
-use super::query::{self, Bind};
-use super::*;
-use crate::xapi::{activity, agent};
-
-type Db = sqlx::Postgres;
-type DbRow = PgRow;
-/// PostgreSQL parameters are always numbered (`$1`…); see `query::param`.
-const NUMBERED_PARAMS: bool = true;
-
-/// Index rows as three arrays in one statement whose text never changes. A multi-row VALUES list
-/// has a new text for every row count (a batch of 100 statements gives ~1,500 index rows, a
-/// different number each time), and PostgreSQL parsed and planned each one, with its thousands of
-/// parameters, anew: a fixed cost per request that dominated batches of 100.
-async fn insert_index_rows(conn: &mut DbConn, rows: &[(String, &str, i64)]) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let kinds: Vec<&str> = rows.iter().map(|(k, _, _)| k.as_str()).collect();
-    let keys: Vec<&str> = rows.iter().map(|(_, k, _)| *k).collect();
-    let seqs: Vec<i64> = rows.iter().map(|(_, _, s)| *s).collect();
-    sqlx::query(
-        "INSERT INTO statement_index (kind, key, seq) \
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING",
-    )
-    .bind(kinds)
-    .bind(keys)
-    .bind(seqs)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
+use super::{missing_migrations, Result, StoreError};
 
 #[derive(Clone)]
 pub struct PgStore {
-    read: PgPool,
-    write: PgPool,
+    pub(super) pool: PgPool,
     pub(super) health: super::health::Health,
-}
-
-super::shared::shared_helpers!();
-
-/// `SELECT k, v …` as one row holding a JSON array of `[k, v]` pairs (the SQLite backend needs this
-/// shape for speed; here it simply saves per-row protocol overhead).
-fn pairs_json(inner: &str) -> String {
-    format!("SELECT coalesce(json_agg(json_build_array(k, v)), '[]')::text FROM ({inner}) AS t")
-}
-
-/// The sequence numbers rows, concurrently with other nodes: the insert returns them.
-async fn reserve_seqs(_conn: &mut DbConn, _n: usize) -> Result<Option<i64>> {
-    Ok(None)
 }
 
 impl PgStore {
@@ -71,7 +27,7 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.clone())
             .await?;
-        Ok(PgStore { read: pool.clone(), write: pool, health: super::health::Health::start(opts) })
+        Ok(PgStore { pool, health: super::health::Health::start(opts) })
     }
 
     /// Ready to serve: reachable (the health probe), every migration applied, and writable (not
@@ -81,9 +37,9 @@ impl PgStore {
             return Err("the database cannot be reached".into());
         }
         let check = async {
-            let recovering: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()").fetch_one(&self.read).await?;
+            let recovering: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()").fetch_one(&self.pool).await?;
             let applied: Vec<i64> =
-                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&self.read).await?;
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&self.pool).await?;
             Ok::<_, StoreError>((recovering, applied))
         };
         match tokio::time::timeout(Duration::from_secs(2), check).await {
@@ -100,45 +56,7 @@ impl PgStore {
     }
 
     pub async fn migrate(&self) -> Result<()> {
-        sqlx::migrate!("migrations/postgres").run(&self.write).await?;
+        sqlx::migrate!("migrations/postgres").run(&self.pool).await?;
         Ok(())
     }
-
-    /// Each request commits on its own: PostgreSQL already shares one WAL flush among the commits of
-    /// concurrent transactions, and nodes sharing the database could not share one writer anyway.
-    pub async fn insert_statements(
-        &self,
-        batch: Arc<[NewStatement]>,
-        attachments: &[NewAttachment],
-        facts: Arc<[FactRow]>,
-    ) -> Result<()> {
-        self.insert_statements_direct(&batch, attachments, &facts).await
-    }
-
-    /// Reads a document and applies `decide` in one transaction holding the document's advisory
-    /// lock, so two nodes can never both pass a precondition on one version.
-    pub async fn modify_document<T, F>(&self, key: &DocumentKey, decide: F) -> Result<T>
-    where
-        F: FnOnce(Option<Document>) -> (DocumentChange, T) + Send + 'static,
-        T: Send + 'static,
-    {
-        let mut tx = self.begin_write().await?;
-        Self::lock_key(&mut tx, &key.lock_name()).await?;
-        let out = Self::modify_document_in(&mut tx, key, decide).await?;
-        tx.commit().await?;
-        Ok(out)
-    }
-
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Db>> {
-        Ok(self.write.begin().await?)
-    }
-
-    /// Serialises writers of one named thing (a document, a session's seats) across every node
-    /// sharing the database, until the transaction ends.
-    async fn lock_key(tx: &mut sqlx::Transaction<'static, Db>, key: &str) -> Result<()> {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(key).execute(&mut **tx).await?;
-        Ok(())
-    }
-
-    super::shared::shared_methods!();
 }

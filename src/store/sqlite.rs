@@ -12,24 +12,23 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{AssertSqlSafe, FromRow, Row};
+use std::sync::Arc;
 
-use super::query::{self, Bind};
-use super::*;
-use crate::xapi::{activity, agent};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::AssertSqlSafe;
+
+use super::dialect::Conn;
+use super::{documents, missing_migrations, statements, Outage, Result, StoreError};
+use super::{Document, DocumentChange, DocumentKey, FactRow, NewAttachment, NewStatement};
 
 type Db = sqlx::Sqlite;
-type DbRow = SqliteRow;
-/// Long multi-row statements use anonymous `?` parameters: see `query::param`.
-const NUMBERED_PARAMS: bool = false;
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    read: SqlitePool,
-    write: SqlitePool,
+    pub(super) read: SqlitePool,
+    pub(super) write: SqlitePool,
     writer: tokio::sync::mpsc::Sender<WriteJob>,
     /// The last group the writer ran met `database or disk is full` (see `ready`).
     full: Arc<std::sync::atomic::AtomicBool>,
@@ -75,14 +74,14 @@ impl Work {
         }
     }
 
-    async fn run(&mut self, conn: &mut DbConn) -> Result<()> {
+    async fn run(&mut self, conn: &mut SqliteConnection) -> Result<()> {
         match self {
             Work::Statements { batch, attachments, facts } => {
-                SqliteStore::insert_statements_in(conn, batch, attachments, facts).await
+                statements::insert_in(&mut Conn::Sqlite(conn), batch, attachments, facts).await
             }
             Work::Document { key, decide } => {
                 let decide = decide.take().ok_or_else(writer_gone)?;
-                SqliteStore::modify_document_in(conn, key, |current| (decide(current), ())).await
+                documents::modify_in(&mut Conn::Sqlite(conn), key, |current| (decide(current), ())).await
             }
             Work::Probe => {
                 let mut sp = sqlx::Connection::begin(&mut *conn).await?;
@@ -190,7 +189,7 @@ const TOGETHER_MAX_STATEMENTS: usize = 2_000;
 async fn statements_together(tx: &mut sqlx::Transaction<'static, Db>, jobs: &mut [WriteJob]) -> sqlx::Result<bool> {
     let Some((batch, attachments, facts)) = combined_statements(jobs) else { return Ok(false) };
     let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
-    match SqliteStore::insert_statements_in(&mut sp, &batch, &attachments, &facts).await {
+    match statements::insert_in(&mut Conn::Sqlite(&mut sp), &batch, &attachments, &facts).await {
         Ok(()) => {
             sp.commit().await?;
             Ok(true)
@@ -233,40 +232,6 @@ async fn run_in_savepoint(tx: &mut sqlx::Transaction<'static, Db>, work: &mut Wo
             Ok(Err(e))
         }
     }
-}
-
-super::shared::shared_helpers!();
-
-/// `SELECT k, v …` as one row holding a JSON array of `[k, v]` pairs. sqlx hands each result row
-/// from SQLite's worker thread to the async task on its own (two thread wake-ups a row: the top of
-/// the ingest profile), so reads of many small rows on hot paths come back aggregated instead.
-fn pairs_json(inner: &str) -> String {
-    format!("SELECT json_group_array(json_array(k, v)) FROM ({inner})")
-}
-
-/// The first `seq` of `n` new statements, numbered here rather than returned row by row (see
-/// `pairs_json`). Safe because the single write connection, inside `BEGIN IMMEDIATE`, is the only
-/// writer; `sqlite_sequence` keeps AUTOINCREMENT's promise that a number is never reused.
-async fn reserve_seqs(conn: &mut DbConn, _n: usize) -> Result<Option<i64>> {
-    let last: i64 = sqlx::query_scalar(
-        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'statements'), 0), \
-                    coalesce((SELECT max(seq) FROM statements), 0))",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(Some(last + 1))
-}
-
-/// Index rows in multi-row INSERTs of up to `INDEX_ROWS_PER_INSERT` rows.
-async fn insert_index_rows(conn: &mut DbConn, rows: &[(String, &str, i64)]) -> Result<()> {
-    for chunk in rows.chunks(query::INDEX_ROWS_PER_INSERT) {
-        let mut q = sqlx::query(AssertSqlSafe(query::insert_index_rows(chunk.len(), NUMBERED_PARAMS)));
-        for (kind, key, seq) in chunk {
-            q = q.bind(kind.as_str()).bind(*key).bind(*seq);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
 }
 
 impl SqliteStore {
@@ -385,15 +350,4 @@ impl SqliteStore {
         sqlx::migrate!("migrations/sqlite").run(&self.write).await?;
         Ok(())
     }
-
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Db>> {
-        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
-    }
-
-    /// Nothing to lock: the single write connection already serialises writers.
-    async fn lock_key(_tx: &mut sqlx::Transaction<'static, Db>, _key: &str) -> Result<()> {
-        Ok(())
-    }
-
-    super::shared::shared_methods!();
 }

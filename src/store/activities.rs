@@ -1,0 +1,112 @@
+//! Activities and agents seen in statements: the canonical activity definitions (merged from every
+//! statement, as the Activities resource serves them) and the agents the Agents resource knows.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::dialect::{Conn, Q, ROWS_PER_INSERT};
+use super::statements::NewStatement;
+use super::{Result, Store};
+use crate::xapi::{activity, agent};
+
+impl Store {
+    pub async fn activity(&self, id: &str) -> Result<Option<serde_json::Value>> {
+        let v: Option<String> =
+            self.read().q("SELECT definition FROM activities WHERE id = $1").bind(id).scalar_opt().await?;
+        Ok(v.and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
+    pub async fn agent(&self, key: &str) -> Result<Option<serde_json::Value>> {
+        let v: Option<String> = self.read().q("SELECT body FROM agents WHERE key = $1").bind(key).scalar_opt().await?;
+        Ok(v.and_then(|s| serde_json::from_str(&s).ok()))
+    }
+}
+
+/// Canonical activity definitions and seen agents of a batch, merged once per key in key order, so
+/// two concurrent batches touch rows in the same order (no deadlock on PostgreSQL). Rows are read
+/// with one query per kind and only the ones whose merged value changed are written.
+pub(super) async fn merge_from(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<()> {
+    let activities = merged_activities(batch);
+    let ids: Vec<&str> = activities.iter().map(|(id, _)| *id).collect();
+    let old = bodies_by_key(conn, "SELECT id AS k, definition AS v FROM activities WHERE id IN", &ids).await?;
+    let mut changed: Vec<(&str, String)> = Vec::new();
+    for (id, def) in &activities {
+        let prev = old.get(*id).map(String::as_str);
+        let merged = activity::merge_definition(prev, def);
+        if prev != Some(merged.as_str()) {
+            changed.push((id, merged));
+        }
+    }
+    upsert_pairs(
+        conn,
+        "INSERT INTO activities (id, definition) VALUES",
+        "ON CONFLICT (id) DO UPDATE SET definition = excluded.definition",
+        &changed,
+    )
+    .await?;
+    let agents = merged_agents(batch);
+    let keys: Vec<&str> = agents.iter().map(|(k, _)| *k).collect();
+    let old = bodies_by_key(conn, "SELECT key AS k, body AS v FROM agents WHERE key IN", &keys).await?;
+    let mut changed: Vec<(&str, String)> = Vec::new();
+    for (key, seen) in &agents {
+        if let Some(merged) = agent::merge_seen(old.get(*key).map(String::as_str), seen) {
+            changed.push((key, merged));
+        }
+    }
+    upsert_pairs(
+        conn,
+        "INSERT INTO agents (key, body) VALUES",
+        "ON CONFLICT (key) DO UPDATE SET body = excluded.body",
+        &changed,
+    )
+    .await
+}
+
+/// `k -> v` for the keys found by `select_prefix (…)`.
+async fn bodies_by_key(conn: &mut Conn<'_>, select_prefix: &str, keys: &[&str]) -> Result<HashMap<String, String>> {
+    let backend = conn.backend();
+    let mut out = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(ROWS_PER_INSERT) {
+        let sql = format!("{select_prefix} ({})", backend.param_list(1, chunk.len()));
+        let mut q = Q::pairs(conn.ex(), &sql);
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        out.extend(q.fetch().await?);
+    }
+    Ok(out)
+}
+
+/// One multi-row upsert per chunk of `(key, value)` pairs, in the given (key) order.
+async fn upsert_pairs(conn: &mut Conn<'_>, prefix: &str, suffix: &str, pairs: &[(&str, String)]) -> Result<()> {
+    conn.insert_rows(prefix, suffix, 2, pairs, |q, (k, v)| q.bind(*k).bind(v.as_str())).await
+}
+
+/// The activity definitions of a batch, folded per id (later statements win) and sorted by id.
+fn merged_activities(batch: &[NewStatement]) -> Vec<(&str, serde_json::Value)> {
+    let mut map: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
+    for st in batch {
+        for (id, def) in &st.activities {
+            let merged = match map.get(id.as_str()) {
+                Some(prev) => activity::merge_values(prev, def),
+                None => def.clone(),
+            };
+            map.insert(id, merged);
+        }
+    }
+    map.into_iter().collect()
+}
+
+/// The agents seen in a batch, folded per key and sorted by key.
+fn merged_agents(batch: &[NewStatement]) -> Vec<(&str, serde_json::Value)> {
+    let mut map: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
+    for st in batch {
+        for (key, a) in &st.agents {
+            let merged = match map.get(key.as_str()) {
+                Some(prev) => agent::merge_values(prev, a),
+                None => a.clone(),
+            };
+            map.insert(key, merged);
+        }
+    }
+    map.into_iter().collect()
+}

@@ -1,0 +1,78 @@
+//! Assignments: a course assigned to a learner with a due date, grace, recurrence and waiver.
+
+use serde::Serialize;
+
+use super::{Result, Store};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AssignmentRow {
+    pub id: String,
+    pub course_id: String,
+    pub learner_key: String,
+    /// The learner agent as JSON text.
+    pub learner: String,
+    pub assigned_us: i64,
+    pub due_us: i64,
+    pub grace_days: i64,
+    pub recurrence_months: Option<i64>,
+    pub registration: String,
+    pub group_key: Option<String>,
+    pub waived_us: Option<i64>,
+    pub waived_reason: Option<String>,
+}
+
+const COLUMNS: &str = "id, course_id, learner_key, learner, assigned_us, due_us, grace_days, recurrence_months, \
+     registration, group_key, waived_us, waived_reason";
+
+impl Store {
+    /// Records assignments, all or none.
+    pub async fn insert_assignments(&self, rows: &[AssignmentRow]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let mut conn = tx.conn();
+        let sql =
+            format!("INSERT INTO assignments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
+        for a in rows {
+            conn.sql(sql.clone())
+                .bind(&a.id)
+                .bind(&a.course_id)
+                .bind(&a.learner_key)
+                .bind(&a.learner)
+                .bind(a.assigned_us)
+                .bind(a.due_us)
+                .bind(a.grace_days)
+                .bind(a.recurrence_months)
+                .bind(&a.registration)
+                .bind(&a.group_key)
+                .bind(a.waived_us)
+                .bind(&a.waived_reason)
+                .execute()
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Assignments, optionally of one course and/or one learner.
+    pub async fn assignments(&self, course_id: Option<&str>, learner_key: Option<&str>) -> Result<Vec<AssignmentRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM assignments WHERE ($1 = '' OR course_id = $1) AND ($2 = '' OR learner_key = $2) \
+             ORDER BY assigned_us, id"
+        );
+        self.read().sql(sql).bind(course_id.unwrap_or("")).bind(learner_key.unwrap_or("")).fetch_all_as().await
+    }
+
+    pub async fn assignment(&self, id: &str) -> Result<Option<AssignmentRow>> {
+        self.read().sql(format!("SELECT {COLUMNS} FROM assignments WHERE id = $1")).bind(id).fetch_optional_as().await
+    }
+
+    pub async fn waive_assignment(&self, id: &str, at_us: i64, reason: Option<&str>) -> Result<bool> {
+        let n = self
+            .write()
+            .q("UPDATE assignments SET waived_us = $2, waived_reason = $3 WHERE id = $1")
+            .bind(id)
+            .bind(at_us)
+            .bind(reason.map(str::to_string))
+            .execute()
+            .await?;
+        Ok(n > 0)
+    }
+}

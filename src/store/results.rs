@@ -1,0 +1,234 @@
+//! Derived results: the facts results maintenance files per (statement, activity), the course
+//! definitions it derives against (with the activities each course includes), and the results.
+
+use super::dialect::{Conn, Q};
+use super::{Result, Store};
+
+/// A fact of the results engine, filed under one activity it concerns.
+#[derive(Debug, Clone)]
+pub struct FactRow {
+    pub statement_id: String,
+    pub linked: String,
+    pub learner_key: String,
+    pub body: String,
+}
+
+/// Fact rows in multi-row inserts; a (statement, activity) already filed stays as it is.
+pub(super) async fn insert_fact_rows(conn: &mut Conn<'_>, facts: &[FactRow]) -> Result<()> {
+    conn.insert_rows(
+        "INSERT INTO result_facts (statement_id, linked, learner_key, body) VALUES",
+        "ON CONFLICT (statement_id, linked) DO NOTHING",
+        4,
+        facts,
+        |q, f| q.bind(&f.statement_id).bind(&f.linked).bind(&f.learner_key).bind(&f.body),
+    )
+    .await
+}
+
+/// Result rows upserted in chunks; a (course, learner) given twice keeps its last body (one
+/// statement may not update a row twice on PostgreSQL).
+async fn upsert_result_rows(conn: &mut Conn<'_>, rows: &[(String, String, String)], now: i64) -> Result<()> {
+    let mut last: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
+    for (i, (c, l, _)) in rows.iter().enumerate() {
+        last.insert((c.as_str(), l.as_str()), i);
+    }
+    let unique: Vec<&(String, String, String)> = rows
+        .iter()
+        .enumerate()
+        .filter(|(i, (c, l, _))| last.get(&(c.as_str(), l.as_str())) == Some(i))
+        .map(|(_, r)| r)
+        .collect();
+    conn.insert_rows(
+        "INSERT INTO results (course_id, learner_key, body, updated_us) VALUES",
+        "ON CONFLICT (course_id, learner_key) DO UPDATE SET body = excluded.body, updated_us = excluded.updated_us",
+        4,
+        &unique,
+        |q, r| q.bind(&r.0).bind(&r.1).bind(&r.2).bind(now),
+    )
+    .await
+}
+
+impl Store {
+    pub async fn insert_facts(&self, facts: &[FactRow]) -> Result<()> {
+        if facts.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        insert_fact_rows(&mut tx.conn(), facts).await?;
+        tx.commit().await
+    }
+
+    /// `(activity, course)` for every course that includes one of these activities.
+    pub async fn course_links(&self, activities: &[String]) -> Result<Vec<(String, String)>> {
+        self.read_pairs_in(
+            "SELECT activity_id AS k, course_id AS v FROM course_activities WHERE activity_id IN",
+            activities,
+        )
+        .await
+    }
+
+    /// `select_prefix (keys…)` on the read pool, a chunk of keys per query, as `(k, v)` pairs.
+    async fn read_pairs_in(&self, select_prefix: &str, keys: &[String]) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(super::dialect::ROWS_PER_INSERT) {
+            let ex = self.read();
+            let sql = format!("{select_prefix} ({})", ex.backend().param_list(1, chunk.len()));
+            let mut q = Q::pairs(ex, &sql);
+            for k in chunk {
+                q = q.bind(k);
+            }
+            out.extend(q.fetch().await?);
+        }
+        Ok(out)
+    }
+
+    /// `(learner, body)` of the facts of these learners on any of these activities, each statement
+    /// once per learner.
+    pub async fn facts_of_learners(&self, learners: &[String], activities: &[String]) -> Result<Vec<(String, String)>> {
+        if learners.is_empty() || activities.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ex = self.read();
+        let b = ex.backend();
+        let sql = format!(
+            "SELECT DISTINCT learner_key AS k, statement_id, body AS v FROM result_facts \
+             WHERE learner_key IN ({}) AND linked IN ({})",
+            b.param_list(1, learners.len()),
+            b.param_list(learners.len() + 1, activities.len())
+        );
+        let mut q = Q::pairs(ex, &sql);
+        for k in learners.iter().chain(activities) {
+            q = q.bind(k);
+        }
+        q.fetch().await
+    }
+
+    /// `(learner, body)` of these learners' results for one course.
+    pub async fn results_of(&self, course_id: &str, learners: &[String]) -> Result<Vec<(String, String)>> {
+        if learners.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ex = self.read();
+        let b = ex.backend();
+        let sql = format!(
+            "SELECT learner_key AS k, body AS v FROM results WHERE course_id = {} AND learner_key IN ({})",
+            b.param(1),
+            b.param_list(2, learners.len())
+        );
+        let mut q = Q::pairs(ex, &sql).bind(course_id);
+        for l in learners {
+            q = q.bind(l);
+        }
+        q.fetch().await
+    }
+
+    /// The (learner, activity) pairs the facts of these statements are filed under.
+    pub async fn fact_links_of(&self, statement_ids: &[String]) -> Result<Vec<(String, String)>> {
+        self.read_pairs_in(
+            "SELECT learner_key AS k, linked AS v FROM result_facts WHERE statement_id IN",
+            statement_ids,
+        )
+        .await
+    }
+
+    /// Records a course's definition and the activities it includes (which statements concern it).
+    pub async fn put_course_def(
+        &self,
+        course_id: &str,
+        body: &str,
+        defined: bool,
+        activities: &[String],
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let mut conn = tx.conn();
+        conn.q("INSERT INTO course_defs (course_id, body, defined, updated_us) VALUES ($1, $2, $3, $4) \
+                ON CONFLICT (course_id) DO UPDATE SET body = excluded.body, defined = excluded.defined, \
+                updated_us = excluded.updated_us")
+            .bind(course_id)
+            .bind(body)
+            .bind(defined)
+            .bind(crate::now_us())
+            .execute()
+            .await?;
+        conn.q("DELETE FROM course_activities WHERE course_id = $1").bind(course_id).execute().await?;
+        for a in activities {
+            conn.q("INSERT INTO course_activities (activity_id, course_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(a)
+                .bind(course_id)
+                .execute()
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    pub async fn course_def(&self, course_id: &str) -> Result<Option<String>> {
+        self.read().q("SELECT body FROM course_defs WHERE course_id = $1").bind(course_id).scalar_opt().await
+    }
+
+    pub async fn course_defs(&self) -> Result<Vec<String>> {
+        self.read().q("SELECT body FROM course_defs ORDER BY course_id").scalars().await
+    }
+
+    pub async fn put_result(&self, course_id: &str, learner_key: &str, body: &str) -> Result<()> {
+        self.put_results(&[(course_id.to_string(), learner_key.to_string(), body.to_string())]).await
+    }
+
+    /// Writes many `(course, learner, body)` results in one transaction (one fsync, not one each).
+    pub async fn put_results(&self, rows: &[(String, String, String)]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        upsert_result_rows(&mut tx.conn(), rows, crate::now_us()).await?;
+        tx.commit().await
+    }
+
+    pub async fn results_of_course(&self, course_id: &str) -> Result<Vec<(String, String)>> {
+        let rows = self
+            .read()
+            .q("SELECT learner_key, body FROM results WHERE course_id = $1")
+            .bind(course_id)
+            .fetch_all()
+            .await?;
+        Ok(rows.iter().map(|r| Ok((r.get("learner_key")?, r.get("body")?))).collect::<sqlx::Result<_>>()?)
+    }
+
+    /// Every result of one learner: `(course, body)`.
+    pub async fn results_of_learner(&self, learner_key: &str) -> Result<Vec<(String, String)>> {
+        let rows = self
+            .read()
+            .q("SELECT course_id, body FROM results WHERE learner_key = $1")
+            .bind(learner_key)
+            .fetch_all()
+            .await?;
+        Ok(rows.iter().map(|r| Ok((r.get("course_id")?, r.get("body")?))).collect::<sqlx::Result<_>>()?)
+    }
+
+    pub async fn result(&self, course_id: &str, learner_key: &str) -> Result<Option<String>> {
+        self.read()
+            .q("SELECT body FROM results WHERE course_id = $1 AND learner_key = $2")
+            .bind(course_id)
+            .bind(learner_key)
+            .scalar_opt()
+            .await
+    }
+
+    /// Every learner with a fact on an activity of the course.
+    pub async fn learners_of_course(&self, course_id: &str) -> Result<Vec<String>> {
+        self.read()
+            .q("SELECT DISTINCT f.learner_key FROM result_facts f \
+                JOIN course_activities ca ON ca.activity_id = f.linked WHERE ca.course_id = $1")
+            .bind(course_id)
+            .scalars()
+            .await
+    }
+
+    /// Removes every fact and result (before a rebuild).
+    pub async fn clear_derived(&self) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let mut conn = tx.conn();
+        conn.q("DELETE FROM result_facts").execute().await?;
+        conn.q("DELETE FROM results").execute().await?;
+        tx.commit().await
+    }
+}

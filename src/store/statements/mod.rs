@@ -1,0 +1,216 @@
+//! Statements: the rows, their filter index (`statement_index`), attachments, and the reads the
+//! Statement resource and results maintenance need. Writing is in `write`, the query builder in
+//! `query`.
+
+mod query;
+mod write;
+
+use std::sync::Arc;
+
+pub(super) use write::insert_in;
+
+use super::dialect::{Row, Value};
+use super::results::FactRow;
+use super::{Result, Store};
+
+/// A statement ready to insert: the body is final, the index rows are computed.
+#[derive(Debug, Clone)]
+pub struct NewStatement {
+    pub id: String,
+    pub stored_us: i64,
+    pub is_voiding: bool,
+    /// Target of a StatementRef object, if any.
+    pub object_ref: Option<String>,
+    /// Credential key that stores it.
+    pub authority: String,
+    pub body: String,
+    /// `(kind, key)` rows; see the `statement_index` table.
+    pub index: Vec<(char, String)>,
+    pub attachments: Vec<String>,
+    /// Activities with definitions seen in this statement, merged into the canonical table.
+    pub activities: Vec<(String, serde_json::Value)>,
+    /// Agents seen as actor/object, for the Agents resource: `(key, agent JSON)`.
+    pub agents: Vec<(String, serde_json::Value)>,
+}
+
+/// An attachment body to store once per sha2.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub sha2: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// A statement as read back.
+#[derive(Debug, Clone)]
+pub struct StoredStatement {
+    pub seq: i64,
+    pub id: String,
+    pub stored_us: i64,
+    pub is_voiding: bool,
+    pub voided: bool,
+    pub body: String,
+    pub attachments: Vec<String>,
+}
+
+/// A statements query after parameter parsing. Filters are `(kind, key)` pairs of `statement_index`.
+#[derive(Debug, Clone, Default)]
+pub struct StatementQuery {
+    pub filters: Vec<(char, String)>,
+    pub since_us: Option<i64>,
+    pub until_us: Option<i64>,
+    /// Only statements stored by this credential (`statements/read/mine`).
+    pub authority: Option<String>,
+    pub ascending: bool,
+    /// Rows to fetch (the caller asks for one more than it returns to know whether to page).
+    pub limit: i64,
+    /// Keyset cursor: the last `seq` returned by the previous page, and its `stored_us` when the
+    /// query is in stored order (see [`StatementQuery::in_stored_order`]).
+    pub after_seq: Option<i64>,
+    pub after_stored_us: Option<i64>,
+    /// Snapshot bound: rows with a larger `seq` arrived after the query began and are excluded.
+    pub max_seq: i64,
+    /// Stop reading rows once their bodies add up to more than this many bytes (the row that
+    /// crosses it, and at least two rows, are returned, so the caller knows more exist). Rows are
+    /// streamed, so a page of large statements never sits in memory beyond this bound plus one row.
+    pub max_bytes: Option<usize>,
+}
+
+impl StatementQuery {
+    /// A time window without filters is answered in `(stored, seq)` order straight off the `stored`
+    /// index, so a page costs its own rows wherever the window lies (sorting a window's `seq`s cost
+    /// 75 ms at a million statements). Stored order is the order xAPI asks for; elsewhere `seq` (the
+    /// order rows were committed in) stands for it, being index order for the filter rows.
+    pub fn in_stored_order(&self) -> bool {
+        self.filters.is_empty() && (self.since_us.is_some() || self.until_us.is_some())
+    }
+}
+
+/// The columns [`from_row`] reads, of `statements s`.
+const COLUMNS: &str = "s.seq, s.id, s.stored_us, s.is_voiding, s.voided, s.body, s.attachments";
+
+fn from_row(r: &Row) -> sqlx::Result<StoredStatement> {
+    let attachments: Option<String> = r.get("attachments")?;
+    Ok(StoredStatement {
+        seq: r.get("seq")?,
+        id: r.get("id")?,
+        stored_us: r.get("stored_us")?,
+        is_voiding: r.get("is_voiding")?,
+        voided: r.get("voided")?,
+        body: r.get("body")?,
+        attachments: attachments.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default(),
+    })
+}
+
+impl Store {
+    /// Stores a batch in one transaction: all or nothing. A concurrent insert of one of the ids gives
+    /// [`super::StoreError::DuplicateStatement`] and stores nothing.
+    /// The batch is shared (`Arc`), not copied, with the SQLite group-commit writer task.
+    /// `facts` are results-maintenance rows committed in the same transaction.
+    pub async fn insert_statements(
+        &self,
+        batch: Arc<[NewStatement]>,
+        attachments: &[NewAttachment],
+        facts: Arc<[FactRow]>,
+    ) -> Result<()> {
+        match self {
+            // Grouped with other requests by the writer task (one commit and fsync for many).
+            Store::Sqlite(s) => s.insert_statements(batch, attachments, facts).await,
+            // Each request commits on its own: PostgreSQL already shares one WAL flush among the
+            // commits of concurrent transactions, and nodes sharing the database could not share one
+            // writer anyway.
+            Store::Postgres(_) => {
+                let mut tx = self.begin_write().await?;
+                insert_in(&mut tx.conn(), &batch, attachments, &facts).await?;
+                tx.commit().await
+            }
+        }
+    }
+
+    /// The statements with these ids (voided or not).
+    pub async fn statements_by_id(&self, ids: &[String]) -> Result<Vec<StoredStatement>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ex = self.read();
+        let sql =
+            format!("SELECT {COLUMNS} FROM statements s WHERE s.id IN ({})", ex.backend().param_list(1, ids.len()));
+        let mut q = ex.sql(sql);
+        for id in ids {
+            q = q.bind(id);
+        }
+        let rows = q.fetch_all().await?;
+        Ok(rows.iter().map(from_row).collect::<sqlx::Result<_>>()?)
+    }
+
+    pub async fn query_statements(&self, sq: &StatementQuery) -> Result<Vec<StoredStatement>> {
+        let (sql, binds) = query::statements_query(sq);
+        let mut q = self.read().sql(sql);
+        for b in binds {
+            q = match b {
+                query::Bind::Int(i) => q.bind(i),
+                query::Bind::Text(t) => q.bind(t),
+            };
+        }
+        let Some(max_bytes) = sq.max_bytes else {
+            let rows = q.fetch_all().await?;
+            return Ok(rows.iter().map(from_row).collect::<sqlx::Result<_>>()?);
+        };
+        let (mut out, mut bytes) = (Vec::new(), 0usize);
+        q.for_each(|row| {
+            let s = from_row(&row)?;
+            bytes = bytes.saturating_add(s.body.len());
+            out.push(s);
+            // Past the budget, and one row beyond the first: the caller can tell there is more even
+            // when a single statement fills the page.
+            Ok(!(bytes > max_bytes && out.len() >= 2))
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// The newest `seq`, the snapshot bound for a new query.
+    pub async fn max_seq(&self) -> Result<i64> {
+        let v: Option<i64> = self.read().q("SELECT MAX(seq) FROM statements").scalar().await?;
+        Ok(v.unwrap_or(0))
+    }
+
+    /// Live (not voided, not voiding) statements after `after_seq`, in order.
+    pub async fn statement_page(&self, after_seq: i64, limit: i64) -> Result<Vec<StoredStatement>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM statements s WHERE s.seq > $1 AND s.voided = FALSE AND s.is_voiding = FALSE \
+             ORDER BY s.seq LIMIT $2"
+        );
+        let rows = self.read().sql(sql).bind(after_seq).bind(limit).fetch_all().await?;
+        Ok(rows.iter().map(from_row).collect::<sqlx::Result<_>>()?)
+    }
+
+    pub async fn attachments(&self, sha2s: &[String]) -> Result<Vec<NewAttachment>> {
+        if sha2s.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ex = self.read();
+        let sql = format!(
+            "SELECT sha2, content_type, body FROM attachments WHERE sha2 IN ({})",
+            ex.backend().param_list(1, sha2s.len())
+        );
+        let rows = bind_all(ex.sql(sql), sha2s).fetch_all().await?;
+        rows.iter()
+            .map(|r| {
+                Ok(NewAttachment { sha2: r.get("sha2")?, content_type: r.get("content_type")?, body: r.get("body")? })
+            })
+            .collect::<sqlx::Result<_>>()
+            .map_err(Into::into)
+    }
+}
+
+/// Binds every value of `values`, in order.
+fn bind_all<'c, T: Value + Copy>(
+    mut q: super::dialect::Q<'c>,
+    values: impl IntoIterator<Item = T>,
+) -> super::dialect::Q<'c> {
+    for v in values {
+        q = q.bind(v);
+    }
+    q
+}

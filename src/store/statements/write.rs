@@ -1,0 +1,230 @@
+//! Writing a batch of statements, set-based: every row and its own index rows go in with a few
+//! multi-row INSERTs (no round trip per statement), then the few statements that involve
+//! StatementRefs get the rules that depend on other rows. Doing those after all rows are in makes the
+//! outcome independent of order within the batch: a target sent later in the same batch is already
+//! there.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{NewAttachment, NewStatement};
+use crate::store::dialect::{Backend, Conn, ROWS_PER_INSERT};
+use crate::store::results::{self, FactRow};
+use crate::store::{activities, Result, StoreError};
+
+/// Statements whose object is a StatementRef to `$1`: they may have arrived before their target.
+const REFERRERS: &str = "SELECT seq, id, is_voiding, voided FROM statements WHERE object_ref = $1";
+
+/// Writes a batch inside the caller's transaction. `facts` (results maintenance) commit with the
+/// statements they come from, so results can always be re-derived from what is stored.
+pub(in crate::store) async fn insert_in(
+    conn: &mut Conn<'_>,
+    batch: &[NewStatement],
+    attachments: &[NewAttachment],
+    facts: &[FactRow],
+) -> Result<()> {
+    // Asked before the insert: afterwards the batch's own StatementRefs would answer too.
+    let referenced = any_referrer(conn, batch).await?;
+    let seqs = insert_rows(conn, batch).await?;
+    apply_statement_refs(conn, batch, &seqs, referenced).await?;
+    results::insert_fact_rows(conn, facts).await?;
+    drop_voided_facts(conn, batch, referenced).await?;
+    activities::merge_from(conn, batch).await?;
+    for a in attachments {
+        conn.q("INSERT INTO attachments (sha2, content_type, body) VALUES ($1, $2, $3) ON CONFLICT (sha2) DO NOTHING")
+            .bind(&a.sha2)
+            .bind(&a.content_type)
+            .bind(&a.body)
+            .execute()
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether a stored statement refers (StatementRef) to one of the batch's ids.
+async fn any_referrer(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<bool> {
+    let backend = conn.backend();
+    for chunk in batch.chunks(ROWS_PER_INSERT) {
+        let sql =
+            format!("SELECT 1 FROM statements WHERE object_ref IN ({}) LIMIT 1", backend.param_list(1, chunk.len()));
+        let mut q = conn.sql(sql);
+        for st in chunk {
+            q = q.bind(&st.id);
+        }
+        if q.fetch_optional().await?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A multi-row insert of `n` statements, not yet voided (voiding is applied once the whole batch is
+/// in). With `explicit_seq` each row's `seq` is bound first (8 parameters a row) and nothing is
+/// returned; otherwise the database numbers the rows and returns each `seq` with its `id`.
+fn insert_sql(backend: Backend, n: usize, explicit_seq: bool) -> String {
+    let width = if explicit_seq { 8 } else { 7 };
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let mut p: Vec<String> = (1..=width).map(|k| backend.param(width * i + k)).collect();
+            // `voided` is not a parameter: after `is_voiding` (the seq shifts it by one).
+            p.insert(width - 4, "FALSE".to_string());
+            format!("({})", p.join(", "))
+        })
+        .collect();
+    let columns = "id, stored_us, is_voiding, voided, object_ref, authority, body, attachments";
+    if explicit_seq {
+        format!("INSERT INTO statements (seq, {columns}) VALUES {}", rows.join(", "))
+    } else {
+        format!("INSERT INTO statements ({columns}) VALUES {} RETURNING seq, id", rows.join(", "))
+    }
+}
+
+/// The statement rows (not yet voided) and each one's own index rows; returns `seq` by id.
+async fn insert_rows(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<HashMap<String, i64>> {
+    let mut seqs: HashMap<String, i64> = HashMap::with_capacity(batch.len());
+    let mut next_seq = conn.reserve_seqs().await?;
+    for chunk in batch.chunks(ROWS_PER_INSERT) {
+        let sql = insert_sql(conn.backend(), chunk.len(), next_seq.is_some());
+        let mut q = conn.sql(sql);
+        for st in chunk {
+            if let Some(seq) = next_seq.as_mut() {
+                q = q.bind(*seq);
+                seqs.insert(st.id.clone(), *seq);
+                *seq += 1;
+            }
+            let attachments_json =
+                (!st.attachments.is_empty()).then(|| serde_json::Value::from(st.attachments.clone()).to_string());
+            q = q
+                .bind(&st.id)
+                .bind(st.stored_us)
+                .bind(st.is_voiding)
+                .bind(&st.object_ref)
+                .bind(&st.authority)
+                .bind(&st.body)
+                .bind(attachments_json);
+        }
+        let rows = match q.fetch_all().await {
+            Ok(rows) => rows,
+            // Which id collided is not reported by the database; the caller only retries.
+            Err(StoreError::Database(e)) if is_unique_violation(&e) => {
+                return Err(StoreError::DuplicateStatement(chunk.first().map(|s| s.id.clone()).unwrap_or_default()))
+            }
+            Err(e) => return Err(e),
+        };
+        for r in rows {
+            seqs.insert(r.get("id")?, r.get("seq")?);
+        }
+    }
+    let mut index: Vec<(String, &str, i64)> = Vec::new();
+    for st in batch {
+        let seq = *seqs.get(&st.id).ok_or_else(|| {
+            StoreError::Database(sqlx::Error::Protocol(format!("no seq returned for statement {}", st.id)))
+        })?;
+        index.extend(st.index.iter().map(|(kind, key)| (kind.to_string(), key.as_str(), seq)));
+    }
+    conn.insert_index_rows(&index).await?;
+    Ok(seqs)
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// Voided statements count for no result: drop the facts of this batch's voiding targets and, when
+/// stored statements referenced the batch, of batch statements that arrived voided.
+async fn drop_voided_facts(conn: &mut Conn<'_>, batch: &[NewStatement], referenced: bool) -> Result<()> {
+    let targets: Vec<&str> =
+        batch.iter().filter(|st| st.is_voiding).filter_map(|st| st.object_ref.as_deref()).collect();
+    let arrived: Vec<&str> = if referenced { batch.iter().map(|st| st.id.as_str()).collect() } else { Vec::new() };
+    conn.execute_for_ids("DELETE FROM result_facts WHERE statement_id IN", "", &targets).await?;
+    let only_voided = "AND statement_id IN (SELECT id FROM statements WHERE voided)";
+    conn.execute_for_ids("DELETE FROM result_facts WHERE statement_id IN", only_voided, &arrived).await
+}
+
+/// The rules that tie statements together, once every row of the batch is in:
+/// - a voiding statement voids its target (stored or in this batch);
+/// - a statement whose object is a StatementRef matches its target's filters too, and so,
+///   transitively, do statements referencing it;
+/// - when stored statements already referenced ids of this batch (`referenced`), those targets
+///   arrive voided if a voiding statement was among them, and lend their index rows.
+async fn apply_statement_refs(
+    conn: &mut Conn<'_>,
+    batch: &[NewStatement],
+    seqs: &HashMap<String, i64>,
+    referenced: bool,
+) -> Result<()> {
+    let targets: Vec<&str> =
+        batch.iter().filter(|st| st.is_voiding).filter_map(|st| st.object_ref.as_deref()).collect();
+    conn.execute_for_ids("UPDATE statements SET voided = TRUE WHERE is_voiding = FALSE AND id IN", "", &targets)
+        .await?;
+    for st in batch.iter().filter(|st| st.object_ref.is_some()) {
+        let (Some(target), Some(&seq)) = (&st.object_ref, seqs.get(&st.id)) else { continue };
+        let target_seq: Option<i64> =
+            conn.q("SELECT seq FROM statements WHERE id = $1").bind(target).scalar_opt().await?;
+        if let Some(target_seq) = target_seq {
+            propagate_index(conn, target_seq, vec![(seq, st.id.clone())]).await?;
+        }
+    }
+    if referenced {
+        for st in batch {
+            let Some(&seq) = seqs.get(&st.id) else { continue };
+            let referrers = conn.q(REFERRERS).bind(&st.id).fetch_all().await?;
+            let mut voided = false;
+            let mut first = Vec::with_capacity(referrers.len());
+            for r in &referrers {
+                voided |= r.get::<bool, _>("is_voiding")?;
+                first.push((r.get("seq")?, r.get("id")?));
+            }
+            if voided {
+                conn.q("UPDATE statements SET voided = TRUE WHERE id = $1 AND is_voiding = FALSE")
+                    .bind(&st.id)
+                    .execute()
+                    .await?;
+            }
+            propagate_index(conn, seq, first).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The StatementRef filter rule for a target that arrived after statements referencing it: each
+/// referrer gets the target's index rows, and so, transitively, do statements referencing a referrer.
+/// `seen` stops reference cycles (ids are client-chosen, so A→B→A can exist).
+async fn propagate_index(conn: &mut Conn<'_>, target_seq: i64, referrers: Vec<(i64, String)>) -> Result<()> {
+    let mut seen = HashSet::from([target_seq]);
+    let mut queue: Vec<(i64, (i64, String))> = referrers.into_iter().map(|r| (target_seq, r)).collect();
+    while let Some((from_seq, (seq, id))) = queue.pop() {
+        if !seen.insert(seq) {
+            continue;
+        }
+        // Statement `seq` gets every index row of statement `from_seq`.
+        conn.q("INSERT INTO statement_index (kind, key, seq) \
+                SELECT i.kind, i.key, $2 FROM statement_index i WHERE i.seq = $1 ON CONFLICT DO NOTHING")
+            .bind(from_seq)
+            .bind(seq)
+            .execute()
+            .await?;
+        for r in conn.q(REFERRERS).bind(&id).fetch_all().await? {
+            queue.push((seq, (r.get("seq")?, r.get("id")?)));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_rows_keep_voided_false_in_its_column() {
+        assert_eq!(
+            insert_sql(Backend::Postgres, 1, false),
+            "INSERT INTO statements (id, stored_us, is_voiding, voided, object_ref, authority, body, attachments) \
+             VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7) RETURNING seq, id"
+        );
+        assert_eq!(
+            insert_sql(Backend::Sqlite, 2, true),
+            "INSERT INTO statements (seq, id, stored_us, is_voiding, voided, object_ref, authority, body, attachments) \
+             VALUES (?, ?, ?, ?, FALSE, ?, ?, ?, ?), (?, ?, ?, ?, FALSE, ?, ?, ?, ?)"
+        );
+    }
+}
