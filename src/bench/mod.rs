@@ -5,6 +5,7 @@
 //! talks to loopback addresses, and every loop is bounded in count and in time.
 
 pub mod generate;
+mod measure;
 pub mod run;
 
 use std::io::Write;
