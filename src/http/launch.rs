@@ -12,12 +12,12 @@ use axum::response::{IntoResponse, Response};
 use super::error::{ApiError, ApiResult};
 use super::extract::Auth;
 use crate::lms::launch::LaunchRequest;
+use crate::lms::launch::LAUNCH_SCOPE;
 use crate::lms::Lms;
-use crate::lrs::auth::Access;
 
 /// POST /api/launches with `{course, module, learner, registration?, mode?, version?, returnURL?}`.
 pub async fn create(State(lms): State<Lms>, Auth(who): Auth, body: Bytes) -> ApiResult<Response> {
-    who.require(Access::Launch)?;
+    who.require_scope(LAUNCH_SCOPE)?;
     let req: LaunchRequest =
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("request body: {e}")))?;
     let view = lms.create_launch(req).await?;
@@ -26,13 +26,13 @@ pub async fn create(State(lms): State<Lms>, Auth(who): Auth, body: Bytes) -> Api
 
 /// DELETE /api/launches/{id}: revokes the launch's credential (admin or `launch` scope).
 pub async fn revoke(State(lms): State<Lms>, Auth(who): Auth, Path(id): Path<String>) -> ApiResult<Response> {
-    who.require(Access::Launch)?;
+    who.require_scope(LAUNCH_SCOPE)?;
     Ok(axum::Json(lms.revoke_launch(&id).await?).into_response())
 }
 
 /// GET /api/launches/{id}: where the launch's session stands (admin or `launch` scope).
 pub async fn show(State(lms): State<Lms>, Auth(who): Auth, Path(id): Path<String>) -> ApiResult<Response> {
-    who.require(Access::Launch)?;
+    who.require_scope(LAUNCH_SCOPE)?;
     Ok(axum::Json(lms.launch_info(&id).await?).into_response())
 }
 

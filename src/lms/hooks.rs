@@ -20,6 +20,10 @@ pub(super) struct LmsHooks {
 }
 
 impl Hooks for LmsHooks {
+    fn scopes(&self) -> &'static [&'static str] {
+        &[super::launch::LAUNCH_SCOPE]
+    }
+
     fn credential<'a>(
         &'a self,
         core: &'a Lrs,

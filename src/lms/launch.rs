@@ -8,6 +8,10 @@
 //! SCORM's launch page gets it in the URL fragment (never sent to a server), TinCan in the `auth` launch
 //! parameter (Rustici's launch document), cmi5 from the one-time fetch URL (cmi5 §8.2).
 
+/// The scope of a credential that may only create, inspect and revoke launches (a player or portal
+/// that starts content for learners), added to the core's scopes by the LMS hooks.
+pub const LAUNCH_SCOPE: &str = "launch";
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

@@ -25,9 +25,9 @@ pub const CACHE_TTL: Duration = Duration::from_secs(10);
 /// address, or against the same key, cannot lock out a client that proved its secret before.
 pub const KNOWN_GOOD_TTL: Duration = Duration::from_secs(24 * 3600);
 
-/// The scopes of xAPI 1.0.3 §4.2 (OAuth scope list) plus Cairn's `admin` for the `/api` endpoints and
-/// `launch` for a player that only creates launches (`POST /api/launches`).
-pub const SCOPES: [&str; 10] = [
+/// The scopes of xAPI 1.0.3 §4.2 (OAuth scope list) plus Cairn's `admin` for the `/api` endpoints.
+/// The learning-management side adds its own (see [`super::seams::Hooks::scopes`]).
+pub const SCOPES: [&str; 9] = [
     "statements/write",
     "statements/read",
     "statements/read/mine",
@@ -37,7 +37,6 @@ pub const SCOPES: [&str; 10] = [
     "define",
     "profile",
     "admin",
-    "launch",
 ];
 
 /// An authenticated client.
@@ -141,8 +140,6 @@ pub enum Access {
     /// Activities and Agents resources.
     ReadIdentity,
     Admin,
-    /// Creating launches (`POST /api/launches`): `admin` or `launch`.
-    Launch,
 }
 
 /// How much of the statement stream a reader may see.
@@ -156,6 +153,16 @@ pub enum ReadScope {
 impl Principal {
     fn has(&self, s: &str) -> bool {
         self.scopes.iter().any(|x| x == s)
+    }
+
+    /// Checks one of the scopes the hooks add (such as `launch`), which `admin` implies; never held by a
+    /// restricted credential.
+    pub fn require_scope(&self, scope: &str) -> Result<(), LrsError> {
+        if self.restricted.is_none() && (self.has("admin") || self.has(scope)) {
+            Ok(())
+        } else {
+            Err(LrsError::Forbidden(format!("this needs the {scope:?} or \"admin\" scope")))
+        }
     }
 
     /// Checks a scope; 403 names the scope that would allow the call.
@@ -186,7 +193,6 @@ impl Principal {
                 read || self.has("statements/read") || self.has("define") || self.has("profile") || self.has("state")
             }
             Access::Admin => self.has("admin"),
-            Access::Launch => self.has("admin") || self.has("launch"),
         };
         if ok {
             Ok(())
@@ -337,17 +343,24 @@ pub fn hash_secret(secret: &str) -> String {
     }
 }
 
-/// Checks scope names against the list.
-pub fn check_scopes(scopes: &[String]) -> Result<(), LrsError> {
-    for s in scopes {
-        if !SCOPES.contains(&s.as_str()) {
-            return Err(LrsError::BadRequest(format!("unknown scope {s:?}; known scopes: {}", SCOPES.join(", "))));
-        }
-    }
-    Ok(())
-}
-
 impl Lrs {
+    /// Every scope a credential may hold: the core's and those the hooks add.
+    pub fn known_scopes(&self) -> Vec<&'static str> {
+        let extra = self.hooks.as_ref().map(|h| h.scopes()).unwrap_or_default();
+        SCOPES.iter().chain(extra).copied().collect()
+    }
+
+    /// Checks scope names against [`Lrs::known_scopes`].
+    pub fn check_scopes(&self, scopes: &[String]) -> Result<(), LrsError> {
+        let known = self.known_scopes();
+        for s in scopes {
+            if !known.contains(&s.as_str()) {
+                return Err(LrsError::BadRequest(format!("unknown scope {s:?}; known scopes: {}", known.join(", "))));
+            }
+        }
+        Ok(())
+    }
+
     /// The authority object statements stored by this credential carry.
     pub fn authority_for(&self, row: &CredentialRow) -> Value {
         json!({"objectType": "Agent", "name": row.name, "account": {"homePage": self.config.public_url, "name": row.key}})
@@ -382,7 +395,7 @@ impl Lrs {
         secret: Option<String>,
     ) -> Result<NewCredential, LrsError> {
         let scopes = if scopes.is_empty() { vec!["all".to_string()] } else { scopes };
-        check_scopes(&scopes)?;
+        self.check_scopes(&scopes)?;
         let key = key.unwrap_or_else(|| random_token(20));
         let secret = secret.unwrap_or_else(|| random_token(40));
         let row = CredentialRow {

@@ -32,6 +32,11 @@ pub struct Observation {
 /// The learning-management side, as the core sees it. Every method gets the core, so the implementor
 /// holds no reference back to it.
 pub trait Hooks: Send + Sync {
+    /// Scopes the learning-management side adds to the core's, for its own endpoints.
+    fn scopes(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// A credential the core does not store (a launch's): its principal, or why not.
     fn credential<'a>(
         &'a self,
