@@ -6,7 +6,7 @@ use anyhow::Context;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::config::{Cli, Command, CoursesCommand, CredentialsCommand, ServeArgs};
+use crate::config::{Cli, Command, CoursesCommand, CredentialsCommand, ServeArgs, UsersCommand};
 use crate::http::{self, HttpConfig};
 use crate::lms::{courses, Lms, LmsConfig};
 use crate::lrs::{Lrs, LrsConfig};
@@ -40,6 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve(args) => serve(store, args, content_dir).await,
         Command::Credentials(cmd) => credentials(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
+        Command::Users(cmd) => users(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
         Command::Import { package, course_id, json } => {
             import(lms_for(store, "127.0.0.1:8080", 100, content_dir), package, course_id, json).await
         }
@@ -224,6 +225,7 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
                 } else {
                     println!("  secret: {}", c.secret);
                 }
+                println!("  (sign in to the console with this key and secret to add its users)");
             }
             // Nodes started together on an empty shared database all see no credential; with a
             // bootstrap key from the environment, the first insert wins and the others must still
@@ -243,6 +245,7 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
     let content = http::content::router(&lms, &cfg);
     println!("Cairn xAPI LRS listening on http://{addr}/xapi/");
     println!("Content origin (launch pages and package files) on http://{content_addr}/");
+    println!("Console (sign in with a console user or an admin credential) at http://{addr}/console");
     tracing::info!(%addr, %content_addr, "listening");
     // The two origins share the process's open files: each gets half of the connection cap.
     let server = http::server::ServerConfig {
@@ -282,6 +285,43 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+async fn users(lms: Lms, cmd: UsersCommand) -> anyhow::Result<()> {
+    use crate::console::{Console, ConsoleConfig, NewUser, Role};
+    let console = Console::new(lms, ConsoleConfig::default());
+    // The audit log names who did it: the operator at the server's terminal.
+    const BY: &str = "cli";
+    match cmd {
+        UsersCommand::Add { email, name, role, password_stdin } => {
+            let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}: admin, instructor or analyst"))?;
+            let password = if password_stdin || !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_string()
+            } else {
+                rpassword::prompt_password(format!("Password for {email}: "))?
+            };
+            let u = console.add_user(BY, NewUser { email, name, role, password: Some(password) }).await?;
+            println!("added {} ({}), id {}", u.email, u.role, u.id);
+        }
+        UsersCommand::List => {
+            println!("{:<36} {:<32} {:<24} {:<10} STATUS", "ID", "EMAIL", "NAME", "ROLE");
+            for u in console.users().await? {
+                let status = if u.disabled_us.is_some() { "disabled" } else { "active" };
+                println!("{:<36} {:<32} {:<24} {:<10} {status}", u.id, u.email, u.name, u.role);
+            }
+        }
+        UsersCommand::Disable { email } => {
+            let email = email.trim().to_lowercase();
+            let Some(u) = console.users().await?.into_iter().find(|u| u.email == email) else {
+                anyhow::bail!("no console user with email {email}");
+            };
+            console.disable_user(BY, &u.id).await?;
+            println!("disabled {email}; their console sessions have ended");
+        }
+    }
+    Ok(())
 }
 
 async fn credentials(lms: Lms, cmd: CredentialsCommand) -> anyhow::Result<()> {

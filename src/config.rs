@@ -34,6 +34,9 @@ pub enum Command {
     /// Manage the HTTP Basic credentials clients use.
     #[command(subcommand)]
     Credentials(CredentialsCommand),
+    /// Manage console users (the people who sign in to `/console`).
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Import a package zip (SCORM 1.2/2004, cmi5, TinCan, AICC) as a new course version.
     Import {
         /// The package file.
@@ -190,6 +193,28 @@ impl ServeArgs {
             max_request_elements: self.max_request_elements,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a console user with a password (asked for on the terminal unless `--password-stdin`).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin (everything), instructor (live sessions, attendance, their courses' results) or analyst
+        /// (read-only).
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of standard input (for scripts).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List console users.
+    List,
+    /// Disable a user by email; their sessions end at once.
+    Disable { email: String },
 }
 
 #[derive(Debug, Subcommand)]

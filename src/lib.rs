@@ -22,6 +22,7 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod http;
 pub mod lms;
 pub mod lrs;

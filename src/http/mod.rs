@@ -5,6 +5,7 @@
 
 pub mod about;
 pub mod alternate;
+pub mod console;
 pub mod content;
 pub mod courses;
 pub mod documents;
@@ -130,7 +131,15 @@ pub fn router(lms: &Lms, cfg: &HttpConfig) -> Router {
         .with_state(App::of(lms))
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes));
     // The alternate request syntax rewrites method, headers and body, so it runs before routing.
+    let console = crate::console::Console::new(
+        lms.clone(),
+        crate::console::ConsoleConfig {
+            secure_cookies: lrs.config.public_url.starts_with("https://"),
+            ..Default::default()
+        },
+    );
     Router::new()
+        .nest("/console", console::router(console))
         .fallback_service(routes)
         .layer(middleware::from_fn(launch::collapse_xapi_slashes))
         .layer(middleware::from_fn(guard::no_login_dialog_for_browsers))

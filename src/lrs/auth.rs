@@ -457,6 +457,31 @@ impl Lrs {
         result
     }
 
+    /// Checks a password against its argon2 `hash` (a missing hash still costs one verification, so
+    /// answers take as long whether or not the account exists), under the same failure limits as
+    /// credentials, counted for `party` and the client address. For sign-in forms (the console).
+    pub async fn verify_password(
+        &self,
+        addr: Option<IpAddr>,
+        party: &str,
+        hash: Option<&str>,
+        password: &str,
+    ) -> Result<bool, AuthError> {
+        self.auth.failures.check(addr, party).map_err(|retry_after| AuthError::TooManyFailures { retry_after })?;
+        let _permit = self.auth.suspect.acquire().await.ok();
+        let ok = match hash {
+            Some(h) => verify_argon2(h.to_string(), password).await,
+            None => {
+                verify_argon2(dummy_hash(), password).await;
+                false
+            }
+        };
+        if !ok {
+            self.auth.failures.failed(addr, party);
+        }
+        Ok(ok)
+    }
+
     /// The uncached check: a stored credential (argon2), else one the hooks issued (a launch's). Every
     /// refusal costs one argon2 verification, whichever way the key was wrong.
     async fn verify(&self, key: &str, secret: &str) -> Result<Principal, AuthError> {

@@ -13,6 +13,7 @@
 
 mod activities;
 mod assignments;
+mod console;
 mod courses;
 mod credentials;
 mod dialect;
@@ -26,6 +27,7 @@ pub mod sqlite;
 mod statements;
 
 pub use assignments::AssignmentRow;
+pub use console::{AuditRow, ConsoleSessionRow, ConsoleUserRow};
 pub use courses::{CourseVersionRow, NewCourseVersion};
 pub use credentials::CredentialRow;
 pub use documents::{Document, DocumentChange, DocumentKey, ANY_REGISTRATION};

@@ -175,6 +175,28 @@ impl Store {
         Ok(v.unwrap_or(0))
     }
 
+    /// Statements stored on each of `days` days from `from_us` (UTC day boundaries when `from_us` is
+    /// one): a range of the `stored` index, counted per day.
+    pub async fn statements_per_day(&self, from_us: i64, days: i64) -> Result<Vec<i64>> {
+        const DAY_US: i64 = 86_400_000_000;
+        let rows = self
+            .read()
+            .q("SELECT (stored_us - $1) / 86400000000 AS d, COUNT(*) AS n FROM statements \
+                WHERE stored_us >= $1 AND stored_us < $2 GROUP BY (stored_us - $1) / 86400000000")
+            .bind(from_us)
+            .bind(from_us + days * DAY_US)
+            .fetch_all()
+            .await?;
+        let mut out = vec![0i64; days.max(0) as usize];
+        for r in rows {
+            let (d, n): (i64, i64) = (r.get("d")?, r.get("n")?);
+            if let Some(slot) = usize::try_from(d).ok().and_then(|d| out.get_mut(d)) {
+                *slot = n;
+            }
+        }
+        Ok(out)
+    }
+
     /// Live (not voided, not voiding) statements after `after_seq`, in order.
     pub async fn statement_page(&self, after_seq: i64, limit: i64) -> Result<Vec<StoredStatement>> {
         let sql = format!(

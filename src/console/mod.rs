@@ -1,0 +1,313 @@
+//! The console's use cases: its users and roles, signing in and out, and the audit log of admin
+//! actions. The pages (`http::console`) call these and the LMS's use cases; nothing here renders.
+//!
+//! A console session is a random token in an `HttpOnly`, `SameSite=Strict` cookie; the store keeps only
+//! its SHA-256, with a CSRF token every form must return. Sessions end after [`ConsoleConfig::idle`]
+//! without a request and [`ConsoleConfig::absolute`] after sign-in, whichever comes first, and at once
+//! when their user is disabled. On a fresh install the holder of an admin credential (the bootstrap
+//! key and secret `cairn serve` prints) signs in with that key and secret and creates the first users.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::lms::Lms;
+use crate::lrs::auth::{hash_secret, random_token, AuthError};
+use crate::lrs::error::{LrsError, Result};
+use crate::store::{AuditRow, ConsoleSessionRow, ConsoleUserRow, CredentialRow};
+
+/// What a console user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Read-only: statements, results, reports, exports.
+    Analyst,
+    /// Live sessions, attendance and the results of their courses, as well as what analysts see.
+    Instructor,
+    /// Everything.
+    Admin,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "instructor" => Some(Role::Instructor),
+            "analyst" => Some(Role::Analyst),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Instructor => "instructor",
+            Role::Analyst => "analyst",
+        }
+    }
+}
+
+/// Shortest password accepted for a console user.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Prefix of a session's user id when an admin credential signed in (no console user behind it).
+const CREDENTIAL_USER: &str = "credential:";
+
+#[derive(Debug, Clone)]
+pub struct ConsoleConfig {
+    /// Mark the cookie `Secure` (the API origin is served over HTTPS).
+    pub secure_cookies: bool,
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig { secure_cookies: false, idle: Duration::from_secs(30 * 60), absolute: Duration::from_secs(12 * 3600) }
+    }
+}
+
+/// Who is signed in, for one request.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user_id: String,
+    /// Shown and written to the audit log: the user's email, or `credential:KEY`.
+    pub login: String,
+    pub name: String,
+    pub role: Role,
+    /// The session's CSRF token, which every form carries back.
+    pub csrf: String,
+    token_sha256: String,
+}
+
+impl Viewer {
+    /// At least `role`, else 403: the server-side check behind every page and action.
+    pub fn require(&self, role: Role) -> Result<()> {
+        if self.role >= role {
+            Ok(())
+        } else {
+            Err(LrsError::Forbidden(format!("this needs the {} role; you are signed in as {}", role.as_str(), self.role.as_str())))
+        }
+    }
+
+    /// Whether `given` is this session's CSRF token (compared in constant time).
+    pub fn csrf_matches(&self, given: &str) -> bool {
+        let (a, b) = (self.csrf.as_bytes(), given.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+/// Why a sign-in failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// One message for every wrong login or password, so answers do not tell which accounts exist.
+    #[error("the email and password do not match an active account")]
+    Wrong,
+    #[error("too many failed sign-ins; try again in {} s", .0.as_secs().max(1))]
+    TooMany(Duration),
+    #[error(transparent)]
+    Other(#[from] LrsError),
+}
+
+/// A user to add.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Console {
+    lms: Lms,
+    pub config: Arc<ConsoleConfig>,
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+impl Console {
+    pub fn new(lms: Lms, config: ConsoleConfig) -> Console {
+        Console { lms, config: Arc::new(config) }
+    }
+
+    pub fn lms(&self) -> &Lms {
+        &self.lms
+    }
+
+    /// Signs in with an email and password, or an admin credential's key and secret; returns the new
+    /// session's token (for the cookie).
+    pub async fn sign_in(&self, addr: Option<IpAddr>, login: &str, password: &str) -> std::result::Result<String, SignInError> {
+        let login = login.trim();
+        let user_id = if login.contains('@') {
+            let email = login.to_lowercase();
+            let user = self.lms.store.console_user_by_email(&email).await.map_err(LrsError::from)?;
+            let hash = user.as_ref().filter(|u| u.disabled_us.is_none()).and_then(|u| u.password_hash.as_deref());
+            match self.lms.verify_password(addr, &format!("console:{email}"), hash, password).await {
+                Ok(true) => user.map(|u| u.id).ok_or(SignInError::Wrong)?,
+                Ok(false) => return Err(SignInError::Wrong),
+                Err(e) => return Err(auth_error(e)),
+            }
+        } else {
+            let who = self.lms.authenticate_from(addr, login, password).await.map_err(auth_error)?;
+            if who.restricted.is_some() || !who.scopes.iter().any(|s| s == "admin") {
+                return Err(SignInError::Wrong);
+            }
+            format!("{CREDENTIAL_USER}{}", who.key)
+        };
+        let token = random_token(43);
+        let now = crate::now_us();
+        let row = ConsoleSessionRow {
+            token_sha256: sha256_hex(&token),
+            user_id: user_id.clone(),
+            csrf: random_token(32),
+            created_us: now,
+            seen_us: now,
+            ended_us: None,
+        };
+        self.lms.store.insert_console_session(&row).await.map_err(LrsError::from)?;
+        Ok(token)
+    }
+
+    /// The viewer behind a session token, or None when it is unknown, ended, expired or its user is
+    /// disabled (or its credential revoked).
+    pub async fn viewer(&self, token: &str) -> Result<Option<Viewer>> {
+        let digest = sha256_hex(token);
+        let Some(s) = self.lms.store.console_session(&digest).await? else { return Ok(None) };
+        let now = crate::now_us();
+        let idle = self.config.idle.as_micros() as i64;
+        let absolute = self.config.absolute.as_micros() as i64;
+        if s.ended_us.is_some() || now - s.seen_us > idle || now - s.created_us > absolute {
+            return Ok(None);
+        }
+        let viewer = if let Some(key) = s.user_id.strip_prefix(CREDENTIAL_USER) {
+            let Some(c) = self.lms.store.credential(key).await?.filter(|c| c.revoked_us.is_none()) else {
+                return Ok(None);
+            };
+            if !c.scopes.iter().any(|s| s == "admin") {
+                return Ok(None);
+            }
+            Viewer {
+                user_id: s.user_id.clone(),
+                login: s.user_id.clone(),
+                name: c.name,
+                role: Role::Admin,
+                csrf: s.csrf,
+                token_sha256: digest,
+            }
+        } else {
+            let Some(u) = self.lms.store.console_user(&s.user_id).await?.filter(|u| u.disabled_us.is_none()) else {
+                return Ok(None);
+            };
+            let Some(role) = Role::parse(&u.role) else { return Ok(None) };
+            Viewer { user_id: u.id, login: u.email, name: u.name, role, csrf: s.csrf, token_sha256: digest }
+        };
+        // Idle expiry needs only minute resolution: one write a minute per session, not one a request.
+        if now - s.seen_us > 60_000_000 {
+            self.lms.store.touch_console_session(&viewer.token_sha256, now).await?;
+        }
+        Ok(Some(viewer))
+    }
+
+    pub async fn sign_out(&self, v: &Viewer) -> Result<()> {
+        Ok(self.lms.store.end_console_session(&v.token_sha256, crate::now_us()).await?)
+    }
+
+    /// Records an admin action.
+    pub async fn audit(&self, by: &str, action: &str, target: &str, detail: Value) -> Result<()> {
+        Ok(self.lms.store.insert_audit(by, action, target, &detail.to_string(), crate::now_us()).await?)
+    }
+
+    pub async fn audit_log(&self, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditRow>> {
+        Ok(self.lms.store.audit_log(before_seq, limit.clamp(1, 500)).await?)
+    }
+
+    pub async fn users(&self) -> Result<Vec<ConsoleUserRow>> {
+        Ok(self.lms.store.console_users().await?)
+    }
+
+    /// Adds a user (audited as `by`); 400 names what is wrong, 409 when the email is taken.
+    pub async fn add_user(&self, by: &str, u: NewUser) -> Result<ConsoleUserRow> {
+        let email = u.email.trim().to_lowercase();
+        let valid_email = email.split_once('@').is_some_and(|(a, d)| !a.is_empty() && d.contains('.'))
+            && email.len() <= 254
+            && !email.chars().any(char::is_whitespace);
+        if !valid_email {
+            return Err(LrsError::BadRequest(format!("{:?} is not an email address", u.email)));
+        }
+        let name = u.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(LrsError::BadRequest("a name of 1 to 200 characters is required".into()));
+        }
+        if let Some(p) = &u.password {
+            if p.chars().count() < MIN_PASSWORD_CHARS || p.len() > 1024 {
+                return Err(LrsError::BadRequest(format!(
+                    "the password must have at least {MIN_PASSWORD_CHARS} characters (and at most 1,024 bytes)"
+                )));
+            }
+        }
+        let password_hash = match u.password.clone() {
+            Some(p) => Some(tokio::task::spawn_blocking(move || hash_secret(&p)).await.map_err(|e| {
+                LrsError::BadRequest(format!("hashing the password failed: {e}"))
+            })?),
+            None => None,
+        };
+        let row = ConsoleUserRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            email: email.clone(),
+            name: name.to_string(),
+            role: u.role.as_str().to_string(),
+            password_hash,
+            created_us: crate::now_us(),
+            disabled_us: None,
+        };
+        if !self.lms.store.insert_console_user(&row).await? {
+            return Err(LrsError::Conflict(format!("a user with email {email} exists")));
+        }
+        self.audit(by, "user.add", &email, json!({"role": row.role, "name": row.name})).await?;
+        Ok(row)
+    }
+
+    /// Disables a user and ends their sessions.
+    pub async fn disable_user(&self, by: &str, id: &str) -> Result<ConsoleUserRow> {
+        let user = self.lms.store.console_user(id).await?.ok_or_else(|| LrsError::NotFound(format!("no user {id}")))?;
+        if !self.lms.store.disable_console_user(id, crate::now_us()).await? {
+            return Err(LrsError::Conflict(format!("user {} is already disabled", user.email)));
+        }
+        self.audit(by, "user.disable", &user.email, json!({})).await?;
+        Ok(user)
+    }
+
+    /// Creates an xAPI credential (audited); the secret is in the answer only.
+    pub async fn create_credential(&self, by: &str, name: &str, scopes: Vec<String>) -> Result<crate::lrs::auth::NewCredential> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(LrsError::BadRequest("a name of 1 to 200 characters is required".into()));
+        }
+        let c = self.lms.create_credential(name, scopes, None, None).await?;
+        self.audit(by, "credential.add", &c.key, json!({"name": name, "scopes": c.row.scopes})).await?;
+        Ok(c)
+    }
+
+    pub async fn credentials(&self) -> Result<Vec<CredentialRow>> {
+        self.lms.credentials().await
+    }
+
+    pub async fn revoke_credential(&self, by: &str, key: &str) -> Result<()> {
+        if !self.lms.revoke_credential(key).await? {
+            return Err(LrsError::NotFound(format!("no active credential {key}")));
+        }
+        self.audit(by, "credential.revoke", key, json!({})).await
+    }
+}
+
+fn auth_error(e: AuthError) -> SignInError {
+    match e {
+        AuthError::TooManyFailures { retry_after } => SignInError::TooMany(retry_after),
+        AuthError::Store(e) => SignInError::Other(LrsError::Store(e)),
+        _ => SignInError::Wrong,
+    }
+}
