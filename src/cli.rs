@@ -294,7 +294,8 @@ async fn users(lms: Lms, cmd: UsersCommand) -> anyhow::Result<()> {
     const BY: &str = "cli";
     match cmd {
         UsersCommand::Add { email, name, role, password_stdin } => {
-            let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role:?}: admin, instructor or analyst"))?;
+            let role = Role::parse(&role)
+                .ok_or_else(|| anyhow::anyhow!("unknown role {role:?}: admin, instructor or analyst"))?;
             let password = if password_stdin || !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line)?;

@@ -64,7 +64,11 @@ pub struct ConsoleConfig {
 
 impl Default for ConsoleConfig {
     fn default() -> Self {
-        ConsoleConfig { secure_cookies: false, idle: Duration::from_secs(30 * 60), absolute: Duration::from_secs(12 * 3600) }
+        ConsoleConfig {
+            secure_cookies: false,
+            idle: Duration::from_secs(30 * 60),
+            absolute: Duration::from_secs(12 * 3600),
+        }
     }
 }
 
@@ -87,7 +91,11 @@ impl Viewer {
         if self.role >= role {
             Ok(())
         } else {
-            Err(LrsError::Forbidden(format!("this needs the {} role; you are signed in as {}", role.as_str(), self.role.as_str())))
+            Err(LrsError::Forbidden(format!(
+                "this needs the {} role; you are signed in as {}",
+                role.as_str(),
+                self.role.as_str()
+            )))
         }
     }
 
@@ -140,7 +148,12 @@ impl Console {
 
     /// Signs in with an email and password, or an admin credential's key and secret; returns the new
     /// session's token (for the cookie).
-    pub async fn sign_in(&self, addr: Option<IpAddr>, login: &str, password: &str) -> std::result::Result<String, SignInError> {
+    pub async fn sign_in(
+        &self,
+        addr: Option<IpAddr>,
+        login: &str,
+        password: &str,
+    ) -> std::result::Result<String, SignInError> {
         let login = login.trim();
         let user_id = if login.contains('@') {
             let email = login.to_lowercase();
@@ -250,9 +263,11 @@ impl Console {
             }
         }
         let password_hash = match u.password.clone() {
-            Some(p) => Some(tokio::task::spawn_blocking(move || hash_secret(&p)).await.map_err(|e| {
-                LrsError::BadRequest(format!("hashing the password failed: {e}"))
-            })?),
+            Some(p) => Some(
+                tokio::task::spawn_blocking(move || hash_secret(&p))
+                    .await
+                    .map_err(|e| LrsError::BadRequest(format!("hashing the password failed: {e}")))?,
+            ),
             None => None,
         };
         let row = ConsoleUserRow {
@@ -282,10 +297,18 @@ impl Console {
     }
 
     /// Creates an xAPI credential (audited); the secret is in the answer only.
-    pub async fn create_credential(&self, by: &str, name: &str, scopes: Vec<String>) -> Result<crate::lrs::auth::NewCredential> {
+    pub async fn create_credential(
+        &self,
+        by: &str,
+        name: &str,
+        scopes: Vec<String>,
+    ) -> Result<crate::lrs::auth::NewCredential> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 {
             return Err(LrsError::BadRequest("a name of 1 to 200 characters is required".into()));
+        }
+        if scopes.is_empty() {
+            return Err(LrsError::BadRequest("choose at least one scope".into()));
         }
         let c = self.lms.create_credential(name, scopes, None, None).await?;
         self.audit(by, "credential.add", &c.key, json!({"name": name, "scopes": c.row.scopes})).await?;

@@ -179,12 +179,13 @@ async fn require_version(mut req: Request, next: Next) -> Response {
 /// JSON error body as every other error, so clients can always read a message.
 async fn json_errors(resp: Response) -> Response {
     let status = resp.status();
-    let is_json = resp
+    // JSON already, or a console page (whose errors are pages for people).
+    let is_ours = resp
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|c| c.starts_with("application/json") || c.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_ours {
         return resp;
     }
     let (mut parts, body) = resp.into_parts();

@@ -67,7 +67,11 @@ impl Store {
     }
 
     pub async fn console_user(&self, id: &str) -> Result<Option<ConsoleUserRow>> {
-        self.read().sql(format!("SELECT {USER_COLUMNS} FROM console_users WHERE id = $1")).bind(id).fetch_optional_as().await
+        self.read()
+            .sql(format!("SELECT {USER_COLUMNS} FROM console_users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional_as()
+            .await
     }
 
     pub async fn console_user_by_email(&self, email: &str) -> Result<Option<ConsoleUserRow>> {

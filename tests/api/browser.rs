@@ -380,3 +380,100 @@ async fn hostile_content_reaches_nothing(app: TestApp) {
     browser.quit().await;
 }
 both!(hostile_content_reaches_nothing);
+
+/// Polls `condition` (a script returning a boolean) until it holds.
+async fn wait_until(browser: &Browser, condition: &str) {
+    let started = Instant::now();
+    while browser.eval(&format!("return !!({condition});")).await != json!(true) {
+        assert!(started.elapsed() < PATIENCE, "timed out waiting for {condition}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Fills the form fields (`id` → value) and submits the form holding the first, then waits for the
+/// next page to have loaded.
+async fn submit(browser: &Browser, fields: &[(&str, &str)]) {
+    let marker = "window.__cairn_before_submit = true;";
+    browser.eval(marker).await;
+    let mut script = String::new();
+    for (id, value) in fields {
+        script.push_str(&format!("document.getElementById({}).value = {};", json!(id), json!(value)));
+    }
+    let first = json!(fields.first().map(|f| f.0).unwrap_or_default());
+    script.push_str(&format!("document.getElementById({first}).form.submit(); return true;"));
+    browser.eval(&script).await;
+    wait_until(browser, "!window.__cairn_before_submit && document.readyState === 'complete'").await;
+}
+
+both!(console_sign_in_and_pages_in_a_browser);
+/// The console in Chromium: sign in with the form, every page renders and is axe-core clean, and an
+/// admin adds a user through the form. `CAIRN_CONSOLE_SCREENSHOTS=DIR` saves a screenshot of each page.
+async fn console_sign_in_and_pages_in_a_browser(app: TestApp) {
+    let Some(browser) = Browser::start(&app).await else { return };
+    let batch: Vec<Value> = (0..40)
+        .map(|i| {
+            json!({"actor": {"mbox": format!("mailto:learner{}@example.com", i % 7), "name": format!("Learner {}", i % 7)},
+                   "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced", "display": {"en-US": "experienced"}},
+                   "object": {"id": format!("http://example.com/course/page/{}", i % 5)}})
+        })
+        .collect();
+    assert_eq!(app.post_statements(&json!(batch)).await.0, 200);
+    let shots = std::env::var("CAIRN_CONSOLE_SCREENSHOTS").ok();
+    let shoot = |name: &'static str| {
+        let shots = shots.clone();
+        let browser = &browser;
+        async move {
+            if let Some(dir) = shots {
+                std::fs::write(format!("{dir}/console-{name}.png"), browser.screenshot().await).expect("screenshot");
+            }
+        }
+    };
+
+    browser.open("http://cairn.test/console").await;
+    wait_until(&browser, "location.pathname === '/console/sign-in'").await;
+    assert_eq!(axe_violations(&browser).await, json!([]), "sign-in page");
+    shoot("sign-in").await;
+    submit(&browser, &[("login", crate::support::KEY), ("password", crate::support::SECRET)]).await;
+    assert_eq!(browser.eval("return location.pathname").await, "/console");
+    let pages = ["/console", "/console/statements", "/console/credentials", "/console/users", "/console/audit"];
+    for path in pages {
+        browser.open(&format!("http://cairn.test{path}")).await;
+        wait_until(&browser, "document.readyState === 'complete'").await;
+        assert_eq!(browser.eval("return location.pathname").await, path);
+        let violations = axe_violations(&browser).await;
+        assert_eq!(violations, json!([]), "accessibility violations on {path}: {violations:#}");
+        let name = path.trim_start_matches("/console").trim_start_matches('/');
+        shoot(if name.is_empty() { "overview" } else { name.split('/').next().unwrap_or("page") }).await;
+    }
+    // The statement page, reached through the browser's first link.
+    browser.open("http://cairn.test/console/statements").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    browser.eval("document.querySelector('tbody a').click(); return true;").await;
+    wait_until(&browser, "location.pathname.startsWith('/console/statements/') && document.readyState === 'complete'")
+        .await;
+    assert_eq!(axe_violations(&browser).await, json!([]), "statement page");
+    shoot("statement").await;
+
+    browser.open("http://cairn.test/console/users").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    submit(
+        &browser,
+        &[
+            ("email", "ann@example.com"),
+            ("name", "Ann Analyst"),
+            ("role", "analyst"),
+            ("password", "correct horse battery"),
+        ],
+    )
+    .await;
+    let notice =
+        browser.eval("return document.querySelector('.notice') && document.querySelector('.notice').textContent").await;
+    assert_eq!(notice, "Added ann@example.com (analyst).");
+    // The phone layout is usable too (no horizontal scrolling of the page itself).
+    browser.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 400, "height": 800}))).await;
+    browser.open("http://cairn.test/console").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    assert_eq!(axe_violations(&browser).await, json!([]), "overview on a phone");
+    shoot("overview-phone").await;
+    browser.quit().await;
+}

@@ -5,6 +5,7 @@ mod support;
 mod about;
 mod bounds;
 mod browser;
+mod console;
 mod courses;
 mod crash;
 mod documents;

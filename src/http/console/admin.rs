@@ -186,9 +186,12 @@ pub async fn add_user(
     };
     let user = NewUser { email: f.email, name: f.name, role, password: Some(f.password) };
     match console.add_user(&v.login, user).await {
-        Ok(u) => users_page(&console, &v, StatusCode::CREATED, Some(format!("Added {} ({}).", u.email, u.role)), None).await,
+        Ok(u) => {
+            users_page(&console, &v, StatusCode::CREATED, Some(format!("Added {} ({}).", u.email, u.role)), None).await
+        }
         Err(e @ (LrsError::BadRequest(_) | LrsError::Conflict(_))) => {
-            let status = if matches!(e, LrsError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::BAD_REQUEST };
+            let status =
+                if matches!(e, LrsError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::BAD_REQUEST };
             users_page(&console, &v, status, None, Some(e.to_string())).await
         }
         Err(e) => Err(e.into()),
@@ -205,7 +208,8 @@ pub async fn disable_user(
     check_csrf(&v, &f.csrf)?;
     v.require(Role::Admin)?;
     if id == v.user_id {
-        return users_page(&console, &v, StatusCode::BAD_REQUEST, None, Some("you cannot disable yourself".into())).await;
+        return users_page(&console, &v, StatusCode::BAD_REQUEST, None, Some("you cannot disable yourself".into()))
+            .await;
     }
     console.disable_user(&v.login, &id).await?;
     Ok(Redirect::to("/console/users").into_response())
@@ -241,7 +245,9 @@ pub async fn audit(
     v.require(Role::Admin)?;
     const PAGE: i64 = 100;
     let entries = console.audit_log(q.before, PAGE).await?;
-    let older = (entries.len() as i64 == PAGE).then(|| entries.last().map(|a| format!("/console/audit?before={}", a.seq))).flatten();
+    let older = (entries.len() as i64 == PAGE)
+        .then(|| entries.last().map(|a| format!("/console/audit?before={}", a.seq)))
+        .flatten();
     let rows = entries
         .into_iter()
         .map(|a| AuditLine { at: when(a.at_us), actor: a.actor, action: a.action, target: a.target, detail: a.detail })

@@ -187,7 +187,8 @@ struct ErrorPage {
 
 /// An error as a page (without a viewer: the navigation links still work, they lead to sign-in).
 fn error_page(status: StatusCode, message: &str) -> Response {
-    let frame = Frame { section: "", viewer_name: String::new(), viewer_role: "", is_admin: false, csrf: String::new() };
+    let frame =
+        Frame { section: "", viewer_name: String::new(), viewer_role: "", is_admin: false, csrf: String::new() };
     let page = ErrorPage {
         frame,
         status: format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("")),
@@ -245,11 +246,7 @@ struct SignInForm {
     password: String,
 }
 
-async fn sign_in(
-    State(console): State<Console>,
-    ClientAddr(ip): ClientAddr,
-    Form(f): Form<SignInForm>,
-) -> Response {
+async fn sign_in(State(console): State<Console>, ClientAddr(ip): ClientAddr, Form(f): Form<SignInForm>) -> Response {
     match console.sign_in(ip, &f.login, &f.password).await {
         Ok(token) => {
             let secure = if console.config.secure_cookies { "; Secure" } else { "" };
@@ -293,8 +290,6 @@ async fn sign_out(State(console): State<Console>, Signed(v): Signed, Form(f): Fo
 /// Microseconds since the epoch as `YYYY-MM-DD HH:MM` (UTC).
 fn when(us: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(us as i128 * 1000)
-        .map(|t| {
-            format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
-        })
+        .map(|t| format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute()))
         .unwrap_or_default()
 }

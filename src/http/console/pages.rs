@@ -385,9 +385,13 @@ pub async fn statement(
     let mut found = None;
     for key in ["statementId", "voidedStatementId"] {
         let params = lms.parse_query(&[(key.to_string(), id.clone())], Version::V2_0_0)?;
-        if let Some((stmt, _)) = lms.statement(&who, &params, &[]).await? {
-            found = Some((stmt, key == "voidedStatementId"));
-            break;
+        match lms.statement(&who, &params, &[]).await {
+            Ok(Some((stmt, _))) => {
+                found = Some((stmt, key == "voidedStatementId"));
+                break;
+            }
+            Ok(None) | Err(LrsError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
         }
     }
     let Some((stmt, voided)) = found else {

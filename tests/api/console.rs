@@ -1,0 +1,337 @@
+//! The console (`/console`): sign-in, sessions, CSRF, roles, and the pages' actions, over HTTP as a
+//! browser sends them (forms, cookies, redirects not followed). The browser tests drive the same pages
+//! in Chromium (`browser::console_*`).
+
+use reqwest::header;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::both;
+use crate::support::{TestApp, KEY, SECRET};
+use cairn::console::{Console, ConsoleConfig, NewUser, Role};
+
+/// A browser-like client: keeps no cookies of its own and follows no redirects, so tests see both.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+async fn answer(r: reqwest::Response) -> Answer {
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    Answer { status, body: r.text().await.unwrap_or_default(), headers }
+}
+
+/// Signs in; the session cookie (`name=value`), or None with the refusal.
+pub async fn sign_in(app: &TestApp, login: &str, password: &str) -> Result<String, Answer> {
+    let r = client()
+        .post(format!("{}/console/sign-in", app.base))
+        .form(&[("login", login), ("password", password)])
+        .send()
+        .await
+        .expect("send");
+    let a = answer(r).await;
+    let cookie = a
+        .headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .map(str::to_string);
+    match (a.status, cookie) {
+        (303, Some(c)) => Ok(c),
+        _ => Err(a),
+    }
+}
+
+pub async fn get(app: &TestApp, cookie: &str, path: &str) -> Answer {
+    answer(client().get(format!("{}{path}", app.base)).header(header::COOKIE, cookie).send().await.expect("send")).await
+}
+
+pub async fn post(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> Answer {
+    let r = client().post(format!("{}{path}", app.base)).header(header::COOKIE, cookie).form(form).send().await;
+    answer(r.expect("send")).await
+}
+
+/// The CSRF token a page's forms carry.
+pub fn csrf_of(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + "name=\"csrf\" value=\"".len();
+    page[at..].split('"').next().unwrap_or("").to_string()
+}
+
+fn console(app: &TestApp) -> Console {
+    Console::new(app.lms.clone(), ConsoleConfig::default())
+}
+
+pub async fn add_user(app: &TestApp, email: &str, role: Role) -> String {
+    let u = NewUser {
+        email: email.into(),
+        name: format!("{role:?} user"),
+        role,
+        password: Some("correct horse battery".into()),
+    };
+    console(app).add_user("test", u).await.expect("add user").id
+}
+
+async fn admin_session(app: &TestApp) -> (String, String) {
+    let cookie = sign_in(app, KEY, SECRET).await.unwrap_or_else(|a| panic!("sign-in refused: {} {}", a.status, a.body));
+    let page = get(app, &cookie, "/console").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    (cookie, csrf)
+}
+
+both!(the_bootstrap_credential_signs_in_and_every_page_renders_without_script);
+async fn the_bootstrap_credential_signs_in_and_every_page_renders_without_script(app: TestApp) {
+    let r = client().get(format!("{}/console", app.base)).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 303, "signed out: redirected to sign-in");
+    assert_eq!(r.headers()[header::LOCATION], "/console/sign-in");
+    let (cookie, _) = admin_session(&app).await;
+    for path in ["/console", "/console/statements", "/console/credentials", "/console/users", "/console/audit"] {
+        let page = get(&app, &cookie, path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap_or("");
+        assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "{path}: {csp}");
+        assert!(!page.body.contains("<script"), "{path} has no script");
+        assert_eq!(page.headers[header::CACHE_CONTROL], "no-store", "{path}");
+    }
+}
+
+both!(the_session_cookie_is_http_only_and_same_site_strict);
+async fn the_session_cookie_is_http_only_and_same_site_strict(app: TestApp) {
+    let r = client()
+        .post(format!("{}/console/sign-in", app.base))
+        .form(&[("login", KEY), ("password", SECRET)])
+        .send()
+        .await
+        .expect("send");
+    let set = r.headers()[header::SET_COOKIE].to_str().unwrap_or("").to_string();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"), "{set}");
+}
+
+both!(a_wrong_password_or_unknown_account_is_refused_alike);
+async fn a_wrong_password_or_unknown_account_is_refused_alike(app: TestApp) {
+    add_user(&app, "ann@example.com", Role::Analyst).await;
+    let wrong = sign_in(&app, "ann@example.com", "not her password").await.expect_err("wrong password");
+    let unknown = sign_in(&app, "nobody@example.com", "correct horse battery").await.expect_err("unknown");
+    let non_admin_credential = {
+        let c = app.lrs.create_credential("reader", vec!["all/read".into()], None, None).await.expect("credential");
+        sign_in(&app, &c.key, &c.secret).await.expect_err("a credential without admin")
+    };
+    for a in [&wrong, &unknown, &non_admin_credential] {
+        assert_eq!(a.status, 401);
+        assert!(a.body.contains("do not match an active account"), "{}", a.body);
+    }
+    assert!(sign_in(&app, "ANN@example.com", "correct horse battery").await.is_ok(), "emails are case-insensitive");
+}
+
+both!(every_form_needs_the_sessions_csrf_token);
+async fn every_form_needs_the_sessions_csrf_token(app: TestApp) {
+    let (cookie, csrf) = admin_session(&app).await;
+    let user =
+        [("email", "bob@example.com"), ("name", "Bob"), ("role", "admin"), ("password", "correct horse battery")];
+    let without = post(&app, &cookie, "/console/users", &user).await;
+    assert_eq!(without.status, 403, "{}", without.body);
+    let mut wrong = user.to_vec();
+    wrong.push(("csrf", "not-the-token"));
+    assert_eq!(post(&app, &cookie, "/console/users", &wrong).await.status, 403);
+    assert!(console(&app).users().await.expect("users").is_empty(), "nothing was added");
+    let mut right = user.to_vec();
+    right.push(("csrf", &csrf));
+    let ok = post(&app, &cookie, "/console/users", &right).await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    assert_eq!(console(&app).users().await.expect("users").len(), 1);
+}
+
+both!(cross_site_posts_are_refused_before_any_handler);
+async fn cross_site_posts_are_refused_before_any_handler(app: TestApp) {
+    let (cookie, csrf) = admin_session(&app).await;
+    let form = [("csrf", csrf.as_str()), ("name", "evil"), ("scope", "all")];
+    for (name, value) in [("origin", "http://evil.example"), ("sec-fetch-site", "cross-site")] {
+        let r = client()
+            .post(format!("{}/console/credentials", app.base))
+            .header(header::COOKIE, &cookie)
+            .header(name, value)
+            .form(&form)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status().as_u16(), 403, "{name}: {value}");
+    }
+    let names: Vec<String> = app.lrs.credentials().await.expect("credentials").into_iter().map(|c| c.name).collect();
+    assert!(!names.contains(&"evil".to_string()), "{names:?}");
+}
+
+both!(an_analyst_reads_but_cannot_change_anything);
+async fn an_analyst_reads_but_cannot_change_anything(app: TestApp) {
+    add_user(&app, "ann@example.com", Role::Analyst).await;
+    let (status, ids) = app
+        .post_statements(&json!({"actor": {"mbox": "mailto:learner@example.com"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+            "object": {"id": "http://example.com/course"}}))
+        .await;
+    assert_eq!(status, 200);
+    let id = ids[0].as_str().unwrap_or_default().to_string();
+    let cookie =
+        sign_in(&app, "ann@example.com", "correct horse battery").await.unwrap_or_else(|a| panic!("{}", a.body));
+    let overview = get(&app, &cookie, "/console").await;
+    assert_eq!(overview.status, 200);
+    assert!(!overview.body.contains("/console/credentials"), "admin links are not shown to analysts");
+    let csrf = csrf_of(&overview.body);
+    let list = get(&app, &cookie, "/console/statements").await;
+    assert!(list.status == 200 && list.body.contains(&id[..8]), "{}", list.body);
+    let one = get(&app, &cookie, &format!("/console/statements/{id}")).await;
+    assert!(one.status == 200 && !one.body.contains("/void"), "no voiding offered to analysts");
+    for path in ["/console/credentials", "/console/users", "/console/audit"] {
+        assert_eq!(get(&app, &cookie, path).await.status, 403, "{path}");
+    }
+    let before = app.lrs.credentials().await.expect("credentials").len();
+    let (revoke, void) = (format!("/console/credentials/{KEY}/revoke"), format!("/console/statements/{id}/void"));
+    let actions: [(&str, Vec<(&str, &str)>); 4] = [
+        ("/console/credentials", vec![("csrf", &csrf), ("name", "mine"), ("scope", "all")]),
+        (&revoke, vec![("csrf", &csrf)]),
+        (
+            "/console/users",
+            vec![
+                ("csrf", &csrf),
+                ("email", "eve@example.com"),
+                ("name", "Eve"),
+                ("role", "admin"),
+                ("password", "correct horse battery"),
+            ],
+        ),
+        (&void, vec![("csrf", &csrf)]),
+    ];
+    for (path, form) in &actions {
+        let a = post(&app, &cookie, path, form).await;
+        assert_eq!(a.status, 403, "{path}: {}", a.body);
+    }
+    assert_eq!(app.lrs.credentials().await.expect("credentials").len(), before);
+    assert!(app.lrs.store.credential(KEY).await.expect("lookup").is_some_and(|c| c.revoked_us.is_none()));
+    assert_eq!(console(&app).users().await.expect("users").len(), 1);
+    let (_, st) = app.get_json(&format!("/xapi/statements?statementId={id}")).await;
+    assert_eq!(st["id"], id.as_str(), "the statement is not voided");
+}
+
+both!(an_admin_creates_and_revokes_credentials_and_the_audit_log_says_so);
+async fn an_admin_creates_and_revokes_credentials_and_the_audit_log_says_so(app: TestApp) {
+    let (cookie, csrf) = admin_session(&app).await;
+    let made = post(
+        &app,
+        &cookie,
+        "/console/credentials",
+        &[("csrf", &csrf), ("name", "LMS feed"), ("scope", "statements/write")],
+    )
+    .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let c =
+        app.lrs.credentials().await.expect("credentials").into_iter().find(|c| c.name == "LMS feed").expect("created");
+    assert_eq!(c.scopes, ["statements/write"]);
+    assert!(made.body.contains(&c.key) && made.body.contains("not shown again"), "the secret is shown once");
+    let again = get(&app, &cookie, "/console/credentials").await;
+    assert!(!again.body.contains("not shown again"));
+    let bad =
+        post(&app, &cookie, "/console/credentials", &[("csrf", &csrf), ("name", "x"), ("scope", "everything")]).await;
+    assert!(bad.status == 400 && bad.body.contains("unknown scope"), "{}", bad.body);
+    let revoked = post(&app, &cookie, &format!("/console/credentials/{}/revoke", c.key), &[("csrf", &csrf)]).await;
+    assert_eq!(revoked.status, 303, "{}", revoked.body);
+    assert!(app.lrs.store.credential(&c.key).await.expect("lookup").is_some_and(|c| c.revoked_us.is_some()));
+    let audit = get(&app, &cookie, "/console/audit").await;
+    assert_eq!(audit.status, 200);
+    for action in ["credential.add", "credential.revoke"] {
+        assert!(audit.body.contains(action) && audit.body.contains(&c.key), "{action}: {}", audit.body);
+    }
+    assert!(audit.body.contains(&format!("credential:{KEY}")), "the actor is named");
+}
+
+both!(an_admin_voids_a_statement_from_its_page);
+async fn an_admin_voids_a_statement_from_its_page(app: TestApp) {
+    let (_, ids) = app
+        .post_statements(&json!({"actor": {"mbox": "mailto:learner@example.com"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/passed"}, "object": {"id": "http://example.com/quiz"}}))
+        .await;
+    let id = ids[0].as_str().unwrap_or_default().to_string();
+    let (cookie, csrf) = admin_session(&app).await;
+    let page = get(&app, &cookie, &format!("/console/statements/{id}")).await;
+    assert!(page.body.contains(&format!("/console/statements/{id}/void")), "{}", page.body);
+    let voided = post(&app, &cookie, &format!("/console/statements/{id}/void"), &[("csrf", &csrf)]).await;
+    assert_eq!(voided.status, 303, "{}", voided.body);
+    let (status, _) = app.get_json(&format!("/xapi/statements?statementId={id}")).await;
+    assert_eq!(status, 404, "voided statements are only served by voidedStatementId");
+    let after = get(&app, &cookie, &format!("/console/statements/{id}")).await;
+    assert!(after.status == 200 && after.body.contains("has been voided"), "{}", after.body);
+}
+
+both!(the_statement_browser_filters_and_pages);
+async fn the_statement_browser_filters_and_pages(app: TestApp) {
+    let batch: Vec<_> = (0..30)
+        .map(|i| {
+            json!({"actor": {"mbox": format!("mailto:l{}@example.com", i % 2)},
+                "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                "object": {"id": format!("http://example.com/page/{i}")}})
+        })
+        .collect();
+    assert_eq!(app.post_statements(&json!(batch)).await.0, 200);
+    let (cookie, _) = admin_session(&app).await;
+    let first = get(&app, &cookie, "/console/statements?agent=l0%40example.com").await;
+    assert_eq!(first.status, 200);
+    assert!(first.body.contains("15 statements") && !first.body.contains("Next page"), "{}", first.body);
+    let all = get(&app, &cookie, "/console/statements").await;
+    assert!(all.body.contains("25 statements") && all.body.contains("Next page"), "a page of 25, then more");
+    let next = all.body.split("href=\"/console/statements?").nth(1).and_then(|s| s.split('"').next()).expect("link");
+    let second = get(&app, &cookie, &format!("/console/statements?{}", next.replace("&amp;", "&"))).await;
+    assert!(second.status == 200 && second.body.contains("5 statements"), "{}", second.body);
+    let bad = get(&app, &cookie, "/console/statements?since=yesterday").await;
+    assert!(bad.status == 400 && bad.body.contains("since"), "a clear error names the filter: {}", bad.body);
+}
+
+both!(disabling_a_user_ends_their_sessions_and_signing_out_ends_one);
+async fn disabling_a_user_ends_their_sessions_and_signing_out_ends_one(app: TestApp) {
+    let id = add_user(&app, "ian@example.com", Role::Instructor).await;
+    let ian = sign_in(&app, "ian@example.com", "correct horse battery").await.unwrap_or_else(|a| panic!("{}", a.body));
+    assert_eq!(get(&app, &ian, "/console").await.status, 200);
+    let (admin, csrf) = admin_session(&app).await;
+    let done = post(&app, &admin, &format!("/console/users/{id}/disable"), &[("csrf", &csrf)]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let after = get(&app, &ian, "/console").await;
+    assert_eq!((after.status, after.location()), (303, "/console/sign-in"));
+    assert!(sign_in(&app, "ian@example.com", "correct horse battery").await.is_err(), "disabled users cannot sign in");
+    let out = post(&app, &admin, "/console/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(get(&app, &admin, "/console").await.status, 303, "signed out");
+}
+
+both!(an_idle_session_expires);
+async fn an_idle_session_expires(app: TestApp) {
+    let cookie = sign_in(&app, KEY, SECRET).await.unwrap_or_else(|a| panic!("{}", a.body));
+    let token = cookie.split_once('=').map(|(_, t)| t).unwrap_or_default();
+    let digest = hex::encode(Sha256::digest(token.as_bytes()));
+    let idle = ConsoleConfig::default().idle.as_micros() as i64;
+    app.lrs.store.touch_console_session(&digest, cairn::now_us() - idle - 1_000_000).await.expect("touch");
+    assert_eq!(get(&app, &cookie, "/console").await.status, 303, "idle past the limit: signed out");
+}
+
+both!(the_console_is_not_served_on_the_content_origin);
+async fn the_console_is_not_served_on_the_content_origin(app: TestApp) {
+    for path in ["/console", "/console/sign-in", "/console/assets/console.css"] {
+        let r = client().get(format!("{}{path}", app.content_base)).send().await.expect("send");
+        assert_eq!(r.status().as_u16(), 404, "{path}");
+    }
+    let r = client()
+        .post(format!("{}/console/sign-in", app.content_base))
+        .form(&[("login", KEY), ("password", SECRET)])
+        .send()
+        .await
+        .expect("send");
+    assert!(r.headers().get(header::SET_COOKIE).is_none(), "no session is ever issued there");
+}
