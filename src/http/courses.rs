@@ -19,7 +19,39 @@ use crate::lrs::LrsError;
 pub const MAX_PACKAGE_BYTES: u64 = 4 << 30;
 
 /// A temp file removed when dropped, so no upload outlives its request.
-struct Upload(PathBuf);
+pub(crate) struct Upload(PathBuf);
+
+impl Upload {
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    async fn create(lms: &Lms) -> ApiResult<(Upload, tokio::fs::File)> {
+        tokio::fs::create_dir_all(lms.content_dir())
+            .await
+            .map_err(|e| ApiError::Lrs(LrsError::BadRequest(format!("content folder: {e}"))))?;
+        let upload = Upload(lms.content_dir().join(format!(".upload-{}.zip", uuid::Uuid::new_v4())));
+        let file = tokio::fs::File::create(&upload.0)
+            .await
+            .map_err(|e| ApiError::Lrs(LrsError::BadRequest(format!("cannot store upload: {e}"))))?;
+        Ok((upload, file))
+    }
+}
+
+/// Streams one multipart file field to a temp file, up to [`MAX_PACKAGE_BYTES`]; refuses an empty one.
+pub(crate) async fn receive_file(lms: &Lms, mut field: axum::extract::multipart::Field<'_>) -> ApiResult<Upload> {
+    let (upload, mut file) = Upload::create(lms).await?;
+    let mut written = 0u64;
+    while let Some(chunk) = field.chunk().await.map_err(|e| ApiError::BadRequest(format!("reading the upload: {e}")))? {
+        write_chunk(&mut file, &mut written, &chunk).await?;
+    }
+    file.flush().await.map_err(|e| ApiError::Lrs(LrsError::BadRequest(format!("cannot store upload: {e}"))))?;
+    if written == 0 {
+        return Err(ApiError::BadRequest("the uploaded file is empty".into()));
+    }
+    Ok(upload)
+}
+
 impl Drop for Upload {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
@@ -40,13 +72,7 @@ pub async fn import(State(lms): State<Lms>, _: Admin, q: QueryPairs, req: Reques
     if let Some((k, _)) = q.0.iter().find(|(k, _)| k != "course_id") {
         return Err(ApiError::BadRequest(format!("unknown parameter {k:?}; POST /api/courses takes only course_id")));
     }
-    tokio::fs::create_dir_all(lms.content_dir())
-        .await
-        .map_err(|e| ApiError::Lrs(LrsError::BadRequest(format!("content folder: {e}"))))?;
-    let upload = Upload(lms.content_dir().join(format!(".upload-{}.zip", uuid::Uuid::new_v4())));
-    let mut file = tokio::fs::File::create(&upload.0)
-        .await
-        .map_err(|e| ApiError::Lrs(LrsError::BadRequest(format!("cannot store upload: {e}"))))?;
+    let (upload, mut file) = Upload::create(&lms).await?;
     let mut written = 0u64;
     let ct = header_str(req.headers(), "content-type").unwrap_or("").to_ascii_lowercase();
     if ct.starts_with("multipart/form-data") {

@@ -418,6 +418,7 @@ async fn console_sign_in_and_pages_in_a_browser(app: TestApp) {
         })
         .collect();
     assert_eq!(app.post_statements(&json!(batch)).await.0, 200);
+    import(&app, "scorm12-single").await;
     let shots = std::env::var("CAIRN_CONSOLE_SCREENSHOTS").ok();
     let shoot = |name: &'static str| {
         let shots = shots.clone();
@@ -435,7 +436,14 @@ async fn console_sign_in_and_pages_in_a_browser(app: TestApp) {
     shoot("sign-in").await;
     submit(&browser, &[("login", crate::support::KEY), ("password", crate::support::SECRET)]).await;
     assert_eq!(browser.eval("return location.pathname").await, "/console");
-    let pages = ["/console", "/console/statements", "/console/credentials", "/console/users", "/console/audit"];
+    let pages = [
+        "/console",
+        "/console/statements",
+        "/console/courses",
+        "/console/credentials",
+        "/console/users",
+        "/console/audit",
+    ];
     for path in pages {
         browser.open(&format!("http://cairn.test{path}")).await;
         wait_until(&browser, "document.readyState === 'complete'").await;
@@ -453,6 +461,20 @@ async fn console_sign_in_and_pages_in_a_browser(app: TestApp) {
         .await;
     assert_eq!(axe_violations(&browser).await, json!([]), "statement page");
     shoot("statement").await;
+
+    // A course's page, through the library's link; then assign it with the form.
+    browser.open("http://cairn.test/console/courses").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    browser.eval("document.querySelector('tbody a').click(); return true;").await;
+    wait_until(&browser, "location.pathname === '/console/course' && document.readyState === 'complete'").await;
+    submit(&browser, &[("learner", "ann@example.com"), ("due", "2030-01-31")]).await;
+    let page = browser.eval("return document.body.textContent").await;
+    assert!(
+        page.as_str().is_some_and(|t| t.contains("The course was assigned.") && t.contains("ann@example.com")),
+        "{page}"
+    );
+    assert_eq!(axe_violations(&browser).await, json!([]), "course page");
+    shoot("course").await;
 
     browser.open("http://cairn.test/console/users").await;
     wait_until(&browser, "document.readyState === 'complete'").await;

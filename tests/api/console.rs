@@ -335,3 +335,93 @@ async fn the_console_is_not_served_on_the_content_origin(app: TestApp) {
         .expect("send");
     assert!(r.headers().get(header::SET_COOKIE).is_none(), "no session is ever issued there");
 }
+
+/// Uploads a fixture package through the console's form (multipart: the CSRF field, then the file).
+async fn upload(app: &TestApp, cookie: &str, csrf: Option<&str>, fixture: &str) -> Answer {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/packages").join(fixture);
+    let zip = crate::courses::zip_folder(&dir);
+    let mut body = Vec::new();
+    let boundary = "cairn-console-test-boundary";
+    if let Some(token) = csrf {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{fixture}.zip\"\r\n\
+             Content-Type: application/zip\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(&zip);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let r = client()
+        .post(format!("{}/console/courses", app.base))
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await;
+    answer(r.expect("send")).await
+}
+
+both!(an_admin_uploads_a_package_assigns_it_and_waives_an_assignment);
+async fn an_admin_uploads_a_package_assigns_it_and_waives_an_assignment(app: TestApp) {
+    let (cookie, csrf) = admin_session(&app).await;
+    let done = upload(&app, &cookie, Some(&csrf), "scorm12-single").await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let course_page = done.location().to_string();
+    assert!(course_page.starts_with("/console/course?id="), "{course_page}");
+    let page = get(&app, &cookie, &course_page).await;
+    assert!(page.status == 200 && page.body.contains("Single SCO Course") && page.body.contains("The Lesson"));
+    let list = get(&app, &cookie, "/console/courses").await;
+    assert!(list.body.contains("Single SCO Course"), "{}", list.body);
+    let course_id = app.lms.courses().await.expect("courses")[0].id.clone();
+
+    let form = |learner: &'static str, due: &'static str| {
+        vec![("csrf", csrf.clone()), ("course", course_id.clone()), ("learner", learner.into()), ("due", due.into())]
+    };
+    let bad = form("ann@example.com", "next week");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = post(&app, &cookie, "/console/assignments", &bad).await;
+    assert!(refused.status == 400 && refused.body.contains("YYYY-MM-DD"), "{}", refused.body);
+    let ok = form("ann@example.com", "2030-01-31");
+    let ok: Vec<(&str, &str)> = ok.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let assigned = post(&app, &cookie, "/console/assignments", &ok).await;
+    assert_eq!(assigned.status, 303, "{}", assigned.body);
+    let page = get(&app, &cookie, assigned.location()).await;
+    assert!(page.body.contains("ann@example.com") && page.body.contains("2030-01-31 23:59"), "{}", page.body);
+    assert!(page.body.contains("pending"), "{}", page.body);
+    let a = app.lms.assignments(Some(&course_id), None).await.expect("assignments");
+    assert_eq!(a.len(), 1);
+    let waived = post(
+        &app,
+        &cookie,
+        &format!("/console/assignments/{}/waive", a[0].id),
+        &[("csrf", &csrf), ("reason", "exempt")],
+    )
+    .await;
+    assert_eq!(waived.status, 303, "{}", waived.body);
+    let a = app.lms.assignments(Some(&course_id), None).await.expect("assignments");
+    assert_eq!(a[0].waived_reason.as_deref(), Some("exempt"));
+    let audit = get(&app, &cookie, "/console/audit").await;
+    for action in ["course.import", "assignment.add", "assignment.waive"] {
+        assert!(audit.body.contains(action), "{action}");
+    }
+}
+
+both!(uploads_need_the_admin_role_and_the_csrf_token_before_the_file);
+async fn uploads_need_the_admin_role_and_the_csrf_token_before_the_file(app: TestApp) {
+    let (cookie, csrf) = admin_session(&app).await;
+    assert_eq!(upload(&app, &cookie, None, "scorm12-single").await.status, 403, "no token");
+    add_user(&app, "ann@example.com", Role::Analyst).await;
+    let ann = sign_in(&app, "ann@example.com", "correct horse battery").await.unwrap_or_else(|a| panic!("{}", a.body));
+    let ann_csrf = csrf_of(&get(&app, &ann, "/console").await.body);
+    assert_eq!(upload(&app, &ann, Some(&ann_csrf), "scorm12-single").await.status, 403, "analyst");
+    assert!(!get(&app, &ann, "/console/courses").await.body.contains("enctype"), "no upload form for analysts");
+    assert!(app.lms.courses().await.expect("courses").is_empty(), "nothing was imported");
+    let broken = upload(&app, &cookie, Some(&csrf), "scorm-missing-launch").await;
+    assert_eq!(broken.status, 400, "a broken package is a clear 400: {}", broken.body);
+    assert!(broken.body.contains("class=\"error\""), "{}", broken.body);
+}

@@ -8,6 +8,7 @@
 //! ([`crate::console::Viewer::require`]), not by hiding buttons.
 
 mod admin;
+mod courses;
 mod pages;
 
 use askama::Template;
@@ -36,6 +37,13 @@ pub fn router(console: Console) -> Router {
         .route("/statements", get(pages::statements))
         .route("/statements/{id}", get(pages::statement))
         .route("/statements/{id}/void", post(pages::void))
+        .route(
+            "/courses",
+            get(courses::courses).post(courses::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/course", get(courses::course))
+        .route("/assignments", post(courses::assign))
+        .route("/assignments/{id}/waive", post(courses::waive))
         .route("/credentials", get(admin::credentials).post(admin::create_credential))
         .route("/credentials/{key}/revoke", post(admin::revoke_credential))
         .route("/users", get(admin::users).post(admin::add_user))

@@ -1,0 +1,310 @@
+//! Course pages: the library, package upload (admin), a course with its results, assignments and
+//! structure, and assigning and waiving (admin).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{check_csrf, render, Frame, PageError, Signed};
+use crate::console::{Console, Role, Viewer};
+use crate::http::courses::{receive_file, Upload};
+use crate::lms::assignments::AssignRequest;
+use crate::lms::courses::render_tree;
+use crate::lms::reports::ResultsFilter;
+use crate::lrs::LrsError;
+use crate::xapi::Version;
+
+pub struct CourseLine {
+    id: String,
+    link: String,
+    title: String,
+    format: String,
+    version: i64,
+    imported: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/courses.html")]
+struct CoursesPage {
+    frame: Frame,
+    rows: Vec<CourseLine>,
+    error: Option<String>,
+}
+
+fn course_link(id: &str) -> String {
+    format!("/console/course?{}", serde_urlencoded::to_string([("id", id)]).unwrap_or_default())
+}
+
+async fn courses_page(
+    console: &Console,
+    v: &Viewer,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let rows = console
+        .lms()
+        .courses()
+        .await?
+        .into_iter()
+        .map(|c| CourseLine {
+            link: course_link(&c.id),
+            imported: c.imported_at.get(..16).unwrap_or(&c.imported_at).replace('T', " "),
+            id: c.id,
+            title: c.title,
+            format: c.format,
+            version: c.version,
+        })
+        .collect();
+    Ok(render(status, &CoursesPage { frame: Frame::of(v, "courses"), rows, error }))
+}
+
+/// GET /console/courses: every course's latest version.
+pub async fn courses(State(console): State<Console>, Signed(v): Signed) -> Result<Response, PageError> {
+    courses_page(&console, &v, StatusCode::OK, None).await
+}
+
+/// POST /console/courses (admin): a `multipart/form-data` form whose `csrf` field comes before the
+/// `file` field, so the token is checked before a byte of the package is stored.
+pub async fn upload(State(console): State<Console>, Signed(v): Signed, req: Request) -> Result<Response, PageError> {
+    let bad = |e: String| PageError(LrsError::BadRequest(e));
+    let mut form = Multipart::from_request(req, &()).await.map_err(|e| bad(format!("bad form: {e}")))?;
+    let mut csrf_ok = false;
+    let mut upload: Option<Upload> = None;
+    while let Some(field) = form.next_field().await.map_err(|e| bad(format!("bad form: {e}")))? {
+        match field.name() {
+            Some("csrf") => {
+                let text = field.text().await.map_err(|e| bad(format!("bad form: {e}")))?;
+                check_csrf(&v, &text)?;
+                v.require(Role::Admin)?;
+                csrf_ok = true;
+            }
+            Some("file") if csrf_ok => {
+                let lms = console.lms();
+                upload = Some(receive_file(lms, field).await.map_err(|e| match e {
+                    crate::http::error::ApiError::TooLarge(n) => {
+                        PageError(LrsError::TooLarge(format!("the package is larger than the limit of {n} bytes")))
+                    }
+                    other => bad(other.to_string()),
+                })?);
+                break;
+            }
+            _ => {}
+        }
+    }
+    if !csrf_ok {
+        return Err(PageError(LrsError::Forbidden(
+            "the form's security token is missing or stale; reload the page and try again".into(),
+        )));
+    }
+    let Some(upload) = upload else {
+        return courses_page(&console, &v, StatusCode::BAD_REQUEST, Some("choose a package zip to upload".into()))
+            .await;
+    };
+    match console.lms().import_package(upload.path(), None, Box::new(|_| {})).await {
+        Ok(view) => {
+            console
+                .audit(&v.login, "course.import", &view.id, json!({"version": view.version, "title": view.title}))
+                .await?;
+            Ok(Redirect::to(&course_link(&view.id)).into_response())
+        }
+        Err(e @ LrsError::BadRequest(_)) => {
+            courses_page(&console, &v, StatusCode::BAD_REQUEST, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub struct AssignmentLine {
+    id: String,
+    learner: String,
+    due: String,
+    status: String,
+    compliance: String,
+    waived: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/course.html")]
+struct CoursePage {
+    frame: Frame,
+    id: String,
+    title: String,
+    format: String,
+    version: i64,
+    versions: usize,
+    imported: String,
+    files: i64,
+    warnings: Vec<String>,
+    learners: usize,
+    statuses: Vec<(&'static str, usize)>,
+    assignments: Vec<AssignmentLine>,
+    tree: String,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CourseQuery {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    notice: Option<String>,
+}
+
+async fn course_page(
+    console: &Console,
+    v: &Viewer,
+    id: &str,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let lms = console.lms();
+    let view = lms.course(id, None).await?;
+    let (rows, _) =
+        lms.results(&ResultsFilter { course: Some(id.to_string()), ..Default::default() }, crate::now_us()).await?;
+    let mut by_status: BTreeMap<&'static str, usize> =
+        ["not_started", "in_progress", "completed", "passed", "failed"].into_iter().map(|s| (s, 0)).collect();
+    for r in &rows {
+        *by_status.entry(r.status).or_default() += 1;
+    }
+    let order = ["not_started", "in_progress", "completed", "passed", "failed"];
+    let statuses = order.iter().map(|s| (*s, by_status.get(s).copied().unwrap_or(0))).collect();
+    let assignments = rows
+        .iter()
+        .filter_map(|r| {
+            let id = r.assignment.clone()?;
+            Some(AssignmentLine {
+                id,
+                learner: r.learner_label.clone(),
+                due: r.due.as_deref().and_then(|d| d.get(..16)).unwrap_or("").replace('T', " "),
+                status: r.status.to_string(),
+                compliance: r.compliance.unwrap_or("").to_string(),
+                waived: (r.compliance == Some("waived")).then(|| "waived".to_string()),
+            })
+        })
+        .collect();
+    let versions = lms.store.course_versions(id).await.map_err(LrsError::from)?.len();
+    let page = CoursePage {
+        frame: Frame::of(v, "courses"),
+        id: view.id.clone(),
+        title: view.title.clone(),
+        format: view.format.clone(),
+        version: view.version,
+        versions,
+        imported: view.imported_at.get(..16).unwrap_or(&view.imported_at).replace('T', " "),
+        files: view.files,
+        warnings: view.warnings.clone(),
+        learners: rows.len(),
+        statuses,
+        assignments,
+        tree: render_tree(&view),
+        notice,
+        error,
+    };
+    Ok(render(status, &page))
+}
+
+/// GET /console/course?id=IRI: a course's facts, results by status, assignments and structure.
+pub async fn course(
+    State(console): State<Console>,
+    Signed(v): Signed,
+    Query(q): Query<CourseQuery>,
+) -> Result<Response, PageError> {
+    let notice = q.notice.filter(|n| n == "assigned" || n == "waived").map(|n| format!("The course was {n}."));
+    course_page(&console, &v, &q.id, StatusCode::OK, notice, None).await
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    course: String,
+    #[serde(default)]
+    learner: String,
+    #[serde(default)]
+    due: String,
+    #[serde(default)]
+    grace_days: String,
+    #[serde(default)]
+    recurrence_months: String,
+}
+
+/// An optional whole number from a form field; 400 naming the field otherwise.
+fn number(field: &str, text: &str) -> Result<Option<i64>, LrsError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.parse().map(Some).map_err(|_| LrsError::BadRequest(format!("{field} must be a whole number, got {t:?}")))
+}
+
+/// POST /console/assignments (admin): assigns a course to a learner by email, due at the end of a day (UTC).
+pub async fn assign(
+    State(console): State<Console>,
+    Signed(v): Signed,
+    Form(f): Form<AssignForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    v.require(Role::Admin)?;
+    let attempt = async {
+        let email = f.learner.trim();
+        if !email.contains('@') || email.contains(char::is_whitespace) {
+            return Err(LrsError::BadRequest(format!("{email:?} is not an email address")));
+        }
+        let day = f.due.trim();
+        let valid_day = day.len() == 10
+            && time::Date::parse(day, &time::macros::format_description!("[year]-[month]-[day]")).is_ok();
+        if !valid_day {
+            return Err(LrsError::BadRequest(format!("the due date must be a date (YYYY-MM-DD), got {day:?}")));
+        }
+        let req = AssignRequest {
+            course: f.course.clone(),
+            learner: Some(json!({"objectType": "Agent", "mbox": format!("mailto:{email}")})),
+            group: None,
+            due: Some(format!("{day}T23:59:59Z")),
+            due_in_days: None,
+            grace_days: number("grace days", &f.grace_days)?,
+            recurrence_months: number("recurrence", &f.recurrence_months)?,
+        };
+        console.lms().assign(req, Version::V2_0_0).await?;
+        console.audit(&v.login, "assignment.add", &f.course, json!({"learner": email, "due": day})).await
+    };
+    match attempt.await {
+        Ok(()) => Ok(Redirect::to(&format!("{}&notice=assigned", course_link(&f.course))).into_response()),
+        Err(e @ LrsError::BadRequest(_)) => {
+            course_page(&console, &v, &f.course, StatusCode::BAD_REQUEST, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct WaiveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// POST /console/assignments/{id}/waive (admin), with an optional reason.
+pub async fn waive(
+    State(console): State<Console>,
+    Signed(v): Signed,
+    Path(id): Path<String>,
+    Form(f): Form<WaiveForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    v.require(Role::Admin)?;
+    let reason = Some(f.reason.trim()).filter(|r| !r.is_empty());
+    let a = console.lms().waive(&id, reason).await?;
+    console.audit(&v.login, "assignment.waive", &id, json!({"course": a.course_id, "reason": reason})).await?;
+    Ok(Redirect::to(&format!("{}&notice=waived", course_link(&a.course_id))).into_response())
+}
