@@ -425,3 +425,79 @@ async fn uploads_need_the_admin_role_and_the_csrf_token_before_the_file(app: Tes
     assert_eq!(broken.status, 400, "a broken package is a clear 400: {}", broken.body);
     assert!(broken.body.contains("class=\"error\""), "{}", broken.body);
 }
+
+both!(an_instructor_schedules_a_session_books_learners_and_marks_attendance);
+async fn an_instructor_schedules_a_session_books_learners_and_marks_attendance(app: TestApp) {
+    crate::launch::import(&app, "scorm12-single").await;
+    let course = app.lms.courses().await.expect("courses")[0].id.clone();
+    add_user(&app, "ian@example.com", Role::Instructor).await;
+    add_user(&app, "ann@example.com", Role::Analyst).await;
+    let ian = sign_in(&app, "ian@example.com", "correct horse battery").await.unwrap_or_else(|a| panic!("{}", a.body));
+    let csrf = csrf_of(&get(&app, &ian, "/console/sessions").await.body);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("course", course.as_str()),
+        ("title", "Fire drill"),
+        ("start", "2030-03-01T09:30"),
+        ("minutes", "90"),
+        ("timezone", "Europe/Paris"),
+        ("capacity", "1"),
+    ];
+    let made = post(&app, &ian, "/console/sessions", &form).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let page_url = made.location().to_string();
+    let s = app.lms.sessions(Some(&course)).await.expect("sessions").remove(0);
+    assert_eq!((s.title.as_str(), s.ends_us - s.starts_us, s.capacity), ("Fire drill", 90 * 60_000_000, Some(1)));
+    let book = |email: &'static str| {
+        let (ian, csrf, id) = (ian.clone(), csrf.clone(), s.id.clone());
+        let app = &app;
+        async move { post(app, &ian, "/console/session/book", &[("csrf", &csrf), ("id", &id), ("email", email)]).await }
+    };
+    assert_eq!(book("lee@example.com").await.status, 303);
+    let full = book("max@example.com").await;
+    assert!(full.status == 409 && full.body.contains("full"), "{}", full.body);
+    let page = get(&app, &ian, &page_url).await;
+    assert!(page.body.contains("lee@example.com") && page.body.contains("1 of 1"), "{}", page.body);
+    let booking_key = app.lms.bookings(&s.id).await.expect("bookings")[0].learner_key.clone();
+    let marked =
+        post(&app, &ian, "/console/session/attendance", &[("csrf", &csrf), ("id", &s.id), ("learner", &booking_key)])
+            .await;
+    assert_eq!(marked.status, 303, "{}", marked.body);
+    let page = get(&app, &ian, &format!("/console/session?id={}", s.id)).await;
+    assert!(page.body.contains("attended") && page.body.contains("checked disabled"), "{}", page.body);
+    let stranger = post(
+        &app,
+        &ian,
+        "/console/session/attendance",
+        &[("csrf", &csrf), ("id", &s.id), ("learner", "mbox::mailto:x@example.com")],
+    )
+    .await;
+    assert_eq!(stranger.status, 400, "only booked learners can be marked");
+
+    let ann = sign_in(&app, "ann@example.com", "correct horse battery").await.unwrap_or_else(|a| panic!("{}", a.body));
+    let ann_csrf = csrf_of(&get(&app, &ann, "/console").await.body);
+    assert_eq!(get(&app, &ann, &format!("/console/session?id={}", s.id)).await.status, 200, "analysts read");
+    for (path, form) in [
+        (
+            "/console/sessions",
+            vec![
+                ("csrf", ann_csrf.as_str()),
+                ("course", course.as_str()),
+                ("title", "x"),
+                ("start", "2030-03-01T09:30"),
+                ("minutes", "60"),
+            ],
+        ),
+        ("/console/session/cancel", vec![("csrf", ann_csrf.as_str()), ("id", s.id.as_str())]),
+        (
+            "/console/session/book",
+            vec![("csrf", ann_csrf.as_str()), ("id", s.id.as_str()), ("email", "max@example.com")],
+        ),
+    ] {
+        assert_eq!(post(&app, &ann, path, &form).await.status, 403, "{path}");
+    }
+    assert_eq!(app.lms.sessions(None).await.expect("sessions").len(), 1);
+    let cancelled = post(&app, &ian, "/console/session/cancel", &[("csrf", &csrf), ("id", &s.id)]).await;
+    assert_eq!(cancelled.status, 303);
+    assert!(app.lms.session(&s.id).await.expect("session").cancelled_us.is_some());
+}

@@ -10,6 +10,7 @@
 mod admin;
 mod courses;
 mod pages;
+mod sessions;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Request, State};
@@ -44,6 +45,11 @@ pub fn router(console: Console) -> Router {
         .route("/course", get(courses::course))
         .route("/assignments", post(courses::assign))
         .route("/assignments/{id}/waive", post(courses::waive))
+        .route("/sessions", get(sessions::sessions).post(sessions::schedule))
+        .route("/session", get(sessions::session))
+        .route("/session/book", post(sessions::book))
+        .route("/session/attendance", post(sessions::attendance))
+        .route("/session/cancel", post(sessions::cancel))
         .route("/credentials", get(admin::credentials).post(admin::create_credential))
         .route("/credentials/{key}/revoke", post(admin::revoke_credential))
         .route("/users", get(admin::users).post(admin::add_user))

@@ -1,0 +1,354 @@
+//! Live-session pages: the list and scheduling, one session's bookings with an attendance checklist,
+//! booking a learner and cancelling. Admins and instructors manage sessions; analysts only read.
+
+use askama::Template;
+use axum::extract::{Query, RawForm, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{check_csrf, render, when, Frame, PageError, Signed};
+use crate::console::{Console, Role, Viewer};
+use crate::lms::reports::ResultsFilter;
+use crate::lms::sessions::SessionRequest;
+use crate::lrs::LrsError;
+use crate::xapi::Version;
+
+pub struct SessionLine {
+    id: String,
+    title: String,
+    course: String,
+    starts: String,
+    seats: String,
+    status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "console/sessions.html")]
+struct SessionsPage {
+    frame: Frame,
+    rows: Vec<SessionLine>,
+    courses: Vec<(String, String)>,
+    can_manage: bool,
+    error: Option<String>,
+}
+
+fn seats(taken: usize, capacity: Option<i64>) -> String {
+    match capacity {
+        Some(c) => format!("{taken} of {c}"),
+        None => taken.to_string(),
+    }
+}
+
+async fn sessions_page(
+    console: &Console,
+    v: &Viewer,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let lms = console.lms();
+    let now = crate::now_us();
+    let mut rows = Vec::new();
+    for s in lms.sessions(None).await? {
+        let taken = lms.bookings(&s.id).await?.iter().filter(|b| b.cancelled_us.is_none()).count();
+        rows.push(SessionLine {
+            status: if s.cancelled_us.is_some() {
+                "cancelled"
+            } else if s.ends_us < now {
+                "past"
+            } else {
+                "scheduled"
+            },
+            seats: seats(taken, s.capacity),
+            starts: when(s.starts_us),
+            id: s.id,
+            title: s.title,
+            course: s.course_id,
+        })
+    }
+    let courses = lms.courses().await?.into_iter().map(|c| (c.id, c.title)).collect();
+    let page =
+        SessionsPage { frame: Frame::of(v, "sessions"), rows, courses, can_manage: v.role >= Role::Instructor, error };
+    Ok(render(status, &page))
+}
+
+/// GET /console/sessions
+pub async fn sessions(State(console): State<Console>, Signed(v): Signed) -> Result<Response, PageError> {
+    sessions_page(&console, &v, StatusCode::OK, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ScheduleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    course: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    minutes: String,
+    #[serde(default)]
+    timezone: String,
+    #[serde(default)]
+    capacity: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    join_url: String,
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// POST /console/sessions (admin, instructor): `start` is a `datetime-local` value taken as UTC.
+pub async fn schedule(
+    State(console): State<Console>,
+    Signed(v): Signed,
+    Form(f): Form<ScheduleForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    v.require(Role::Instructor)?;
+    let attempt = async {
+        let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+        let start = time::PrimitiveDateTime::parse(f.start.trim().get(..16).unwrap_or(""), &format)
+            .map_err(|_| LrsError::BadRequest(format!("the start must be a date and time, got {:?}", f.start)))?
+            .assume_utc();
+        let minutes: i64 = f
+            .minutes
+            .trim()
+            .parse()
+            .ok()
+            .filter(|m| (1..=24 * 60 * 7).contains(m))
+            .ok_or_else(|| LrsError::BadRequest("the duration must be 1 to 10,080 minutes".into()))?;
+        let capacity = match non_empty(&f.capacity) {
+            Some(c) => {
+                Some(c.parse::<i64>().map_err(|_| LrsError::BadRequest(format!("seats must be a number, got {c:?}")))?)
+            }
+            None => None,
+        };
+        let rfc =
+            |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let req = SessionRequest {
+            course: f.course.clone(),
+            title: non_empty(&f.title).ok_or_else(|| LrsError::BadRequest("a title is required".into()))?,
+            start: rfc(start),
+            end: rfc(start + time::Duration::minutes(minutes)),
+            timezone: non_empty(&f.timezone).unwrap_or_else(|| "UTC".into()),
+            capacity,
+            location: non_empty(&f.location),
+            join_url: non_empty(&f.join_url),
+            required: true,
+        };
+        let row = console.lms().create_session(req).await?;
+        console.audit(&v.login, "session.add", &row.id, json!({"course": row.course_id, "title": row.title})).await?;
+        Ok::<_, LrsError>(row)
+    };
+    match attempt.await {
+        Ok(row) => Ok(Redirect::to(&format!("/console/session?id={}", row.id)).into_response()),
+        Err(e @ (LrsError::BadRequest(_) | LrsError::NotFound(_))) => {
+            sessions_page(&console, &v, StatusCode::BAD_REQUEST, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub struct BookingLine {
+    key: String,
+    label: String,
+    booked: String,
+    attended: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/session.html")]
+struct SessionPage {
+    frame: Frame,
+    id: String,
+    title: String,
+    course: String,
+    starts: String,
+    ends: String,
+    timezone: String,
+    seats: String,
+    location: Option<String>,
+    join_url: Option<String>,
+    status: &'static str,
+    cancelled: bool,
+    bookings: Vec<BookingLine>,
+    can_manage: bool,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SessionQuery {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    notice: Option<String>,
+}
+
+fn agent_label(text: &str) -> String {
+    let a: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    let s = |p: &str| a.pointer(p).and_then(Value::as_str);
+    s("/mbox")
+        .map(|m| m.trim_start_matches("mailto:"))
+        .or_else(|| s("/name"))
+        .or_else(|| s("/account/name"))
+        .unwrap_or("(learner)")
+        .to_string()
+}
+
+async fn session_page(
+    console: &Console,
+    v: &Viewer,
+    id: &str,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let lms = console.lms();
+    let s = lms.session(id).await?;
+    let (results, _) = lms
+        .results(&ResultsFilter { course: Some(s.course_id.clone()), ..Default::default() }, crate::now_us())
+        .await?;
+    let attended: std::collections::HashSet<String> = results
+        .iter()
+        .filter(|r| r.attendance.get(&s.activity_id) == Some(&true))
+        .filter_map(|r| crate::xapi::agent::key(&r.learner))
+        .collect();
+    let bookings: Vec<BookingLine> = lms
+        .bookings(id)
+        .await?
+        .into_iter()
+        .filter(|b| b.cancelled_us.is_none())
+        .map(|b| BookingLine {
+            label: agent_label(&b.learner),
+            booked: when(b.booked_us),
+            attended: attended.contains(&b.learner_key),
+            key: b.learner_key,
+        })
+        .collect();
+    let page = SessionPage {
+        frame: Frame::of(v, "sessions"),
+        id: s.id.clone(),
+        title: s.title.clone(),
+        course: s.course_id.clone(),
+        starts: when(s.starts_us),
+        ends: when(s.ends_us),
+        timezone: s.timezone.clone(),
+        seats: seats(bookings.len(), s.capacity),
+        location: s.location.clone(),
+        join_url: s.join_url.clone(),
+        status: if s.cancelled_us.is_some() { "cancelled" } else { "scheduled" },
+        cancelled: s.cancelled_us.is_some(),
+        bookings,
+        can_manage: v.role >= Role::Instructor,
+        notice,
+        error,
+    };
+    Ok(render(status, &page))
+}
+
+/// GET /console/session?id=
+pub async fn session(
+    State(console): State<Console>,
+    Signed(v): Signed,
+    Query(q): Query<SessionQuery>,
+) -> Result<Response, PageError> {
+    let notice = match q.notice.as_deref() {
+        Some("booked") => Some("The learner is booked.".to_string()),
+        Some("attended") => Some("Attendance recorded.".to_string()),
+        Some("cancelled") => Some("The session is cancelled.".to_string()),
+        _ => None,
+    };
+    session_page(&console, &v, &q.id, StatusCode::OK, notice, None).await
+}
+
+#[derive(Deserialize)]
+pub struct BookForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// POST /console/session/book (admin, instructor): books a learner by email.
+pub async fn book(
+    State(console): State<Console>,
+    Signed(v): Signed,
+    Form(f): Form<BookForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    v.require(Role::Instructor)?;
+    let email = f.email.trim();
+    let learner = json!({"objectType": "Agent", "mbox": format!("mailto:{email}")});
+    match console.lms().book_session(&f.id, &learner, Version::V2_0_0).await {
+        Ok(_) => {
+            console.audit(&v.login, "session.book", &f.id, json!({"learner": email})).await?;
+            Ok(Redirect::to(&format!("/console/session?id={}&notice=booked", f.id)).into_response())
+        }
+        Err(e @ (LrsError::BadRequest(_) | LrsError::Conflict(_))) => {
+            let status =
+                if matches!(e, LrsError::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::BAD_REQUEST };
+            session_page(&console, &v, &f.id, status, None, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /console/session/attendance (admin, instructor): `learner` repeated, one per attendee's
+/// booking key; only booked learners can be marked.
+pub async fn attendance(
+    State(console): State<Console>,
+    Signed(v): Signed,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|e| LrsError::BadRequest(format!("the form could not be read: {e}")))?;
+    let field = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or("");
+    check_csrf(&v, field("csrf"))?;
+    v.require(Role::Instructor)?;
+    let id = field("id").to_string();
+    let lms = console.lms();
+    let booked = lms.bookings(&id).await?;
+    let mut marked = Vec::new();
+    for (_, key) in pairs.iter().filter(|(k, _)| k == "learner") {
+        let Some(b) = booked.iter().find(|b| &b.learner_key == key && b.cancelled_us.is_none()) else {
+            return Err(LrsError::BadRequest(format!("{key} has no booking for this session")).into());
+        };
+        let learner: Value = serde_json::from_str(&b.learner).unwrap_or(Value::Null);
+        lms.mark_attendance(&id, &learner, Version::V2_0_0).await?;
+        marked.push(agent_label(&b.learner));
+    }
+    console.audit(&v.login, "session.attendance", &id, json!({"attended": marked})).await?;
+    Ok(Redirect::to(&format!("/console/session?id={id}&notice=attended")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct IdForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    id: String,
+}
+
+/// POST /console/session/cancel (admin, instructor).
+pub async fn cancel(
+    State(console): State<Console>,
+    Signed(v): Signed,
+    Form(f): Form<IdForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    v.require(Role::Instructor)?;
+    console.lms().cancel_session(&f.id).await?;
+    console.audit(&v.login, "session.cancel", &f.id, json!({})).await?;
+    Ok(Redirect::to(&format!("/console/session?id={}&notice=cancelled", f.id)).into_response())
+}
