@@ -501,3 +501,51 @@ async fn an_instructor_schedules_a_session_books_learners_and_marks_attendance(a
     assert_eq!(cancelled.status, 303);
     assert!(app.lms.session(&s.id).await.expect("session").cancelled_us.is_some());
 }
+
+both!(exports_stream_every_statement_of_the_filter_and_reports_give_their_csv);
+async fn exports_stream_every_statement_of_the_filter_and_reports_give_their_csv(app: TestApp) {
+    // More than one export page (500), two learners.
+    let batch: Vec<_> = (0..620)
+        .map(|i| {
+            json!({"actor": {"mbox": format!("mailto:l{}@example.com", i % 2)},
+                "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                "object": {"id": format!("http://example.com/page/{i}")}})
+        })
+        .collect();
+    assert_eq!(app.post_statements(&json!(batch)).await.0, 200);
+    add_user(&app, "ann@example.com", Role::Analyst).await;
+    let ann = sign_in(&app, "ann@example.com", "correct horse battery").await.unwrap_or_else(|a| panic!("{}", a.body));
+    let all = get(&app, &ann, "/console/statements.jsonl").await;
+    assert_eq!(all.status, 200);
+    assert!(all.headers[header::CONTENT_DISPOSITION].to_str().unwrap_or("").contains("attachment"));
+    let lines: Vec<serde_json::Value> =
+        all.body.lines().map(|l| serde_json::from_str(l).expect("a JSON statement a line")).collect();
+    assert_eq!(lines.len(), 620);
+    let ids: std::collections::HashSet<&str> = lines.iter().filter_map(|s| s["id"].as_str()).collect();
+    assert_eq!(ids.len(), 620, "no statement twice");
+    let one = get(&app, &ann, "/console/statements.csv?agent=l1%40example.com").await;
+    let rows: Vec<&str> = one.body.lines().collect();
+    assert_eq!(rows[0], "id,stored,timestamp,actor,verb,object,registration");
+    assert_eq!(rows.len(), 311, "a header and 310 rows");
+    assert!(rows[1..].iter().all(|r| r.contains("mailto:l1@example.com")));
+    assert_eq!(
+        get(&app, &ann, "/console/statements.jsonl?since=never").await.status,
+        400,
+        "a bad filter is a 400 page"
+    );
+
+    crate::launch::import(&app, "scorm12-single").await;
+    let course = app.lms.courses().await.expect("courses")[0].id.clone();
+    let assign =
+        json!({"course": course, "learner": {"mbox": "mailto:late@example.com"}, "due": "2020-01-01T00:00:00Z"});
+    let r = app.req(reqwest::Method::POST, "/api/assignments").json(&assign).send().await.expect("assign");
+    assert_eq!(r.status().as_u16(), 201, "{:?}", r.text().await);
+    let overdue = get(&app, &ann, "/console/reports?compliance=overdue").await;
+    assert!(overdue.status == 200 && overdue.body.contains("late@example.com") && overdue.body.contains("1 rows"));
+    let csv = get(&app, &ann, "/console/reports.csv?compliance=overdue").await;
+    assert!(csv.body.lines().count() == 2 && csv.body.contains("late@example.com,") && csv.body.contains("overdue"));
+    let none = get(&app, &ann, "/console/reports?compliance=on_time").await;
+    assert!(none.body.contains("0 rows"), "{}", none.body);
+    let bad = get(&app, &ann, "/console/reports?due_before=soon").await;
+    assert!(bad.status == 400 && bad.body.contains("due before"), "{}", bad.body);
+}

@@ -10,6 +10,7 @@
 mod admin;
 mod courses;
 mod pages;
+mod reports;
 mod sessions;
 
 use askama::Template;
@@ -36,6 +37,8 @@ pub fn router(console: Console) -> Router {
         .route("/sign-in", get(sign_in_page).post(sign_in))
         .route("/sign-out", post(sign_out))
         .route("/statements", get(pages::statements))
+        .route("/statements.jsonl", get(reports::statements_jsonl))
+        .route("/statements.csv", get(reports::statements_csv))
         .route("/statements/{id}", get(pages::statement))
         .route("/statements/{id}/void", post(pages::void))
         .route(
@@ -50,6 +53,8 @@ pub fn router(console: Console) -> Router {
         .route("/session/book", post(sessions::book))
         .route("/session/attendance", post(sessions::attendance))
         .route("/session/cancel", post(sessions::cancel))
+        .route("/reports", get(reports::reports))
+        .route("/reports.csv", get(reports::reports_csv))
         .route("/credentials", get(admin::credentials).post(admin::create_credential))
         .route("/credentials/{key}/revoke", post(admin::revoke_credential))
         .route("/users", get(admin::users).post(admin::add_user))

@@ -25,7 +25,7 @@ const PAGE: usize = 25;
 const STATES: [&str; 5] = ["on_time", "late", "overdue", "pending", "waived"];
 
 /// What the console reads statements as: every statement, nothing else.
-fn reader(v: &Viewer, lms: &crate::lms::Lms, scopes: &[&str]) -> Principal {
+pub(super) fn reader(v: &Viewer, lms: &crate::lms::Lms, scopes: &[&str]) -> Principal {
     Principal {
         key: format!("console:{}", v.login),
         name: v.name.clone(),
@@ -189,7 +189,7 @@ pub struct Filters {
     #[serde(default)]
     ascending: Option<String>,
     #[serde(default)]
-    cursor: Option<String>,
+    pub(super) cursor: Option<String>,
 }
 
 /// The filters as the template shows them.
@@ -218,6 +218,7 @@ pub struct Line {
 struct StatementsPage {
     frame: Frame,
     f: Shown,
+    export: String,
     rows: Vec<Line>,
     more: Option<String>,
     error: Option<String>,
@@ -234,8 +235,13 @@ fn agent_param(text: &str) -> String {
     }
 }
 
-/// The xAPI query parameters of the filters.
+/// The xAPI query parameters of the filters, a page of the browser's size.
 fn xapi_params(f: &Filters) -> Vec<(String, String)> {
+    xapi_params_with_limit(f, PAGE)
+}
+
+/// The xAPI query parameters of the filters, `limit` statements a page.
+pub(super) fn xapi_params_with_limit(f: &Filters, limit: usize) -> Vec<(String, String)> {
     let mut p: Vec<(String, String)> = Vec::new();
     let mut add = |k: &str, v: &str| {
         if !v.trim().is_empty() {
@@ -255,7 +261,7 @@ fn xapi_params(f: &Filters) -> Vec<(String, String)> {
     if f.ascending.is_some() {
         add("ascending", "true");
     }
-    add("limit", &PAGE.to_string());
+    add("limit", &limit.to_string());
     if let Some(c) = &f.cursor {
         add("cursor", c);
     }
@@ -293,6 +299,24 @@ pub async fn statements(
         ascending: f.ascending.is_some(),
     };
     let frame = Frame::of(&v, "statements");
+    let export = {
+        let mut pairs: Vec<(&str, &str)> = vec![
+            ("agent", &f.agent),
+            ("verb", &f.verb),
+            ("activity", &f.activity),
+            ("registration", &f.registration),
+            ("since", &f.since),
+            ("until", &f.until),
+        ];
+        pairs.retain(|(_, v)| !v.is_empty());
+        if f.related.is_some() {
+            pairs.push(("related", "on"));
+        }
+        if f.ascending.is_some() {
+            pairs.push(("ascending", "on"));
+        }
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    };
     let who = reader(&v, lms, &["all/read"]);
     let query = async {
         let parsed = lms.parse_query(&params, Version::V2_0_0)?;
@@ -301,7 +325,8 @@ pub async fn statements(
     let (stmts, more) = match query.await {
         Ok((stmts, _, more)) => (stmts, more),
         Err(e @ (LrsError::BadRequest(_) | LrsError::Invalid(_))) => {
-            let page = StatementsPage { frame, f: shown, rows: Vec::new(), more: None, error: Some(e.to_string()) };
+            let page =
+                StatementsPage { frame, f: shown, export, rows: Vec::new(), more: None, error: Some(e.to_string()) };
             return Ok(render(StatusCode::BAD_REQUEST, &page));
         }
         Err(e) => return Err(e.into()),
@@ -353,7 +378,7 @@ pub async fn statements(
         pairs.push(("cursor", c.encode()));
         format!("/console/statements?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
     });
-    Ok(render(StatusCode::OK, &StatementsPage { frame, f: shown, rows, more, error: None }))
+    Ok(render(StatusCode::OK, &StatementsPage { frame, f: shown, export, rows, more, error: None }))
 }
 
 #[derive(Template)]
