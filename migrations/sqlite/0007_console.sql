@@ -31,3 +31,6 @@ CREATE TABLE audit_log (
     detail TEXT NOT NULL                  -- JSON
 );
 CREATE INDEX audit_log_at ON audit_log (at_us);
+
+-- The console's learner page lists a learner's bookings.
+CREATE INDEX bookings_learner ON bookings (learner_key);

@@ -15,6 +15,22 @@ impl Store {
         Ok(v.and_then(|s| serde_json::from_str(&s).ok()))
     }
 
+    /// Agents (not Groups) whose key or JSON contains `term`, case-insensitively: `(key, agent JSON)`,
+    /// at most `limit`, by key.
+    pub async fn search_agents(&self, term: &str, limit: i64) -> Result<Vec<(String, String)>> {
+        let escaped = term.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        let rows = self
+            .read()
+            .q("SELECT key, body FROM agents WHERE key LIKE 'Agent|%' \
+                AND (lower(key) LIKE $1 ESCAPE '\\' OR lower(body) LIKE $1 ESCAPE '\\') ORDER BY key LIMIT $2")
+            .bind(pattern)
+            .bind(limit)
+            .fetch_all()
+            .await?;
+        Ok(rows.iter().map(|r| Ok((r.get("key")?, r.get("body")?))).collect::<sqlx::Result<_>>()?)
+    }
+
     pub async fn agent(&self, key: &str) -> Result<Option<serde_json::Value>> {
         let v: Option<String> = self.read().q("SELECT body FROM agents WHERE key = $1").bind(key).scalar_opt().await?;
         Ok(v.and_then(|s| serde_json::from_str(&s).ok()))

@@ -138,6 +138,18 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// One learner's bookings: `(session id, booking)`, newest first.
+    pub async fn bookings_of_learner(&self, learner_key: &str) -> Result<Vec<(String, BookingRow)>> {
+        let rows = self
+            .read()
+            .q("SELECT session_id, learner_key, learner, booked_us, cancelled_us FROM bookings WHERE learner_key = $1 \
+                ORDER BY booked_us DESC LIMIT 200")
+            .bind(learner_key)
+            .fetch_all()
+            .await?;
+        Ok(rows.iter().map(|r| Ok((r.get("session_id")?, r.decode()?))).collect::<sqlx::Result<_>>()?)
+    }
+
     pub async fn bookings(&self, session_id: &str) -> Result<Vec<BookingRow>> {
         self.read()
             .q("SELECT learner_key, learner, booked_us, cancelled_us FROM bookings WHERE session_id = $1 ORDER BY booked_us")

@@ -447,11 +447,11 @@ async fn console_sign_in_and_pages_in_a_browser(app: TestApp) {
     for path in pages {
         browser.open(&format!("http://cairn.test{path}")).await;
         wait_until(&browser, "document.readyState === 'complete'").await;
-        assert_eq!(browser.eval("return location.pathname").await, path);
+        assert_eq!(browser.eval("return location.pathname + location.search").await, path);
         let violations = axe_violations(&browser).await;
         assert_eq!(violations, json!([]), "accessibility violations on {path}: {violations:#}");
         let name = path.trim_start_matches("/console").trim_start_matches('/');
-        shoot(if name.is_empty() { "overview" } else { name.split('/').next().unwrap_or("page") }).await;
+        shoot(if name.is_empty() { "overview" } else { name.split(['/', '?']).next().unwrap_or("page") }).await;
     }
     // The statement page, reached through the browser's first link.
     browser.open("http://cairn.test/console/statements").await;

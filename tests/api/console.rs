@@ -549,3 +549,44 @@ async fn exports_stream_every_statement_of_the_filter_and_reports_give_their_csv
     let bad = get(&app, &ann, "/console/reports?due_before=soon").await;
     assert!(bad.status == 400 && bad.body.contains("due before"), "{}", bad.body);
 }
+
+both!(learners_are_found_by_email_or_name_and_their_page_shows_courses_bookings_and_statements);
+async fn learners_are_found_by_email_or_name_and_their_page_shows_courses_bookings_and_statements(app: TestApp) {
+    crate::launch::import(&app, "scorm12-single").await;
+    let course = app.lms.courses().await.expect("courses")[0].id.clone();
+    let lee = json!({"mbox": "mailto:lee.park@example.com", "name": "Lee Park"});
+    for (who, page) in [(&lee, 1), (&json!({"mbox": "mailto:max_100@example.com", "name": "Max"}), 2)] {
+        let st = json!({"actor": who, "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+            "object": {"id": format!("http://example.com/page/{page}")}});
+        assert_eq!(app.post_statements(&st).await.0, 200);
+    }
+    let assign =
+        json!({"course": course, "learner": {"mbox": "mailto:lee.park@example.com"}, "due": "2031-05-01T00:00:00Z"});
+    assert_eq!(
+        app.req(reqwest::Method::POST, "/api/assignments").json(&assign).send().await.expect("assign").status(),
+        201
+    );
+    let session =
+        json!({"course": course, "title": "Kick-off", "start": "2031-04-01T09:00:00Z", "end": "2031-04-01T10:00:00Z"});
+    let r = app.req(reqwest::Method::POST, "/api/sessions").json(&session).send().await.expect("session");
+    let session: serde_json::Value = r.json().await.expect("json");
+    let book = json!({"learner": {"mbox": "mailto:lee.park@example.com"}});
+    let path = format!("/api/sessions/{}/bookings", session["id"].as_str().unwrap_or_default());
+    assert!(app.req(reqwest::Method::POST, &path).json(&book).send().await.expect("book").status().is_success());
+
+    let (cookie, _) = admin_session(&app).await;
+    let by_name = get(&app, &cookie, "/console/learners?q=PARK").await;
+    assert!(by_name.body.contains("Lee Park") && !by_name.body.contains("Max"), "{}", by_name.body);
+    let literal = get(&app, &cookie, "/console/learners?q=x_1").await;
+    assert!(literal.body.contains("Max") && !literal.body.contains("Lee Park"), "{}", literal.body);
+    let wildcards = get(&app, &cookie, "/console/learners?q=%25%25").await;
+    assert!(wildcards.body.contains("0 learners"), "% and _ are matched literally: {}", wildcards.body);
+    let link = by_name.body.split("href=\"/console/learner?").nth(1).and_then(|s| s.split('"').next()).expect("link");
+    let page = get(&app, &cookie, &format!("/console/learner?{}", link.replace("&amp;", "&"))).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for expected in ["Lee Park", "2031-05-01", "pending", "Kick-off", "http://example.com/page/1"] {
+        assert!(page.body.contains(expected), "{expected} on the learner page: {}", page.body);
+    }
+    assert!(!page.body.contains("http://example.com/page/2"), "another learner's statement");
+    assert_eq!(get(&app, &cookie, "/console/learner?key=Agent%7Cmbox%3Amailto%3Anobody%40x.org").await.status, 404);
+}

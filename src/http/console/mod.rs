@@ -9,6 +9,7 @@
 
 mod admin;
 mod courses;
+mod learners;
 mod pages;
 mod reports;
 mod sessions;
@@ -46,6 +47,8 @@ pub fn router(console: Console) -> Router {
             get(courses::courses).post(courses::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/course", get(courses::course))
+        .route("/learners", get(learners::learners))
+        .route("/learner", get(learners::learner))
         .route("/assignments", post(courses::assign))
         .route("/assignments/{id}/waive", post(courses::waive))
         .route("/sessions", get(sessions::sessions).post(sessions::schedule))
