@@ -27,6 +27,7 @@ pub mod lms;
 pub mod lrs;
 pub mod package;
 pub mod results;
+pub mod sequencing;
 pub mod store;
 pub mod xapi;
 

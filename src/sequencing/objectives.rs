@@ -1,0 +1,147 @@
+//! Local and global (shared) objectives: what sequencing reads of an objective goes through its
+//! read maps, what it writes goes through its write maps (SN 4.2.1.2, 4.2.1.6 Objective Map;
+//! 4th edition `adlseq:mapInfo` for completion, progress and raw score).
+
+use super::tree::Ix;
+use super::Engine;
+
+impl Engine {
+    /// Objective Satisfied Status of objective `o` of `ix` (`None`: unknown). A read map to a
+    /// global objective whose status is known wins over the local status.
+    pub(crate) fn obj_satisfied(&self, ix: Ix, o: usize) -> Option<bool> {
+        let def = self.def.get(ix).seq.objectives.get(o)?;
+        for m in def.maps.iter().filter(|m| m.read_satisfied) {
+            if let Some(v) = self.st.globals.get(&m.target).and_then(|g| g.satisfied) {
+                return Some(v);
+            }
+        }
+        let s = self.st.activities[ix].objectives.get(o)?;
+        s.progress_status.then_some(s.satisfied)
+    }
+
+    /// Objective Normalized Measure of objective `o` of `ix` (`None`: unknown).
+    pub(crate) fn obj_measure(&self, ix: Ix, o: usize) -> Option<f64> {
+        let def = self.def.get(ix).seq.objectives.get(o)?;
+        for m in def.maps.iter().filter(|m| m.read_measure) {
+            if let Some(v) = self.st.globals.get(&m.target).and_then(|g| g.measure) {
+                return Some(v);
+            }
+        }
+        let s = self.st.activities[ix].objectives.get(o)?;
+        s.measure_status.then_some(s.measure)
+    }
+
+    /// Attempt Completion Status (`None`: unknown), read through the primary objective's 4th
+    /// edition `readCompletionStatus` maps.
+    pub(crate) fn completion(&self, ix: Ix) -> Option<bool> {
+        if let Some(p) = self.def.get(ix).seq.objectives.first() {
+            for m in p.maps.iter().filter(|m| m.read_completion) {
+                if let Some(v) = self.st.globals.get(&m.target).and_then(|g| g.completed) {
+                    return Some(v);
+                }
+            }
+        }
+        let a = &self.st.activities[ix];
+        a.attempt_progress_status.then_some(a.completed)
+    }
+
+    /// Attempt Completion Amount (progress measure), through `readProgressMeasure` maps.
+    pub(crate) fn progress_measure(&self, ix: Ix) -> Option<f64> {
+        if let Some(p) = self.def.get(ix).seq.objectives.first() {
+            for m in p.maps.iter().filter(|m| m.read_progress) {
+                if let Some(v) = self.st.globals.get(&m.target).and_then(|g| g.progress_measure) {
+                    return Some(v);
+                }
+            }
+        }
+        let a = &self.st.activities[ix];
+        a.completion_amount_status.then_some(a.completion_amount)
+    }
+
+    /// Sets Objective Progress / Satisfied Status and writes known values through write maps.
+    pub(crate) fn set_obj_satisfied(&mut self, ix: Ix, o: usize, v: Option<bool>) {
+        let Some(s) = self.st.activities[ix].objectives.get_mut(o) else { return };
+        s.progress_status = v.is_some();
+        s.satisfied = v.unwrap_or(false);
+        if let Some(v) = v {
+            for m in self.def.activities[ix].seq.objectives[o].maps.iter().filter(|m| m.write_satisfied) {
+                self.st.globals.entry(m.target.clone()).or_default().satisfied = Some(v);
+            }
+        }
+    }
+
+    /// Sets Objective Measure Status / Normalized Measure and writes known values through maps.
+    pub(crate) fn set_obj_measure(&mut self, ix: Ix, o: usize, v: Option<f64>) {
+        let Some(s) = self.st.activities[ix].objectives.get_mut(o) else { return };
+        s.measure_status = v.is_some();
+        s.measure = v.unwrap_or(0.0);
+        if let Some(v) = v {
+            for m in self.def.activities[ix].seq.objectives[o].maps.iter().filter(|m| m.write_measure) {
+                self.st.globals.entry(m.target.clone()).or_default().measure = Some(v);
+            }
+        }
+    }
+
+    /// Sets Attempt Progress / Completion Status; `writeCompletionStatus` maps of the primary
+    /// objective share it.
+    pub(crate) fn set_completion(&mut self, ix: Ix, v: Option<bool>) {
+        let a = &mut self.st.activities[ix];
+        a.attempt_progress_status = v.is_some();
+        a.completed = v.unwrap_or(false);
+        if let (Some(v), Some(p)) = (v, self.def.activities[ix].seq.objectives.first()) {
+            for m in p.maps.iter().filter(|m| m.write_completion) {
+                self.st.globals.entry(m.target.clone()).or_default().completed = Some(v);
+            }
+        }
+    }
+
+    /// Sets Attempt Completion Amount; `writeProgressMeasure` maps share it.
+    pub(crate) fn set_progress_measure(&mut self, ix: Ix, v: Option<f64>) {
+        let a = &mut self.st.activities[ix];
+        a.completion_amount_status = v.is_some();
+        a.completion_amount = v.unwrap_or(0.0);
+        if let (Some(v), Some(p)) = (v, self.def.activities[ix].seq.objectives.first()) {
+            for m in p.maps.iter().filter(|m| m.write_progress) {
+                self.st.globals.entry(m.target.clone()).or_default().progress_measure = Some(v);
+            }
+        }
+    }
+
+    /// Non-primary objective completion/progress/raw score (`cmi.objectives.n`), with their
+    /// 4th edition write maps.
+    pub(crate) fn set_obj_extra(&mut self, ix: Ix, o: usize, completion: Option<bool>, progress: Option<f64>) {
+        let Some(s) = self.st.activities[ix].objectives.get_mut(o) else { return };
+        if completion.is_some() {
+            s.completion = completion;
+        }
+        if progress.is_some() {
+            s.progress_measure = progress;
+        }
+        for m in &self.def.activities[ix].seq.objectives[o].maps {
+            let g = self.st.globals.entry(m.target.clone()).or_default();
+            if m.write_completion && completion.is_some() {
+                g.completed = completion;
+            }
+            if m.write_progress && progress.is_some() {
+                g.progress_measure = progress;
+            }
+        }
+    }
+
+    /// Resets an activity's objective and attempt progress information for a new attempt (DB.2
+    /// step 5: "initialize objective progress information and attempt progress information").
+    /// Global objectives keep their values: other activities may rely on them.
+    pub(crate) fn reset_attempt_tracking(&mut self, ix: Ix) {
+        let a = &mut self.st.activities[ix];
+        for o in &mut a.objectives {
+            *o = Default::default();
+        }
+        a.attempt_progress_status = false;
+        a.completed = false;
+        a.completion_amount_status = false;
+        a.completion_amount = 0.0;
+        a.attempt_experienced_us = 0;
+        a.satisfied_set_by_content = false;
+        a.completion_set_by_content = false;
+    }
+}

@@ -1,0 +1,1 @@
+//! SCORM 1.2 placeholder (filled in below).
