@@ -60,10 +60,13 @@ impl Engine {
                 else {
                     return fail("SB.2.9-5");
                 };
+                // From the current activity to the target, exclusive of the target (as ADL's
+                // reference implementation reads the SN book: a target may stop traversal past
+                // itself, not to itself).
                 let (dir, span): (Direction, Vec<Ix>) = if ti > ci {
-                    (Direction::Forward, list[ci..=ti].to_vec())
+                    (Direction::Forward, list[ci..ti].to_vec())
                 } else {
-                    (Direction::Backward, list[ti..=ci].iter().rev().copied().collect())
+                    (Direction::Backward, list[ti + 1..=ci].iter().rev().copied().collect())
                 };
                 for a in span {
                     self.choice_activity_traversal(a, dir)?;
@@ -112,9 +115,9 @@ impl Engine {
                         return fail("SB.2.9-8");
                     }
                 }
-                let path = self.def.path_from_root(target);
-                let down: Vec<Ix> = path.into_iter().skip_while(|&x| x != common).collect();
-                if down.is_empty() {
+                let mut down: Vec<Ix> =
+                    self.def.path_from_root(target).into_iter().skip_while(|&x| x != common).collect();
+                if down.pop().is_none() {
                     return fail("SB.2.9-5");
                 }
                 let forward = self.before(c, target);
@@ -146,9 +149,9 @@ impl Engine {
 
     /// SB.2.9 step 6.3: the target is below `from` (the current activity or the root).
     fn choice_descend(&self, from: Ix, target: Ix, common: Ix) -> Result<(), SeqFail> {
-        let path = self.def.path_from_root(target);
-        let down: Vec<Ix> = path.into_iter().skip_while(|&x| x != from).collect();
-        if down.is_empty() {
+        // From `from` down to the target's parent: the target's own rules do not stop a choice of it.
+        let mut down: Vec<Ix> = self.def.path_from_root(target).into_iter().skip_while(|&x| x != from).collect();
+        if down.pop().is_none() {
             return fail("SB.2.9-5");
         }
         for a in down {
