@@ -10,6 +10,13 @@ impl Engine {
     /// global objective whose status is known wins over the local status.
     pub(crate) fn obj_satisfied(&self, ix: Ix, o: usize) -> Option<bool> {
         let def = self.def.get(ix).seq.objectives.get(o)?;
+        // Satisfied by measure: a known measure (possibly read from a global) decides, as in
+        // ADL's reference implementation; a cluster's is decided by its rollup (RB.1.2a).
+        if def.satisfied_by_measure && self.def.get(ix).is_leaf() {
+            if let Some(m) = self.obj_measure(ix, o) {
+                return Some(m >= def.min_measure);
+            }
+        }
         for m in def.maps.iter().filter(|m| m.read_satisfied) {
             if let Some(v) = self.st.globals.get(&m.target).and_then(|g| g.satisfied) {
                 return Some(v);
