@@ -7,7 +7,7 @@
 //!
 //! # Using it
 //! ```ignore
-//! let def = TreeDef::from_course(&course)?;            // once per course version
+//! let def = Arc::new(TreeDef::from_course(&course)?); // once per course version, shared
 //! let mut engine = Engine::new(def.clone(), seed);     // a new registration (seed: any u64)
 //! let out = engine.navigate(NavRequest::Start, now)?;  // Ok(Outcome { deliver: Some("sco1"), .. })
 //! // … the SCO runs; on Terminate (or on each commit) the player reports what it set:
@@ -17,7 +17,13 @@
 //! let engine = Engine::restore(def, serde_json::from_str(&json)?); // on any node, later
 //! engine.valid_requests();  // adl.nav.request_valid.* and the player's buttons
 //! engine.toc();             // the table of contents: visible, enabled, status per activity
+//! engine.course_status();   // the rolled-up completion/success/measure of the course
 //! ```
+//! A new session on a registration whose [`Engine::suspended_activity`] is set must begin with
+//! `ResumeAll` (a `Start` would begin elsewhere and forget the suspension, as the SN book says).
+//! `report_runtime` takes what the SCO set (at Terminate, or at each Commit); its `cmi.exit`
+//! may imply a request ([`RuntimeReport::implied_request`]). [`Engine::hidden_controls`] lists
+//! the player controls the current SCO hides (`adlnav:hideLMSUI`).
 //! `navigate` answers `Err(exception)` when the request is refused before anything changed
 //! (NB.2.1 and TB.2.3 exceptions: the player just keeps the current SCO), and `Ok(outcome)`
 //! otherwise; `outcome.exception` then tells why nothing was delivered after the current
@@ -51,16 +57,20 @@ pub mod scorm12;
 mod selection;
 #[allow(clippy::module_inception)]
 mod sequencing;
+pub mod state;
 mod termination;
 pub mod tree;
 
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 pub use nav_valid::{TocEntry, ValidRequests};
-pub use tree::{SavedState, TreeDef, TreeError, TreeState};
+pub use state::{SavedState, TreeState};
+pub use tree::{TreeDef, TreeError};
 
 use tree::Ix;
 
@@ -152,6 +162,17 @@ pub struct RuntimeReport {
     pub objectives: Vec<ObjectiveReport>,
 }
 
+impl RuntimeReport {
+    /// The navigation request `cmi.exit` implies when the SCO set none (RTE 4.2.8): `time-out`
+    /// and `logout` (deprecated) end the whole course with an exit all.
+    pub fn implied_request(&self) -> Option<NavRequest> {
+        match self.exit.as_deref() {
+            Some("time-out") | Some("logout") => Some(NavRequest::ExitAll),
+            _ => None,
+        }
+    }
+}
+
 /// One `cmi.objectives.n` entry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ObjectiveReport {
@@ -179,14 +200,17 @@ pub struct Status {
 /// The sequencer of one registration: a tree definition and its tracking state.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    def: TreeDef,
+    /// Shared: one definition per course version serves every registration, and the
+    /// request-validity probes clone engines cheaply.
+    def: Arc<TreeDef>,
     st: TreeState,
 }
 
 impl Engine {
     /// A fresh registration. `seed` drives selection and randomization (SR.1, SR.2), which
     /// happen now for `once` timings.
-    pub fn new(def: TreeDef, seed: u64) -> Engine {
+    pub fn new(def: impl Into<Arc<TreeDef>>, seed: u64) -> Engine {
+        let def = def.into();
         let st = TreeState::new(&def, seed);
         let mut e = Engine { def, st };
         e.initial_selection();
@@ -194,7 +218,8 @@ impl Engine {
     }
 
     /// Restores a registration from its stored state.
-    pub fn restore(def: TreeDef, saved: SavedState) -> Engine {
+    pub fn restore(def: impl Into<Arc<TreeDef>>, saved: SavedState) -> Engine {
+        let def = def.into();
         let st = TreeState::restore(&def, saved);
         Engine { def, st }
     }

@@ -202,45 +202,45 @@ impl Engine {
     }
 
     /// Flow Activity Traversal Subprocess (SB.2.2): skips what pre-condition rules skip, refuses
-    /// what Check Activity refuses, and descends into clusters.
-    pub(crate) fn flow_activity_traversal(
-        &self,
-        ix: Ix,
-        dir: Direction,
-        previous: Option<Direction>,
-        depth: usize,
-    ) -> Flow {
-        if depth > super::tree::MAX_ACTIVITIES + 2 {
-            return fail("SB.2.2-2");
-        }
-        if let Some(p) = self.def.parent(ix) {
-            if !self.def.get(p).seq.flow {
-                return fail("SB.2.2-1");
+    /// what Check Activity refuses, and descends into clusters. The SN book's recursion is a
+    /// tail call, written as a loop so a long run of skipped activities cannot exhaust the stack.
+    pub(crate) fn flow_activity_traversal(&self, ix: Ix, dir: Direction, previous: Option<Direction>) -> Flow {
+        let (mut ix, mut dir, mut previous) = (ix, dir, previous);
+        for _ in 0..=2 * super::tree::MAX_ACTIVITIES + 2 {
+            if let Some(p) = self.def.parent(ix) {
+                if !self.def.get(p).seq.flow {
+                    return fail("SB.2.2-1");
+                }
             }
-        }
-        if self.sequencing_rules_check(ix, RuleKind::Pre, &[RuleAction::Skip]).is_some() {
-            let (next, got_dir) = self.flow_tree_traversal(ix, dir, false, previous, 0)?;
-            if previous == Some(Direction::Backward) && got_dir == Direction::Backward {
-                return self.flow_activity_traversal(next, got_dir, None, depth + 1);
+            if self.sequencing_rules_check(ix, RuleKind::Pre, &[RuleAction::Skip]).is_some() {
+                let (next, got_dir) = self.flow_tree_traversal(ix, dir, false, previous, 0)?;
+                // SB.2.2 step 3.3: a backward traversal that stays backward forgets the
+                // previous direction.
+                if previous == Some(Direction::Backward) && got_dir == Direction::Backward {
+                    previous = None;
+                }
+                (ix, dir) = (next, got_dir);
+                continue;
             }
-            return self.flow_activity_traversal(next, got_dir, previous, depth + 1);
-        }
-        if self.check_activity(ix) {
-            return fail("SB.2.2-2");
-        }
-        if !self.def.get(ix).is_leaf() {
+            if self.check_activity(ix) {
+                return fail("SB.2.2-2");
+            }
+            if self.def.get(ix).is_leaf() {
+                return Ok((ix, dir));
+            }
             let (next, got_dir) = self.flow_tree_traversal(ix, dir, true, None, 0)?;
             if dir == Direction::Backward && got_dir == Direction::Forward {
-                return self.flow_activity_traversal(next, Direction::Forward, Some(Direction::Backward), depth + 1);
+                (ix, dir, previous) = (next, Direction::Forward, Some(Direction::Backward));
+            } else {
+                (ix, previous) = (next, None);
             }
-            return self.flow_activity_traversal(next, dir, None, depth + 1);
         }
-        Ok((ix, dir))
+        fail("SB.2.2-2")
     }
 
     /// Flow Subprocess (SB.2.3): one step of tree traversal, then activity traversal.
     pub(crate) fn flow_subprocess(&self, ix: Ix, dir: Direction, consider_children: bool) -> Flow {
         let (next, got_dir) = self.flow_tree_traversal(ix, dir, consider_children, None, 0)?;
-        self.flow_activity_traversal(next, got_dir, None, 0)
+        self.flow_activity_traversal(next, got_dir, None)
     }
 }

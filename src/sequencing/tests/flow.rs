@@ -209,3 +209,67 @@ fn valid_requests_follow_the_state() {
     assert_eq!(e.current(), Some("c"));
     assert!(st(&e, "c").active);
 }
+
+#[test]
+fn time_out_and_logout_imply_exit_all() {
+    let r = |x: &str| RuntimeReport { exit: Some(x.into()), ..Default::default() };
+    assert_eq!(r("time-out").implied_request(), Some(NavRequest::ExitAll));
+    assert_eq!(r("logout").implied_request(), Some(NavRequest::ExitAll));
+    assert_eq!(r("suspend").implied_request(), None);
+}
+
+#[test]
+fn hostile_sizes_are_bounded() {
+    use crate::package::model::{Block, CompletionRules, Course, Format, Node, Scorm2004Edition};
+    use crate::package::scorm::blank_module;
+    fn course(root: Vec<Node>) -> Course {
+        Course {
+            id: None,
+            package_identifier: None,
+            title: "t".into(),
+            title_langs: vec![],
+            description: None,
+            description_langs: vec![],
+            format: Format::Scorm2004 { edition: Scorm2004Edition::Fourth },
+            schema_version: None,
+            organization_id: Some("org".into()),
+            root,
+            other_organizations: vec![],
+            objectives: vec![],
+            metadata_files: vec![],
+            warnings: vec![],
+            organization_rules: None,
+            objectives_global_to_system: None,
+        }
+    }
+    let many: Vec<Node> =
+        (0..tree::MAX_ACTIVITIES).map(|i| Node::Module(blank_module(&format!("m{i}"), "m"))).collect();
+    assert_eq!(TreeDef::from_course(&course(many)), Err(TreeError::TooManyActivities));
+    let mut node = Node::Module(blank_module("leaf", "leaf"));
+    for i in 0..tree::MAX_DEPTH + 1 {
+        node = Node::Block(Block {
+            id: format!("b{i}"),
+            title: "b".into(),
+            title_langs: vec![],
+            description: None,
+            description_langs: vec![],
+            visible: true,
+            rules: CompletionRules::default(),
+            children: vec![node],
+        });
+    }
+    assert_eq!(TreeDef::from_course(&course(vec![node])), Err(TreeError::TooDeep));
+    assert_eq!(TreeDef::from_course(&course(vec![])), Err(TreeError::Empty));
+}
+
+#[test]
+fn a_long_run_of_skipped_activities_does_not_exhaust_the_stack() {
+    let skip = seq(
+        r#"<imsss:sequencingRules><imsss:preConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="always"/></imsss:ruleConditions><imsss:ruleAction action="skip"/></imsss:preConditionRule></imsss:sequencingRules>"#,
+    );
+    let mut org: String = (0..3000).map(|i| leaf(&format!("s{i}"), &skip)).collect();
+    org.push_str(&leaf("last", ""));
+    org.push_str(&seq(FLOW));
+    let mut e = engine(&org);
+    assert_eq!(go(&mut e, NavRequest::Start).as_deref(), Some("last"));
+}
