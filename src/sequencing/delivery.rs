@@ -41,6 +41,7 @@ impl Engine {
                         self.st.activities[a].progress_status = true;
                     }
                     self.reset_attempt_tracking(a);
+                    self.forget_descendants_tracking(a);
                     self.st.activities[a].attempt_started_us = Some(now);
                 }
             }

@@ -217,6 +217,19 @@ impl Engine {
         e
     }
 
+    /// A new attempt on the course (a new registration after the previous one ended) that keeps
+    /// the global objectives the learner's earlier attempts wrote: everything else starts fresh.
+    /// With `objectives_global_to_system` false pass this course's globals only.
+    pub fn with_globals(
+        def: impl Into<Arc<TreeDef>>,
+        seed: u64,
+        globals: std::collections::BTreeMap<String, state::GlobalObjective>,
+    ) -> Engine {
+        let mut e = Engine::new(def, seed);
+        e.st.globals = globals;
+        e
+    }
+
     /// Restores a registration from its stored state.
     pub fn restore(def: impl Into<Arc<TreeDef>>, saved: SavedState) -> Engine {
         let def = def.into();

@@ -11,8 +11,9 @@ impl Engine {
     pub(crate) fn obj_satisfied(&self, ix: Ix, o: usize) -> Option<bool> {
         let def = self.def.get(ix).seq.objectives.get(o)?;
         // Satisfied by measure: a known measure (possibly read from a global) decides, as in
-        // ADL's reference implementation; a cluster's is decided by its rollup (RB.1.2a).
-        if def.satisfied_by_measure && self.def.get(ix).is_leaf() {
+        // ADL's reference implementation and RB.1.2a (measureSatisfactionIfActive included).
+        let a = &self.def.get(ix).seq;
+        if def.satisfied_by_measure && (!self.st.activities[ix].active || a.measure_satisfaction_if_active) {
             if let Some(m) = self.obj_measure(ix, o) {
                 return Some(m >= def.min_measure);
             }
@@ -65,28 +66,41 @@ impl Engine {
         a.completion_amount_status.then_some(a.completion_amount)
     }
 
-    /// Sets Objective Progress / Satisfied Status and writes known values through write maps.
+    /// Sets Objective Progress / Satisfied Status and writes it through write maps: an unknown
+    /// status set by rollup or content is written too (ADL's reference implementation does; the
+    /// OB-03b conformance case depends on it), a reset for a new attempt is not.
     pub(crate) fn set_obj_satisfied(&mut self, ix: Ix, o: usize, v: Option<bool>) {
         let Some(s) = self.st.activities[ix].objectives.get_mut(o) else { return };
         s.progress_status = v.is_some();
         s.satisfied = v.unwrap_or(false);
-        if let Some(v) = v {
-            for m in self.def.activities[ix].seq.objectives[o].maps.iter().filter(|m| m.write_satisfied) {
-                self.st.globals.entry(m.target.clone()).or_default().satisfied = Some(v);
-            }
+        for m in self.def.activities[ix].seq.objectives[o].maps.iter().filter(|m| m.write_satisfied) {
+            self.st.globals.entry(m.target.clone()).or_default().satisfied = v;
         }
     }
 
-    /// Sets Objective Measure Status / Normalized Measure and writes known values through maps.
+    /// Sets Objective Measure Status / Normalized Measure and writes it through write maps.
     pub(crate) fn set_obj_measure(&mut self, ix: Ix, o: usize, v: Option<f64>) {
         let Some(s) = self.st.activities[ix].objectives.get_mut(o) else { return };
         s.measure_status = v.is_some();
         s.measure = v.unwrap_or(0.0);
-        if let Some(v) = v {
-            for m in self.def.activities[ix].seq.objectives[o].maps.iter().filter(|m| m.write_measure) {
-                self.st.globals.entry(m.target.clone()).or_default().measure = Some(v);
+        for m in self.def.activities[ix].seq.objectives[o].maps.iter().filter(|m| m.write_measure) {
+            self.st.globals.entry(m.target.clone()).or_default().measure = v;
+        }
+    }
+
+    /// Completion status of objective `o` (4th edition): the activity's for the primary one, else
+    /// the objective's own, read through `readCompletionStatus` maps.
+    pub(crate) fn obj_completion(&self, ix: Ix, o: usize) -> Option<bool> {
+        if o == 0 {
+            return self.completion(ix);
+        }
+        let def = self.def.get(ix).seq.objectives.get(o)?;
+        for m in def.maps.iter().filter(|m| m.read_completion) {
+            if let Some(v) = self.st.globals.get(&m.target).and_then(|g| g.completed) {
+                return Some(v);
             }
         }
+        self.st.activities[ix].objectives.get(o)?.completion
     }
 
     /// Sets Attempt Progress / Completion Status; `writeCompletionStatus` maps of the primary
@@ -131,6 +145,41 @@ impl Engine {
             }
             if m.write_progress && progress.is_some() {
                 g.progress_measure = progress;
+            }
+        }
+    }
+
+    /// `useCurrentAttemptObjectiveInfo` / `useCurrentAttemptProgressInfo`: when a cluster begins a
+    /// new attempt, what its descendants recorded in earlier attempts no longer counts (ADL's
+    /// reference implementation marks it "dirty"; here it is forgotten, globals excepted).
+    pub(crate) fn forget_descendants_tracking(&mut self, ix: Ix) {
+        let mut stack = vec![ix];
+        while let Some(p) = stack.pop() {
+            let (obj, pro) = {
+                let d = &self.def.get(p).seq;
+                (d.use_current_attempt_objective_info, d.use_current_attempt_progress_info)
+            };
+            for &c in &self.def.get(p).children {
+                let a = &mut self.st.activities[c];
+                if a.suspended {
+                    continue;
+                }
+                if obj {
+                    for o in &mut a.objectives {
+                        *o = Default::default();
+                    }
+                    a.satisfied_set_by_content = false;
+                }
+                if pro {
+                    a.attempt_progress_status = false;
+                    a.completed = false;
+                    a.completion_amount_status = false;
+                    a.completion_amount = 0.0;
+                    a.completion_set_by_content = false;
+                }
+                if obj || pro {
+                    stack.push(c);
+                }
             }
         }
     }

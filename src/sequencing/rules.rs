@@ -54,8 +54,8 @@ impl Engine {
             CondKind::ObjectiveMeasureKnown => Some(self.obj_measure(ix, o).is_some()),
             CondKind::ObjectiveMeasureGreaterThan => self.obj_measure(ix, o).map(|m| m > threshold),
             CondKind::ObjectiveMeasureLessThan => self.obj_measure(ix, o).map(|m| m < threshold),
-            CondKind::Completed => self.completion(ix),
-            CondKind::ActivityProgressKnown => Some(a.progress_status && self.completion(ix).is_some()),
+            CondKind::Completed => self.obj_completion(ix, o),
+            CondKind::ActivityProgressKnown => Some(a.progress_status && self.obj_completion(ix, o).is_some()),
             CondKind::Attempted => Some(a.progress_status && a.attempt_count > 0),
             CondKind::AttemptLimitExceeded => Some(self.attempt_limit_exceeded(ix)),
             // Time limits are optional in 4th edition and not tracked here.

@@ -391,3 +391,350 @@ fn ct_01_completion_measure_rollup_and_skip_when_completed() {
     assert!((pm - 2.0 / 3.0).abs() < 1e-9);
     assert_eq!(st(&e, "activity_2").completed, Some(true));
 }
+
+fn pre(cond: &str, action: &str) -> String {
+    format!(
+        r#"<imsss:sequencingRules><imsss:preConditionRule><imsss:ruleConditions>{cond}</imsss:ruleConditions><imsss:ruleAction action="{action}"/></imsss:preConditionRule></imsss:sequencingRules>"#
+    )
+}
+
+fn post_rule(cond: &str, action: &str) -> String {
+    format!(
+        r#"<imsss:postConditionRule><imsss:ruleConditions>{cond}</imsss:ruleConditions><imsss:ruleAction action="{action}"/></imsss:postConditionRule>"#
+    )
+}
+
+fn with_collection(org: &str, collection: &str) -> Engine {
+    let xml = manifest(org).replace(
+        "</resources>",
+        &format!("</resources><imsss:sequencingCollection>{collection}</imsss:sequencingCollection>"),
+    );
+    let parsed = scorm::parse("imsmanifest.xml", &xml, &Limits::default()).expect("parse");
+    let mut e = Engine::new(TreeDef::from_course(&parsed.course).expect("tree"), 1);
+    go(&mut e, NavRequest::Start);
+    e
+}
+
+/// RU-09: a cluster retried as a whole (retryAll) until it is completed; one child has an attempt
+/// limit of two, after which it is skipped and, being skipped, left out of rollup.
+#[test]
+fn ru_09_retry_all_until_completed_with_an_attempt_limit() {
+    let a4 = seq(&format!(
+        r#"{}<imsss:limitConditions attemptLimit="2"/><adlseq:rollupConsiderations requiredForSatisfied="ifNotSkipped" requiredForIncomplete="ifNotSkipped" requiredForCompleted="ifNotSkipped"/>"#,
+        pre(r#"<imsss:ruleCondition condition="attemptLimitExceeded"/>"#, "skip")
+    ));
+    let cluster_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="satisfied"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}{}</imsss:sequencingRules>"#,
+        post_rule(r#"<imsss:ruleCondition operator="not" condition="completed"/>"#, "retryAll"),
+        post_rule(r#"<imsss:ruleCondition condition="completed"/>"#, "continue")
+    ));
+    let org = format!(
+        "{}{}{}{}",
+        leaf("activity_1", ""),
+        cluster(
+            "activity_2",
+            &format!("{}{}{}{cluster_seq}", leaf("activity_3", ""), leaf("activity_4", &a4), leaf("activity_5", ""))
+        ),
+        leaf("activity_6", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    let c = NavRequest::Continue;
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), c.clone()),
+            ("activity_3", rt(&[("CS", "completed")]), c.clone()),
+            ("activity_4", rt(&[("CS", "incomplete")]), c.clone()),
+            ("activity_5", rt(&[("CS", "completed")]), c.clone()),
+            ("activity_1", rt(&[]), c.clone()),
+            ("activity_3", rt(&[("CS", "incomplete")]), c.clone()),
+            ("activity_4", rt(&[("CS", "completed")]), c.clone()),
+            ("activity_5", rt(&[("CS", "completed")]), c.clone()),
+            ("activity_1", rt(&[]), c.clone()),
+            ("activity_3", rt(&[("CS", "completed")]), c.clone()),
+            ("activity_5", rt(&[("CS", "completed")]), NavRequest::Previous),
+            ("activity_6", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_4").attempt_count, 2);
+    assert_eq!(e.course_status().attempt_count, 3);
+}
+
+/// RU-07a: a cluster retried (post-condition) until satisfied; its first child has an attempt
+/// limit (the item's 1 overriding the sequencingCollection's 2) and is then skipped and left
+/// out of rollup, the second is always skipped and counts only if attempted.
+#[test]
+fn ru_07a_retry_until_satisfied_with_rollup_considerations() {
+    let a3 = r#"<imsss:sequencing IDRef="seqCol-RU07a-1">PRE<imsss:limitConditions attemptLimit="1"/><imsss:rollupRules rollupProgressCompletion="false"/><adlseq:rollupConsiderations requiredForSatisfied="ifNotSkipped" requiredForNotSatisfied="ifNotSkipped"/></imsss:sequencing>"#
+        .replace("PRE", &pre(r#"<imsss:ruleCondition condition="attemptLimitExceeded"/>"#, "skip"));
+    let a4 = seq(&format!(
+        r#"{}<adlseq:rollupConsiderations requiredForCompleted="ifAttempted" requiredForSatisfied="ifAttempted" requiredForNotSatisfied="ifAttempted"/>"#,
+        pre(r#"<imsss:ruleCondition condition="always"/>"#, "skip")
+    ));
+    let cluster_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="completed"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}</imsss:sequencingRules>"#,
+        post_rule(r#"<imsss:ruleCondition operator="not" condition="satisfied"/>"#, "retry")
+    ));
+    let org = format!(
+        "{}{}{}{}",
+        leaf("activity_1", ""),
+        cluster(
+            "activity_2",
+            &format!("{}{}{}{cluster_seq}", leaf("activity_3", &a3), leaf("activity_4", &a4), leaf("activity_5", ""))
+        ),
+        leaf("activity_6", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = with_collection(
+        &org,
+        r#"<imsss:sequencing ID="seqCol-RU07a-1"><imsss:limitConditions attemptLimit="2"/></imsss:sequencing>"#,
+    );
+    let c = NavRequest::Continue;
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), c.clone()),
+            ("activity_3", rt(&[("SS", "failed")]), c.clone()),
+            ("activity_5", rt(&[("SS", "failed")]), c.clone()),
+            ("activity_5", rt(&[("SS", "failed")]), c.clone()),
+            ("activity_5", rt(&[("SS", "passed")]), c.clone()),
+            ("activity_6", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_2").satisfied, Some(true));
+    assert_eq!(st(&e, "activity_2").attempt_count, 3);
+}
+
+/// RU-13e: a new attempt on the course (relaunch after exit all) keeps the global objectives the
+/// first attempt wrote; a pre-condition with `any` and referenced objectives then lets
+/// activity_2 through because its objective is satisfied by the global's measure.
+#[test]
+fn ru_13e_global_objectives_across_course_attempts() {
+    let a2 = seq(&format!(
+        r#"{}<imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj1" satisfiedByMeasure="true"><imsss:minNormalizedMeasure>0.5</imsss:minNormalizedMeasure><imsss:mapInfo targetObjectiveID="gObj-RU13e-2"/></imsss:objective></imsss:objectives>"#,
+        pre(
+            r#"</imsss:ruleConditions><imsss:ruleConditions conditionCombination="any"><imsss:ruleCondition referencedObjective="obj1" operator="not" condition="objectiveMeasureKnown"/><imsss:ruleCondition referencedObjective="obj1" operator="not" condition="satisfied"/>"#,
+            "skip"
+        )
+        .replace("<imsss:ruleConditions></imsss:ruleConditions>", "")
+    ));
+    let a4 = seq(&format!(
+        r#"<imsss:sequencingRules>{}</imsss:sequencingRules><imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj1"><imsss:mapInfo targetObjectiveID="gObj-RU13e-1" readNormalizedMeasure="false" readSatisfiedStatus="false" writeSatisfiedStatus="true" writeNormalizedMeasure="true"/></imsss:objective><imsss:objective objectiveID="obj2"><imsss:mapInfo targetObjectiveID="gObj-RU13e-2" readNormalizedMeasure="false" readSatisfiedStatus="false" writeNormalizedMeasure="true"/></imsss:objective></imsss:objectives>"#,
+        post_rule(r#"<imsss:ruleCondition condition="always"/>"#, "exitParent")
+    ));
+    let cluster_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:preConditionRule><imsss:ruleConditions conditionCombination="all"><imsss:ruleCondition condition="attempted"/><imsss:ruleCondition referencedObjective="obj1" operator="not" condition="objectiveMeasureKnown"/></imsss:ruleConditions><imsss:ruleAction action="skip"/></imsss:preConditionRule>{}</imsss:sequencingRules><imsss:rollupRules><imsss:rollupRule childActivitySet="atLeastCount" minimumCount="1"><imsss:rollupConditions><imsss:rollupCondition condition="satisfied"/></imsss:rollupConditions><imsss:rollupAction action="satisfied"/></imsss:rollupRule></imsss:rollupRules><imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj1"><imsss:mapInfo targetObjectiveID="gObj-RU13e-1"/></imsss:objective></imsss:objectives>"#,
+        post_rule(r#"<imsss:ruleCondition condition="satisfied"/>"#, "exitParent")
+    ));
+    let org = format!(
+        "{}{}{}",
+        cluster(
+            "activity_1",
+            &format!(
+                "{}{}{}{}{cluster_seq}",
+                leaf("activity_2", &a2),
+                leaf("activity_3", ""),
+                leaf("activity_4", &a4),
+                leaf("activity_5", "")
+            )
+        ),
+        leaf("activity_6", ""),
+        seq(&format!(
+            r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules>{}</imsss:sequencingRules><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ" satisfiedByMeasure="true"><imsss:minNormalizedMeasure> 1.00000 </imsss:minNormalizedMeasure><imsss:mapInfo targetObjectiveID="gObj-RU13e-1"/></imsss:primaryObjective></imsss:objectives>"#,
+            post_rule(r#"<imsss:ruleCondition condition="satisfied"/>"#, "retry")
+        ))
+    );
+    let mut e = start(&org);
+    visit(&mut e, "activity_3", rt(&[]), NavRequest::Continue);
+    let mut r = rt(&[]);
+    r.objectives.push(ObjectiveReport {
+        id: "obj1".into(),
+        score_scaled: Some(1.0),
+        success_status: Some("failed".into()),
+        ..Default::default()
+    });
+    r.objectives.push(ObjectiveReport { id: "obj2".into(), score_scaled: Some(0.7), ..Default::default() });
+    let out = visit(&mut e, "activity_4", r, NavRequest::ExitAll);
+    assert!(out.end_session);
+    // Relaunch: a new attempt on the course with the learner's global objectives.
+    let mut e = Engine::with_globals(e.def().clone(), 2, e.state().globals);
+    assert_eq!(go(&mut e, NavRequest::Start).as_deref(), Some("activity_2"));
+    assert_eq!(e.status("activity_2").map(|_| ()), Some(()));
+    visit(&mut e, "activity_2", rt(&[]), NavRequest::ExitAll);
+}
+
+/// SX-06: the item's own post-condition rules replace its collection entry's; "retry" while not
+/// completed, then "continue" overrides the SCO's own "previous" once completed.
+#[test]
+fn sx_06_post_conditions_override_the_requested_navigation() {
+    let a2 = format!(
+        r#"<imsss:sequencing IDRef="seqCol-SX06-1"><imsss:sequencingRules>{}{}</imsss:sequencingRules></imsss:sequencing>"#,
+        post_rule(r#"<imsss:ruleCondition condition="completed"/>"#, "continue"),
+        post_rule(r#"<imsss:ruleCondition operator="not" condition="completed"/>"#, "retry")
+    );
+    let org = format!(
+        "{}{}{}{}",
+        leaf("activity_1", ""),
+        leaf("activity_2", &a2),
+        leaf("activity_3", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let collection = format!(
+        r#"<imsss:sequencing ID="seqCol-SX06-1"><imsss:sequencingRules>{}</imsss:sequencingRules></imsss:sequencing>"#,
+        post_rule(r#"<imsss:ruleCondition operator="not" condition="completed"/>"#, "exitAll")
+    );
+    let mut e = with_collection(&org, &collection);
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_2", rt(&[("CS", "not attempted")]), NavRequest::Continue),
+            ("activity_2", rt(&[("CS", "completed")]), NavRequest::Previous),
+            ("activity_3", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+}
+
+/// CO-07a: 4th edition objective completion shared through `adlseq` maps: activity_3 writes the
+/// completion of two objectives that activities 1 and 2 read to skip themselves; the root exits
+/// when satisfied and is retried while not completed.
+#[test]
+fn co_07a_shared_objective_completion_skips_activities() {
+    let reader = |id: &str, obj: &str| {
+        leaf(
+            id,
+            &seq(&format!(
+                r#"{}<imsss:rollupRules rollupObjectiveSatisfied="false" rollupProgressCompletion="false"/><imsss:objectives><imsss:primaryObjective objectiveID="{obj}"/></imsss:objectives><adlseq:objectives><adlseq:objective objectiveID="{obj}"><adlseq:mapInfo targetObjectiveID="gObj-CO07-{obj}"/></adlseq:objective></adlseq:objectives>"#,
+                pre(&format!(r#"<imsss:ruleCondition referencedObjective="{obj}" condition="completed"/>"#), "skip")
+            )),
+        )
+    };
+    let a3 = seq(
+        r#"<imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj1"/><imsss:objective objectiveID="obj2"/></imsss:objectives><adlseq:objectives><adlseq:objective objectiveID="obj1"><adlseq:mapInfo targetObjectiveID="gObj-CO07-obj1" writeCompletionStatus="true"/></adlseq:objective><adlseq:objective objectiveID="obj2"><adlseq:mapInfo targetObjectiveID="gObj-CO07-obj2" writeCompletionStatus="true"/></adlseq:objective></adlseq:objectives>"#,
+    );
+    let org = format!(
+        "{}{}{}{}",
+        reader("activity_1", "obj1"),
+        reader("activity_2", "obj2"),
+        leaf("activity_3", &a3),
+        seq(&format!(
+            r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="satisfied"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}</imsss:sequencingRules>"#,
+            post_rule(r#"<imsss:ruleCondition operator="not" condition="completed"/>"#, "retry")
+        ))
+    );
+    let objs = |o1: &str, o2: &str| {
+        let mut r = rt(&[("SS", "passed")]);
+        for (id, cs) in [("obj1", o1), ("obj2", o2)] {
+            r.objectives.push(ObjectiveReport {
+                id: id.into(),
+                completion_status: Some(cs.into()),
+                ..Default::default()
+            });
+        }
+        r
+    };
+    let mut e = start(&org);
+    let mut first = objs("incomplete", "completed");
+    first.completion_status = Some("not attempted".into());
+    let mut second = objs("completed", "completed");
+    second.completion_status = Some("completed".into());
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_2", rt(&[]), NavRequest::Continue),
+            ("activity_3", first, NavRequest::Continue),
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_3", second, NavRequest::Continue),
+        ],
+    );
+    // Satisfied and completed: the root exits and the session ends.
+    assert!(e.session_ended());
+    assert_eq!(e.course_status().completed, Some(true));
+}
+
+/// OB-03b: three attempts on a course whose global objectives are scoped to it
+/// (objectivesGlobalToSystem false): a cluster satisfied by measure writes a global that makes
+/// later activities skip; an unknown measure rolled up in the second attempt is written too, so
+/// the third attempt delivers the cluster again.
+#[test]
+fn ob_03b_cluster_measure_written_to_a_global_across_attempts() {
+    let skip_sat = pre(r#"<imsss:ruleCondition condition="satisfied"/>"#, "skip");
+    let reads = |id: &str, g: &str, rule: &str| {
+        leaf(
+            id,
+            &seq(&format!(
+                r#"{rule}<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"><imsss:mapInfo targetObjectiveID="{g}"/></imsss:primaryObjective></imsss:objectives>"#
+            )),
+        )
+    };
+    let a3_seq = seq(&format!(
+        r#"<imsss:controlMode choice="true" flow="true"/>{skip_sat}<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ" satisfiedByMeasure="true"><imsss:minNormalizedMeasure>0.6</imsss:minNormalizedMeasure><imsss:mapInfo targetObjectiveID="gObj-OB03-3" readSatisfiedStatus="false" writeSatisfiedStatus="true" writeNormalizedMeasure="true"/></imsss:primaryObjective></imsss:objectives>"#
+    ));
+    let org = format!(
+        "{}{}{}{}",
+        reads(
+            "activity_1",
+            "gObj-OB03-2",
+            &pre(r#"<imsss:ruleCondition operator="not" condition="satisfied"/>"#, "skip")
+        ),
+        cluster(
+            "activity_2",
+            &format!(
+                "{}{}{}{}",
+                cluster(
+                    "activity_3",
+                    &format!(
+                        "{}{}{}{a3_seq}",
+                        leaf("activity_4", ""),
+                        reads("activity_5", "gObj-OB03-1", &skip_sat),
+                        leaf("activity_6", "")
+                    )
+                ),
+                reads("activity_7", "gObj-OB03-3", &skip_sat),
+                reads("activity_8", "gObj-OB03-3", &skip_sat),
+                seq(CHOICE_FALSE_FLOW)
+            )
+        ),
+        leaf("activity_9", ""),
+        seq(CHOICE_FALSE_FLOW)
+    )
+    .replace(r#"<item identifier="activity_1""#, r#"<item identifier="activity_1""#);
+    let mut e = start(&org);
+    let score = || rt(&[("SCA", "1.0")]);
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_4", score(), NavRequest::Continue),
+            ("activity_5", score(), NavRequest::Continue),
+            ("activity_6", score(), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_3").satisfied, Some(true));
+    // Second attempt: activity_3 (by the global's measure) and 7, 8 (by its status) are skipped.
+    let mut e = Engine::with_globals(e.def().clone(), 2, e.state().globals);
+    go(&mut e, NavRequest::Start);
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_9", rt(&[]), choice("activity_6")),
+            ("activity_6", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    // Third attempt: activity_3's rolled-up measure was unknown and written so.
+    let mut e = Engine::with_globals(e.def().clone(), 3, e.state().globals);
+    go(&mut e, NavRequest::Start);
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_4", score(), NavRequest::Continue),
+            ("activity_5", score(), NavRequest::Continue),
+            ("activity_6", score(), NavRequest::Continue),
+            ("activity_9", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+}
