@@ -7,6 +7,7 @@ mod objectives;
 mod rollup;
 mod rules;
 mod scenarios;
+mod scenarios_more;
 mod selection;
 
 use super::*;

@@ -9,7 +9,7 @@ use super::*;
 
 /// `cmi.*` values a test SCO sets, by the suite's short names: CS completion_status,
 /// SS success_status, PM progress_measure, SCA score.scaled.
-fn rt(values: &[(&str, &str)]) -> RuntimeReport {
+pub(super) fn rt(values: &[(&str, &str)]) -> RuntimeReport {
     let mut r = RuntimeReport { exit: Some("normal".into()), ..Default::default() };
     for (k, v) in values {
         match *k {
@@ -24,7 +24,7 @@ fn rt(values: &[(&str, &str)]) -> RuntimeReport {
 }
 
 /// One visit: the expected delivered activity, what the SCO sets, then its navigation request.
-fn visit(e: &mut Engine, expect: &str, r: RuntimeReport, then: NavRequest) -> Outcome {
+pub(super) fn visit(e: &mut Engine, expect: &str, r: RuntimeReport, then: NavRequest) -> Outcome {
     assert_eq!(e.current(), Some(expect), "delivered activity");
     assert!(st(e, expect).active);
     e.report_runtime(expect, &r).expect("report");
@@ -32,7 +32,7 @@ fn visit(e: &mut Engine, expect: &str, r: RuntimeReport, then: NavRequest) -> Ou
 }
 
 /// Plays a run of visits that each end with a request delivering the next one.
-fn play(e: &mut Engine, steps: &[(&str, RuntimeReport, NavRequest)]) {
+pub(super) fn play(e: &mut Engine, steps: &[(&str, RuntimeReport, NavRequest)]) {
     for (i, (expect, r, then)) in steps.iter().enumerate() {
         let out = visit(e, expect, r.clone(), then.clone());
         if i + 1 < steps.len() {
@@ -41,13 +41,13 @@ fn play(e: &mut Engine, steps: &[(&str, RuntimeReport, NavRequest)]) {
     }
 }
 
-fn start(org: &str) -> Engine {
+pub(super) fn start(org: &str) -> Engine {
     let mut e = engine(org);
     assert!(go(&mut e, NavRequest::Start).is_some());
     e
 }
 
-const CHOICE_FALSE_FLOW: &str = r#"<imsss:controlMode choice="false" flow="true"/>"#;
+pub(super) const CHOICE_FALSE_FLOW: &str = r#"<imsss:controlMode choice="false" flow="true"/>"#;
 
 fn rules(exit: &str, post: &str) -> String {
     format!(
@@ -392,19 +392,19 @@ fn ct_01_completion_measure_rollup_and_skip_when_completed() {
     assert_eq!(st(&e, "activity_2").completed, Some(true));
 }
 
-fn pre(cond: &str, action: &str) -> String {
+pub(super) fn pre(cond: &str, action: &str) -> String {
     format!(
         r#"<imsss:sequencingRules><imsss:preConditionRule><imsss:ruleConditions>{cond}</imsss:ruleConditions><imsss:ruleAction action="{action}"/></imsss:preConditionRule></imsss:sequencingRules>"#
     )
 }
 
-fn post_rule(cond: &str, action: &str) -> String {
+pub(super) fn post_rule(cond: &str, action: &str) -> String {
     format!(
         r#"<imsss:postConditionRule><imsss:ruleConditions>{cond}</imsss:ruleConditions><imsss:ruleAction action="{action}"/></imsss:postConditionRule>"#
     )
 }
 
-fn with_collection(org: &str, collection: &str) -> Engine {
+pub(super) fn with_collection(org: &str, collection: &str) -> Engine {
     let xml = manifest(org).replace(
         "</resources>",
         &format!("</resources><imsss:sequencingCollection>{collection}</imsss:sequencingCollection>"),

@@ -1,0 +1,171 @@
+//! More ADL conformance scenarios (see `scenarios.rs` for how they are replayed).
+
+use super::scenarios::*;
+use super::*;
+
+/// What a test SCO sets on its `cmi.objectives.n.success_status`.
+fn objs(list: &[(&str, &str)]) -> RuntimeReport {
+    let mut r = rt(&[]);
+    for (id, ss) in list {
+        r.objectives.push(ObjectiveReport {
+            id: (*id).to_owned(),
+            success_status: Some((*ss).to_owned()),
+            ..Default::default()
+        });
+    }
+    r
+}
+
+fn map_w(obj: &str, g: &str) -> String {
+    format!(
+        r#"<imsss:objective objectiveID="{obj}"><imsss:mapInfo targetObjectiveID="{g}" readNormalizedMeasure="false" writeSatisfiedStatus="true"/></imsss:objective>"#
+    )
+}
+
+/// SX-05: skip rules on referenced objectives read through global objectives, retry of a
+/// cluster and retry all, items whose local objectives replace those of their
+/// sequencingCollection entries, and the session ending after the last activity.
+#[test]
+fn sx_05_referenced_objectives_retry_and_retry_all() {
+    let skip_ref =
+        |o: &str| pre(&format!(r#"<imsss:ruleCondition condition="satisfied" referencedObjective="{o}"/>"#), "skip");
+    let primary_w = |g: &str| {
+        format!(
+            r#"{}<imsss:rollupRules rollupObjectiveSatisfied="false" rollupProgressCompletion="false"/><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"><imsss:mapInfo targetObjectiveID="{g}" readNormalizedMeasure="false" writeSatisfiedStatus="true"/></imsss:primaryObjective></imsss:objectives>"#,
+            pre(r#"<imsss:ruleCondition condition="satisfied"/>"#, "skip")
+        )
+    };
+    let retry_all_unless = |a: &str, b: &str| {
+        post_rule(
+            &format!(
+                r#"</imsss:ruleConditions><imsss:ruleConditions conditionCombination="any"><imsss:ruleCondition operator="not" condition="satisfied" referencedObjective="{a}"/><imsss:ruleCondition operator="not" condition="satisfied" referencedObjective="{b}"/>"#
+            ),
+            "retryAll",
+        )
+        .replace("<imsss:ruleConditions></imsss:ruleConditions>", "")
+    };
+    let a5 = format!(
+        r#"<imsss:sequencing IDRef="seqCol-SX05-1">{}<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/>{}</imsss:objectives></imsss:sequencing>"#,
+        skip_ref("obj-SX05-3a"),
+        map_w("obj-SX05-3a", "gObj-SX05-3a")
+    );
+    let a6 = format!(
+        r#"<imsss:sequencing IDRef="seqCol-SX05-2">{}<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/>{}{}</imsss:objectives></imsss:sequencing>"#,
+        skip_ref("obj-SX05-3b").replace(
+            "</imsss:sequencingRules>",
+            &format!("{}</imsss:sequencingRules>", retry_all_unless("obj-SX05-3a", "obj-SX05-3b"))
+        ),
+        map_w("obj-SX05-3a", "gObj-SX05-3a"),
+        map_w("obj-SX05-3b", "gObj-SX05-3b")
+    );
+    let a8 = seq(&format!(
+        r#"{}<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/>{}</imsss:objectives>"#,
+        skip_ref("obj-SX05-4a"),
+        map_w("obj-SX05-4a", "gObj-SX05-4a")
+    ));
+    let a9 = format!(
+        r#"<imsss:sequencing IDRef="seqCol-SX05-3"><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/>{}{}</imsss:objectives></imsss:sequencing>"#,
+        map_w("obj-SX05-4a", "gObj-SX05-4a"),
+        map_w("obj-SX05-4b", "gObj-SX05-4b")
+    );
+    let all5 = ["5", "3a", "3b", "4a", "4b"];
+    let a10 = seq(&format!(
+        r#"<imsss:sequencingRules>{}</imsss:sequencingRules><imsss:rollupRules rollupObjectiveSatisfied="false" rollupProgressCompletion="false"/><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/>{}</imsss:objectives>"#,
+        post_rule(r#"<imsss:ruleCondition condition="always"/>"#, "exitParent"),
+        all5.iter().map(|o| map_w(&format!("obj-SX05-{o}"), &format!("gObj-SX05-{o}"))).collect::<String>()
+    ));
+    let a3_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules>{}</imsss:sequencingRules><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/>{}</imsss:objectives>"#,
+        post_rule(
+            r#"<imsss:ruleCondition operator="not" condition="satisfied" referencedObjective="obj-SX05-5"/>"#,
+            "retry"
+        ),
+        map_w("obj-SX05-5", "gObj-SX05-5")
+    ));
+    let org = format!(
+        "{}{}{}{}",
+        leaf("activity_1", &seq(&primary_w("gObj-SX05-1"))),
+        leaf("activity_2", &seq(&primary_w("gObj-SX05-2"))),
+        cluster(
+            "activity_3",
+            &format!(
+                "{}{}{}{a3_seq}",
+                cluster(
+                    "activity_4",
+                    &format!("{}{}{}", leaf("activity_5", &a5), leaf("activity_6", &a6), seq(CHOICE_FALSE_FLOW))
+                ),
+                cluster(
+                    "activity_7",
+                    &format!("{}{}{}", leaf("activity_8", &a8), leaf("activity_9", &a9), seq(CHOICE_FALSE_FLOW))
+                ),
+                leaf("activity_10", &a10)
+            )
+        ),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let collection = format!(
+        r#"<imsss:sequencing ID="seqCol-SX05-1"><imsss:objectives><imsss:primaryObjective objectiveID="FAKEPRIMARYOBJ"/><imsss:objective objectiveID="obj-SX05-3a"><imsss:mapInfo targetObjectiveID="gObj-SX05-3a" readSatisfiedStatus="false" writeNormalizedMeasure="true"/></imsss:objective></imsss:objectives></imsss:sequencing><imsss:sequencing ID="seqCol-SX05-2">{}<imsss:objectives><imsss:primaryObjective/>{}</imsss:objectives></imsss:sequencing><imsss:sequencing ID="seqCol-SX05-3"><imsss:sequencingRules><imsss:preConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="satisfied" referencedObjective="obj-SX05-4b"/></imsss:ruleConditions><imsss:ruleAction action="skip"/></imsss:preConditionRule>{}</imsss:sequencingRules><imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj-SX05-4b"/></imsss:objectives></imsss:sequencing>"#,
+        pre(r#"<imsss:ruleCondition operator="not" condition="satisfied" referencedObjective="obj-SX05-3b"/>"#, "skip"),
+        map_w("obj-SX05-3a", "gObj-SX05-3b"),
+        retry_all_unless("obj-SX05-4a", "obj-SX05-4b")
+    );
+    let mut e = with_collection(&org, &collection);
+    let c = || NavRequest::Continue;
+    let ss = |s: &str| rt(&[("SS", s)]);
+    let (p, f) = ("passed", "failed");
+    let ten = |a: &str, b: &str, c4: &str, d: &str, five: &str| {
+        objs(&[("obj-SX05-3a", a), ("obj-SX05-3b", b), ("obj-SX05-4a", c4), ("obj-SX05-4b", d), ("obj-SX05-5", five)])
+    };
+    play(
+        &mut e,
+        &[
+            ("activity_1", ss(p), c()),
+            ("activity_2", ss(p), c()),
+            ("activity_5", objs(&[("obj-SX05-3a", p)]), c()),
+            ("activity_6", objs(&[("obj-SX05-3a", p), ("obj-SX05-3b", p)]), c()),
+            ("activity_8", objs(&[("obj-SX05-4a", p)]), c()),
+            ("activity_9", objs(&[("obj-SX05-4a", p), ("obj-SX05-4b", p)]), c()),
+            ("activity_10", ten(f, f, f, f, f), c()),
+            ("activity_5", objs(&[("obj-SX05-3a", p)]), c()),
+            ("activity_6", objs(&[("obj-SX05-3a", p), ("obj-SX05-3b", f)]), c()),
+            ("activity_6", objs(&[("obj-SX05-3a", p), ("obj-SX05-3b", p)]), c()),
+            ("activity_8", objs(&[("obj-SX05-4a", f)]), c()),
+            ("activity_9", objs(&[("obj-SX05-4a", p), ("obj-SX05-4b", f)]), c()),
+            ("activity_9", objs(&[("obj-SX05-4a", p), ("obj-SX05-4b", p)]), c()),
+            ("activity_10", ten(p, f, p, f, f), c()),
+            ("activity_6", objs(&[("obj-SX05-3a", p), ("obj-SX05-3b", p)]), c()),
+            ("activity_9", objs(&[("obj-SX05-4a", p), ("obj-SX05-4b", p)]), c()),
+        ],
+    );
+    let out = visit(&mut e, "activity_10", ten(f, f, f, f, p), c());
+    assert!(out.end_session, "{out:?}");
+    assert_eq!(st(&e, "activity_6").attempt_count, 4);
+    assert_eq!(e.course_status().attempt_count, 3);
+}
+
+/// SX-04a: an abandon all discards what the SCO set (the player does not report it), so after
+/// a relaunch the activity that would have been skipped is delivered again.
+#[test]
+fn sx_04a_abandon_all_discards_the_attempt() {
+    let org = format!(
+        "{}{}{}{}",
+        leaf(
+            "activity_1",
+            &seq(&format!(
+                r#"{}<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"><imsss:mapInfo targetObjectiveID="gObj-SX04a" writeSatisfiedStatus="true"/></imsss:primaryObjective></imsss:objectives>"#,
+                pre(r#"<imsss:ruleCondition condition="satisfied"/>"#, "skip")
+            ))
+        ),
+        leaf("activity_2", ""),
+        leaf("activity_3", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    assert_eq!(e.current(), Some("activity_1"));
+    // SS passed was set, then abandonAll: nothing is reported.
+    let out = e.navigate(NavRequest::AbandonAll, NOW).expect("accepted");
+    assert!(out.end_session);
+    let mut e = Engine::with_globals(e.def().clone(), 2, e.state().globals);
+    assert_eq!(go(&mut e, NavRequest::Start).as_deref(), Some("activity_1"));
+    visit(&mut e, "activity_1", rt(&[]), NavRequest::ExitAll);
+}
