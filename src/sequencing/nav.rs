@@ -55,19 +55,20 @@ impl Engine {
                     }
                 }
                 let Some(c) = current else { return Ok((None, Some(SeqReq::Choice(t)))) };
-                if self.def.parent(c) != self.def.parent(t) {
-                    // Leaving activities that forbid it (choiceExit false) is refused.
-                    let common = self.def.common_ancestor(c, t);
-                    let mut a = Some(c);
-                    while let Some(x) = a {
-                        if x == common {
-                            break;
-                        }
-                        if self.st.activities[x].active && !self.def.get(x).seq.choice_exit {
-                            return Err(Exception("NB.2.1-8"));
-                        }
-                        a = self.def.parent(x);
+                // Leaving active activities that forbid it (choiceExit false) is refused: every
+                // activity from the current one up to the first proper ancestor that contains
+                // the target. Unlike the SN book's sibling shortcut this includes the current
+                // activity itself, as ADL's conformance suite expects (CM-07a: a leaf with
+                // choiceExit false disables the whole table of contents).
+                let mut a = Some(c);
+                while let Some(x) = a {
+                    if x != c && self.def.is_ancestor_or_self(x, t) {
+                        break;
                     }
+                    if self.st.activities[x].active && !self.def.get(x).seq.choice_exit {
+                        return Err(Exception("NB.2.1-8"));
+                    }
+                    a = self.def.parent(x);
                 }
                 Ok((active.then_some(TermReq::Exit), Some(SeqReq::Choice(t))))
             }

@@ -169,3 +169,108 @@ fn sx_04a_abandon_all_discards_the_attempt() {
     assert_eq!(go(&mut e, NavRequest::Start).as_deref(), Some("activity_1"));
     visit(&mut e, "activity_1", rt(&[]), NavRequest::ExitAll);
 }
+
+fn selectable(e: &Engine, id: &str) -> bool {
+    e.toc().iter().any(|t| t.id == id && t.visible && t.enabled)
+}
+
+fn toc_enabled(e: &Engine) -> bool {
+    e.toc().iter().any(|t| t.visible && t.enabled)
+}
+
+/// CM-07a: choiceExit on clusters and on leaves, disabled activities, and what the player offers
+/// at each step (the suite's UI questions: TOC entries selectable, Continue and Previous
+/// enabled), with the tester's choices through the TOC.
+#[test]
+fn cm_07a_choice_exit_and_the_player_controls() {
+    let disabled = seq(&pre(r#"<imsss:ruleCondition condition="always"/>"#, "disabled"));
+    let no_exit = seq(r#"<imsss:controlMode choiceExit="false"/>"#);
+    let flow = seq(r#"<imsss:controlMode flow="true"/>"#);
+    let flow_no_exit = seq(r#"<imsss:controlMode flow="true" choiceExit="false"/>"#);
+    let org = format!(
+        "{}{}{flow}",
+        cluster(
+            "activity_1",
+            &format!(
+                "{}{}{}{flow_no_exit}",
+                cluster(
+                    "activity_2",
+                    &format!(
+                        "{}{}{}{flow}",
+                        leaf("activity_3", ""),
+                        leaf("activity_4", ""),
+                        leaf("activity_5", &disabled)
+                    )
+                ),
+                leaf("activity_6", &no_exit),
+                leaf("activity_7", "")
+            )
+        ),
+        cluster(
+            "activity_8",
+            &format!(
+                "{}{}{}{flow_no_exit}",
+                leaf("activity_9", ""),
+                leaf("activity_10", &no_exit),
+                cluster(
+                    "activity_11",
+                    &format!(
+                        "{}{}{}{flow}",
+                        leaf("activity_12", ""),
+                        leaf("activity_13", ""),
+                        leaf("activity_14", &disabled)
+                    )
+                )
+            )
+        )
+    );
+    let mut e = start(&org);
+    let cont = |e: &Engine| e.request_valid(&NavRequest::Continue);
+    let prev = |e: &Engine| e.request_valid(&NavRequest::Previous);
+
+    assert_eq!(e.current(), Some("activity_3"));
+    assert_eq!(
+        [
+            selectable(&e, "activity_5"),
+            selectable(&e, "activity_7"),
+            selectable(&e, "activity_10"),
+            selectable(&e, "activity_14")
+        ],
+        [false, true, false, false]
+    );
+    visit(&mut e, "activity_3", rt(&[]), choice("activity_6"));
+
+    assert_eq!([toc_enabled(&e), prev(&e), cont(&e)], [false, false, true]);
+    visit(&mut e, "activity_6", rt(&[]), NavRequest::Continue);
+
+    assert!(toc_enabled(&e) && !selectable(&e, "activity_9") && selectable(&e, "activity_4") && !selectable(&e, "org"));
+    assert!(cont(&e) && prev(&e));
+    visit(&mut e, "activity_7", rt(&[]), NavRequest::Continue);
+
+    assert_eq!(
+        [selectable(&e, "activity_1"), selectable(&e, "activity_3"), selectable(&e, "activity_13"), prev(&e), cont(&e)],
+        [false, false, true, true, true]
+    );
+    visit(&mut e, "activity_9", rt(&[]), choice("activity_13"));
+
+    assert_eq!(
+        [
+            selectable(&e, "activity_11"),
+            selectable(&e, "org"),
+            selectable(&e, "activity_1"),
+            selectable(&e, "activity_14"),
+            prev(&e)
+        ],
+        [true, false, false, false, true]
+    );
+    visit(&mut e, "activity_13", rt(&[]), choice("activity_10"));
+
+    assert_eq!([toc_enabled(&e), prev(&e), cont(&e)], [false, true, true]);
+    visit(&mut e, "activity_10", rt(&[]), NavRequest::Continue);
+
+    assert!(toc_enabled(&e));
+    visit(&mut e, "activity_12", rt(&[]), NavRequest::Continue);
+
+    assert!(prev(&e));
+    visit(&mut e, "activity_13", rt(&[]), NavRequest::ExitAll);
+}
