@@ -48,7 +48,9 @@ pub struct TocEntry {
 }
 
 impl Engine {
-    /// Whether `req` would deliver an activity now (or, for the exits, be accepted).
+    /// Whether `req` would succeed now: deliver an activity, or for a continue past the last
+    /// activity end the course (ADL's conformance suite offers Continue there, CM-04b), or for
+    /// the exits be accepted.
     pub fn request_valid(&self, req: &NavRequest) -> bool {
         let mut probe = self.clone();
         match probe.navigate(req.clone(), 0) {
@@ -59,6 +61,7 @@ impl Engine {
                 | NavRequest::SuspendAll
                 | NavRequest::Abandon
                 | NavRequest::AbandonAll => true,
+                NavRequest::Continue => out.deliver.is_some() || out.exception == Some(super::Exception("SB.2.1-1")),
                 _ => out.deliver.is_some(),
             },
         }

@@ -274,3 +274,129 @@ fn cm_07a_choice_exit_and_the_player_controls() {
     assert!(prev(&e));
     visit(&mut e, "activity_13", rt(&[]), NavRequest::ExitAll);
 }
+
+/// CM-04b: `adl.nav.request_valid` answers (continue, previous, choice of several targets) in
+/// a tree mixing clusters with and without flow, a cluster skipped once attempted, and choices
+/// of clusters (flowing into them) and of the root.
+#[test]
+fn cm_04b_request_valid_answers() {
+    let flow = seq(FLOW);
+    let org = format!(
+        "{}{}{}{}{flow}",
+        cluster("activity_1", &format!("{}{}{flow}", leaf("activity_2", ""), leaf("activity_3", ""))),
+        cluster(
+            "activity_4",
+            &format!("{}{}{}", leaf("activity_5", ""), leaf("activity_6", ""), leaf("activity_7", ""))
+        ),
+        cluster(
+            "activity_8",
+            &format!(
+                "{}{}",
+                leaf("activity_9", ""),
+                cluster(
+                    "activity_10",
+                    &format!(
+                        "{}{}{flow}",
+                        cluster(
+                            "activity_11",
+                            &format!(
+                                "{}{}{}",
+                                leaf("activity_12", ""),
+                                leaf("activity_13", ""),
+                                seq(&format!(
+                                    "{FLOW}{}",
+                                    pre(r#"<imsss:ruleCondition condition="attempted"/>"#, "skip")
+                                ))
+                            )
+                        ),
+                        leaf("activity_14", "")
+                    )
+                )
+            )
+        ),
+        leaf("activity_15", "")
+    );
+    let mut e = start(&org);
+    let targets = ["activity_2", "activity_3", "activity_6", "activity_9", "activity_12", "activity_15"];
+    for at in ["activity_2", "activity_12"] {
+        assert_eq!(e.current(), Some(at));
+        assert!(e.request_valid(&NavRequest::Continue), "{at}");
+        assert!(!e.request_valid(&NavRequest::Previous), "{at}");
+        for t in targets {
+            assert!(e.choice_valid(t), "{at}: choice of {t}");
+        }
+        if at == "activity_2" {
+            assert!(selectable(&e, "activity_11"));
+            visit(&mut e, "activity_2", rt(&[]), choice("activity_11"));
+        }
+    }
+    play(
+        &mut e,
+        &[
+            ("activity_12", rt(&[]), choice("activity_10")),
+            ("activity_14", rt(&[]), choice("org")),
+            ("activity_2", rt(&[]), choice("activity_15")),
+        ],
+    );
+    assert!(e.request_valid(&NavRequest::Continue));
+    assert!(!e.request_valid(&NavRequest::Previous));
+    assert!(selectable(&e, "activity_3"));
+    visit(&mut e, "activity_15", rt(&[]), choice("activity_6"));
+    visit(&mut e, "activity_6", rt(&[]), NavRequest::ExitAll);
+}
+
+/// CM-03a: a forward-only cluster whose children are skipped once attempted and not completed,
+/// Previous into it entering at its first child, and jumps (4th edition) that ignore skip rules.
+#[test]
+fn cm_03a_forward_only_skip_and_jump() {
+    let skip = seq(&pre(
+        r#"<imsss:ruleCondition condition="attempted"/><imsss:ruleCondition operator="not" condition="completed"/>"#,
+        "skip",
+    ));
+    let org = format!(
+        "{}{}{}{}",
+        cluster(
+            "activity_1",
+            &format!("{}{}{}", leaf("activity_2", ""), leaf("activity_3", ""), seq(CHOICE_FALSE_FLOW))
+        ),
+        cluster(
+            "activity_4",
+            &format!(
+                "{}{}{}{}",
+                leaf("activity_5", &skip),
+                leaf("activity_6", &skip),
+                leaf("activity_7", &skip),
+                seq(r#"<imsss:controlMode choice="false" flow="true" forwardOnly="true"/>"#)
+            )
+        ),
+        leaf("activity_8", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    let cont = |e: &Engine| e.request_valid(&NavRequest::Continue);
+    let prev = |e: &Engine| e.request_valid(&NavRequest::Previous);
+    assert!(cont(&e) && !prev(&e));
+    visit(&mut e, "activity_2", rt(&[]), NavRequest::Continue);
+    assert!(cont(&e));
+    visit(&mut e, "activity_3", rt(&[]), NavRequest::Continue);
+    assert!(cont(&e) && !prev(&e) && !e.choice_valid("activity_6"));
+    play(
+        &mut e,
+        &[
+            ("activity_5", rt(&[("CS", "completed")]), NavRequest::Continue),
+            ("activity_6", rt(&[("CS", "incomplete")]), NavRequest::Continue),
+            ("activity_7", rt(&[("CS", "incomplete")]), NavRequest::Continue),
+            ("activity_8", rt(&[]), NavRequest::Previous),
+        ],
+    );
+    assert!(!prev(&e));
+    play(
+        &mut e,
+        &[
+            ("activity_5", rt(&[]), NavRequest::Jump("activity_7".into())),
+            ("activity_7", rt(&[]), NavRequest::Jump("activity_7".into())),
+        ],
+    );
+    assert_eq!(st(&e, "activity_7").attempt_count, 3);
+    visit(&mut e, "activity_7", rt(&[]), NavRequest::ExitAll);
+}
