@@ -1,8 +1,33 @@
 //! Delivery: Delivery Request Process (DB.1.1), Content Delivery Environment Process (DB.2) and
 //! Clear Suspended Activity Subprocess (DB.2.1); and what the content reports back.
 
+use serde::Serialize;
+
 use super::tree::Ix;
 use super::{Engine, Exception, RuntimeReport};
+
+/// What the run-time initialises a SCO's data model with when it is launched (RTE 4.2):
+/// `cmi.entry`, `cmi.scaled_passing_score`, `cmi.completion_threshold`, and `cmi.objectives.n`
+/// with what the activity's objectives read (through their maps) now.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RuntimeInit {
+    /// `ab-initio`, `resume` or empty.
+    pub entry: &'static str,
+    pub scaled_passing_score: Option<f64>,
+    pub completion_threshold: Option<f64>,
+    /// The primary objective first when it has an identifier.
+    pub objectives: Vec<ObjectiveInit>,
+}
+
+/// One `cmi.objectives.n` entry at launch (`None`: unknown).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ObjectiveInit {
+    pub id: String,
+    pub satisfied: Option<bool>,
+    pub score_scaled: Option<f64>,
+    pub completed: Option<bool>,
+    pub progress_measure: Option<f64>,
+}
 
 impl Engine {
     /// Delivery Request Process (DB.1.1): only a leaf whose path passes Check Activity.
@@ -35,7 +60,9 @@ impl Engine {
             if self.def.get(a).seq.tracked {
                 if self.st.activities[a].suspended {
                     self.st.activities[a].suspended = false;
+                    self.st.activities[a].resumed = true;
                 } else {
+                    self.st.activities[a].resumed = false;
                     self.st.activities[a].attempt_count = self.st.activities[a].attempt_count.saturating_add(1);
                     if self.st.activities[a].attempt_count == 1 {
                         self.st.activities[a].progress_status = true;
@@ -69,6 +96,48 @@ impl Engine {
             a = self.def.parent(x);
         }
         self.st.suspended = None;
+    }
+
+    /// The data model values to launch `activity` with (see [`RuntimeInit`]).
+    pub fn runtime_init(&self, activity: &str) -> Option<RuntimeInit> {
+        let ix = self.def.find(activity)?;
+        let d = &self.def.get(ix).seq;
+        let a = &self.st.activities[ix];
+        let primary = &d.objectives[0];
+        let objectives = d
+            .objectives
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| !o.id.is_empty())
+            .map(|(i, o)| ObjectiveInit {
+                id: o.id.clone(),
+                satisfied: self.obj_satisfied(ix, i),
+                score_scaled: self.obj_measure(ix, i),
+                completed: self.obj_completion(ix, i),
+                progress_measure: if i == 0 {
+                    self.progress_measure(ix)
+                } else {
+                    let from_map = o
+                        .maps
+                        .iter()
+                        .filter(|m| m.read_progress)
+                        .find_map(|m| self.st.globals.get(&m.target).and_then(|g| g.progress_measure));
+                    from_map.or(a.objectives.get(i).and_then(|s| s.progress_measure))
+                },
+            })
+            .collect();
+        Some(RuntimeInit {
+            entry: if a.resumed {
+                "resume"
+            } else if a.active && a.attempt_count >= 1 {
+                "ab-initio"
+            } else {
+                ""
+            },
+            scaled_passing_score: primary.satisfied_by_measure.then_some(primary.min_measure),
+            completion_threshold: d.completed_by_measure.then_some(d.min_progress_measure),
+            objectives,
+        })
     }
 
     /// Records what the content set (RTE data model to tracking model, RTE 4.2 and SN 4.2.1),

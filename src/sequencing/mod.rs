@@ -23,7 +23,11 @@
 //! `ResumeAll` (a `Start` would begin elsewhere and forget the suspension, as the SN book says).
 //! `report_runtime` takes what the SCO set (at Terminate, or at each Commit); its `cmi.exit`
 //! may imply a request ([`RuntimeReport::implied_request`]). [`Engine::hidden_controls`] lists
-//! the player controls the current SCO hides (`adlnav:hideLMSUI`).
+//! the player controls the current SCO hides (`adlnav:hideLMSUI`), and
+//! [`Engine::runtime_init`] what to initialise the SCO's data model with (`cmi.entry`,
+//! `cmi.scaled_passing_score`, `cmi.completion_threshold`, `cmi.objectives.n` from shared
+//! objectives). After an `Abandon`/`AbandonAll` the player does not report what the SCO set: the
+//! attempt is discarded. Report errors: `RT-1` unknown activity, `RT-2` not the current one.
 //! `navigate` answers `Err(exception)` when the request is refused before anything changed
 //! (NB.2.1 and TB.2.3 exceptions: the player just keeps the current SCO), and `Ok(outcome)`
 //! otherwise; `outcome.exception` then tells why nothing was delivered after the current
@@ -68,6 +72,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use delivery::{ObjectiveInit, RuntimeInit};
 pub use nav_valid::{TocEntry, ValidRequests};
 pub use state::{SavedState, TreeState};
 pub use tree::{TreeDef, TreeError};

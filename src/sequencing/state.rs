@@ -27,6 +27,7 @@ pub struct ObjectiveState {
 
 /// Activity and attempt state (SN 4.2.1.3, 4.2.1.4, 4.2.1.5).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ActivityState {
     pub active: bool,
     pub suspended: bool,
@@ -50,6 +51,8 @@ pub struct ActivityState {
     /// Whether the content itself reported the primary objective / completion in this attempt.
     pub satisfied_set_by_content: bool,
     pub completion_set_by_content: bool,
+    /// The current delivery resumed a suspended attempt (`cmi.entry` = `resume`).
+    pub resumed: bool,
 }
 
 /// A global (shared) objective.

@@ -123,3 +123,32 @@ fn reports_for_other_activities_are_refused() {
     report_with(&mut e, "pretest", RuntimeReport { score_scaled: Some(7.0), ..Default::default() });
     assert_eq!(st(&e, "pretest").measure, None);
 }
+
+#[test]
+fn runtime_init_reads_shared_objectives_and_entry() {
+    let obj = r#"<imsss:objectives><imsss:primaryObjective objectiveID="p" satisfiedByMeasure="true"><imsss:minNormalizedMeasure>0.7</imsss:minNormalizedMeasure><imsss:mapInfo targetObjectiveID="g"/></imsss:primaryObjective><imsss:objective objectiveID="o1"/></imsss:objectives>"#;
+    let mut e = engine(&format!(
+        "{}{}{}",
+        leaf("w", &seq(WRITE_G)),
+        leaf(
+            "a",
+            &format!(r#"{}<adlcp:completionThreshold completedByMeasure="true" minProgressMeasure="0.5"/>"#, seq(obj))
+        ),
+        seq(FLOW)
+    ));
+    go(&mut e, NavRequest::Start);
+    report_with(&mut e, "w", RuntimeReport { score_scaled: Some(0.8), ..Default::default() });
+    go(&mut e, NavRequest::Continue);
+    let init = e.runtime_init("a").expect("init");
+    assert_eq!(init.entry, "ab-initio");
+    assert_eq!(init.scaled_passing_score, Some(0.7));
+    assert_eq!(init.completion_threshold, Some(0.5));
+    assert_eq!(init.objectives.len(), 2);
+    assert_eq!((init.objectives[0].id.as_str(), init.objectives[0].score_scaled), ("p", Some(0.8)));
+    assert_eq!(init.objectives[0].satisfied, Some(true));
+    assert_eq!(init.objectives[1].satisfied, None);
+    report_with(&mut e, "a", RuntimeReport { exit: Some("suspend".into()), ..Default::default() });
+    outcome(&mut e, NavRequest::SuspendAll).expect("accepted");
+    go(&mut e, NavRequest::ResumeAll);
+    assert_eq!(e.runtime_init("a").expect("init").entry, "resume");
+}

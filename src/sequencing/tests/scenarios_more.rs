@@ -400,3 +400,42 @@ fn cm_03a_forward_only_skip_and_jump() {
     assert_eq!(st(&e, "activity_7").attempt_count, 3);
     visit(&mut e, "activity_7", rt(&[]), NavRequest::ExitAll);
 }
+
+/// RU-12a: a SCO exits with `cmi.exit = suspend`; its cluster exits by rule and, holding a
+/// suspended child, is suspended itself, so its post-condition rules do not run (TB.2.2); flow
+/// back into it resumes the suspended SCO instead of starting a new attempt.
+#[test]
+fn ru_12a_suspended_sco_resumed_by_flow() {
+    let cluster_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="always"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}{}</imsss:sequencingRules><imsss:rollupRules><imsss:rollupRule childActivitySet="all"><imsss:rollupConditions><imsss:rollupCondition operator="not" condition="satisfied"/></imsss:rollupConditions><imsss:rollupAction action="notSatisfied"/></imsss:rollupRule></imsss:rollupRules>"#,
+        post_rule(r#"<imsss:ruleCondition operator="not" condition="objectiveStatusKnown"/>"#, "previous"),
+        post_rule(r#"<imsss:ruleCondition condition="satisfied"/>"#, "retry")
+    ));
+    let org = format!(
+        "{}{}{}{}",
+        leaf("activity_1", ""),
+        cluster("activity_2", &format!("{}{cluster_seq}", leaf("activity_3", ""))),
+        leaf("activity_4", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    let mut suspend = rt(&[("SS", "failed")]);
+    suspend.exit = Some("suspend".into());
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_3", suspend, NavRequest::Continue),
+            ("activity_4", rt(&[]), NavRequest::Previous),
+        ],
+    );
+    // Resumed, not a new attempt; the failure recorded before the suspension is still there.
+    assert_eq!(st(&e, "activity_3").attempt_count, 1);
+    assert_eq!(st(&e, "activity_3").satisfied, Some(false));
+    assert!(!st(&e, "activity_2").suspended);
+    play(
+        &mut e,
+        &[("activity_3", rt(&[("SS", "passed")]), NavRequest::Continue), ("activity_4", rt(&[]), NavRequest::ExitAll)],
+    );
+    assert_eq!(st(&e, "activity_2").satisfied, Some(false));
+}
