@@ -439,3 +439,210 @@ fn ru_12a_suspended_sco_resumed_by_flow() {
     );
     assert_eq!(st(&e, "activity_2").satisfied, Some(false));
 }
+
+/// RU-06a: `useCurrentAttemptObjectiveInfo="false"` on a forward-only cluster: what its children
+/// recorded in its previous attempt still counts, so one more pass satisfies it, it exits and its
+/// post-condition continues.
+#[test]
+fn ru_06a_objective_info_from_earlier_attempts_counts() {
+    let cluster_seq = seq(&format!(
+        r#"<imsss:controlMode choice="false" flow="true" forwardOnly="true" useCurrentAttemptObjectiveInfo="false"/><imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="satisfied"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}</imsss:sequencingRules>"#,
+        post_rule(r#"<imsss:ruleCondition condition="satisfied"/>"#, "continue")
+    ));
+    let org = format!(
+        "{}{}{}",
+        cluster(
+            "activity_1",
+            &format!("{}{}{}{cluster_seq}", leaf("activity_2", ""), leaf("activity_3", ""), leaf("activity_4", ""))
+        ),
+        leaf("activity_5", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    play(
+        &mut e,
+        &[
+            ("activity_2", rt(&[("SS", "failed")]), NavRequest::Continue),
+            ("activity_3", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_4", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_5", rt(&[]), NavRequest::Previous),
+            ("activity_2", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_5", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_1").satisfied, Some(true));
+    assert_eq!(st(&e, "activity_3").attempt_count, 1);
+}
+
+/// RU-15a: untracked and non-contributing children, a child's exitParent post-condition, the
+/// cluster's post-conditions on its rolled-up status, and a global objective written by the
+/// cluster and read by an earlier sibling that is then skipped on the way back. (The manifest
+/// writes `readSatisfiedStatus=" false "`: XML Schema booleans are whitespace-collapsed.)
+#[test]
+fn ru_15a_exit_parent_then_previous_over_a_skipped_sibling() {
+    let cluster_seq = seq(&format!(
+        r#"<imsss:controlMode flow="true" choice="false"/><imsss:sequencingRules>{}{}</imsss:sequencingRules><imsss:rollupRules><imsss:rollupRule childActivitySet="any"><imsss:rollupConditions><imsss:rollupCondition condition="satisfied" operator="not"/></imsss:rollupConditions><imsss:rollupAction action="satisfied"/></imsss:rollupRule></imsss:rollupRules><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"><imsss:mapInfo targetObjectiveID="gObj-RU15a" readNormalizedMeasure="false" readSatisfiedStatus=" false " writeSatisfiedStatus="true"/></imsss:primaryObjective></imsss:objectives>"#,
+        post_rule(r#"<imsss:ruleCondition condition="satisfied" operator="not"/>"#, "continue"),
+        post_rule(r#"<imsss:ruleCondition condition="satisfied"/>"#, "previous")
+    ));
+    let a2 = seq(&format!(
+        r#"{}<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"><imsss:mapInfo targetObjectiveID="gObj-RU15a" writeSatisfiedStatus="true"/></imsss:primaryObjective></imsss:objectives>"#,
+        pre(r#"<imsss:ruleCondition condition="satisfied"/>"#, "skip")
+    ));
+    let org = format!(
+        "{}{}{}{}{}",
+        leaf("activity_1", ""),
+        leaf("activity_2", &a2),
+        cluster(
+            "activity_3",
+            &format!(
+                "{}{}{}{cluster_seq}",
+                leaf("activity_4", &seq(r#"<imsss:deliveryControls tracked="false"/>"#)),
+                leaf(
+                    "activity_5",
+                    &seq(r#"<imsss:rollupRules rollupProgressCompletion="false" rollupObjectiveSatisfied="false"/>"#)
+                ),
+                leaf(
+                    "activity_6",
+                    &seq(&format!(
+                        "<imsss:sequencingRules>{}</imsss:sequencingRules>",
+                        post_rule(r#"<imsss:ruleCondition condition="always"/>"#, "exitParent")
+                    ))
+                )
+            )
+        ),
+        leaf("activity_7", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_2", rt(&[("SS", "failed")]), NavRequest::Continue),
+            ("activity_4", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_5", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_6", rt(&[("SS", "failed")]), NavRequest::Continue),
+            ("activity_1", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_3").satisfied, Some(true));
+    assert_eq!(st(&e, "activity_4").satisfied, None, "untracked");
+}
+
+/// OB-14b: what each SCO's `cmi.objectives` starts with, read through shared objectives written
+/// by earlier SCOs (satisfied derived from a measure, unknown statuses, several maps on one
+/// objective, an untracked activity whose data is not recorded), and case-sensitive ids.
+#[test]
+fn ob_14b_objectives_initialised_from_shared_objectives() {
+    let o = |id: &str, maps: &str| format!(r#"<imsss:objective objectiveID="{id}">{maps}</imsss:objective>"#);
+    let m = |g: &str, attrs: &str| format!(r#"<imsss:mapInfo targetObjectiveID="{g}" {attrs}/>"#);
+    let w = r#"writeSatisfiedStatus="true" writeNormalizedMeasure="true""#;
+    let a1 = seq(&format!(
+        r#"<imsss:objectives><imsss:primaryObjective/>{}{}{}{}{}{}</imsss:objectives>"#,
+        o("obj4", ""),
+        o("obj1", ""),
+        o("OBJ1", ""),
+        o("obj3", ""),
+        o("obj2", &m("gObj-OB14b-1", w)).replace(
+            r#"<imsss:objective objectiveID="obj2">"#,
+            r#"<imsss:objective objectiveID="obj2" satisfiedByMeasure="true"><imsss:minNormalizedMeasure>0.5</imsss:minNormalizedMeasure>"#
+        ),
+        o("obj", &m("obj1", &format!(r#"{w} readNormalizedMeasure="true" readSatisfiedStatus="true""#)))
+    ));
+    let a2 = seq(&format!(
+        r#"<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ">{}</imsss:primaryObjective>{}{}{}{}{}</imsss:objectives>"#,
+        m("gObj-OB14b-2", w),
+        o("obj3", ""),
+        o("obj2", ""),
+        o("obj1", ""),
+        o("obj5", &m("gObj-OB14b-3", w)),
+        o("obj4", "")
+    ));
+    let a3 = format!(
+        r#"<imsss:sequencing IDRef="seqCol-OB14b-1"><imsss:objectives><imsss:primaryObjective/>{}{}{}{}{}</imsss:objectives><imsss:deliveryControls tracked="false"/></imsss:sequencing>"#,
+        o("obj5", ""),
+        o("obj4", &m("gObj-OB14b-1", w)),
+        o("obj3", &m("gObj-OB14b-2", "")),
+        o("obj1", &m("gObj-OB14b-3", "")),
+        o("obj2", "")
+    );
+    let a4 = seq(&format!(
+        r#"<imsss:objectives><imsss:primaryObjective/>{}{}</imsss:objectives>"#,
+        o(
+            "obj1",
+            &format!(
+                "{}{}",
+                m("gObj-OB14b-3", &format!(r#"{w} readNormalizedMeasure="false" readSatisfiedStatus="false""#)),
+                m("gObj-OB14b-1", "")
+            )
+        ),
+        o("obj2", &m("gObj-OB14b-2", ""))
+    ));
+    let org = format!(
+        "{}{}{}{}{}",
+        leaf("activity_1", &a1),
+        leaf("activity_2", &a2),
+        leaf("activity_3", &a3),
+        leaf("activity_4", &a4),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = with_collection(
+        &org,
+        r#"<imsss:sequencing ID="seqCol-OB14b-1"><imsss:deliveryControls tracked="true"/></imsss:sequencing>"#,
+    );
+    let init = |e: &Engine, id: &str| e.runtime_init(id).expect("init").objectives;
+    let get = |list: &[ObjectiveInit], id: &str| -> (Option<bool>, Option<f64>) {
+        let o = list.iter().find(|o| o.id == id).expect(id);
+        (o.satisfied, o.score_scaled)
+    };
+    let rep = |list: &[(&str, Option<&str>, Option<f64>)]| {
+        let mut r = rt(&[]);
+        r.exit = Some("suspend".into());
+        for (id, ss, sc) in list {
+            r.objectives.push(ObjectiveReport {
+                id: (*id).into(),
+                success_status: ss.map(str::to_owned),
+                score_scaled: *sc,
+                ..Default::default()
+            });
+        }
+        r
+    };
+    assert_eq!(init(&e, "activity_1").len(), 6);
+    let r1 = rep(&[
+        ("obj1", Some("failed"), None),
+        ("OBJ1", Some("passed"), None),
+        ("obj2", None, Some(0.7)),
+        ("obj3", Some("failed"), Some(0.4)),
+        ("obj4", None, Some(0.25)),
+    ]);
+    visit(&mut e, "activity_1", r1, NavRequest::Continue);
+    assert_eq!(init(&e, "activity_2").len(), 6);
+    let mut r2 = rep(&[
+        ("obj1", None, Some(0.9)),
+        ("obj2", Some("passed"), None),
+        ("obj3", Some("failed"), Some(0.75)),
+        ("obj4", None, Some(0.1)),
+        ("obj5", Some("failed"), Some(0.2)),
+    ]);
+    r2.score_scaled = Some(0.7);
+    visit(&mut e, "activity_2", r2, NavRequest::Continue);
+    let i3 = init(&e, "activity_3");
+    assert_eq!(i3.len(), 5);
+    assert_eq!(get(&i3, "obj1"), (Some(false), Some(0.2)));
+    assert_eq!(get(&i3, "obj3"), (None, Some(0.7)));
+    assert_eq!(get(&i3, "obj4"), (Some(true), Some(0.7)));
+    let r3 = rep(&[
+        ("obj1", Some("passed"), Some(0.9)),
+        ("obj4", Some("passed"), Some(0.98)),
+        ("obj3", Some("failed"), Some(0.2)),
+    ]);
+    visit(&mut e, "activity_3", r3, NavRequest::Continue);
+    let i4 = init(&e, "activity_4");
+    assert_eq!(i4.len(), 2);
+    // activity_3 is not tracked: nothing it set reached the shared objectives.
+    assert_eq!(get(&i4, "obj1"), (Some(true), Some(0.7)));
+    assert_eq!(get(&i4, "obj2"), (None, Some(0.7)));
+    visit(&mut e, "activity_4", rt(&[]), NavRequest::ExitAll);
+}
