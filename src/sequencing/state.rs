@@ -168,11 +168,15 @@ impl TreeState {
             if let Some(sa) = saved.activities.remove(&d.id) {
                 let mut s = sa.state;
                 s.objectives.resize(d.seq.objectives.len(), ObjectiveState::default());
-                let avail: Vec<Ix> = sa
-                    .available_ids
-                    .iter()
-                    .filter_map(|id| d.children.iter().copied().find(|&c| &def.activities[c].id == id))
-                    .collect();
+                let mut avail: Vec<Ix> = Vec::new();
+                for id in &sa.available_ids {
+                    // Only this activity's children, each once: a forged list cannot loop a flow.
+                    if let Some(c) = d.children.iter().copied().find(|&c| &def.activities[c].id == id) {
+                        if !avail.contains(&c) {
+                            avail.push(c);
+                        }
+                    }
+                }
                 s.available = if avail.is_empty() { d.children.clone() } else { avail };
                 st.activities[ix] = s;
             }

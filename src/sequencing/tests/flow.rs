@@ -274,3 +274,28 @@ fn a_long_run_of_skipped_activities_does_not_exhaust_the_stack() {
     let mut e = engine(&org);
     assert_eq!(go(&mut e, NavRequest::Start).as_deref(), Some("last"));
 }
+
+#[test]
+fn a_forged_state_cannot_point_outside_the_tree() {
+    let mut e = course();
+    go(&mut e, NavRequest::Start);
+    let mut saved = e.state();
+    saved.current = Some("nowhere".into());
+    saved.suspended = Some("m".into());
+    if let Some(m) = saved.activities.get_mut("m") {
+        m.available_ids = vec!["c".into(), "c".into(), "a".into(), "zzz".into()];
+    }
+    let json = serde_json::to_string(&saved).expect("json");
+    let mut e = Engine::restore(e.def().clone(), serde_json::from_str(&json).expect("parse"));
+    assert_eq!(e.current(), None);
+    let toc: Vec<String> = e.toc().into_iter().map(|t| t.id).collect();
+    assert_eq!(toc, ["org", "a", "m", "c"]);
+    // Unknown fields of a stored activity default.
+    let partial: SavedState = serde_json::from_str(
+        r#"{"version":1,"current":null,"suspended":null,"activities":{"a":{"available_ids":[],"attempt_count":2}},"rng":1}"#,
+    )
+    .expect("partial state");
+    let e2 = Engine::restore(e.def().clone(), partial);
+    assert_eq!(st(&e2, "a").attempt_count, 2);
+    assert_eq!(go(&mut e, NavRequest::ResumeAll), None);
+}
