@@ -170,7 +170,8 @@ impl Engine {
         }
         if let Some(c) = completion {
             self.set_completion(ix, c);
-            self.st.activities[ix].completion_set_by_content = c.is_some();
+            // Even `unknown`: content that said something keeps End Attempt's defaults away.
+            self.st.activities[ix].completion_set_by_content = true;
         }
         let score = valid(r.score_scaled, -1.0);
         if score.is_some() {
@@ -189,7 +190,7 @@ impl Engine {
         }
         if let Some(s) = success {
             self.set_obj_satisfied(ix, 0, s);
-            self.st.activities[ix].satisfied_set_by_content = s.is_some();
+            self.st.activities[ix].satisfied_set_by_content = true;
         }
         for o in &r.objectives {
             let Some(oi) = seq.objectives.iter().position(|d| !d.id.is_empty() && d.id == o.id) else { continue };

@@ -139,8 +139,13 @@ impl Engine {
             let d = &self.def.get(ix).seq;
             let a = &self.st.activities[ix];
             let tracked = d.tracked && !a.suspended;
-            let complete = tracked && !d.completion_set_by_content && !a.attempt_progress_status;
-            let satisfy = tracked && !d.objective_set_by_content && !a.objectives[0].progress_status;
+            // Defaults only for what the content left alone (a reported `unknown` counts as said).
+            let complete =
+                tracked && !d.completion_set_by_content && !a.completion_set_by_content && !a.attempt_progress_status;
+            let satisfy = tracked
+                && !d.objective_set_by_content
+                && !a.satisfied_set_by_content
+                && !a.objectives[0].progress_status;
             if complete {
                 self.set_completion(ix, Some(true));
             }

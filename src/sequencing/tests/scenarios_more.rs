@@ -646,3 +646,123 @@ fn ob_14b_objectives_initialised_from_shared_objectives() {
     assert_eq!(get(&i4, "obj2"), (None, Some(0.7)));
     visit(&mut e, "activity_4", rt(&[]), NavRequest::ExitAll);
 }
+
+/// RU-19a: a SCO that explicitly reports `success_status = unknown` keeps its status unknown
+/// (End Attempt's default does not apply), so its cluster's status stays unknown and neither its
+/// exit rule nor its retry fires.
+#[test]
+fn ru_19a_an_explicit_unknown_is_not_defaulted() {
+    let cluster_seq = seq(&format!(
+        r#"<imsss:controlMode flow="true" choice="false"/><imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="objectiveStatusKnown"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}</imsss:sequencingRules>"#,
+        post_rule(r#"<imsss:ruleCondition condition="objectiveStatusKnown"/>"#, "retry")
+    ));
+    let org = format!(
+        "{}{}{}",
+        cluster(
+            "activity_1",
+            &format!("{}{}{}{cluster_seq}", leaf("activity_2", ""), leaf("activity_3", ""), leaf("activity_4", ""))
+        ),
+        leaf("activity_5", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    play(
+        &mut e,
+        &[
+            ("activity_2", rt(&[]), NavRequest::Continue),
+            ("activity_3", rt(&[]), NavRequest::Continue),
+            ("activity_4", rt(&[("SS", "unknown")]), NavRequest::Continue),
+            ("activity_5", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_4").satisfied, None);
+    assert_eq!(st(&e, "activity_1").satisfied, None);
+}
+
+/// CO-12b: a cluster whose completion is read from a global objective one child writes (4th
+/// edition completion map); retried while not completed, continued past once completed, with
+/// the child's exitParent post-condition.
+#[test]
+fn co_12b_cluster_completion_read_from_a_child_written_global() {
+    let a2 = seq(&format!(
+        r#"<imsss:sequencingRules>{}</imsss:sequencingRules><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/></imsss:objectives><adlseq:objectives><adlseq:objective objectiveID="PRIMARYOBJ"><adlseq:mapInfo targetObjectiveID="gObj-CO12b" readCompletionStatus="false" readProgressMeasure="false" writeCompletionStatus="true"/></adlseq:objective></adlseq:objectives>"#,
+        post_rule(r#"<imsss:ruleCondition condition="completed"/>"#, "exitParent")
+    ));
+    let cluster_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="satisfied"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}{}</imsss:sequencingRules><imsss:rollupRules><imsss:rollupRule childActivitySet="any"><imsss:rollupConditions><imsss:rollupCondition condition="completed" operator="not"/></imsss:rollupConditions><imsss:rollupAction action="completed"/></imsss:rollupRule></imsss:rollupRules><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/></imsss:objectives><adlseq:objectives><adlseq:objective objectiveID="PRIMARYOBJ"><adlseq:mapInfo targetObjectiveID="gObj-CO12b"/></adlseq:objective></adlseq:objectives>"#,
+        post_rule(r#"<imsss:ruleCondition condition="completed" operator="not"/>"#, "retry"),
+        post_rule(r#"<imsss:ruleCondition condition="completed"/>"#, "continue")
+    ));
+    let org = format!(
+        "{}{}{}",
+        cluster("activity_1", &format!("{}{}{cluster_seq}", leaf("activity_2", &a2), leaf("activity_3", ""))),
+        leaf("activity_4", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    play(
+        &mut e,
+        &[
+            ("activity_2", rt(&[("CS", "not attempted")]), NavRequest::Continue),
+            ("activity_3", rt(&[]), NavRequest::Continue),
+            ("activity_2", rt(&[("CS", "completed")]), NavRequest::Continue),
+            ("activity_4", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_1").completed, Some(true));
+}
+
+/// OB-09b: global objectives shared with another course (OB-09a, objectivesGlobalToSystem
+/// true) make the first two activities skip from the start; the root retries itself while not
+/// satisfied, and each new attempt on it forgets its children's earlier statuses.
+#[test]
+fn ob_09b_global_objectives_from_another_course() {
+    let reader = |id: &str, obj: &str| {
+        leaf(
+            id,
+            &seq(&format!(
+                r#"{}<imsss:rollupRules rollupObjectiveSatisfied="false" rollupProgressCompletion="false"/><imsss:objectives><imsss:primaryObjective objectiveID="{obj}"><imsss:mapInfo targetObjectiveID="gObj-OB09-{obj}"/></imsss:primaryObjective></imsss:objectives>"#,
+                pre(&format!(r#"<imsss:ruleCondition referencedObjective="{obj}" condition="satisfied"/>"#), "skip")
+            )),
+        )
+    };
+    let a3 = seq(
+        r#"<imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj1"><imsss:mapInfo targetObjectiveID="gObj-OB09-obj1" writeSatisfiedStatus="true"/></imsss:objective><imsss:objective objectiveID="obj2"><imsss:mapInfo targetObjectiveID="gObj-OB09-obj2" writeSatisfiedStatus="true"/></imsss:objective></imsss:objectives>"#,
+    );
+    let org = format!(
+        "{}{}{}{}",
+        reader("activity_1", "obj1"),
+        reader("activity_2", "obj2"),
+        leaf("activity_3", &a3),
+        seq(&format!(
+            r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="completed"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}</imsss:sequencingRules>"#,
+            post_rule(r#"<imsss:ruleCondition operator="not" condition="satisfied"/>"#, "retry")
+        ))
+    );
+    let mut globals = std::collections::BTreeMap::new();
+    for g in ["gObj-OB09-obj1", "gObj-OB09-obj2"] {
+        globals.insert(g.to_owned(), state::GlobalObjective { satisfied: Some(true), ..Default::default() });
+    }
+    let mut e = Engine::with_globals(def(&org), 1, globals);
+    go(&mut e, NavRequest::Start);
+    let a3_report = |o1: &str, o2: &str, ss: &str| {
+        let mut r = rt(&[("SS", ss), ("CS", "completed")]);
+        for (id, v) in [("obj1", o1), ("obj2", o2)] {
+            r.objectives.push(ObjectiveReport { id: id.into(), success_status: Some(v.into()), ..Default::default() });
+        }
+        r
+    };
+    play(
+        &mut e,
+        &[
+            ("activity_3", a3_report("passed", "failed", "failed"), NavRequest::Continue),
+            ("activity_2", rt(&[]), NavRequest::Continue),
+            ("activity_3", a3_report("failed", "failed", "failed"), NavRequest::Continue),
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_2", rt(&[]), NavRequest::Continue),
+        ],
+    );
+    let out = visit(&mut e, "activity_3", a3_report("passed", "passed", "passed"), NavRequest::Continue);
+    assert!(out.end_session, "{out:?}");
+    assert_eq!(e.course_status().satisfied, Some(true));
+}
