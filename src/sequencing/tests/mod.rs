@@ -9,6 +9,7 @@ mod rules;
 mod scenarios;
 mod scenarios_more;
 mod selection;
+mod tree_def;
 
 use super::*;
 use crate::package::{scorm, Limits};
