@@ -47,6 +47,20 @@
 //!   SplitMix64 kept in the state, so tests and resumed sessions are deterministic.
 //! - A rollup rule whose contributing children bag is empty changes nothing.
 //!
+//! Where the SN book leaves room, the engine follows what ADL's conformance test suite expects
+//! (each case is replayed in `tests/scenarios*.rs`):
+//! - `useCurrentAttemptObjectiveInfo` / `useCurrentAttemptProgressInfo` (default true): when a
+//!   cluster begins a new attempt, its descendants' local status from earlier attempts is
+//!   forgotten (global objectives keep theirs) — CO-07a, RU-09, OB-09b; false keeps it — RU-06a.
+//! - A choice may not leave an active activity whose `choiceExit` is false, the current leaf
+//!   included, siblings too — CM-07a.
+//! - `continue` from the last activity is a valid request: it ends the course — CM-04b.
+//! - Statuses written through objective maps include unknown ones set by rollup or content
+//!   (not the reset of a new attempt) — OB-03b.
+//! - A status the content reported, even `unknown`, is not replaced by End Attempt's default —
+//!   RU-19a. An objective satisfied by measure takes its status from its (possibly shared)
+//!   measure — SX-03.
+//!
 //! SCORM 1.2 courses have no sequencing: [`scorm12`] offers flow and choice in manifest order with
 //! `adlcp:prerequisites`.
 
