@@ -74,7 +74,11 @@ impl Engine {
         s.progress_status = v.is_some();
         s.satisfied = v.unwrap_or(false);
         for m in self.def.activities[ix].seq.objectives[o].maps.iter().filter(|m| m.write_satisfied) {
-            self.st.globals.entry(m.target.clone()).or_default().satisfied = v;
+            let g = self.st.globals.entry(m.target.clone()).or_default();
+            if g.satisfied != v {
+                g.satisfied = v;
+                self.st.changed_globals.insert(m.target.clone());
+            }
         }
     }
 
@@ -84,7 +88,11 @@ impl Engine {
         s.measure_status = v.is_some();
         s.measure = v.unwrap_or(0.0);
         for m in self.def.activities[ix].seq.objectives[o].maps.iter().filter(|m| m.write_measure) {
-            self.st.globals.entry(m.target.clone()).or_default().measure = v;
+            let g = self.st.globals.entry(m.target.clone()).or_default();
+            if g.measure != v {
+                g.measure = v;
+                self.st.changed_globals.insert(m.target.clone());
+            }
         }
     }
 
@@ -111,7 +119,11 @@ impl Engine {
         a.completed = v.unwrap_or(false);
         if let (Some(v), Some(p)) = (v, self.def.activities[ix].seq.objectives.first()) {
             for m in p.maps.iter().filter(|m| m.write_completion) {
-                self.st.globals.entry(m.target.clone()).or_default().completed = Some(v);
+                let g = self.st.globals.entry(m.target.clone()).or_default();
+                if g.completed != Some(v) {
+                    g.completed = Some(v);
+                    self.st.changed_globals.insert(m.target.clone());
+                }
             }
         }
     }
@@ -123,7 +135,11 @@ impl Engine {
         a.completion_amount = v.unwrap_or(0.0);
         if let (Some(v), Some(p)) = (v, self.def.activities[ix].seq.objectives.first()) {
             for m in p.maps.iter().filter(|m| m.write_progress) {
-                self.st.globals.entry(m.target.clone()).or_default().progress_measure = Some(v);
+                let g = self.st.globals.entry(m.target.clone()).or_default();
+                if g.progress_measure != Some(v) {
+                    g.progress_measure = Some(v);
+                    self.st.changed_globals.insert(m.target.clone());
+                }
             }
         }
     }
@@ -140,11 +156,15 @@ impl Engine {
         }
         for m in &self.def.activities[ix].seq.objectives[o].maps {
             let g = self.st.globals.entry(m.target.clone()).or_default();
+            let before = (g.completed, g.progress_measure);
             if m.write_completion && completion.is_some() {
                 g.completed = completion;
             }
             if m.write_progress && progress.is_some() {
                 g.progress_measure = progress;
+            }
+            if before != (g.completed, g.progress_measure) {
+                self.st.changed_globals.insert(m.target.clone());
             }
         }
     }

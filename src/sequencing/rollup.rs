@@ -6,9 +6,36 @@ use super::tree::{ChildSet, Combination, CondKind, Ix, Required, RollupAction, R
 use super::Engine;
 
 impl Engine {
-    /// Overall Rollup Process (RB.1.5): from `ix` up to the root, each cluster rolls up its
-    /// children. Leaves keep what the content and End Attempt set.
+    /// Overall Rollup Process (RB.1.5), then the rollup of every activity reading a global
+    /// objective that changed meanwhile (their status changed without them: ADL's reference
+    /// implementation does the same), until nothing changes (bounded by the tree's size).
     pub(crate) fn overall_rollup(&mut self, ix: Ix) {
+        self.rollup_path(ix);
+        for _ in 0..self.def.activities.len() {
+            if self.st.changed_globals.is_empty() {
+                break;
+            }
+            let changed = std::mem::take(&mut self.st.changed_globals);
+            let readers: Vec<Ix> = (0..self.def.activities.len())
+                .filter(|&a| {
+                    self.def.get(a).seq.objectives.iter().any(|o| {
+                        o.maps.iter().any(|m| {
+                            (m.read_satisfied || m.read_measure || m.read_completion || m.read_progress)
+                                && changed.contains(&m.target)
+                        })
+                    })
+                })
+                .collect();
+            for a in readers {
+                self.rollup_path(a);
+            }
+        }
+        self.st.changed_globals.clear();
+    }
+
+    /// RB.1.5 proper: from `ix` up to the root, each cluster rolls up its children. Leaves keep
+    /// what the content and End Attempt set.
+    fn rollup_path(&mut self, ix: Ix) {
         let mut path = self.def.path_from_root(ix);
         path.reverse();
         for a in path {

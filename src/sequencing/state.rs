@@ -81,6 +81,9 @@ pub struct TreeState {
     pub rng: u64,
     /// Whether the session was ended (by exit all, the end of the course, …).
     pub ended: bool,
+    /// Global objectives written since the last rollup finished (not stored): activities that
+    /// read them roll up too.
+    pub changed_globals: std::collections::BTreeSet<String>,
 }
 
 impl TreeState {
@@ -94,7 +97,15 @@ impl TreeState {
                 ..ActivityState::default()
             })
             .collect();
-        TreeState { activities, current: None, suspended: None, globals: BTreeMap::new(), rng: seed, ended: false }
+        TreeState {
+            activities,
+            current: None,
+            suspended: None,
+            globals: BTreeMap::new(),
+            rng: seed,
+            ended: false,
+            changed_globals: Default::default(),
+        }
     }
 
     /// SplitMix64: small, deterministic and serializable.

@@ -8,6 +8,7 @@ mod rollup;
 mod rules;
 mod scenarios;
 mod scenarios_more;
+mod scenarios_rollup;
 mod selection;
 mod tree_def;
 
