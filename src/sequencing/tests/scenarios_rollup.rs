@@ -130,3 +130,125 @@ fn ru_18b_not_satisfied_rule_alone_then_retry() {
     );
     assert_eq!(st(&e, "activity_1").attempt_count, 2);
 }
+
+/// RU-04bd: atLeastPercent completion over (completed or measure known), reached only after the
+/// learner goes back into the cluster from its end and re-does two activities; then the exit
+/// rule and the "previous" post-condition.
+#[test]
+fn ru_04bd_back_into_a_cluster_until_its_completion_rule_holds() {
+    let cluster_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="completed"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}</imsss:sequencingRules><imsss:rollupRules><imsss:rollupRule childActivitySet="atLeastPercent" minimumPercent="0.5"><imsss:rollupConditions><imsss:rollupCondition condition="completed"/><imsss:rollupCondition condition="objectiveMeasureKnown"/></imsss:rollupConditions><imsss:rollupAction action="completed"/></imsss:rollupRule></imsss:rollupRules>"#,
+        post_rule(r#"<imsss:ruleCondition condition="completed"/>"#, "previous")
+    ));
+    let org = format!(
+        "{}{}{}{}",
+        leaf("activity_1", ""),
+        cluster(
+            "activity_2",
+            &format!("{}{}{}{cluster_seq}", leaf("activity_3", ""), leaf("activity_4", ""), leaf("activity_5", ""))
+        ),
+        leaf("activity_6", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    let (c, p) = (|| NavRequest::Continue, || NavRequest::Previous);
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), c()),
+            ("activity_3", rt(&[("CS", "incomplete")]), c()),
+            ("activity_4", rt(&[("SS", "failed")]), c()),
+            ("activity_5", rt(&[("CS", "incomplete")]), c()),
+            ("activity_6", rt(&[]), p()),
+            ("activity_5", rt(&[("CS", "incomplete")]), p()),
+            ("activity_4", rt(&[("SCA", "0.8")]), c()),
+            ("activity_5", rt(&[("SCA", "0.5")]), c()),
+            ("activity_1", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_2").completed, Some(true));
+}
+
+/// RU-13a: exitParent post-conditions chained from a SCO to its cluster (satisfied by an
+/// atLeastPercent rule) to the root, whose status is read from a global objective the SCO
+/// failed, so the root retries; a skip rule on referenced objectives then lets activity_2 in.
+#[test]
+fn ru_13a_chained_exit_parent_and_a_root_retry() {
+    let a2 = seq(&format!(
+        r#"{}<imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj1"><imsss:mapInfo targetObjectiveID="gObj-RU13a-2"/></imsss:objective></imsss:objectives>"#,
+        pre(
+            r#"</imsss:ruleConditions><imsss:ruleConditions conditionCombination="any"><imsss:ruleCondition referencedObjective="obj1" operator="not" condition="objectiveStatusKnown"/><imsss:ruleCondition referencedObjective="obj1" operator="not" condition="satisfied"/>"#,
+            "skip"
+        )
+        .replace("<imsss:ruleConditions></imsss:ruleConditions>", "")
+    ));
+    let w = r#"readNormalizedMeasure="false" readSatisfiedStatus="false" writeSatisfiedStatus="true""#;
+    let a4 = seq(&format!(
+        r#"<imsss:sequencingRules>{}</imsss:sequencingRules><imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj1"><imsss:mapInfo targetObjectiveID="gObj-RU13a-1" {w}/></imsss:objective><imsss:objective objectiveID="obj2"><imsss:mapInfo targetObjectiveID="gObj-RU13a-2" {w}/></imsss:objective></imsss:objectives>"#,
+        post_rule(r#"<imsss:ruleCondition condition="always"/>"#, "exitParent")
+    ));
+    let a1_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:preConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="attempted"/><imsss:ruleCondition referencedObjective="obj1" operator="not" condition="objectiveStatusKnown"/></imsss:ruleConditions><imsss:ruleAction action="skip"/></imsss:preConditionRule>{}</imsss:sequencingRules><imsss:rollupRules><imsss:rollupRule childActivitySet="atLeastPercent" minimumPercent="0.4"><imsss:rollupConditions><imsss:rollupCondition condition="satisfied"/></imsss:rollupConditions><imsss:rollupAction action="satisfied"/></imsss:rollupRule></imsss:rollupRules><imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj1"><imsss:mapInfo targetObjectiveID="gObj-RU13a-1"/></imsss:objective></imsss:objectives>"#,
+        post_rule(r#"<imsss:ruleCondition condition="satisfied"/>"#, "exitParent")
+    ));
+    let org = format!(
+        "{}{}{}",
+        cluster(
+            "activity_1",
+            &format!(
+                "{}{}{}{}{a1_seq}",
+                leaf("activity_2", &a2),
+                leaf("activity_3", ""),
+                leaf("activity_4", &a4),
+                leaf("activity_5", "")
+            )
+        ),
+        leaf("activity_6", ""),
+        seq(&format!(
+            r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules>{}</imsss:sequencingRules><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"><imsss:mapInfo targetObjectiveID="gObj-RU13a-1"/></imsss:primaryObjective></imsss:objectives>"#,
+            post_rule(r#"<imsss:ruleCondition operator="not" condition="satisfied"/>"#, "retry")
+        ))
+    );
+    let mut e = start(&org);
+    let mut r4 = rt(&[]);
+    for (id, ss) in [("obj1", "failed"), ("obj2", "passed")] {
+        r4.objectives.push(ObjectiveReport { id: id.into(), success_status: Some(ss.into()), ..Default::default() });
+    }
+    play(&mut e, &[("activity_3", rt(&[]), NavRequest::Continue), ("activity_4", r4, NavRequest::Continue)]);
+    assert_eq!(e.course_status().attempt_count, 2);
+    let init = e.runtime_init("activity_2").expect("init");
+    assert_eq!(init.objectives.iter().find(|o| o.id == "obj1").and_then(|o| o.satisfied), Some(true));
+    visit(&mut e, "activity_2", rt(&[]), NavRequest::ExitAll);
+}
+
+/// CO-04c: a skip on "not activityProgressKnown" whose completion is read from a global written
+/// by another SCO (completed by measure with threshold 0); a jump reaches the skipped activity.
+#[test]
+fn co_04c_progress_known_skip_and_jump() {
+    let a1 = format!(
+        r#"{}<adlcp:completionThreshold completedByMeasure="true" minProgressMeasure="0.0"/>"#,
+        seq(
+            r#"<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/></imsss:objectives><adlseq:objectives><adlseq:objective objectiveID="PRIMARYOBJ"><adlseq:mapInfo targetObjectiveID="gObj-CO04c" writeCompletionStatus="true" writeProgressMeasure="true"/></adlseq:objective></adlseq:objectives>"#
+        )
+    );
+    let a2 = seq(&format!(
+        r#"{}<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/></imsss:objectives><adlseq:objectives><adlseq:objective objectiveID="PRIMARYOBJ"><adlseq:mapInfo targetObjectiveID="gObj-CO04c"/></adlseq:objective></adlseq:objectives>"#,
+        pre(r#"<imsss:ruleCondition operator="not" condition="activityProgressKnown"/>"#, "skip")
+    ));
+    let org = format!(
+        "{}{}{}{}",
+        leaf("activity_1", &a1),
+        leaf("activity_2", &a2),
+        leaf("activity_3", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[("CS", "completed")]), NavRequest::Continue),
+            ("activity_3", rt(&[]), NavRequest::Jump("activity_2".into())),
+            ("activity_2", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+}
