@@ -299,3 +299,16 @@ fn a_forged_state_cannot_point_outside_the_tree() {
     assert_eq!(st(&e2, "a").attempt_count, 2);
     assert_eq!(go(&mut e, NavRequest::ResumeAll), None);
 }
+
+#[test]
+fn toc_of_a_large_course_stays_cheap() {
+    let mut org: String = (0..299).map(|i| leaf(&format!("s{i}"), "")).collect();
+    org.push_str(&seq(FLOW));
+    let mut e = engine(&org);
+    go(&mut e, NavRequest::Start);
+    let t = std::time::Instant::now();
+    let v = e.valid_requests();
+    eprintln!("valid_requests on 300 activities: {:?}", t.elapsed());
+    assert_eq!(v.choice.len(), 300);
+    assert!(v.choice.values().skip(1).all(|&ok| ok));
+}
