@@ -252,3 +252,30 @@ fn co_04c_progress_known_skip_and_jump() {
         ],
     );
 }
+
+/// SX-04b: an abandon ends the SCO without End Attempt and without recording what it set, so a
+/// choice of the root flows into the same activity again instead of skipping it.
+#[test]
+fn sx_04b_abandon_then_choice_of_the_root() {
+    let a1 = seq(&pre(
+        r#"</imsss:ruleConditions><imsss:ruleConditions conditionCombination="any"><imsss:ruleCondition condition="satisfied"/><imsss:ruleCondition condition="completed"/>"#,
+        "skip",
+    )
+    .replace("<imsss:ruleConditions></imsss:ruleConditions>", ""));
+    let org = format!(
+        "{}{}{}{}",
+        leaf("activity_1", &a1),
+        leaf("activity_2", ""),
+        leaf("activity_3", ""),
+        seq(r#"<imsss:controlMode choice="true" flow="true"/>"#)
+    );
+    let mut e = start(&org);
+    assert_eq!(e.current(), Some("activity_1"));
+    // SS passed was set, then abandon: nothing is reported.
+    let out = e.navigate(NavRequest::Abandon, NOW).expect("accepted");
+    assert_eq!(out.deliver, None);
+    assert_eq!(st(&e, "activity_1").completed, None);
+    assert_eq!(go(&mut e, choice("org")).as_deref(), Some("activity_1"));
+    assert_eq!(st(&e, "activity_1").attempt_count, 2);
+    visit(&mut e, "activity_1", rt(&[]), NavRequest::ExitAll);
+}
