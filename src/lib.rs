@@ -14,10 +14,12 @@
 //!   results maintenance, assignments, live sessions, reports.
 //! - [`package`]: package import (SCORM 1.2/2004, cmi5, TinCan, AICC zips -> one Course model). Pure.
 //! - [`results`]: derived results' rules: facts from statements, derivation, compliance, ids. Pure.
+//! - [`sequencing`]: the SCORM 2004 4th edition sequencing and navigation engine (activity tree,
+//!   navigation, rollup, objectives, TOC) and SCORM 1.2 prerequisites navigation. Pure.
 //! - [`store`]: the one storage interface, with a SQLite and a PostgreSQL implementation.
 //!
 //! Dependencies run one way: `http`/`cli` -> `lms` -> `lrs` -> `xapi`, `store`; `lms` -> `results`,
-//! `package`. See docs/architecture.md for the path of a statement, an import and a launch.
+//! `package`, `sequencing`; `sequencing` -> `package`. See docs/architecture.md for the path of a statement, an import and a launch.
 
 pub mod bench;
 pub mod cli;
@@ -28,6 +30,7 @@ pub mod lms;
 pub mod lrs;
 pub mod package;
 pub mod results;
+pub mod sequencing;
 pub mod store;
 pub mod xapi;
 

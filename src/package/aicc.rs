@@ -277,6 +277,8 @@ pub fn parse(files: &AiccFiles) -> Result<Parsed, PackageError> {
             objectives: Vec::new(),
             metadata_files: Vec::new(),
             warnings,
+            organization_rules: None,
+            objectives_global_to_system: None,
         },
         listed_files: Vec::new(),
         manifest: files.au.as_ref().map(|a| a.0.clone()).unwrap_or_default(),

@@ -110,6 +110,8 @@ pub fn parse(file: &str, text_in: &str, limits: &Limits, in_zip: bool) -> Result
         objectives,
         metadata_files: Vec::new(),
         warnings: std::mem::take(&mut ctx.warnings),
+        organization_rules: None,
+        objectives_global_to_system: None,
     };
     Ok(Parsed { course, listed_files: Vec::new(), manifest: file.to_owned() })
 }

@@ -26,6 +26,7 @@
 pub mod aicc;
 pub mod cmi5;
 pub mod error;
+mod imsss;
 pub mod model;
 pub mod scorm;
 pub mod tincan;

@@ -69,6 +69,13 @@ pub struct Course {
     pub metadata_files: Vec<String>,
     /// Things that were tolerated but deserve the uploader's attention.
     pub warnings: Vec<String>,
+    /// SCORM 2004: the organization's own `imsss:sequencing` (the root activity's), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_rules: Option<CompletionRules>,
+    /// SCORM 2004 `adlseq:objectivesGlobalToSystem` of the default organization (CAM default true):
+    /// false scopes global objectives to this course.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objectives_global_to_system: Option<bool>,
 }
 
 impl Course {
@@ -217,6 +224,22 @@ pub struct CompletionRules {
     pub rollup_considerations: Option<RollupConsiderations>,
     /// `IDRef` of an `imsss:sequencingCollection` entry that was merged in.
     pub sequencing_ref: Option<String>,
+    /// `imsss:sequencingRules`; `None` when the item has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequencing_rules: Option<SequencingRules>,
+    /// `imsss:randomizationControls`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub randomization: Option<RandomizationControls>,
+    /// `adlseq:constrainedChoiceConsiderations`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constrained_choice: Option<ConstrainedChoice>,
+    /// `adlseq:objectives` (4th edition map extensions); `None` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adl_objectives: Option<Vec<AdlObjective>>,
+    /// `adlnav:hideLMSUI` values (`continue`, `previous`, `exit`, `exitAll`, `abandon`, `abandonAll`,
+    /// `suspendAll`): player controls the content asks to hide.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hide_lms_ui: Vec<String>,
 }
 
 /// SCORM 2004 `adlcp:completionThreshold`.
@@ -300,4 +323,80 @@ pub struct RollupConsiderations {
     pub required_for_completed: String,
     pub required_for_incomplete: String,
     pub measure_satisfaction_if_active: bool,
+}
+
+/// `imsss:sequencingRules`: pre-, exit- and post-condition rules, in document order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SequencingRules {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pre: Vec<SequencingRule>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exit: Vec<SequencingRule>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post: Vec<SequencingRule>,
+}
+
+/// One `preConditionRule`, `exitConditionRule` or `postConditionRule`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SequencingRule {
+    /// `all` or `any` (CAM default `all`).
+    pub condition_combination: String,
+    pub conditions: Vec<RuleCondition>,
+    /// e.g. `skip`, `disabled`, `hiddenFromChoice`, `stopForwardTraversal`, `exit`, `exitParent`,
+    /// `exitAll`, `retry`, `retryAll`, `continue`, `previous`, as written.
+    pub action: String,
+}
+
+/// `imsss:ruleCondition`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleCondition {
+    /// e.g. `satisfied`, `objectiveMeasureGreaterThan`, `attemptLimitExceeded`, `always`, as written.
+    pub condition: String,
+    /// `operator="not"`.
+    pub negated: bool,
+    /// `referencedObjective`: an objective id of the same activity; `None` means the primary one.
+    pub referenced_objective: Option<String>,
+    /// `measureThreshold`, -1 to 1 (CAM default 0).
+    pub measure_threshold: f64,
+}
+
+/// `imsss:randomizationControls`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RandomizationControls {
+    /// `never`, `once` or `onEachNewAttempt`.
+    pub randomization_timing: String,
+    pub select_count: Option<u32>,
+    pub reorder_children: bool,
+    /// `never`, `once` or `onEachNewAttempt`.
+    pub selection_timing: String,
+}
+
+/// `adlseq:constrainedChoiceConsiderations`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConstrainedChoice {
+    pub prevent_activation: bool,
+    pub constrain_choice: bool,
+}
+
+/// `adlseq:objective` (4th edition): extra global maps for an `imsss` objective of the same id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdlObjective {
+    pub objective_id: String,
+    pub maps: Vec<AdlObjectiveMap>,
+}
+
+/// `adlseq:mapInfo`: scores, completion and progress shared through a global objective.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdlObjectiveMap {
+    pub target_objective_id: String,
+    pub read_raw_score: bool,
+    pub read_min_score: bool,
+    pub read_max_score: bool,
+    pub read_completion_status: bool,
+    pub read_progress_measure: bool,
+    pub write_raw_score: bool,
+    pub write_min_score: bool,
+    pub write_max_score: bool,
+    pub write_completion_status: bool,
+    pub write_progress_measure: bool,
 }

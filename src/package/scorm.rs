@@ -102,6 +102,7 @@ pub fn parse(file: &str, text_in: &str, limits: &Limits) -> Result<Parsed, Packa
         .or_else(|| manifest_title(root, cp))
         .or_else(|| org_id.clone())
         .unwrap_or_else(|| "Untitled course".to_owned());
+    let (organization_rules, objectives_global_to_system) = ctx.organization_rules(root, org_id.as_deref())?;
     let course = Course {
         id: None,
         package_identifier: root.attribute("identifier").map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
@@ -117,6 +118,8 @@ pub fn parse(file: &str, text_in: &str, limits: &Limits) -> Result<Parsed, Packa
         objectives: Vec::new(),
         metadata_files,
         warnings: std::mem::take(&mut ctx.warnings),
+        organization_rules,
+        objectives_global_to_system,
     };
     Ok(Parsed { course, listed_files: ctx.listed, manifest: file.to_owned() })
 }
@@ -307,6 +310,26 @@ impl<'a, 'i> Ctx<'a, 'i> {
             }
         }
         out
+    }
+
+    /// SCORM 2004: the default organization's own sequencing (the root activity's) and its
+    /// `adlseq:objectivesGlobalToSystem`.
+    fn organization_rules(
+        &mut self,
+        manifest: XNode<'a, 'i>,
+        org_id: Option<&str>,
+    ) -> Result<(Option<CompletionRules>, Option<bool>), PackageError> {
+        let org = child(manifest, self.cp, "organizations")
+            .and_then(|o| children(o, self.cp, "organization").find(|o| o.attribute("identifier") == org_id));
+        let Some(org) = org.filter(|_| self.is2004) else {
+            return Ok((None, None));
+        };
+        let global = match org.attribute((ADLSEQ, "objectivesGlobalToSystem")) {
+            Some(_) => Some(xml::bool_attr_ns(self.file, self.doc, org, ADLSEQ, "objectivesGlobalToSystem", true)?),
+            None => None,
+        };
+        let rules = if child(org, IMSSS, "sequencing").is_some() { Some(self.rules(org)?) } else { None };
+        Ok((rules, global))
     }
 
     #[allow(clippy::type_complexity)]
@@ -510,6 +533,7 @@ impl<'a, 'i> Ctx<'a, 'i> {
             r.completion_threshold = Some(self.completion_threshold(ct)?);
         }
         if self.is2004 {
+            r.hide_lms_ui = super::imsss::hide_lms_ui(item);
             if let Some(seq) = child(item, IMSSS, "sequencing") {
                 if let Some(idref) = seq.attribute("IDRef") {
                     match self.collection.get(idref).copied() {
@@ -552,6 +576,7 @@ impl<'a, 'i> Ctx<'a, 'i> {
     /// (a shared collection entry first, then the item's own element).
     fn apply_sequencing(&mut self, seq: XNode<'_, '_>, r: &mut CompletionRules) -> Result<(), PackageError> {
         let (f, d) = (self.file, self.doc);
+        super::imsss::apply(f, d, seq, r)?;
         if let Some(cm) = child(seq, IMSSS, "controlMode") {
             r.control_mode = Some(ControlMode {
                 choice: xml::bool_attr(f, d, cm, "choice", true)?,

@@ -688,3 +688,96 @@ fn zip_bomb_ratio_limit() {
     let (r, _d) = import(z.path());
     assert!(r.is_ok(), "{:?}", r.err());
 }
+
+const MANIFEST_2004_SEQ: &str = r#"<?xml version="1.0"?>
+<manifest identifier="m" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"
+  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3" xmlns:imsss="http://www.imsglobal.org/xsd/imsss"
+  xmlns:adlseq="http://www.adlnet.org/xsd/adlseq_v1p3" xmlns:adlnav="http://www.adlnet.org/xsd/adlnav_v1p3">
+ <metadata><schema>ADL SCORM</schema><schemaversion>2004 4th Edition</schemaversion></metadata>
+ <organizations default="o">
+  <organization identifier="o" adlseq:objectivesGlobalToSystem="false">
+   <title>T</title>
+   <item identifier="a" identifierref="r">
+    <title>A</title>
+    <adlnav:presentation><adlnav:navigationInterface>
+      <adlnav:hideLMSUI>continue</adlnav:hideLMSUI><adlnav:hideLMSUI>previous</adlnav:hideLMSUI>
+    </adlnav:navigationInterface></adlnav:presentation>
+    <imsss:sequencing IDRef="shared">
+     <imsss:sequencingRules>
+      <imsss:preConditionRule>
+       <imsss:ruleConditions conditionCombination="any">
+        <imsss:ruleCondition condition="satisfied" operator="not" referencedObjective="obj1"/>
+        <imsss:ruleCondition condition="objectiveMeasureGreaterThan" measureThreshold="0.5"/>
+       </imsss:ruleConditions>
+       <imsss:ruleAction action="skip"/>
+      </imsss:preConditionRule>
+      <imsss:postConditionRule>
+       <imsss:ruleConditions><imsss:ruleCondition condition="always"/></imsss:ruleConditions>
+       <imsss:ruleAction action="continue"/>
+      </imsss:postConditionRule>
+     </imsss:sequencingRules>
+     <imsss:objectives>
+      <imsss:primaryObjective objectiveID="obj1"/>
+     </imsss:objectives>
+     <imsss:randomizationControls selectCount="2" reorderChildren="true" selectionTiming="once"/>
+     <adlseq:constrainedChoiceConsiderations constrainChoice="true"/>
+     <adlseq:objectives>
+      <adlseq:objective objectiveID="obj1">
+       <adlseq:mapInfo targetObjectiveID="g1" writeCompletionStatus="true"/>
+      </adlseq:objective>
+     </adlseq:objectives>
+    </imsss:sequencing>
+   </item>
+   <imsss:sequencing><imsss:controlMode flow="true" choice="false"/></imsss:sequencing>
+  </organization>
+ </organizations>
+ <resources><resource identifier="r" adlcp:scormType="sco" href="a.html"/></resources>
+ <imsss:sequencingCollection>
+  <imsss:sequencing ID="shared">
+   <imsss:controlMode flow="true"/>
+   <imsss:sequencingRules>
+    <imsss:exitConditionRule>
+     <imsss:ruleConditions><imsss:ruleCondition condition="completed"/></imsss:ruleConditions>
+     <imsss:ruleAction action="exit"/>
+    </imsss:exitConditionRule>
+   </imsss:sequencingRules>
+   <imsss:limitConditions attemptLimit="3"/>
+  </imsss:sequencing>
+ </imsss:sequencingCollection>
+</manifest>"#;
+
+#[test]
+fn scorm2004_full_sequencing_definition() {
+    let p = parse_scorm(MANIFEST_2004_SEQ).expect("parse");
+    let c = p.course;
+    assert_eq!(c.objectives_global_to_system, Some(false));
+    let org = c.organization_rules.as_ref().expect("organization sequencing");
+    assert!(org.control_mode.is_some_and(|cm| cm.flow && !cm.choice));
+    let a = &c.modules()[0].rules;
+    assert_eq!(a.hide_lms_ui, vec!["continue", "previous"]);
+    // The item's own sequencingRules replace the collection's (element overlay); other
+    // collection elements stay.
+    let sr = a.sequencing_rules.as_ref().expect("rules");
+    assert!(sr.exit.is_empty());
+    assert_eq!(sr.pre.len(), 1);
+    assert_eq!(sr.pre[0].condition_combination, "any");
+    assert_eq!(sr.pre[0].action, "skip");
+    let c0 = &sr.pre[0].conditions[0];
+    assert!(c0.negated);
+    assert_eq!(c0.referenced_objective.as_deref(), Some("obj1"));
+    assert_eq!(sr.pre[0].conditions[1].measure_threshold, 0.5);
+    assert_eq!(sr.post[0].condition_combination, "all");
+    assert_eq!(a.attempt_limit, Some(3));
+    assert!(a.control_mode.is_some_and(|cm| cm.flow && cm.choice));
+    let rc = a.randomization.as_ref().expect("randomization");
+    assert_eq!((rc.select_count, rc.reorder_children), (Some(2), true));
+    assert_eq!((rc.selection_timing.as_str(), rc.randomization_timing.as_str()), ("once", "never"));
+    assert!(a.constrained_choice.is_some_and(|cc| cc.constrain_choice && !cc.prevent_activation));
+    let ao = a.adl_objectives.as_ref().expect("adlseq objectives");
+    assert_eq!(ao[0].objective_id, "obj1");
+    assert!(ao[0].maps[0].write_completion_status && ao[0].maps[0].read_progress_measure);
+    assert!(!ao[0].maps[0].write_raw_score);
+    // A bad randomization timing and a rule without an action are manifest errors.
+    assert!(parse_scorm(&MANIFEST_2004_SEQ.replace("selectionTiming=\"once\"", "selectionTiming=\"daily\"")).is_err());
+    assert!(parse_scorm(&MANIFEST_2004_SEQ.replace("<imsss:ruleAction action=\"skip\"/>", "")).is_err());
+}

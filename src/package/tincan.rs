@@ -114,6 +114,8 @@ pub fn parse(file: &str, text_in: &str, limits: &Limits) -> Result<Parsed, Packa
             objectives: Vec::new(),
             metadata_files: Vec::new(),
             warnings,
+            organization_rules: None,
+            objectives_global_to_system: None,
         },
         listed_files: Vec::new(),
         manifest: file.to_owned(),

@@ -191,6 +191,25 @@ pub fn bool_attr(
     }
 }
 
+/// A namespaced XML Schema boolean attribute with a default.
+pub fn bool_attr_ns(
+    file: &str,
+    doc: &Document<'_>,
+    node: Node<'_, '_>,
+    ns: &str,
+    name: &str,
+    default: bool,
+) -> Result<bool, PackageError> {
+    match node.attribute((ns, name)).map(str::trim) {
+        None => Ok(default),
+        Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
+        Some(v) => {
+            Err(PackageError::manifest(loc(file, doc, node), format!("attribute {name}={v:?} is not a boolean")))
+        }
+    }
+}
+
 /// A decimal attribute with a default.
 pub fn f64_attr(
     file: &str,

@@ -1,0 +1,768 @@
+//! More ADL conformance scenarios (see `scenarios.rs` for how they are replayed).
+
+use super::scenarios::*;
+use super::*;
+
+/// What a test SCO sets on its `cmi.objectives.n.success_status`.
+fn objs(list: &[(&str, &str)]) -> RuntimeReport {
+    let mut r = rt(&[]);
+    for (id, ss) in list {
+        r.objectives.push(ObjectiveReport {
+            id: (*id).to_owned(),
+            success_status: Some((*ss).to_owned()),
+            ..Default::default()
+        });
+    }
+    r
+}
+
+fn map_w(obj: &str, g: &str) -> String {
+    format!(
+        r#"<imsss:objective objectiveID="{obj}"><imsss:mapInfo targetObjectiveID="{g}" readNormalizedMeasure="false" writeSatisfiedStatus="true"/></imsss:objective>"#
+    )
+}
+
+/// SX-05: skip rules on referenced objectives read through global objectives, retry of a
+/// cluster and retry all, items whose local objectives replace those of their
+/// sequencingCollection entries, and the session ending after the last activity.
+#[test]
+fn sx_05_referenced_objectives_retry_and_retry_all() {
+    let skip_ref =
+        |o: &str| pre(&format!(r#"<imsss:ruleCondition condition="satisfied" referencedObjective="{o}"/>"#), "skip");
+    let primary_w = |g: &str| {
+        format!(
+            r#"{}<imsss:rollupRules rollupObjectiveSatisfied="false" rollupProgressCompletion="false"/><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"><imsss:mapInfo targetObjectiveID="{g}" readNormalizedMeasure="false" writeSatisfiedStatus="true"/></imsss:primaryObjective></imsss:objectives>"#,
+            pre(r#"<imsss:ruleCondition condition="satisfied"/>"#, "skip")
+        )
+    };
+    let retry_all_unless = |a: &str, b: &str| {
+        post_rule(
+            &format!(
+                r#"</imsss:ruleConditions><imsss:ruleConditions conditionCombination="any"><imsss:ruleCondition operator="not" condition="satisfied" referencedObjective="{a}"/><imsss:ruleCondition operator="not" condition="satisfied" referencedObjective="{b}"/>"#
+            ),
+            "retryAll",
+        )
+        .replace("<imsss:ruleConditions></imsss:ruleConditions>", "")
+    };
+    let a5 = format!(
+        r#"<imsss:sequencing IDRef="seqCol-SX05-1">{}<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/>{}</imsss:objectives></imsss:sequencing>"#,
+        skip_ref("obj-SX05-3a"),
+        map_w("obj-SX05-3a", "gObj-SX05-3a")
+    );
+    let a6 = format!(
+        r#"<imsss:sequencing IDRef="seqCol-SX05-2">{}<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/>{}{}</imsss:objectives></imsss:sequencing>"#,
+        skip_ref("obj-SX05-3b").replace(
+            "</imsss:sequencingRules>",
+            &format!("{}</imsss:sequencingRules>", retry_all_unless("obj-SX05-3a", "obj-SX05-3b"))
+        ),
+        map_w("obj-SX05-3a", "gObj-SX05-3a"),
+        map_w("obj-SX05-3b", "gObj-SX05-3b")
+    );
+    let a8 = seq(&format!(
+        r#"{}<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/>{}</imsss:objectives>"#,
+        skip_ref("obj-SX05-4a"),
+        map_w("obj-SX05-4a", "gObj-SX05-4a")
+    ));
+    let a9 = format!(
+        r#"<imsss:sequencing IDRef="seqCol-SX05-3"><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/>{}{}</imsss:objectives></imsss:sequencing>"#,
+        map_w("obj-SX05-4a", "gObj-SX05-4a"),
+        map_w("obj-SX05-4b", "gObj-SX05-4b")
+    );
+    let all5 = ["5", "3a", "3b", "4a", "4b"];
+    let a10 = seq(&format!(
+        r#"<imsss:sequencingRules>{}</imsss:sequencingRules><imsss:rollupRules rollupObjectiveSatisfied="false" rollupProgressCompletion="false"/><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/>{}</imsss:objectives>"#,
+        post_rule(r#"<imsss:ruleCondition condition="always"/>"#, "exitParent"),
+        all5.iter().map(|o| map_w(&format!("obj-SX05-{o}"), &format!("gObj-SX05-{o}"))).collect::<String>()
+    ));
+    let a3_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules>{}</imsss:sequencingRules><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/>{}</imsss:objectives>"#,
+        post_rule(
+            r#"<imsss:ruleCondition operator="not" condition="satisfied" referencedObjective="obj-SX05-5"/>"#,
+            "retry"
+        ),
+        map_w("obj-SX05-5", "gObj-SX05-5")
+    ));
+    let org = format!(
+        "{}{}{}{}",
+        leaf("activity_1", &seq(&primary_w("gObj-SX05-1"))),
+        leaf("activity_2", &seq(&primary_w("gObj-SX05-2"))),
+        cluster(
+            "activity_3",
+            &format!(
+                "{}{}{}{a3_seq}",
+                cluster(
+                    "activity_4",
+                    &format!("{}{}{}", leaf("activity_5", &a5), leaf("activity_6", &a6), seq(CHOICE_FALSE_FLOW))
+                ),
+                cluster(
+                    "activity_7",
+                    &format!("{}{}{}", leaf("activity_8", &a8), leaf("activity_9", &a9), seq(CHOICE_FALSE_FLOW))
+                ),
+                leaf("activity_10", &a10)
+            )
+        ),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let collection = format!(
+        r#"<imsss:sequencing ID="seqCol-SX05-1"><imsss:objectives><imsss:primaryObjective objectiveID="FAKEPRIMARYOBJ"/><imsss:objective objectiveID="obj-SX05-3a"><imsss:mapInfo targetObjectiveID="gObj-SX05-3a" readSatisfiedStatus="false" writeNormalizedMeasure="true"/></imsss:objective></imsss:objectives></imsss:sequencing><imsss:sequencing ID="seqCol-SX05-2">{}<imsss:objectives><imsss:primaryObjective/>{}</imsss:objectives></imsss:sequencing><imsss:sequencing ID="seqCol-SX05-3"><imsss:sequencingRules><imsss:preConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="satisfied" referencedObjective="obj-SX05-4b"/></imsss:ruleConditions><imsss:ruleAction action="skip"/></imsss:preConditionRule>{}</imsss:sequencingRules><imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj-SX05-4b"/></imsss:objectives></imsss:sequencing>"#,
+        pre(r#"<imsss:ruleCondition operator="not" condition="satisfied" referencedObjective="obj-SX05-3b"/>"#, "skip"),
+        map_w("obj-SX05-3a", "gObj-SX05-3b"),
+        retry_all_unless("obj-SX05-4a", "obj-SX05-4b")
+    );
+    let mut e = with_collection(&org, &collection);
+    let c = || NavRequest::Continue;
+    let ss = |s: &str| rt(&[("SS", s)]);
+    let (p, f) = ("passed", "failed");
+    let ten = |a: &str, b: &str, c4: &str, d: &str, five: &str| {
+        objs(&[("obj-SX05-3a", a), ("obj-SX05-3b", b), ("obj-SX05-4a", c4), ("obj-SX05-4b", d), ("obj-SX05-5", five)])
+    };
+    play(
+        &mut e,
+        &[
+            ("activity_1", ss(p), c()),
+            ("activity_2", ss(p), c()),
+            ("activity_5", objs(&[("obj-SX05-3a", p)]), c()),
+            ("activity_6", objs(&[("obj-SX05-3a", p), ("obj-SX05-3b", p)]), c()),
+            ("activity_8", objs(&[("obj-SX05-4a", p)]), c()),
+            ("activity_9", objs(&[("obj-SX05-4a", p), ("obj-SX05-4b", p)]), c()),
+            ("activity_10", ten(f, f, f, f, f), c()),
+            ("activity_5", objs(&[("obj-SX05-3a", p)]), c()),
+            ("activity_6", objs(&[("obj-SX05-3a", p), ("obj-SX05-3b", f)]), c()),
+            ("activity_6", objs(&[("obj-SX05-3a", p), ("obj-SX05-3b", p)]), c()),
+            ("activity_8", objs(&[("obj-SX05-4a", f)]), c()),
+            ("activity_9", objs(&[("obj-SX05-4a", p), ("obj-SX05-4b", f)]), c()),
+            ("activity_9", objs(&[("obj-SX05-4a", p), ("obj-SX05-4b", p)]), c()),
+            ("activity_10", ten(p, f, p, f, f), c()),
+            ("activity_6", objs(&[("obj-SX05-3a", p), ("obj-SX05-3b", p)]), c()),
+            ("activity_9", objs(&[("obj-SX05-4a", p), ("obj-SX05-4b", p)]), c()),
+        ],
+    );
+    let out = visit(&mut e, "activity_10", ten(f, f, f, f, p), c());
+    assert!(out.end_session, "{out:?}");
+    assert_eq!(st(&e, "activity_6").attempt_count, 4);
+    assert_eq!(e.course_status().attempt_count, 3);
+}
+
+/// SX-04a: an abandon all discards what the SCO set (the player does not report it), so after
+/// a relaunch the activity that would have been skipped is delivered again.
+#[test]
+fn sx_04a_abandon_all_discards_the_attempt() {
+    let org = format!(
+        "{}{}{}{}",
+        leaf(
+            "activity_1",
+            &seq(&format!(
+                r#"{}<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"><imsss:mapInfo targetObjectiveID="gObj-SX04a" writeSatisfiedStatus="true"/></imsss:primaryObjective></imsss:objectives>"#,
+                pre(r#"<imsss:ruleCondition condition="satisfied"/>"#, "skip")
+            ))
+        ),
+        leaf("activity_2", ""),
+        leaf("activity_3", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    assert_eq!(e.current(), Some("activity_1"));
+    // SS passed was set, then abandonAll: nothing is reported.
+    let out = e.navigate(NavRequest::AbandonAll, NOW).expect("accepted");
+    assert!(out.end_session);
+    let mut e = Engine::with_globals(e.def().clone(), 2, e.state().globals);
+    assert_eq!(go(&mut e, NavRequest::Start).as_deref(), Some("activity_1"));
+    visit(&mut e, "activity_1", rt(&[]), NavRequest::ExitAll);
+}
+
+fn selectable(e: &Engine, id: &str) -> bool {
+    e.toc().iter().any(|t| t.id == id && t.visible && t.enabled)
+}
+
+fn toc_enabled(e: &Engine) -> bool {
+    e.toc().iter().any(|t| t.visible && t.enabled)
+}
+
+/// CM-07a: choiceExit on clusters and on leaves, disabled activities, and what the player offers
+/// at each step (the suite's UI questions: TOC entries selectable, Continue and Previous
+/// enabled), with the tester's choices through the TOC.
+#[test]
+fn cm_07a_choice_exit_and_the_player_controls() {
+    let disabled = seq(&pre(r#"<imsss:ruleCondition condition="always"/>"#, "disabled"));
+    let no_exit = seq(r#"<imsss:controlMode choiceExit="false"/>"#);
+    let flow = seq(r#"<imsss:controlMode flow="true"/>"#);
+    let flow_no_exit = seq(r#"<imsss:controlMode flow="true" choiceExit="false"/>"#);
+    let org = format!(
+        "{}{}{flow}",
+        cluster(
+            "activity_1",
+            &format!(
+                "{}{}{}{flow_no_exit}",
+                cluster(
+                    "activity_2",
+                    &format!(
+                        "{}{}{}{flow}",
+                        leaf("activity_3", ""),
+                        leaf("activity_4", ""),
+                        leaf("activity_5", &disabled)
+                    )
+                ),
+                leaf("activity_6", &no_exit),
+                leaf("activity_7", "")
+            )
+        ),
+        cluster(
+            "activity_8",
+            &format!(
+                "{}{}{}{flow_no_exit}",
+                leaf("activity_9", ""),
+                leaf("activity_10", &no_exit),
+                cluster(
+                    "activity_11",
+                    &format!(
+                        "{}{}{}{flow}",
+                        leaf("activity_12", ""),
+                        leaf("activity_13", ""),
+                        leaf("activity_14", &disabled)
+                    )
+                )
+            )
+        )
+    );
+    let mut e = start(&org);
+    let cont = |e: &Engine| e.request_valid(&NavRequest::Continue);
+    let prev = |e: &Engine| e.request_valid(&NavRequest::Previous);
+
+    assert_eq!(e.current(), Some("activity_3"));
+    assert_eq!(
+        [
+            selectable(&e, "activity_5"),
+            selectable(&e, "activity_7"),
+            selectable(&e, "activity_10"),
+            selectable(&e, "activity_14")
+        ],
+        [false, true, false, false]
+    );
+    visit(&mut e, "activity_3", rt(&[]), choice("activity_6"));
+
+    assert_eq!([toc_enabled(&e), prev(&e), cont(&e)], [false, false, true]);
+    visit(&mut e, "activity_6", rt(&[]), NavRequest::Continue);
+
+    assert!(toc_enabled(&e) && !selectable(&e, "activity_9") && selectable(&e, "activity_4") && !selectable(&e, "org"));
+    assert!(cont(&e) && prev(&e));
+    visit(&mut e, "activity_7", rt(&[]), NavRequest::Continue);
+
+    assert_eq!(
+        [selectable(&e, "activity_1"), selectable(&e, "activity_3"), selectable(&e, "activity_13"), prev(&e), cont(&e)],
+        [false, false, true, true, true]
+    );
+    visit(&mut e, "activity_9", rt(&[]), choice("activity_13"));
+
+    assert_eq!(
+        [
+            selectable(&e, "activity_11"),
+            selectable(&e, "org"),
+            selectable(&e, "activity_1"),
+            selectable(&e, "activity_14"),
+            prev(&e)
+        ],
+        [true, false, false, false, true]
+    );
+    visit(&mut e, "activity_13", rt(&[]), choice("activity_10"));
+
+    assert_eq!([toc_enabled(&e), prev(&e), cont(&e)], [false, true, true]);
+    visit(&mut e, "activity_10", rt(&[]), NavRequest::Continue);
+
+    assert!(toc_enabled(&e));
+    visit(&mut e, "activity_12", rt(&[]), NavRequest::Continue);
+
+    assert!(prev(&e));
+    visit(&mut e, "activity_13", rt(&[]), NavRequest::ExitAll);
+}
+
+/// CM-04b: `adl.nav.request_valid` answers (continue, previous, choice of several targets) in
+/// a tree mixing clusters with and without flow, a cluster skipped once attempted, and choices
+/// of clusters (flowing into them) and of the root.
+#[test]
+fn cm_04b_request_valid_answers() {
+    let flow = seq(FLOW);
+    let org = format!(
+        "{}{}{}{}{flow}",
+        cluster("activity_1", &format!("{}{}{flow}", leaf("activity_2", ""), leaf("activity_3", ""))),
+        cluster(
+            "activity_4",
+            &format!("{}{}{}", leaf("activity_5", ""), leaf("activity_6", ""), leaf("activity_7", ""))
+        ),
+        cluster(
+            "activity_8",
+            &format!(
+                "{}{}",
+                leaf("activity_9", ""),
+                cluster(
+                    "activity_10",
+                    &format!(
+                        "{}{}{flow}",
+                        cluster(
+                            "activity_11",
+                            &format!(
+                                "{}{}{}",
+                                leaf("activity_12", ""),
+                                leaf("activity_13", ""),
+                                seq(&format!(
+                                    "{FLOW}{}",
+                                    pre(r#"<imsss:ruleCondition condition="attempted"/>"#, "skip")
+                                ))
+                            )
+                        ),
+                        leaf("activity_14", "")
+                    )
+                )
+            )
+        ),
+        leaf("activity_15", "")
+    );
+    let mut e = start(&org);
+    let targets = ["activity_2", "activity_3", "activity_6", "activity_9", "activity_12", "activity_15"];
+    for at in ["activity_2", "activity_12"] {
+        assert_eq!(e.current(), Some(at));
+        assert!(e.request_valid(&NavRequest::Continue), "{at}");
+        assert!(!e.request_valid(&NavRequest::Previous), "{at}");
+        for t in targets {
+            assert!(e.choice_valid(t), "{at}: choice of {t}");
+        }
+        if at == "activity_2" {
+            assert!(selectable(&e, "activity_11"));
+            visit(&mut e, "activity_2", rt(&[]), choice("activity_11"));
+        }
+    }
+    play(
+        &mut e,
+        &[
+            ("activity_12", rt(&[]), choice("activity_10")),
+            ("activity_14", rt(&[]), choice("org")),
+            ("activity_2", rt(&[]), choice("activity_15")),
+        ],
+    );
+    assert!(e.request_valid(&NavRequest::Continue));
+    assert!(!e.request_valid(&NavRequest::Previous));
+    assert!(selectable(&e, "activity_3"));
+    visit(&mut e, "activity_15", rt(&[]), choice("activity_6"));
+    visit(&mut e, "activity_6", rt(&[]), NavRequest::ExitAll);
+}
+
+/// CM-03a: a forward-only cluster whose children are skipped once attempted and not completed,
+/// Previous into it entering at its first child, and jumps (4th edition) that ignore skip rules.
+#[test]
+fn cm_03a_forward_only_skip_and_jump() {
+    let skip = seq(&pre(
+        r#"<imsss:ruleCondition condition="attempted"/><imsss:ruleCondition operator="not" condition="completed"/>"#,
+        "skip",
+    ));
+    let org = format!(
+        "{}{}{}{}",
+        cluster(
+            "activity_1",
+            &format!("{}{}{}", leaf("activity_2", ""), leaf("activity_3", ""), seq(CHOICE_FALSE_FLOW))
+        ),
+        cluster(
+            "activity_4",
+            &format!(
+                "{}{}{}{}",
+                leaf("activity_5", &skip),
+                leaf("activity_6", &skip),
+                leaf("activity_7", &skip),
+                seq(r#"<imsss:controlMode choice="false" flow="true" forwardOnly="true"/>"#)
+            )
+        ),
+        leaf("activity_8", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    let cont = |e: &Engine| e.request_valid(&NavRequest::Continue);
+    let prev = |e: &Engine| e.request_valid(&NavRequest::Previous);
+    assert!(cont(&e) && !prev(&e));
+    visit(&mut e, "activity_2", rt(&[]), NavRequest::Continue);
+    assert!(cont(&e));
+    visit(&mut e, "activity_3", rt(&[]), NavRequest::Continue);
+    assert!(cont(&e) && !prev(&e) && !e.choice_valid("activity_6"));
+    play(
+        &mut e,
+        &[
+            ("activity_5", rt(&[("CS", "completed")]), NavRequest::Continue),
+            ("activity_6", rt(&[("CS", "incomplete")]), NavRequest::Continue),
+            ("activity_7", rt(&[("CS", "incomplete")]), NavRequest::Continue),
+            ("activity_8", rt(&[]), NavRequest::Previous),
+        ],
+    );
+    assert!(!prev(&e));
+    play(
+        &mut e,
+        &[
+            ("activity_5", rt(&[]), NavRequest::Jump("activity_7".into())),
+            ("activity_7", rt(&[]), NavRequest::Jump("activity_7".into())),
+        ],
+    );
+    assert_eq!(st(&e, "activity_7").attempt_count, 3);
+    visit(&mut e, "activity_7", rt(&[]), NavRequest::ExitAll);
+}
+
+/// RU-12a: a SCO exits with `cmi.exit = suspend`; its cluster exits by rule and, holding a
+/// suspended child, is suspended itself, so its post-condition rules do not run (TB.2.2); flow
+/// back into it resumes the suspended SCO instead of starting a new attempt.
+#[test]
+fn ru_12a_suspended_sco_resumed_by_flow() {
+    let cluster_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="always"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}{}</imsss:sequencingRules><imsss:rollupRules><imsss:rollupRule childActivitySet="all"><imsss:rollupConditions><imsss:rollupCondition operator="not" condition="satisfied"/></imsss:rollupConditions><imsss:rollupAction action="notSatisfied"/></imsss:rollupRule></imsss:rollupRules>"#,
+        post_rule(r#"<imsss:ruleCondition operator="not" condition="objectiveStatusKnown"/>"#, "previous"),
+        post_rule(r#"<imsss:ruleCondition condition="satisfied"/>"#, "retry")
+    ));
+    let org = format!(
+        "{}{}{}{}",
+        leaf("activity_1", ""),
+        cluster("activity_2", &format!("{}{cluster_seq}", leaf("activity_3", ""))),
+        leaf("activity_4", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    let mut suspend = rt(&[("SS", "failed")]);
+    suspend.exit = Some("suspend".into());
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_3", suspend, NavRequest::Continue),
+            ("activity_4", rt(&[]), NavRequest::Previous),
+        ],
+    );
+    // Resumed, not a new attempt; the failure recorded before the suspension is still there.
+    assert_eq!(st(&e, "activity_3").attempt_count, 1);
+    assert_eq!(st(&e, "activity_3").satisfied, Some(false));
+    assert!(!st(&e, "activity_2").suspended);
+    play(
+        &mut e,
+        &[("activity_3", rt(&[("SS", "passed")]), NavRequest::Continue), ("activity_4", rt(&[]), NavRequest::ExitAll)],
+    );
+    assert_eq!(st(&e, "activity_2").satisfied, Some(false));
+}
+
+/// RU-06a: `useCurrentAttemptObjectiveInfo="false"` on a forward-only cluster: what its children
+/// recorded in its previous attempt still counts, so one more pass satisfies it, it exits and its
+/// post-condition continues.
+#[test]
+fn ru_06a_objective_info_from_earlier_attempts_counts() {
+    let cluster_seq = seq(&format!(
+        r#"<imsss:controlMode choice="false" flow="true" forwardOnly="true" useCurrentAttemptObjectiveInfo="false"/><imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="satisfied"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}</imsss:sequencingRules>"#,
+        post_rule(r#"<imsss:ruleCondition condition="satisfied"/>"#, "continue")
+    ));
+    let org = format!(
+        "{}{}{}",
+        cluster(
+            "activity_1",
+            &format!("{}{}{}{cluster_seq}", leaf("activity_2", ""), leaf("activity_3", ""), leaf("activity_4", ""))
+        ),
+        leaf("activity_5", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    play(
+        &mut e,
+        &[
+            ("activity_2", rt(&[("SS", "failed")]), NavRequest::Continue),
+            ("activity_3", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_4", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_5", rt(&[]), NavRequest::Previous),
+            ("activity_2", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_5", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_1").satisfied, Some(true));
+    assert_eq!(st(&e, "activity_3").attempt_count, 1);
+}
+
+/// RU-15a: untracked and non-contributing children, a child's exitParent post-condition, the
+/// cluster's post-conditions on its rolled-up status, and a global objective written by the
+/// cluster and read by an earlier sibling that is then skipped on the way back. (The manifest
+/// writes `readSatisfiedStatus=" false "`: XML Schema booleans are whitespace-collapsed.)
+#[test]
+fn ru_15a_exit_parent_then_previous_over_a_skipped_sibling() {
+    let cluster_seq = seq(&format!(
+        r#"<imsss:controlMode flow="true" choice="false"/><imsss:sequencingRules>{}{}</imsss:sequencingRules><imsss:rollupRules><imsss:rollupRule childActivitySet="any"><imsss:rollupConditions><imsss:rollupCondition condition="satisfied" operator="not"/></imsss:rollupConditions><imsss:rollupAction action="satisfied"/></imsss:rollupRule></imsss:rollupRules><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"><imsss:mapInfo targetObjectiveID="gObj-RU15a" readNormalizedMeasure="false" readSatisfiedStatus=" false " writeSatisfiedStatus="true"/></imsss:primaryObjective></imsss:objectives>"#,
+        post_rule(r#"<imsss:ruleCondition condition="satisfied" operator="not"/>"#, "continue"),
+        post_rule(r#"<imsss:ruleCondition condition="satisfied"/>"#, "previous")
+    ));
+    let a2 = seq(&format!(
+        r#"{}<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"><imsss:mapInfo targetObjectiveID="gObj-RU15a" writeSatisfiedStatus="true"/></imsss:primaryObjective></imsss:objectives>"#,
+        pre(r#"<imsss:ruleCondition condition="satisfied"/>"#, "skip")
+    ));
+    let org = format!(
+        "{}{}{}{}{}",
+        leaf("activity_1", ""),
+        leaf("activity_2", &a2),
+        cluster(
+            "activity_3",
+            &format!(
+                "{}{}{}{cluster_seq}",
+                leaf("activity_4", &seq(r#"<imsss:deliveryControls tracked="false"/>"#)),
+                leaf(
+                    "activity_5",
+                    &seq(r#"<imsss:rollupRules rollupProgressCompletion="false" rollupObjectiveSatisfied="false"/>"#)
+                ),
+                leaf(
+                    "activity_6",
+                    &seq(&format!(
+                        "<imsss:sequencingRules>{}</imsss:sequencingRules>",
+                        post_rule(r#"<imsss:ruleCondition condition="always"/>"#, "exitParent")
+                    ))
+                )
+            )
+        ),
+        leaf("activity_7", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_2", rt(&[("SS", "failed")]), NavRequest::Continue),
+            ("activity_4", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_5", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_6", rt(&[("SS", "failed")]), NavRequest::Continue),
+            ("activity_1", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_3").satisfied, Some(true));
+    assert_eq!(st(&e, "activity_4").satisfied, None, "untracked");
+}
+
+/// OB-14b: what each SCO's `cmi.objectives` starts with, read through shared objectives written
+/// by earlier SCOs (satisfied derived from a measure, unknown statuses, several maps on one
+/// objective, an untracked activity whose data is not recorded), and case-sensitive ids.
+#[test]
+fn ob_14b_objectives_initialised_from_shared_objectives() {
+    let o = |id: &str, maps: &str| format!(r#"<imsss:objective objectiveID="{id}">{maps}</imsss:objective>"#);
+    let m = |g: &str, attrs: &str| format!(r#"<imsss:mapInfo targetObjectiveID="{g}" {attrs}/>"#);
+    let w = r#"writeSatisfiedStatus="true" writeNormalizedMeasure="true""#;
+    let a1 = seq(&format!(
+        r#"<imsss:objectives><imsss:primaryObjective/>{}{}{}{}{}{}</imsss:objectives>"#,
+        o("obj4", ""),
+        o("obj1", ""),
+        o("OBJ1", ""),
+        o("obj3", ""),
+        o("obj2", &m("gObj-OB14b-1", w)).replace(
+            r#"<imsss:objective objectiveID="obj2">"#,
+            r#"<imsss:objective objectiveID="obj2" satisfiedByMeasure="true"><imsss:minNormalizedMeasure>0.5</imsss:minNormalizedMeasure>"#
+        ),
+        o("obj", &m("obj1", &format!(r#"{w} readNormalizedMeasure="true" readSatisfiedStatus="true""#)))
+    ));
+    let a2 = seq(&format!(
+        r#"<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ">{}</imsss:primaryObjective>{}{}{}{}{}</imsss:objectives>"#,
+        m("gObj-OB14b-2", w),
+        o("obj3", ""),
+        o("obj2", ""),
+        o("obj1", ""),
+        o("obj5", &m("gObj-OB14b-3", w)),
+        o("obj4", "")
+    ));
+    let a3 = format!(
+        r#"<imsss:sequencing IDRef="seqCol-OB14b-1"><imsss:objectives><imsss:primaryObjective/>{}{}{}{}{}</imsss:objectives><imsss:deliveryControls tracked="false"/></imsss:sequencing>"#,
+        o("obj5", ""),
+        o("obj4", &m("gObj-OB14b-1", w)),
+        o("obj3", &m("gObj-OB14b-2", "")),
+        o("obj1", &m("gObj-OB14b-3", "")),
+        o("obj2", "")
+    );
+    let a4 = seq(&format!(
+        r#"<imsss:objectives><imsss:primaryObjective/>{}{}</imsss:objectives>"#,
+        o(
+            "obj1",
+            &format!(
+                "{}{}",
+                m("gObj-OB14b-3", &format!(r#"{w} readNormalizedMeasure="false" readSatisfiedStatus="false""#)),
+                m("gObj-OB14b-1", "")
+            )
+        ),
+        o("obj2", &m("gObj-OB14b-2", ""))
+    ));
+    let org = format!(
+        "{}{}{}{}{}",
+        leaf("activity_1", &a1),
+        leaf("activity_2", &a2),
+        leaf("activity_3", &a3),
+        leaf("activity_4", &a4),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = with_collection(
+        &org,
+        r#"<imsss:sequencing ID="seqCol-OB14b-1"><imsss:deliveryControls tracked="true"/></imsss:sequencing>"#,
+    );
+    let init = |e: &Engine, id: &str| e.runtime_init(id).expect("init").objectives;
+    let get = |list: &[ObjectiveInit], id: &str| -> (Option<bool>, Option<f64>) {
+        let o = list.iter().find(|o| o.id == id).expect(id);
+        (o.satisfied, o.score_scaled)
+    };
+    let rep = |list: &[(&str, Option<&str>, Option<f64>)]| {
+        let mut r = rt(&[]);
+        r.exit = Some("suspend".into());
+        for (id, ss, sc) in list {
+            r.objectives.push(ObjectiveReport {
+                id: (*id).into(),
+                success_status: ss.map(str::to_owned),
+                score_scaled: *sc,
+                ..Default::default()
+            });
+        }
+        r
+    };
+    assert_eq!(init(&e, "activity_1").len(), 6);
+    let r1 = rep(&[
+        ("obj1", Some("failed"), None),
+        ("OBJ1", Some("passed"), None),
+        ("obj2", None, Some(0.7)),
+        ("obj3", Some("failed"), Some(0.4)),
+        ("obj4", None, Some(0.25)),
+    ]);
+    visit(&mut e, "activity_1", r1, NavRequest::Continue);
+    assert_eq!(init(&e, "activity_2").len(), 6);
+    let mut r2 = rep(&[
+        ("obj1", None, Some(0.9)),
+        ("obj2", Some("passed"), None),
+        ("obj3", Some("failed"), Some(0.75)),
+        ("obj4", None, Some(0.1)),
+        ("obj5", Some("failed"), Some(0.2)),
+    ]);
+    r2.score_scaled = Some(0.7);
+    visit(&mut e, "activity_2", r2, NavRequest::Continue);
+    let i3 = init(&e, "activity_3");
+    assert_eq!(i3.len(), 5);
+    assert_eq!(get(&i3, "obj1"), (Some(false), Some(0.2)));
+    assert_eq!(get(&i3, "obj3"), (None, Some(0.7)));
+    assert_eq!(get(&i3, "obj4"), (Some(true), Some(0.7)));
+    let r3 = rep(&[
+        ("obj1", Some("passed"), Some(0.9)),
+        ("obj4", Some("passed"), Some(0.98)),
+        ("obj3", Some("failed"), Some(0.2)),
+    ]);
+    visit(&mut e, "activity_3", r3, NavRequest::Continue);
+    let i4 = init(&e, "activity_4");
+    assert_eq!(i4.len(), 2);
+    // activity_3 is not tracked: nothing it set reached the shared objectives.
+    assert_eq!(get(&i4, "obj1"), (Some(true), Some(0.7)));
+    assert_eq!(get(&i4, "obj2"), (None, Some(0.7)));
+    visit(&mut e, "activity_4", rt(&[]), NavRequest::ExitAll);
+}
+
+/// RU-19a: a SCO that explicitly reports `success_status = unknown` keeps its status unknown
+/// (End Attempt's default does not apply), so its cluster's status stays unknown and neither its
+/// exit rule nor its retry fires.
+#[test]
+fn ru_19a_an_explicit_unknown_is_not_defaulted() {
+    let cluster_seq = seq(&format!(
+        r#"<imsss:controlMode flow="true" choice="false"/><imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="objectiveStatusKnown"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}</imsss:sequencingRules>"#,
+        post_rule(r#"<imsss:ruleCondition condition="objectiveStatusKnown"/>"#, "retry")
+    ));
+    let org = format!(
+        "{}{}{}",
+        cluster(
+            "activity_1",
+            &format!("{}{}{}{cluster_seq}", leaf("activity_2", ""), leaf("activity_3", ""), leaf("activity_4", ""))
+        ),
+        leaf("activity_5", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    play(
+        &mut e,
+        &[
+            ("activity_2", rt(&[]), NavRequest::Continue),
+            ("activity_3", rt(&[]), NavRequest::Continue),
+            ("activity_4", rt(&[("SS", "unknown")]), NavRequest::Continue),
+            ("activity_5", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_4").satisfied, None);
+    assert_eq!(st(&e, "activity_1").satisfied, None);
+}
+
+/// CO-12b: a cluster whose completion is read from a global objective one child writes (4th
+/// edition completion map); retried while not completed, continued past once completed, with
+/// the child's exitParent post-condition.
+#[test]
+fn co_12b_cluster_completion_read_from_a_child_written_global() {
+    let a2 = seq(&format!(
+        r#"<imsss:sequencingRules>{}</imsss:sequencingRules><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/></imsss:objectives><adlseq:objectives><adlseq:objective objectiveID="PRIMARYOBJ"><adlseq:mapInfo targetObjectiveID="gObj-CO12b" readCompletionStatus="false" readProgressMeasure="false" writeCompletionStatus="true"/></adlseq:objective></adlseq:objectives>"#,
+        post_rule(r#"<imsss:ruleCondition condition="completed"/>"#, "exitParent")
+    ));
+    let cluster_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="satisfied"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}{}</imsss:sequencingRules><imsss:rollupRules><imsss:rollupRule childActivitySet="any"><imsss:rollupConditions><imsss:rollupCondition condition="completed" operator="not"/></imsss:rollupConditions><imsss:rollupAction action="completed"/></imsss:rollupRule></imsss:rollupRules><imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"/></imsss:objectives><adlseq:objectives><adlseq:objective objectiveID="PRIMARYOBJ"><adlseq:mapInfo targetObjectiveID="gObj-CO12b"/></adlseq:objective></adlseq:objectives>"#,
+        post_rule(r#"<imsss:ruleCondition condition="completed" operator="not"/>"#, "retry"),
+        post_rule(r#"<imsss:ruleCondition condition="completed"/>"#, "continue")
+    ));
+    let org = format!(
+        "{}{}{}",
+        cluster("activity_1", &format!("{}{}{cluster_seq}", leaf("activity_2", &a2), leaf("activity_3", ""))),
+        leaf("activity_4", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    play(
+        &mut e,
+        &[
+            ("activity_2", rt(&[("CS", "not attempted")]), NavRequest::Continue),
+            ("activity_3", rt(&[]), NavRequest::Continue),
+            ("activity_2", rt(&[("CS", "completed")]), NavRequest::Continue),
+            ("activity_4", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_1").completed, Some(true));
+}
+
+/// OB-09b: global objectives shared with another course (OB-09a, objectivesGlobalToSystem
+/// true) make the first two activities skip from the start; the root retries itself while not
+/// satisfied, and each new attempt on it forgets its children's earlier statuses.
+#[test]
+fn ob_09b_global_objectives_from_another_course() {
+    let reader = |id: &str, obj: &str| {
+        leaf(
+            id,
+            &seq(&format!(
+                r#"{}<imsss:rollupRules rollupObjectiveSatisfied="false" rollupProgressCompletion="false"/><imsss:objectives><imsss:primaryObjective objectiveID="{obj}"><imsss:mapInfo targetObjectiveID="gObj-OB09-{obj}"/></imsss:primaryObjective></imsss:objectives>"#,
+                pre(&format!(r#"<imsss:ruleCondition referencedObjective="{obj}" condition="satisfied"/>"#), "skip")
+            )),
+        )
+    };
+    let a3 = seq(
+        r#"<imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj1"><imsss:mapInfo targetObjectiveID="gObj-OB09-obj1" writeSatisfiedStatus="true"/></imsss:objective><imsss:objective objectiveID="obj2"><imsss:mapInfo targetObjectiveID="gObj-OB09-obj2" writeSatisfiedStatus="true"/></imsss:objective></imsss:objectives>"#,
+    );
+    let org = format!(
+        "{}{}{}{}",
+        reader("activity_1", "obj1"),
+        reader("activity_2", "obj2"),
+        leaf("activity_3", &a3),
+        seq(&format!(
+            r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="completed"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}</imsss:sequencingRules>"#,
+            post_rule(r#"<imsss:ruleCondition operator="not" condition="satisfied"/>"#, "retry")
+        ))
+    );
+    let mut globals = std::collections::BTreeMap::new();
+    for g in ["gObj-OB09-obj1", "gObj-OB09-obj2"] {
+        globals.insert(g.to_owned(), state::GlobalObjective { satisfied: Some(true), ..Default::default() });
+    }
+    let mut e = Engine::with_globals(def(&org), 1, globals);
+    go(&mut e, NavRequest::Start);
+    let a3_report = |o1: &str, o2: &str, ss: &str| {
+        let mut r = rt(&[("SS", ss), ("CS", "completed")]);
+        for (id, v) in [("obj1", o1), ("obj2", o2)] {
+            r.objectives.push(ObjectiveReport { id: id.into(), success_status: Some(v.into()), ..Default::default() });
+        }
+        r
+    };
+    play(
+        &mut e,
+        &[
+            ("activity_3", a3_report("passed", "failed", "failed"), NavRequest::Continue),
+            ("activity_2", rt(&[]), NavRequest::Continue),
+            ("activity_3", a3_report("failed", "failed", "failed"), NavRequest::Continue),
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_2", rt(&[]), NavRequest::Continue),
+        ],
+    );
+    let out = visit(&mut e, "activity_3", a3_report("passed", "passed", "passed"), NavRequest::Continue);
+    assert!(out.end_session, "{out:?}");
+    assert_eq!(e.course_status().satisfied, Some(true));
+}
