@@ -17,6 +17,7 @@ mod query_windows;
 mod results;
 mod security;
 mod statements;
+mod statements_agent;
 mod statements_alternate;
 mod statements_attachments;
 mod statements_data;
