@@ -15,6 +15,7 @@ mod launch;
 mod migrations;
 mod query_windows;
 mod results;
+mod results_cmi5;
 mod security;
 mod statements;
 mod statements_agent;
