@@ -7,6 +7,8 @@ mod bounds;
 mod browser;
 mod courses;
 mod crash;
+mod diff_queries;
+mod diff_results;
 mod documents;
 mod edge;
 mod faults;
