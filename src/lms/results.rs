@@ -137,6 +137,8 @@ impl Lms {
         }
         let mut writes = Vec::with_capacity(pairs.len());
         let mut statements = Vec::new();
+        // Once each, though a statement may concern several courses (one batch refuses a repeated id).
+        let mut to_void = BTreeSet::new();
         for (course_id, learners) in by_course {
             let def = self.course_def(course_id).await?;
             let ids = def.activity_ids();
@@ -159,7 +161,7 @@ impl Lms {
                     facts.sort_by(|a, b| a.statement_id.cmp(&b.statement_id));
                     facts.dedup_by(|a, b| a.statement_id == b.statement_id);
                     if def.cmi5 {
-                        statements.extend(derive::to_void(&def, &facts).into_iter().map(|id| self.voiding(&id)));
+                        to_void.extend(derive::to_void(&def, &facts));
                     }
                     let derived = derive::derive(&def, &facts);
                     let written = previous
@@ -182,6 +184,7 @@ impl Lms {
                 }
             }
         }
+        statements.splice(0..0, to_void.iter().map(|id| self.voiding(id)));
         Ok((writes, statements))
     }
 

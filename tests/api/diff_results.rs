@@ -505,12 +505,12 @@ fn run(backend: Backend) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn derivation_matches_the_reference_model_sqlite() {
+#[test]
+fn derivation_matches_the_reference_model_sqlite() {
     run(Backend::Sqlite);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn derivation_matches_the_reference_model_postgres() {
+#[test]
+fn derivation_matches_the_reference_model_postgres() {
     run(Backend::Postgres);
 }
