@@ -275,33 +275,47 @@ pub enum SessionsCommand {
         /// End (RFC 3339).
         #[arg(long)]
         end: String,
+        /// IANA time zone the session is announced in.
         #[arg(long, default_value = "UTC")]
         timezone: String,
+        /// Most seats; unlimited when absent.
         #[arg(long)]
         capacity: Option<i64>,
+        /// Where it takes place.
         #[arg(long)]
         location: Option<String>,
+        /// Address of an online session.
         #[arg(long)]
         join_url: Option<String>,
         /// The session is optional for completing the course.
         #[arg(long)]
         optional: bool,
     },
+    /// List live sessions (id, course, title, scheduled or cancelled).
     List {
+        /// Only the sessions of this course IRI.
         #[arg(long)]
         course: Option<String>,
     },
+    /// Book a learner's seat (capacity enforced); records an xAPI `registered` statement.
     Book {
+        /// Session id (from `sessions list`).
         session: String,
+        /// The learner: `mailto:` address or Agent JSON.
         #[arg(long)]
         learner: String,
     },
+    /// Record that a learner attended; writes an xAPI `attended` statement, which satisfies the session.
     Attend {
+        /// Session id (from `sessions list`).
         session: String,
+        /// The learner: `mailto:` address or Agent JSON.
         #[arg(long)]
         learner: String,
     },
+    /// Cancel a session: it stops being a requirement of its course.
     Cancel {
+        /// Session id (from `sessions list`).
         session: String,
     },
 }
@@ -361,5 +375,23 @@ mod tests {
         assert_eq!(super::content_listen("[::1]:9000", None), "[::1]:9001");
         assert_eq!(super::content_listen("127.0.0.1:0", None), "127.0.0.1:0");
         assert_eq!(super::content_listen("0.0.0.0:80", Some("0.0.0.0:8443")), "0.0.0.0:8443");
+    }
+
+    /// `cairn … --help` describes every subcommand (issue 16 found `sessions list|book|attend|cancel`
+    /// without a line of help).
+    #[test]
+    fn every_subcommand_has_help_text() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for sub in cmd.get_subcommands() {
+                let here = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() && sub.get_name() != "help" {
+                    missing.push(here.clone());
+                }
+                walk(sub, &here, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&<super::Cli as clap::CommandFactory>::command(), "cairn", &mut missing);
+        assert!(missing.is_empty(), "subcommands without help: {missing:?}");
     }
 }

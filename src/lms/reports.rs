@@ -216,7 +216,8 @@ fn row(course_id: &str, a: Option<&AssignmentRow>, learner_key: &str, d: &Derive
         score_max: d.score.and_then(|s| s.max),
         first_score: d.first_score,
         best_score: d.best_score,
-        time_spent_seconds: d.time_spent_s,
+        // `+ 0.0` turns a -0.0 kept in results derived before the fix into 0.0.
+        time_spent_seconds: d.time_spent_s + 0.0,
         completed_at: completed.map(ts),
         due: standing.map(|s| ts(s.due_us)),
         compliance: standing.map(|s| s.compliance.as_str()),

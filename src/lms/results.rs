@@ -13,6 +13,7 @@ use crate::lrs::error::Result;
 use crate::lrs::seams::Touched;
 use crate::results::derive::{self, CourseDef, Derived};
 use crate::results::facts::{self, Fact, LaunchScope};
+use crate::results::ids;
 use crate::store::FactRow;
 use crate::xapi::{agent, Version};
 
@@ -40,6 +41,19 @@ impl Lms {
     pub(super) async fn write_as_system(&self, statements: Vec<Value>) -> Result<Vec<String>> {
         let me = self.system_principal();
         self.store_statements(&me, Version::V2_0_0, statements, None).await
+    }
+
+    /// A statement voiding `id`, by Cairn (cmi5 §6.3: the LMS voids the statements it accepted that
+    /// conflict with the cmi5 rules). Its id is derived from the target's, so two nodes deriving at
+    /// once send the same statement, which the store keeps once.
+    fn voiding(&self, id: &str) -> Value {
+        let own = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("urn:cairn:void:{id}").as_bytes());
+        json!({
+            "id": own.to_string(),
+            "actor": self.system_principal().authority,
+            "verb": {"id": crate::xapi::VOIDED_VERB, "display": {"en-US": "voided"}},
+            "object": {"objectType": "StatementRef", "id": id},
+        })
     }
 
     /// The results-maintenance rows of statements about to be stored (voiding statements have none),
@@ -123,6 +137,8 @@ impl Lms {
         }
         let mut writes = Vec::with_capacity(pairs.len());
         let mut statements = Vec::new();
+        // Once each, though a statement may concern several courses (one batch refuses a repeated id).
+        let mut to_void = BTreeSet::new();
         for (course_id, learners) in by_course {
             let def = self.course_def(course_id).await?;
             let ids = def.activity_ids();
@@ -144,6 +160,9 @@ impl Lms {
                         .collect();
                     facts.sort_by(|a, b| a.statement_id.cmp(&b.statement_id));
                     facts.dedup_by(|a, b| a.statement_id == b.statement_id);
+                    if def.cmi5 {
+                        to_void.extend(derive::to_void(&def, &facts));
+                    }
                     let derived = derive::derive(&def, &facts);
                     let written = previous
                         .get(learner_key)
@@ -165,6 +184,7 @@ impl Lms {
                 }
             }
         }
+        statements.splice(0..0, to_void.iter().map(|id| self.voiding(id)));
         Ok((writes, statements))
     }
 
@@ -247,18 +267,20 @@ fn cmi5_satisfied(
     let registration = latest.and_then(|f| f.registration.clone());
     let session = latest.and_then(|f| f.session_id.clone());
     let actor = agent::from_key(learner_key);
-    let make = |object_id: &str, kind: &str| {
-        let mut ctx = json!({"contextActivities": {"category": [{"id": CMI5_CATEGORY}], "grouping": [{"id": def.id}]}});
+    // The object is an id Cairn generates for the block or course (§9.4: never the publisher's); the
+    // publisher's id goes in `grouping` (§9.6.2.3), where CATAPULT looks for it.
+    let make = |publisher_id: &str, kind: &str| {
+        let object_id = match kind {
+            "block" => ids::cmi5_block_activity_id(publisher_id),
+            _ => ids::cmi5_course_activity_id(publisher_id),
+        };
+        let mut ctx =
+            json!({"contextActivities": {"category": [{"id": CMI5_CATEGORY}], "grouping": [{"id": publisher_id}]}});
         if let Some(r) = &registration {
             ctx["registration"] = json!(r);
         }
         if let Some(s) = &session {
             ctx["extensions"] = json!({crate::xapi::vocab::cmi5::EXT_SESSION: s});
-        }
-        if object_id == def.id {
-            if let Some(o) = ctx["contextActivities"].as_object_mut() {
-                o.remove("grouping");
-            }
         }
         json!({
             "actor": actor,

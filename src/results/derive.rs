@@ -149,14 +149,14 @@ fn eval_component(c: &Component, facts: &[&Fact]) -> ComponentEval {
             let attended = earliest(facts.iter().copied().filter(|f| f.verb == Verb::Attended));
             ComponentEval { satisfied: attended.map(Some), success: None, any }
         }
-        Rule::Cmi5 { move_on, mastery_score } => {
-            let waived = earliest(facts.iter().copied().filter(|f| f.verb == Verb::Waived));
-            let completed = earliest(facts.iter().copied().filter(|f| f.verb == Verb::Completed));
-            // A passed statement below the mastery score does not count.
-            let passed = earliest(facts.iter().copied().filter(|f| {
-                f.verb == Verb::Passed && mastery_score.is_none_or(|m| f.score.scaled.is_none_or(|s| s >= m))
-            }));
-            let failed = facts.iter().any(|f| f.verb == Verb::Failed);
+        Rule::Cmi5 { move_on, .. } => {
+            // Only cmi5 defined statements count (§7.1.3), and never a pass/fail that contradicts the
+            // masteryScore (§9.3.4-5; the LMS voids those, see `to_void`).
+            let counted: Vec<&Fact> =
+                facts.iter().copied().filter(|f| f.cmi5_defined && !conflicts_with_mastery(&c.rule, f)).collect();
+            let first = |v: Verb| earliest(counted.iter().copied().filter(|f| f.verb == v));
+            let (waived, completed, passed) = (first(Verb::Waived), first(Verb::Completed), first(Verb::Passed));
+            let failed = counted.iter().any(|f| f.verb == Verb::Failed);
             // Once passed, a later failed never un-satisfies.
             let success = if passed.is_some() {
                 Some(true)
@@ -179,9 +179,12 @@ fn eval_component(c: &Component, facts: &[&Fact]) -> ComponentEval {
                     _ => None,
                 },
             };
+            // An AU satisfied from the start (NotApplicable) has no time of its own: a later `waived`
+            // must not give it one (§9.6.1: moveOn is evaluated at registration).
             let satisfied = match (waived, by_rule) {
+                (_, Some(None)) => Some(None),
                 (Some(w), Some(Some(t))) => Some(Some(w.min(t))),
-                (Some(w), _) => Some(Some(w)),
+                (Some(w), None) => Some(Some(w)),
                 (None, s) => s,
             };
             ComponentEval { satisfied, success, any }
@@ -227,6 +230,34 @@ fn eval_component(c: &Component, facts: &[&Fact]) -> ComponentEval {
     }
 }
 
+/// A `passed` below the AU's masteryScore or a `failed` at or above it (scaled scores; cmi5
+/// §9.3.4-5). The launch credential refuses these; from trusted clients they are stored, count for
+/// nothing (not even the score) and, when cmi5 defined, are voided by the LMS (§6.3).
+pub fn conflicts_with_mastery(rule: &Rule, f: &Fact) -> bool {
+    let Rule::Cmi5 { mastery_score: Some(m), .. } = rule else { return false };
+    match (f.verb, f.score.scaled) {
+        (Verb::Passed, Some(s)) => s < *m,
+        (Verb::Failed, Some(s)) => s >= *m,
+        _ => false,
+    }
+}
+
+/// The statements the LMS must void for a learner of a cmi5 course (§6.3: it must void the statements
+/// it accepts that conflict with §9): cmi5 defined pass/fail that contradict the AU's masteryScore.
+pub fn to_void(course: &CourseDef, facts: &[Fact]) -> Vec<String> {
+    let mut ids: Vec<String> = facts
+        .iter()
+        .filter(|f| f.cmi5_defined)
+        .filter(|f| {
+            course.components.iter().any(|c| c.activity_id == f.activity_id && conflicts_with_mastery(&c.rule, f))
+        })
+        .map(|f| f.statement_id.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 fn success_of(facts: &[&Fact]) -> Option<bool> {
     if facts.iter().any(|f| f.success == Some(true)) {
         Some(true)
@@ -239,7 +270,9 @@ fn success_of(facts: &[&Fact]) -> Option<bool> {
 
 /// When the course became satisfied considering only `facts`.
 fn course_satisfaction(course: &CourseDef, facts: &[&Fact]) -> Satisfaction {
-    let by_course = course.course_activity.as_ref().and_then(|ca| {
+    // A cmi5 course is satisfied by its AUs only: a statement about the course activity is no cmi5
+    // defined statement (their object is an AU, §9.4).
+    let by_course = course.course_activity.as_ref().filter(|_| !course.cmi5).and_then(|ca| {
         earliest(facts.iter().copied().filter(|f| {
             &f.activity_id == ca
                 && (matches!(f.verb, Verb::Completed | Verb::Passed)
@@ -314,6 +347,14 @@ pub fn derive(course: &CourseDef, facts: &[Fact]) -> Derived {
     let mut scored: Vec<(Option<f64>, Option<f64>, Option<f64>)> = Vec::new(); // latest, first, best
     let mut any_failed = false;
     let mut success_known = Vec::new();
+    // What counts toward a component's score: not a pass/fail contradicting its masteryScore.
+    let scoring = |c: &Component| -> Vec<&Fact> {
+        on_object
+            .iter()
+            .copied()
+            .filter(|f| f.activity_id == c.activity_id && !conflicts_with_mastery(&c.rule, f))
+            .collect()
+    };
     for c in &course.components {
         let own: Vec<&Fact> = on_object.iter().copied().filter(|f| f.activity_id == c.activity_id).collect();
         let ev = eval_component(c, &own);
@@ -334,7 +375,7 @@ pub fn derive(course: &CourseDef, facts: &[Fact]) -> Derived {
         if c.rule == Rule::Session {
             attendance.insert(c.activity_id.clone(), satisfied);
         }
-        let (latest, first, best) = score_stats(&own);
+        let (latest, first, best) = score_stats(&scoring(c));
         if latest.is_some() {
             scored.push((latest.and_then(|s| s.scaled), first, best));
         }
@@ -353,6 +394,7 @@ pub fn derive(course: &CourseDef, facts: &[Fact]) -> Derived {
     let course_facts: Vec<&Fact> = course
         .course_activity
         .as_ref()
+        .filter(|_| !course.cmi5)
         .map(|ca| on_object.iter().copied().filter(|f| &f.activity_id == ca).collect())
         .unwrap_or_default();
     let course_success = success_of(&course_facts);
@@ -362,13 +404,8 @@ pub fn derive(course: &CourseDef, facts: &[Fact]) -> Derived {
     } else {
         let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
         let latest = mean(scored.iter().filter_map(|s| s.0).collect());
-        let single_raw = if scored.len() == 1 {
-            course.components.iter().find_map(|c| {
-                score_stats(&on_object.iter().copied().filter(|f| f.activity_id == c.activity_id).collect::<Vec<_>>()).0
-            })
-        } else {
-            None
-        };
+        let single_raw =
+            if scored.len() == 1 { course.components.iter().find_map(|c| score_stats(&scoring(c)).0) } else { None };
         (
             single_raw.or(latest.map(|s| Score { scaled: Some(s), ..Default::default() })),
             mean(scored.iter().filter_map(|s| s.1).collect()),
@@ -396,7 +433,8 @@ pub fn derive(course: &CourseDef, facts: &[Fact]) -> Derived {
         score,
         first_score,
         best_score,
-        time_spent_s: relevant.iter().filter_map(|f| f.duration_s).sum(),
+        // Folded from +0.0: `Sum` for floats starts at -0.0, which JSON and CSV would show as `-0`.
+        time_spent_s: relevant.iter().filter_map(|f| f.duration_s).fold(0.0, |a, b| a + b),
         satisfied_at_us: satisfied_at,
         satisfied_without_activity: without_activity,
         attendance,
@@ -445,6 +483,7 @@ mod tests {
             launch_mode: None,
             at_us: at,
             launch: None,
+            cmi5_defined: true,
         }
     }
 
@@ -504,6 +543,37 @@ mod tests {
     fn cmi5_waived_satisfies() {
         let d = derive(&cmi5(MoveOn::CompletedAndPassed), &[fact("http://au1", Verb::Waived, 5)]);
         assert_eq!(d.satisfied_at_us, vec![5]);
+    }
+
+    #[test]
+    fn cmi5_allowed_statements_never_satisfy() {
+        let mut allowed = fact("http://au1", Verb::Completed, 5);
+        allowed.cmi5_defined = false;
+        let d = derive(&cmi5(MoveOn::Completed), &[allowed]);
+        assert_eq!((d.status, d.satisfied_at_us.len()), (Status::InProgress, 0));
+    }
+
+    #[test]
+    fn waived_gives_a_not_applicable_au_no_time() {
+        let d = derive(&cmi5(MoveOn::NotApplicable), &[fact("http://au1", Verb::Waived, 5)]);
+        assert!(d.satisfied_without_activity && d.satisfied_at_us.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn conflicting_pass_fail_counts_for_nothing() {
+        let low_pass = scored(fact("http://au1", Verb::Passed, 5), 0.5);
+        let high_fail = scored(fact("http://au1", Verb::Failed, 6), 0.9);
+        let c = cmi5(MoveOn::Passed);
+        let d = derive(&c, &[low_pass.clone(), high_fail.clone()]);
+        assert_eq!((d.status, d.score, d.best_score), (Status::InProgress, None, None));
+        assert_eq!(to_void(&c, &[low_pass, high_fail]), vec!["s5".to_string(), "s6".to_string()]);
+        assert!(to_void(&c, &[scored(fact("http://au1", Verb::Passed, 7), 0.8)]).is_empty());
+    }
+
+    #[test]
+    fn no_time_spent_is_positive_zero() {
+        let d = derive(&cmi5(MoveOn::Completed), &[]);
+        assert!(d.time_spent_s == 0.0 && d.time_spent_s.is_sign_positive());
     }
 
     #[test]

@@ -124,6 +124,19 @@ pub struct Fact {
     /// Set when the statement came through a launch credential: what that launch may count toward.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch: Option<LaunchScope>,
+    /// Whether the statement is cmi5 defined (it carries the cmi5 category activity, cmi5 §9.6.2.1):
+    /// only those count toward an AU's satisfaction (§7.1.3). Facts stored before this field existed
+    /// read as defined, as they counted then; `cairn results rebuild` re-extracts them.
+    #[serde(default = "defined_by_default", skip_serializing_if = "is_true")]
+    pub cmi5_defined: bool,
+}
+
+fn defined_by_default() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// The reach of a statement sent with a launch credential. Content runs in the learner's browser, so
@@ -164,7 +177,8 @@ impl Fact {
 }
 
 use crate::xapi::vocab::cmi5::{
-    EXT_LAUNCH_MODE as CMI5_LAUNCH_MODE, EXT_PROGRESS as CMI5_PROGRESS, EXT_SESSION as CMI5_SESSION,
+    CATEGORY_CMI5 as CMI5_CATEGORY, EXT_LAUNCH_MODE as CMI5_LAUNCH_MODE, EXT_PROGRESS as CMI5_PROGRESS,
+    EXT_SESSION as CMI5_SESSION,
 };
 use crate::xapi::vocab::scorm::EXT_PROGRESS_MEASURE as SCORM_PROGRESS;
 
@@ -250,6 +264,10 @@ pub fn extract(stmt: &Value, launch: Option<&LaunchScope>) -> Vec<Fact> {
         launch_mode: ext(CMI5_LAUNCH_MODE).and_then(Value::as_str).map(str::to_string),
         at_us,
         launch: launch.cloned(),
+        cmi5_defined: ctx
+            .and_then(|c| c.pointer("/contextActivities/category"))
+            .and_then(Value::as_array)
+            .is_some_and(|cats| cats.iter().any(|c| c.get("id").and_then(Value::as_str) == Some(CMI5_CATEGORY))),
     }]
 }
 
@@ -319,6 +337,17 @@ mod tests {
         assert_eq!(f.launch_mode.as_deref(), Some("Browse"));
         assert_eq!(f.registration.as_deref(), Some("aaaaaaaa-0000-4000-8000-000000000001"));
         assert_eq!(f.context_ids, vec!["http://example.com/course".to_string()]);
+    }
+
+    #[test]
+    fn cmi5_defined_means_the_cmi5_category() {
+        let cat = json!({"context": {"contextActivities": {"category": [{"id": CMI5_CATEGORY}]}}});
+        assert!(extract(&stmt("completed", cat), None)[0].cmi5_defined);
+        assert!(!extract(&stmt("completed", json!({})), None)[0].cmi5_defined);
+        // Facts stored before the field existed read as defined.
+        let mut old = serde_json::to_value(&extract(&stmt("completed", json!({})), None)[0]).unwrap();
+        old.as_object_mut().unwrap().remove("cmi5_defined");
+        assert!(serde_json::from_value::<Fact>(old).unwrap().cmi5_defined);
     }
 
     #[test]

@@ -39,6 +39,17 @@ pub fn cmi5_au_of(activity_id: &str) -> Option<String> {
     percent_encoding::percent_decode_str(enc).decode_utf8().ok().map(|s| s.into_owned())
 }
 
+/// The activity id of a cmi5 block in Cairn's `satisfied` statements: generated, never the
+/// publisher's block id (§9.4), the same for every learner and registration.
+pub fn cmi5_block_activity_id(block_id: &str) -> String {
+    format!("urn:cairn:cmi5-block:{}", encode_unreserved(block_id))
+}
+
+/// The activity id of a cmi5 course in Cairn's `satisfied` statements (§9.4), like a block's.
+pub fn cmi5_course_activity_id(course_id: &str) -> String {
+    format!("urn:cairn:cmi5-course:{}", encode_unreserved(course_id))
+}
+
 fn is_absolute_iri(s: &str) -> bool {
     iri_string::types::IriStr::new(s).is_ok()
 }

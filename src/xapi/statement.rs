@@ -167,18 +167,24 @@ pub fn prepare(stmt: Map<String, Value>, ctx: &StoreContext<'_>) -> Prepared {
 }
 
 /// Files an agent under its key: as actor/object (`direct`) it matches `agent=`, always `related_agents`.
-/// A Group's members are filed as related too, so `related_agents` finds statements of a team.
+/// A Group's members (identified Group or anonymous) are filed the same way as the Group itself:
+/// xAPI 1.0.3 Communication 2.1.3 says the `agent` filter matches a Group that lists the agent as a
+/// member, and `related_agents` only widens where it looks. Filing them here keeps every agent query
+/// one index probe, and a StatementRef referrer inherits these rows like any other.
 fn add_agent(a: &Value, direct: bool, index: &mut Vec<(char, String)>) {
-    if let Some(k) = agent::key(a) {
+    let mut file = |k: String| {
         if direct {
             index.push((kind::AGENT, k.clone()));
         }
         index.push((kind::AGENT_RELATED, k));
+    };
+    if let Some(k) = agent::key(a) {
+        file(k);
     }
     if let Some(members) = a.get("member").and_then(Value::as_array) {
         for m in members {
             if let Some(k) = agent::key(m) {
-                index.push((kind::AGENT_RELATED, k));
+                file(k);
             }
         }
     }
@@ -286,5 +292,25 @@ mod tests {
         assert!(!has(kind::ACTIVITY, "http://p"));
         assert!(has(kind::REGISTRATION, "6f1e2a34-8d9c-4b9e-9a3e-5b3d1c3a2b10"));
         assert!(has(kind::VERB, "http://v/x"));
+    }
+
+    #[test]
+    fn group_members_are_filed_where_their_group_is() {
+        let auth = json!({"mbox": "mailto:auth@example.com"});
+        let m = |n: &str| json!({"mbox": format!("mailto:{n}@example.com")});
+        let p = prepare(
+            obj(json!({"actor": {"objectType": "Group", "member": [m("a")]}, "verb": {"id": "http://v/x"},
+                   "object": {"objectType": "Group", "mbox": "mailto:g@example.com", "member": [m("b")]},
+                   "context": {"team": {"objectType": "Group", "member": [m("c")]}}})),
+            &ctx(&auth),
+        );
+        let has = |k: char, v: &str| p.index.contains(&(k, v.to_string()));
+        for n in ["a", "b"] {
+            assert!(has(kind::AGENT, &format!("Agent|mbox:mailto:{n}@example.com")));
+            assert!(has(kind::AGENT_RELATED, &format!("Agent|mbox:mailto:{n}@example.com")));
+        }
+        assert!(has(kind::AGENT, "Group|mbox:mailto:g@example.com"));
+        assert!(!has(kind::AGENT, "Agent|mbox:mailto:c@example.com"));
+        assert!(has(kind::AGENT_RELATED, "Agent|mbox:mailto:c@example.com"));
     }
 }

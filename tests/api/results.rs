@@ -170,7 +170,11 @@ async fn cmi5_course_and_satisfied_statements(app: TestApp) {
     let ann = learner("ann");
     let a = assign(&app, &cid, &ann, &days(7)).await;
     let reg = a["registration"].as_str().unwrap();
-    let ctx = |session: &str| json!({"context": {"registration": reg, "extensions": {"https://w3id.org/xapi/cmi5/context/extensions/sessionid": session}}});
+    let ctx = |session: &str| {
+        json!({"context": {"registration": reg,
+        "contextActivities": {"category": [{"id": "https://w3id.org/xapi/cmi5/context/categories/cmi5"}]},
+        "extensions": {"https://w3id.org/xapi/cmi5/context/extensions/sessionid": session}}})
+    };
     // A Browse-mode session never counts (not even as a start).
     let mut browse = st(&ann, "launched", "https://example.com/aus/intro", ctx("s0"));
     browse["context"]["extensions"]["https://w3id.org/xapi/cmi5/context/extensions/launchmode"] = json!("Browse");
@@ -222,7 +226,11 @@ async fn cmi5_course_and_satisfied_statements(app: TestApp) {
     objects.sort();
     assert_eq!(
         objects,
-        vec!["https://example.com/blocks/b1", "https://example.com/blocks/b2", "https://example.com/courses/c1"]
+        vec![
+            "urn:cairn:cmi5-block:https%3A%2F%2Fexample.com%2Fblocks%2Fb1",
+            "urn:cairn:cmi5-block:https%3A%2F%2Fexample.com%2Fblocks%2Fb2",
+            "urn:cairn:cmi5-course:https%3A%2F%2Fexample.com%2Fcourses%2Fc1"
+        ]
     );
     // Nothing more is written on later statements.
     app.post_statements(&st(&ann, "completed", "https://example.com/aus/remote", ctx("s6"))).await;

@@ -1,0 +1,153 @@
+//! The `agent` filter and Groups (xAPI 1.0.3 Communication 2.1.3): a Group that lists the agent as a
+//! member matches, anonymous or identified, as actor or object, and through StatementRef chains;
+//! `related_agents=true` only widens where the filter looks. Both backends.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::both;
+use crate::support::TestApp;
+
+fn uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("x", s)]).expect("encode")[2..].to_string()
+}
+
+fn agent(name: &str) -> Value {
+    json!({"objectType": "Agent", "mbox": format!("mailto:{name}@example.com")})
+}
+
+fn stmt(actor: Value, object: Value) -> Value {
+    json!({"actor": actor, "verb": {"id": "http://example.com/verbs/did"}, "object": object})
+}
+
+async fn put(app: &TestApp, id: &str, body: &Value) {
+    let r = app.req(Method::PUT, &format!("/xapi/statements?statementId={id}")).json(body).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 204, "{body}");
+}
+
+/// The ids a query with `agent=who` (and `extra`) returns, newest first.
+async fn found(app: &TestApp, who: &Value, extra: &str) -> Vec<String> {
+    let q = format!("/xapi/statements?agent={}{extra}", urlencode(&who.to_string()));
+    let (status, r) = app.get_json(&q).await;
+    assert_eq!(status, 200, "{q}: {r}");
+    r["statements"].as_array().expect("statements").iter().map(|s| s["id"].as_str().unwrap_or("").to_string()).collect()
+}
+
+/// A Group actor or object lists the agent: `agent=` finds the statement, whether the Group is
+/// anonymous or identified; the identified Group is still found by its own IFI; a member that only
+/// appears in context (instructor/team) is found only with `related_agents=true`.
+async fn agent_filter_matches_group_members(app: TestApp) {
+    let tag = uuid();
+    let (alice, bob) = (agent(&format!("alice-{tag}")), agent(&format!("bob-{tag}")));
+    let anon = json!({"objectType": "Group", "member": [alice.clone(), bob.clone()]});
+    let team =
+        json!({"objectType": "Group", "mbox": format!("mailto:team-{tag}@example.com"), "member": [alice.clone()]});
+    let act = json!({"objectType": "Activity", "id": "http://example.com/a/group"});
+    let (s_anon, s_team, s_object, s_context, s_other) = (uuid(), uuid(), uuid(), uuid(), uuid());
+    put(&app, &s_anon, &stmt(anon.clone(), act.clone())).await;
+    put(&app, &s_team, &stmt(team.clone(), act.clone())).await;
+    put(&app, &s_object, &stmt(agent(&format!("carol-{tag}")), anon.clone())).await;
+    let mut in_context = stmt(agent(&format!("carol-{tag}")), act.clone());
+    in_context["context"] = json!({"team": team.clone()});
+    put(&app, &s_context, &in_context).await;
+    put(&app, &s_other, &stmt(agent(&format!("dave-{tag}")), act.clone())).await;
+
+    assert_eq!(found(&app, &alice, "").await, vec![s_object.clone(), s_team.clone(), s_anon.clone()]);
+    assert_eq!(found(&app, &bob, "").await, vec![s_object.clone(), s_anon.clone()]);
+    let team_id = json!({"objectType": "Group", "mbox": team["mbox"]});
+    assert_eq!(found(&app, &team_id, "").await, vec![s_team.clone()]);
+    assert_eq!(
+        found(&app, &alice, "&related_agents=true").await,
+        vec![s_context.clone(), s_object.clone(), s_team.clone(), s_anon.clone()]
+    );
+    // Alice as Agent is not the Group "team" itself: an identified Group with her IFI would differ.
+    let alice_as_group = json!({"objectType": "Group", "mbox": alice["mbox"]});
+    assert!(found(&app, &alice_as_group, "").await.is_empty());
+}
+both!(agent_filter_matches_group_members);
+
+/// Through StatementRefs: a statement referring to one whose actor Group lists the agent matches
+/// `agent=`, whether the target was stored before or after it, and transitively; a Group inside a
+/// SubStatement matches only with `related_agents=true`.
+async fn agent_filter_follows_group_members_through_refs(app: TestApp) {
+    let tag = uuid();
+    let alice = agent(&format!("alice-{tag}"));
+    let anon = json!({"objectType": "Group", "member": [alice.clone()]});
+    let act = json!({"objectType": "Activity", "id": "http://example.com/a/group-ref"});
+    let sref = |id: &str| json!({"objectType": "StatementRef", "id": id});
+    let other = agent(&format!("other-{tag}"));
+    let (target, early_ref, late_ref, second, late_target, sub) = (uuid(), uuid(), uuid(), uuid(), uuid(), uuid());
+    put(&app, &target, &stmt(anon.clone(), act.clone())).await;
+    put(&app, &late_ref, &stmt(other.clone(), sref(&target))).await;
+    put(&app, &early_ref, &stmt(other.clone(), sref(&late_target))).await;
+    put(&app, &second, &stmt(other.clone(), sref(&early_ref))).await;
+    put(&app, &late_target, &stmt(anon.clone(), act.clone())).await;
+    let substatement = json!({"objectType": "SubStatement", "actor": anon.clone(),
+        "verb": {"id": "http://example.com/verbs/will"}, "object": act.clone()});
+    put(&app, &sub, &stmt(other.clone(), substatement)).await;
+
+    assert_eq!(
+        found(&app, &alice, "").await,
+        vec![late_target.clone(), second.clone(), early_ref.clone(), late_ref.clone(), target.clone()]
+    );
+    assert_eq!(
+        found(&app, &alice, "&related_agents=true&ascending=true").await,
+        vec![target, late_ref, early_ref, second, late_target, sub]
+    );
+}
+both!(agent_filter_follows_group_members_through_refs);
+
+/// Statements stored before Group members were filed for `agent=` (only their `related_agents`
+/// rows exist) are found once migration 0006 has run; running it again changes nothing.
+async fn migration_files_group_members_of_old_statements(app: TestApp) {
+    let tag = uuid();
+    let alice = agent(&format!("alice-{tag}"));
+    let team = json!({"objectType": "Group", "account": {"homePage": "http://example.com", "name": tag},
+        "member": [alice.clone(), {"mbox_sha1sum": "ABCDEF0123456789ABCDEF0123456789ABCDEF01"}]});
+    let act = json!({"objectType": "Activity", "id": "http://example.com/a/old"});
+    let (s_actor, s_object, s_ref, s_ref2) = (uuid(), uuid(), uuid(), uuid());
+    put(&app, &s_actor, &stmt(team.clone(), act.clone())).await;
+    put(&app, &s_object, &stmt(agent(&format!("x-{tag}")), team.clone())).await;
+    put(&app, &s_ref, &stmt(agent(&format!("x-{tag}")), json!({"objectType": "StatementRef", "id": s_actor}))).await;
+    put(&app, &s_ref2, &stmt(agent(&format!("x-{tag}")), json!({"objectType": "StatementRef", "id": s_ref}))).await;
+    let want = vec![s_ref2.clone(), s_ref.clone(), s_object.clone(), s_actor.clone()];
+    assert_eq!(found(&app, &alice, "").await, want);
+    let sha = json!({"mbox_sha1sum": "abcdef0123456789abcdef0123456789abcdef01"});
+    assert_eq!(found(&app, &sha, "").await, want);
+
+    let forget = "DELETE FROM statement_index WHERE kind = 'A' AND key LIKE 'Agent|%'";
+    let (backend, sql) = if app.database_url.starts_with("sqlite") {
+        ("sqlite", include_str!("../../migrations/sqlite/0006_group_members.sql"))
+    } else {
+        ("postgres", include_str!("../../migrations/postgres/0006_group_members.sql"))
+    };
+    let run = |stmts: Vec<String>| {
+        let url = app.database_url.clone();
+        async move {
+            if url.starts_with("sqlite") {
+                let pool = sqlx::SqlitePool::connect(&url).await.expect("sqlite");
+                for s in stmts {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(s)).execute(&pool).await.expect("sql");
+                }
+            } else {
+                let pool = sqlx::PgPool::connect(&url).await.expect("postgres");
+                for s in stmts {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(s)).execute(&pool).await.expect("sql");
+                }
+            }
+        }
+    };
+    run(vec![forget.to_string()]).await;
+    assert!(found(&app, &alice, "").await.is_empty(), "{backend}: the old filing");
+    // The actors' own rows went too; only members are restored, so look for the members.
+    run(vec![sql.to_string()]).await;
+    assert_eq!(found(&app, &alice, "").await, want, "{backend}");
+    assert_eq!(found(&app, &sha, "").await, want, "{backend}");
+    run(vec![sql.to_string()]).await;
+    assert_eq!(found(&app, &alice, "").await, want, "{backend}: idempotent");
+}
+both!(migration_files_group_members_of_old_statements);
