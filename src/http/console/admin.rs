@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::{check_csrf, render, when, CsrfOnly, Frame, PageError, Signed};
+use super::{check_csrf, render, when, CsrfOnly, Frame, PageError, Pairs, Signed};
 use crate::console::{Console, NewUser, Role, Viewer, MIN_PASSWORD_CHARS};
 use crate::lrs::LrsError;
 
@@ -78,13 +78,11 @@ pub async fn create_credential(
     Signed(v): Signed,
     RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| LrsError::BadRequest(format!("the form could not be read: {e}")))?;
-    let field = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or("");
-    check_csrf(&v, field("csrf"))?;
+    let form = Pairs::parse(&body)?;
+    check_csrf(&v, form.get("csrf"))?;
     v.require(Role::Admin)?;
-    let scopes: Vec<String> = pairs.iter().filter(|(k, _)| k == "scope").map(|(_, s)| s.clone()).collect();
-    match console.create_credential(&v.login, field("name"), scopes).await {
+    let scopes: Vec<String> = form.all("scope").map(str::to_string).collect();
+    match console.create_credential(&v.login, form.get("name"), scopes).await {
         Ok(c) => {
             let created = Created { name: c.row.name.clone(), key: c.key, secret: c.secret };
             credentials_page(&console, &v, StatusCode::CREATED, Some(created), None).await

@@ -11,7 +11,7 @@ use axum::Form;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{check_csrf, render, Frame, PageError, Signed};
+use super::{check_csrf, minute, render, Frame, PageError, Signed};
 use crate::console::{Console, Role, Viewer};
 use crate::http::courses::{receive_file, Upload};
 use crate::lms::assignments::AssignRequest;
@@ -54,7 +54,7 @@ async fn courses_page(
         .into_iter()
         .map(|c| CourseLine {
             link: course_link(&c.id),
-            imported: c.imported_at.get(..16).unwrap_or(&c.imported_at).replace('T', " "),
+            imported: minute(Some(&c.imported_at)),
             id: c.id,
             title: c.title,
             format: c.format,
@@ -183,7 +183,7 @@ async fn course_page(
             Some(AssignmentLine {
                 id,
                 learner: r.learner_label.clone(),
-                due: r.due.as_deref().and_then(|d| d.get(..16)).unwrap_or("").replace('T', " "),
+                due: minute(r.due.as_deref()),
                 status: r.status.to_string(),
                 compliance: r.compliance.unwrap_or("").to_string(),
                 waived: (r.compliance == Some("waived")).then(|| "waived".to_string()),
@@ -198,7 +198,7 @@ async fn course_page(
         format: view.format.clone(),
         version: view.version,
         versions,
-        imported: view.imported_at.get(..16).unwrap_or(&view.imported_at).replace('T', " "),
+        imported: minute(Some(&view.imported_at)),
         files: view.files,
         warnings: view.warnings.clone(),
         learners: rows.len(),

@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{render, when, Frame, PageError, Signed};
+use super::{minute, render, when, Frame, PageError, Signed};
 use crate::console::Console;
 use crate::lms::reports::ResultsFilter;
 use crate::lrs::LrsError;
@@ -118,10 +118,6 @@ pub struct LearnerQuery {
     key: String,
 }
 
-fn short(ts: Option<&str>) -> String {
-    ts.and_then(|t| t.get(..16)).unwrap_or("").replace('T', " ")
-}
-
 /// GET /console/learner?key=: one learner (an agent key as the search links give it).
 pub async fn learner(
     State(console): State<Console>,
@@ -145,9 +141,9 @@ pub async fn learner(
             course: r.course.clone(),
             status: r.status,
             score: r.score.map(|s| format!("{:.0} %", s * 100.0)).unwrap_or_default(),
-            due: short(r.due.as_deref()),
+            due: minute(r.due.as_deref()),
             compliance: r.compliance.unwrap_or(""),
-            completed: short(r.completed_at.as_deref()),
+            completed: minute(r.completed_at.as_deref()),
         })
         .collect();
     let mut bookings = Vec::new();

@@ -309,6 +309,32 @@ async fn sign_out(State(console): State<Console>, Signed(v): Signed, Form(f): Fo
     resp
 }
 
+/// An RFC 3339 timestamp to the minute, as the pages show times: `YYYY-MM-DD HH:MM`.
+fn minute(ts: Option<&str>) -> String {
+    ts.and_then(|t| t.get(..16)).unwrap_or("").replace('T', " ")
+}
+
+/// A form with repeated fields (checkbox lists), as `(name, value)` pairs, and a lookup of single ones.
+struct Pairs(Vec<(String, String)>);
+
+impl Pairs {
+    fn parse(body: &[u8]) -> Result<Pairs, PageError> {
+        serde_urlencoded::from_bytes(body)
+            .map(Pairs)
+            .map_err(|e| PageError(LrsError::BadRequest(format!("the form could not be read: {e}"))))
+    }
+
+    /// The first value of a field ("" when absent).
+    fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+
+    /// Every value of a repeated field.
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
 /// Microseconds since the epoch as `YYYY-MM-DD HH:MM` (UTC).
 fn when(us: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(us as i128 * 1000)

@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::pages::{self, Filters};
-use super::{render, Frame, PageError, Signed};
+use super::{minute, render, Frame, PageError, Signed};
 use crate::console::Console;
 use crate::lms::reports::{to_csv, ResultsFilter};
 use crate::lrs::LrsError;
@@ -79,10 +79,6 @@ fn filter(q: &ReportQuery) -> Result<ResultsFilter, LrsError> {
     })
 }
 
-fn short(ts: Option<&str>) -> String {
-    ts.and_then(|t| t.get(..16)).unwrap_or("").replace('T', " ")
-}
-
 /// GET /console/reports
 pub async fn reports(
     State(console): State<Console>,
@@ -111,9 +107,9 @@ pub async fn reports(
                     course: r.course.clone(),
                     status: r.status,
                     score: r.score.map(|s| format!("{:.0} %", s * 100.0)).unwrap_or_default(),
-                    due: short(r.due.as_deref()),
+                    due: minute(r.due.as_deref()),
                     compliance: r.compliance.unwrap_or(""),
-                    completed: short(r.completed_at.as_deref()),
+                    completed: minute(r.completed_at.as_deref()),
                 })
                 .collect();
             (StatusCode::OK, rows, total, None)

@@ -9,7 +9,7 @@ use axum::Form;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{check_csrf, render, when, Frame, PageError, Signed};
+use super::{check_csrf, render, when, Frame, PageError, Pairs, Signed};
 use crate::console::{Console, Role, Viewer};
 use crate::lms::reports::ResultsFilter;
 use crate::lms::sessions::SessionRequest;
@@ -311,17 +311,15 @@ pub async fn attendance(
     Signed(v): Signed,
     RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| LrsError::BadRequest(format!("the form could not be read: {e}")))?;
-    let field = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or("");
-    check_csrf(&v, field("csrf"))?;
+    let form = Pairs::parse(&body)?;
+    check_csrf(&v, form.get("csrf"))?;
     v.require(Role::Instructor)?;
-    let id = field("id").to_string();
+    let id = form.get("id").to_string();
     let lms = console.lms();
     let booked = lms.bookings(&id).await?;
     let mut marked = Vec::new();
-    for (_, key) in pairs.iter().filter(|(k, _)| k == "learner") {
-        let Some(b) = booked.iter().find(|b| &b.learner_key == key && b.cancelled_us.is_none()) else {
+    for key in form.all("learner") {
+        let Some(b) = booked.iter().find(|b| b.learner_key == key && b.cancelled_us.is_none()) else {
             return Err(LrsError::BadRequest(format!("{key} has no booking for this session")).into());
         };
         let learner: Value = serde_json::from_str(&b.learner).unwrap_or(Value::Null);
