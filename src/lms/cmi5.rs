@@ -23,6 +23,7 @@ use crate::lrs::LrsError;
 use crate::package::{MasteryScore, Module};
 use crate::store::{DocumentKey, LaunchRow, StatementQuery};
 use crate::xapi::statement::kind;
+use crate::xapi::view::View;
 use crate::xapi::{timestamp, Version};
 
 pub use crate::xapi::vocab::cmi5::{
@@ -57,21 +58,13 @@ pub struct SessionFacts {
     pub failed_in_session: bool,
 }
 
-fn verb(s: &Value) -> &str {
-    s.pointer("/verb/id").and_then(Value::as_str).unwrap_or("")
-}
-
-fn has_category(s: &Value, id: &str) -> bool {
-    match s.pointer("/context/contextActivities/category") {
-        Some(Value::Array(a)) => a.iter().any(|c| c.get("id").and_then(Value::as_str) == Some(id)),
-        Some(one) => one.get("id").and_then(Value::as_str) == Some(id),
-        None => false,
-    }
+fn has_category(s: &View, id: &str) -> bool {
+    s.context_activities.category.contains(&id)
 }
 
 /// Applies the session and statement rules to a batch, in order; the session state after it, or why the
 /// batch is rejected. Pure, so the rules are unit-tested without a store.
-pub fn check_batch(facts: &SessionFacts, statements: &[&Value]) -> std::result::Result<&'static str, String> {
+pub fn check_batch(facts: &SessionFacts, statements: &[&View]) -> std::result::Result<&'static str, String> {
     let mut state = match facts.state.as_str() {
         "launched" => "launched",
         "initialized" => "initialized",
@@ -82,7 +75,7 @@ pub fn check_batch(facts: &SessionFacts, statements: &[&Value]) -> std::result::
         (facts.completed_before, facts.passed_before, facts.failed_in_session);
     let mut used: HashSet<&str> = HashSet::new();
     for s in statements {
-        let v = verb(s);
+        let v = s.verb;
         match state {
             "terminated" => return Err("the AU session has terminated: no more statements are accepted".into()),
             "abandoned" => return Err("the AU session was abandoned: no more statements are accepted".into()),
@@ -91,7 +84,7 @@ pub fn check_batch(facts: &SessionFacts, statements: &[&Value]) -> std::result::
             }
             _ => {}
         }
-        let session = s.pointer("/context/extensions").and_then(|e| e.get(EXT_SESSION)).and_then(Value::as_str);
+        let session = s.context_extension(EXT_SESSION).and_then(Value::as_str);
         if session != Some(facts.session_id.as_str()) {
             return Err(format!(
                 "statements must carry the session id {} in context.extensions (cmi5 §9.6.3.1)",
@@ -136,44 +129,41 @@ pub fn check_batch(facts: &SessionFacts, statements: &[&Value]) -> std::result::
 }
 
 /// The rules of a cmi5 defined statement (§9.3–9.6).
-fn check_defined(facts: &SessionFacts, s: &Value) -> std::result::Result<(), String> {
-    let v = verb(s);
+fn check_defined(facts: &SessionFacts, s: &View) -> std::result::Result<(), String> {
+    let v = s.verb;
     if !matches!(v, verbs::INITIALIZED | verbs::COMPLETED | verbs::PASSED | verbs::FAILED | verbs::TERMINATED) {
         return Err(format!("an AU cannot send cmi5 defined statements with verb {v}"));
     }
-    if s.pointer("/object/id").and_then(Value::as_str) != Some(facts.au_id.as_str()) {
+    if s.activity_id() != Some(facts.au_id.as_str()) {
         return Err(format!("cmi5 defined statements are about the AU {} (cmi5 §9.4)", facts.au_id));
     }
     if facts.launch_mode != "Normal" && matches!(v, verbs::COMPLETED | verbs::PASSED | verbs::FAILED) {
         return Err(format!("launchMode {} records no completion or success (cmi5 §10.2.2)", facts.launch_mode));
     }
-    let result = s.get("result");
-    let prop = |name: &str| result.and_then(|r| r.get(name));
-    let score = prop("score");
-    if score.is_some() && !matches!(v, verbs::PASSED | verbs::FAILED) {
+    if s.has_score && !matches!(v, verbs::PASSED | verbs::FAILED) {
         return Err(format!("{v} statements must not include a score (cmi5 §9.5.1)"));
     }
-    let success = prop("success").and_then(Value::as_bool);
+    let success = s.success;
     match v {
         verbs::PASSED if success != Some(true) => return Err("passed needs result.success true (cmi5 §9.5.2)".into()),
         verbs::FAILED if success != Some(false) => return Err("failed needs result.success false (cmi5 §9.5.2)".into()),
         verbs::PASSED | verbs::FAILED => {}
-        _ if prop("success").is_some() => {
+        _ if s.success.is_some() => {
             return Err(format!("{v} statements must not include result.success (cmi5 §9.5.2)"))
         }
         _ => {}
     }
     match v {
-        verbs::COMPLETED if prop("completion").and_then(Value::as_bool) != Some(true) => {
+        verbs::COMPLETED if s.completion != Some(true) => {
             return Err("completed needs result.completion true (cmi5 §9.5.3)".into())
         }
         verbs::COMPLETED => {}
-        _ if prop("completion").is_some() => {
+        _ if s.completion.is_some() => {
             return Err(format!("{v} statements must not include result.completion (cmi5 §9.5.3)"))
         }
         _ => {}
     }
-    if matches!(v, verbs::COMPLETED | verbs::PASSED | verbs::FAILED | verbs::TERMINATED) && prop("duration").is_none() {
+    if matches!(v, verbs::COMPLETED | verbs::PASSED | verbs::FAILED | verbs::TERMINATED) && s.duration.is_none() {
         return Err(format!("{v} statements must include result.duration (cmi5 §9.5.4)"));
     }
     let moveon = has_category(s, CATEGORY_MOVEON);
@@ -185,9 +175,7 @@ fn check_defined(facts: &SessionFacts, s: &Value) -> std::result::Result<(), Str
             format!("{v} statements must not carry the moveOn category (cmi5 §9.6.2.2)")
         });
     }
-    if let (Some(mastery), Some(scaled)) =
-        (facts.mastery_score, score.and_then(|sc| sc.get("scaled")).and_then(Value::as_f64))
-    {
+    if let (Some(mastery), Some(scaled)) = (facts.mastery_score, s.score.scaled) {
         if v == verbs::PASSED && scaled < mastery {
             return Err(format!("passed with scaled score {scaled} below the masteryScore {mastery} (cmi5 §9.3.4)"));
         }
@@ -366,19 +354,11 @@ impl Lms {
 
     /// Applies the session rules to statements an AU sends; the session's next state. Statements already
     /// stored (a client retrying after a lost answer) are not judged again.
-    pub(crate) async fn cmi5_check(&self, l: &LaunchRow, statements: &[Value]) -> Result<Option<&'static str>> {
-        let ids: Vec<String> = statements
-            .iter()
-            .filter_map(|s| s.get("id").and_then(Value::as_str))
-            .map(str::to_ascii_lowercase)
-            .collect();
+    pub(crate) async fn cmi5_check(&self, l: &LaunchRow, statements: &[View<'_>]) -> Result<Option<&'static str>> {
+        let ids: Vec<String> = statements.iter().filter_map(|s| s.id).map(str::to_ascii_lowercase).collect();
         let stored: HashSet<String> = self.store.statements_by_id(&ids).await?.into_iter().map(|s| s.id).collect();
-        let fresh: Vec<&Value> = statements
-            .iter()
-            .filter(|s| {
-                !s.get("id").and_then(Value::as_str).is_some_and(|id| stored.contains(&id.to_ascii_lowercase()))
-            })
-            .collect();
+        let fresh: Vec<&View> =
+            statements.iter().filter(|s| !s.id.is_some_and(|id| stored.contains(&id.to_ascii_lowercase()))).collect();
         if fresh.is_empty() {
             return Ok(None);
         }
@@ -434,7 +414,8 @@ mod tests {
     }
 
     fn run(f: &SessionFacts, batch: &[&Value]) -> std::result::Result<&'static str, String> {
-        check_batch(f, batch)
+        let views: Vec<View> = batch.iter().map(|s| View::of(s)).collect();
+        check_batch(f, &views.iter().collect::<Vec<_>>())
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! The learning-management side's guard and observer, as the xAPI core calls them (see
 //! [`crate::lrs::seams`]): launch credentials and their session rules, and results maintenance.
 
+use crate::xapi::view::View;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
-use serde_json::Value;
 
 use super::{Lms, LmsConfig};
 use crate::lrs::auth::{AuthError, Principal};
@@ -37,7 +37,7 @@ impl Hooks for LmsHooks {
         &'a self,
         core: &'a Lrs,
         who: &'a Principal,
-        statements: &'a [Value],
+        statements: &'a [View<'a>],
     ) -> BoxFuture<'a, Result<()>> {
         async move { Lms::of(core, &self.settings).check_launch_statements(who, statements).await }.boxed()
     }
@@ -57,7 +57,7 @@ impl Hooks for LmsHooks {
         &'a self,
         core: &'a Lrs,
         who: &'a Principal,
-        stored: Vec<&'a Value>,
+        stored: Vec<View<'a>>,
         voided: &'a [String],
     ) -> BoxFuture<'a, Result<Observation>> {
         async move {

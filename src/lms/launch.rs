@@ -12,6 +12,7 @@
 /// that starts content for learners), added to the core's scopes by the LMS hooks.
 pub const LAUNCH_SCOPE: &str = "launch";
 
+use crate::xapi::view::View;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -379,7 +380,7 @@ impl Lms {
     /// The format's session rules for statements sent with a launch credential (the core has checked
     /// them against the credential's restriction: learner, registration, tree, no voiding, which cmi5
     /// §6.3 forbids to AUs). Other credentials pass.
-    pub async fn check_launch_statements(&self, who: &Principal, statements: &[Value]) -> Result<()> {
+    pub async fn check_launch_statements(&self, who: &Principal, statements: &[View<'_>]) -> Result<()> {
         let Some(g) = &who.restricted else { return Ok(()) };
         let row = self.store.launch(&g.id).await?.ok_or_else(|| LrsError::Forbidden("the launch is gone".into()))?;
         if row.state == "revoked" {
@@ -409,13 +410,9 @@ fn basic_token(key: &str, secret: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{key}:{secret}"))
 }
 
-fn verb_of(s: &Value) -> &str {
-    s.pointer("/verb/id").and_then(Value::as_str).unwrap_or("")
-}
-
 /// SCORM session states from the xAPI SCORM profile's verbs, which Cairn's run-time sends: a session
 /// that suspended can be resumed by the next launch; one that terminated cannot write any more.
-fn scorm_state(state: &str, statements: &[Value]) -> Result<Option<&'static str>> {
+fn scorm_state(state: &str, statements: &[View<'_>]) -> Result<Option<&'static str>> {
     let mut state = match state {
         "launched" => "launched",
         "initialized" => "initialized",
@@ -427,7 +424,7 @@ fn scorm_state(state: &str, statements: &[Value]) -> Result<Option<&'static str>
         if matches!(state, "terminated" | "suspended" | "abandoned") {
             return Err(LrsError::Forbidden(format!("this launch session is {state}; launch the module again")));
         }
-        state = match verb_of(s) {
+        state = match s.verb {
             verbs::INITIALIZED | verbs::RESUMED => "initialized",
             verbs::SUSPENDED => "suspended",
             verbs::TERMINATED => "terminated",
@@ -596,9 +593,13 @@ mod tests {
     #[test]
     fn scorm_sessions_end_with_terminate_or_suspend() {
         let v = |id: &str| json!({"verb": {"id": id}});
-        assert_eq!(scorm_state("launched", &[v(verbs::INITIALIZED)]).unwrap(), Some("initialized"));
-        assert_eq!(scorm_state("initialized", &[v(verbs::SUSPENDED)]).unwrap(), Some("suspended"));
-        assert!(scorm_state("terminated", &[v(verbs::COMPLETED)]).is_err());
-        assert!(scorm_state("initialized", &[v(verbs::TERMINATED), v(verbs::COMPLETED)]).is_err());
+        let states = |from: &str, list: &[Value]| {
+            let views: Vec<View> = list.iter().map(View::of).collect();
+            scorm_state(from, &views)
+        };
+        assert_eq!(states("launched", &[v(verbs::INITIALIZED)]).unwrap(), Some("initialized"));
+        assert_eq!(states("initialized", &[v(verbs::SUSPENDED)]).unwrap(), Some("suspended"));
+        assert!(states("terminated", &[v(verbs::COMPLETED)]).is_err());
+        assert!(states("initialized", &[v(verbs::TERMINATED), v(verbs::COMPLETED)]).is_err());
     }
 }

@@ -2,6 +2,7 @@
 //! observer seam, see `hooks`), rebuilding them from the raw statements, and the cmi5 `satisfied`
 //! statements that become due. The rules themselves are in `crate::results`.
 
+use crate::xapi::view::View;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -61,13 +62,13 @@ impl Lms {
     /// `launch` is the reach of the launch credential that sent them, if one did.
     pub(crate) fn new_facts<'a>(
         &self,
-        bodies: impl Iterator<Item = &'a Value>,
+        statements: impl Iterator<Item = View<'a>>,
         launch: Option<&LaunchScope>,
     ) -> Result<(Vec<FactRow>, Touched)> {
         let mut rows = Vec::new();
         let mut touched = BTreeSet::new();
-        for body in bodies {
-            fact_rows(facts::extract(body, launch), &mut rows, &mut touched)?;
+        for s in statements {
+            fact_rows(facts::extract(&s, launch), &mut rows, &mut touched)?;
         }
         Ok((rows, touched))
     }
@@ -205,7 +206,7 @@ impl Lms {
             for s in &page {
                 let Ok(body) = serde_json::from_str::<Value>(&s.body) else { continue };
                 let launch = self.launch_scope_of(&body, &mut scopes).await?;
-                fact_rows(facts::extract(&body, launch.as_ref()), &mut rows, &mut touched)?;
+                fact_rows(facts::extract(&View::of(&body), launch.as_ref()), &mut rows, &mut touched)?;
             }
             count += page.len();
             self.store.insert_facts(&rows).await?;

@@ -3,6 +3,7 @@
 //! itself) so a busy client does not pay it on every request. Revocation takes effect within
 //! [`CACHE_TTL`] on every node.
 
+use crate::xapi::view::View;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -89,35 +90,18 @@ impl Restriction {
 
     /// One statement against the restriction: its agent as actor, its registration, its activity tree
     /// (as object, or named in `contextActivities`), and no voiding. The message says what is wrong.
-    pub fn check_statement(&self, s: &Value) -> Result<(), String> {
-        if s.get("actor").and_then(crate::xapi::agent::key).as_deref() != Some(self.agent_key.as_str()) {
+    pub fn check_statement(&self, s: &View) -> Result<(), String> {
+        if s.actor_key.as_deref() != Some(self.agent_key.as_str()) {
             return Err("a launch credential writes statements about its own learner only (actor)".into());
         }
-        if s.pointer("/verb/id").and_then(Value::as_str) == Some(crate::xapi::VOIDED_VERB) {
+        if s.verb == crate::xapi::VOIDED_VERB {
             return Err("a launch credential cannot void statements".into());
         }
-        if s.pointer("/context/registration").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref()
-            != Some(self.registration.as_str())
-        {
+        if s.registration.as_deref() != Some(self.registration.as_str()) {
             return Err(format!("statements of this launch must carry context.registration {}", self.registration));
         }
-        let object_in_tree = match s.pointer("/object/objectType").and_then(Value::as_str) {
-            None | Some("Activity") => {
-                s.pointer("/object/id").and_then(Value::as_str).is_some_and(|id| self.in_tree(id))
-            }
-            _ => false,
-        };
-        let context_in_tree = s
-            .pointer("/context/contextActivities")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flat_map(|ca| ca.values())
-            .flat_map(|list| match list {
-                Value::Array(a) => a.iter().collect::<Vec<_>>(),
-                one => vec![one],
-            })
-            .filter_map(|a| a.get("id").and_then(Value::as_str))
-            .any(|id| self.in_tree(id));
+        let object_in_tree = s.activity_id().is_some_and(|id| self.in_tree(id));
+        let context_in_tree = s.context_activities.all().any(|id| self.in_tree(id));
         if !object_in_tree && !context_in_tree {
             return Err(format!(
                 "statements of this launch must be about {} (as object, or in contextActivities)",
@@ -545,17 +529,19 @@ mod tests {
     fn a_restriction_limits_actor_registration_and_tree() {
         let g = restriction();
         let ok = stmt("mailto:ann@example.com", "https://example.com/au/q1", &g.registration);
-        assert!(g.check_statement(&ok).is_ok());
-        assert!(g.check_statement(&stmt("mailto:bob@example.com", "https://example.com/au", &g.registration)).is_err());
+        assert!(g.check_statement(&View::of(&ok)).is_ok());
         assert!(g
-            .check_statement(&stmt("mailto:ann@example.com", "https://example.com/aux", &g.registration))
+            .check_statement(&View::of(&stmt("mailto:bob@example.com", "https://example.com/au", &g.registration)))
             .is_err());
-        assert!(g.check_statement(&stmt("mailto:ann@example.com", "https://example.com/au", "x")).is_err());
+        assert!(g
+            .check_statement(&View::of(&stmt("mailto:ann@example.com", "https://example.com/aux", &g.registration)))
+            .is_err());
+        assert!(g.check_statement(&View::of(&stmt("mailto:ann@example.com", "https://example.com/au", "x"))).is_err());
         let mut parent = stmt("mailto:ann@example.com", "https://other.example/q", &g.registration);
         parent["context"]["contextActivities"] = json!({"parent": [{"id": "https://example.com/au"}]});
-        assert!(g.check_statement(&parent).is_ok());
+        assert!(g.check_statement(&View::of(&parent)).is_ok());
         let mut void = ok.clone();
         void["verb"]["id"] = json!(crate::xapi::VOIDED_VERB);
-        assert!(g.check_statement(&void).is_err());
+        assert!(g.check_statement(&View::of(&void)).is_err());
     }
 }

@@ -8,10 +8,10 @@
 //! Statements the learning-management side writes itself go through [`Lrs::store_statements`] like any
 //! client's.
 
+use crate::xapi::view::View;
 use std::collections::BTreeSet;
 
 use futures_util::future::BoxFuture;
-use serde_json::Value;
 
 use super::auth::{AuthError, Principal};
 use super::documents::DocParams;
@@ -51,7 +51,7 @@ pub trait Hooks: Send + Sync {
         &'a self,
         core: &'a Lrs,
         who: &'a Principal,
-        statements: &'a [Value],
+        statements: &'a [View<'a>],
     ) -> BoxFuture<'a, Result<()>>;
 
     /// Guard: may refuse a restricted credential's document access (after the core's own checks).
@@ -69,7 +69,7 @@ pub trait Hooks: Send + Sync {
         &'a self,
         core: &'a Lrs,
         who: &'a Principal,
-        stored: Vec<&'a Value>,
+        stored: Vec<View<'a>>,
         voided: &'a [String],
     ) -> BoxFuture<'a, Result<Observation>>;
 

@@ -1,6 +1,7 @@
 //! Statement use cases: store one or a batch (conflicts, voiding, attachments, all-or-nothing),
 //! fetch one, and query with `more` paging over a stable snapshot.
 
+use crate::xapi::view::View;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -217,21 +218,26 @@ impl Lrs {
             return Ok(Vec::new());
         }
         let batch = statements.len() > 1;
-        for (i, s) in statements.iter().enumerate() {
-            self.validator
-                .statement(s, version)
-                .map_err(|e| LrsError::Invalid(if batch { e.in_batch(i) } else { e }))?;
-        }
+        let views: Vec<View> = statements
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                self.validator
+                    .statement(s, version)
+                    .map_err(|e| LrsError::Invalid(if batch { e.in_batch(i) } else { e }))
+            })
+            .collect::<Result<_>>()?;
         // A restricted credential: its agent, registration and activity tree, then the guard (session rules).
         if let Some(r) = &who.restricted {
-            for (i, s) in statements.iter().enumerate() {
+            for (i, s) in views.iter().enumerate() {
                 r.check_statement(s)
                     .map_err(|e| LrsError::Forbidden(if batch { format!("statement {i}: {e}") } else { e }))?;
             }
             if let Some(h) = &self.hooks {
-                h.check_statements(self, who, &statements).await?;
+                h.check_statements(self, who, &views).await?;
             }
         }
+        drop(views);
         let payloads = match parts {
             Some(parts) => attachments::match_parts(&statements, parts, version).map_err(|e| bad(e.to_string()))?,
             None => {
@@ -271,7 +277,7 @@ impl Lrs {
             prepared.iter().filter(|p| p.is_voiding).filter_map(|p| p.object_ref.clone()).collect();
         let Observation { rows: facts, touched } = match &self.hooks {
             Some(h) => {
-                let stored = prepared.iter().filter(|p| !p.is_voiding).map(|p| &p.body).collect();
+                let stored = prepared.iter().filter(|p| !p.is_voiding).map(|p| View::of(&p.body)).collect();
                 h.observe(self, who, stored, &targets).await?
             }
             None => Observation::default(),

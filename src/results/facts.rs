@@ -2,10 +2,11 @@
 //! statement is stored. Results are derived from facts (never by rescanning statements), and a voided
 //! statement's facts are simply deleted.
 
+use crate::xapi::view::View;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::xapi::{agent, duration, timestamp};
+use crate::xapi::{duration, timestamp};
 
 /// The verbs results care about (ADL, cmi5 and the ADL SCORM profile use these IRIs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -186,93 +187,67 @@ fn us_of(ts: Option<&str>) -> Option<i64> {
     ts.and_then(|t| timestamp::parse_timestamp(t).ok()).map(|t| (t.unix_timestamp_nanos() / 1000) as i64)
 }
 
-/// The facts of a stored statement (its body as stored, so `stored` is set). Voiding statements,
+/// The facts of a stored statement (its view of the body as stored, so `stored` is set). Voiding statements,
 /// statements whose actor is not an identified agent and whose object is not an Activity give none.
-pub fn extract(stmt: &Value, launch: Option<&LaunchScope>) -> Vec<Fact> {
-    let Some(verb_iri) = stmt.pointer("/verb/id").and_then(Value::as_str) else { return Vec::new() };
-    if verb_iri == crate::xapi::VOIDED_VERB {
+pub fn extract(stmt: &View, launch: Option<&LaunchScope>) -> Vec<Fact> {
+    if stmt.verb.is_empty() || stmt.verb == crate::xapi::VOIDED_VERB || stmt.actor_is_group {
         return Vec::new();
     }
-    let Some(actor) = stmt.get("actor") else { return Vec::new() };
-    if actor.get("objectType").and_then(Value::as_str) == Some("Group") {
-        return Vec::new();
-    }
-    let Some(learner_key) = agent::key(actor) else { return Vec::new() };
-    let object = match stmt.get("object") {
-        Some(o) if matches!(o.get("objectType").and_then(Value::as_str), None | Some("Activity")) => o,
-        _ => return Vec::new(),
-    };
-    let Some(activity_id) = object.get("id").and_then(Value::as_str) else { return Vec::new() };
+    let Some(learner_key) = stmt.actor_key.clone() else { return Vec::new() };
+    let Some(activity_id) = stmt.activity_id() else { return Vec::new() };
     // A cmi5 AU runs under the activity id Cairn generated for it; its results are kept under the AU id.
     let au = super::ids::cmi5_au_of(activity_id);
     let activity_id = au.as_deref().unwrap_or(activity_id);
-    let Some(stored_us) = us_of(stmt.get("stored").and_then(Value::as_str)) else { return Vec::new() };
-    let at_us = us_of(stmt.get("timestamp").and_then(Value::as_str)).map(|t| t.min(stored_us)).unwrap_or(stored_us);
-    let verb = Verb::from_iri(verb_iri);
-    let result = stmt.get("result");
-    let bool_at = |p: &str| result.and_then(|r| r.get(p)).and_then(Value::as_bool);
-    let num_at = |p: &str| result.and_then(|r| r.pointer(p)).and_then(Value::as_f64);
-    let mut completion = bool_at("completion");
-    let mut success = bool_at("success");
+    let Some(stored_us) = us_of(stmt.stored) else { return Vec::new() };
+    let at_us = us_of(stmt.timestamp).map(|t| t.min(stored_us)).unwrap_or(stored_us);
+    let verb = Verb::from_iri(stmt.verb);
+    let mut completion = stmt.completion;
+    let mut success = stmt.success;
     match verb {
         Verb::Completed => completion = Some(true),
         Verb::Passed => success = Some(true),
         Verb::Failed => success = Some(false),
         _ => {}
     }
-    let ctx = stmt.get("context");
-    let mut context_ids = Vec::new();
-    for list in ["parent", "grouping"] {
-        for a in ctx
-            .and_then(|c| c.pointer(&format!("/contextActivities/{list}")))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(id) = a.get("id").and_then(Value::as_str) {
-                if id != activity_id && !context_ids.iter().any(|x| x == id) {
-                    context_ids.push(id.to_string());
-                }
-            }
+    let mut context_ids: Vec<String> = Vec::new();
+    for id in stmt.context_activities.parent.iter().chain(&stmt.context_activities.grouping) {
+        if *id != activity_id && !context_ids.iter().any(|x| x == id) {
+            context_ids.push(id.to_string());
         }
     }
-    let ext = |k: &str| ctx.and_then(|c| c.get("extensions")).and_then(|e| e.get(k));
-    let progress = num_at(&format!("/extensions/{}", CMI5_PROGRESS.replace('/', "~1")))
+    let progress = stmt
+        .result_extension(CMI5_PROGRESS)
+        .and_then(Value::as_f64)
         .map(|p| p / 100.0)
-        .or_else(|| num_at(&format!("/extensions/{}", SCORM_PROGRESS.replace('/', "~1"))));
+        .or_else(|| stmt.result_extension(SCORM_PROGRESS).and_then(Value::as_f64));
+    let ext_str = |k: &str| stmt.context_extension(k).and_then(Value::as_str).map(str::to_string);
     vec![Fact {
-        statement_id: stmt.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
+        statement_id: stmt.id.unwrap_or_default().to_string(),
         learner_key,
         activity_id: activity_id.to_string(),
         context_ids,
-        registration: ctx.and_then(|c| c.get("registration")).and_then(Value::as_str).map(str::to_ascii_lowercase),
+        registration: stmt.registration.clone(),
         verb,
         completion,
         success,
-        score: Score {
-            scaled: num_at("/score/scaled"),
-            raw: num_at("/score/raw"),
-            min: num_at("/score/min"),
-            max: num_at("/score/max"),
-        },
-        duration_s: result
-            .and_then(|r| r.get("duration"))
-            .and_then(Value::as_str)
-            .and_then(|d| duration::parse_duration(d).ok()),
+        score: Score { scaled: stmt.score.scaled, raw: stmt.score.raw, min: stmt.score.min, max: stmt.score.max },
+        duration_s: stmt.duration.and_then(|d| duration::parse_duration(d).ok()),
         progress,
-        session_id: ext(CMI5_SESSION).and_then(Value::as_str).map(str::to_string),
-        launch_mode: ext(CMI5_LAUNCH_MODE).and_then(Value::as_str).map(str::to_string),
+        session_id: ext_str(CMI5_SESSION),
+        launch_mode: ext_str(CMI5_LAUNCH_MODE),
         at_us,
         launch: launch.cloned(),
-        cmi5_defined: ctx
-            .and_then(|c| c.pointer("/contextActivities/category"))
-            .and_then(Value::as_array)
-            .is_some_and(|cats| cats.iter().any(|c| c.get("id").and_then(Value::as_str) == Some(CMI5_CATEGORY))),
+        cmi5_defined: stmt.context_activities.category.contains(&CMI5_CATEGORY),
     }]
 }
 
 #[cfg(test)]
 mod tests {
+    /// `extract` of a statement given as JSON.
+    fn extract_json(s: &Value, launch: Option<&LaunchScope>) -> Vec<Fact> {
+        extract(&View::of(s), launch)
+    }
+
     use super::*;
     use serde_json::json;
 
@@ -290,7 +265,7 @@ mod tests {
 
     #[test]
     fn completed_verb_sets_completion_and_keeps_score_and_duration() {
-        let f = &extract(
+        let f = &extract_json(
             &stmt(
                 "completed",
                 json!({"result": {"score": {"scaled": 0.8, "raw": 80, "min": 0, "max": 100}, "duration": "PT1H"}}),
@@ -306,25 +281,26 @@ mod tests {
 
     #[test]
     fn a_future_timestamp_is_clamped_to_stored() {
-        let f = &extract(&stmt("passed", json!({"timestamp": "2030-01-01T00:00:00Z"})), None)[0];
+        let f = &extract_json(&stmt("passed", json!({"timestamp": "2030-01-01T00:00:00Z"})), None)[0];
         let stored = us_of(Some("2026-01-01T11:00:00.000Z")).unwrap();
         assert_eq!(f.at_us, stored);
-        let f = &extract(&stmt("passed", json!({})), None)[0];
+        let f = &extract_json(&stmt("passed", json!({})), None)[0];
         assert!(f.at_us < stored);
     }
 
     #[test]
     fn voiding_group_and_non_activity_statements_give_no_facts() {
-        assert!(extract(&stmt("voided", json!({})), None).is_empty());
-        assert!(extract(&stmt("completed", json!({"actor": {"objectType": "Group", "member": []}})), None).is_empty());
+        assert!(extract_json(&stmt("voided", json!({})), None).is_empty());
         assert!(
-            extract(&stmt("completed", json!({"object": {"objectType": "StatementRef", "id": "x"}})), None).is_empty()
+            extract_json(&stmt("completed", json!({"actor": {"objectType": "Group", "member": []}})), None).is_empty()
         );
+        assert!(extract_json(&stmt("completed", json!({"object": {"objectType": "StatementRef", "id": "x"}})), None)
+            .is_empty());
     }
 
     #[test]
     fn cmi5_context_is_read() {
-        let f = &extract(
+        let f = &extract_json(
             &stmt(
                 "launched",
                 json!({"context": {"registration": "AAAAAAAA-0000-4000-8000-000000000001",
@@ -342,10 +318,10 @@ mod tests {
     #[test]
     fn cmi5_defined_means_the_cmi5_category() {
         let cat = json!({"context": {"contextActivities": {"category": [{"id": CMI5_CATEGORY}]}}});
-        assert!(extract(&stmt("completed", cat), None)[0].cmi5_defined);
-        assert!(!extract(&stmt("completed", json!({})), None)[0].cmi5_defined);
+        assert!(extract_json(&stmt("completed", cat), None)[0].cmi5_defined);
+        assert!(!extract_json(&stmt("completed", json!({})), None)[0].cmi5_defined);
         // Facts stored before the field existed read as defined.
-        let mut old = serde_json::to_value(&extract(&stmt("completed", json!({})), None)[0]).unwrap();
+        let mut old = serde_json::to_value(&extract_json(&stmt("completed", json!({})), None)[0]).unwrap();
         old.as_object_mut().unwrap().remove("cmi5_defined");
         assert!(serde_json::from_value::<Fact>(old).unwrap().cmi5_defined);
     }
@@ -355,15 +331,15 @@ mod tests {
         let scope = LaunchScope::new("http://example.com/a", &["http://example.com/a/m1".to_string()]);
         let forged = json!({"object": {"id": "http://example.com/b/m1"},
             "context": {"contextActivities": {"parent": [{"id": "http://example.com/a/m1"}]}}});
-        let f = extract(&stmt("passed", forged), Some(&scope)).remove(0);
+        let f = extract_json(&stmt("passed", forged), Some(&scope)).remove(0);
         assert!(f.clone().for_course("http://example.com/b").is_none(), "never counts outside the launched course");
         let inside = f.for_course("http://example.com/a").expect("counts in its own course");
         assert_eq!(inside.activity_id, "", "an object outside the tree completes nothing");
         assert_eq!(inside.context_ids, vec!["http://example.com/a/m1".to_string()]);
-        let own = extract(&stmt("passed", json!({"object": {"id": "http://example.com/a/m1/q1"}})), Some(&scope));
+        let own = extract_json(&stmt("passed", json!({"object": {"id": "http://example.com/a/m1/q1"}})), Some(&scope));
         let own = own[0].clone().for_course("http://example.com/a").expect("own tree");
         assert_eq!(own.activity_id, "http://example.com/a/m1/q1");
-        let trusted = extract(&stmt("passed", json!({})), None).remove(0);
+        let trusted = extract_json(&stmt("passed", json!({})), None).remove(0);
         assert!(trusted.for_course("http://example.com/anything").is_some(), "trusted clients are not scoped");
     }
 }

@@ -15,6 +15,7 @@ pub mod statement;
 pub mod timestamp;
 pub mod validate;
 pub mod version;
+pub mod view;
 pub mod vocab;
 
 pub use version::Version;

@@ -100,13 +100,14 @@ impl Validator {
 
     /// Validates a statement exactly as a client sent it (it may or may not carry `id`, `stored`,
     /// `authority`, `version` or `timestamp`), under the rules of the request's xAPI `version`.
-    pub fn statement(&self, stmt: &Value, version: Version) -> Result<(), ValidationError> {
+    /// Answers the statement's typed view (`xapi::view`), which later layers read instead of its JSON.
+    pub fn statement<'a>(&self, stmt: &'a Value, version: Version) -> Result<super::view::View<'a>, ValidationError> {
         let root = Path::root("statement");
         if !self.statement.is_valid(stmt) {
             return Err(self.schema_error(&self.statement, stmt, "statement"));
         }
         match stmt.as_object() {
-            Some(s) => check_statement(s, version, &root, true),
+            Some(s) => check_statement(s, version, &root, true).map(|()| super::view::View::of(stmt)),
             None => Err(ValidationError::new(root.render(), "must be an object")),
         }
     }

@@ -41,7 +41,7 @@ fn ok(stmt: &Value, version: Version) {
 #[track_caller]
 fn bad(stmt: &Value, version: Version, path: &str, msg_part: &str) {
     match v().statement(stmt, version) {
-        Ok(()) => panic!("expected {path} to be rejected under {version}\n{stmt:#}"),
+        Ok(_) => panic!("expected {path} to be rejected under {version}\n{stmt:#}"),
         Err(e) => {
             assert_eq!(e.path, path, "wrong path; message was {}", e.message);
             assert!(e.message.contains(msg_part), "message {:?} lacks {msg_part:?}", e.message);
