@@ -327,6 +327,34 @@ impl Console {
     }
 }
 
+/// Reads the pages need that no other use case offers (thin, but they keep handlers off the store).
+impl Console {
+    /// Statements stored on each of `days` days from `from_us`.
+    pub async fn statements_per_day(&self, from_us: i64, days: i64) -> Result<Vec<i64>> {
+        Ok(self.lms.store.statements_per_day(from_us, days).await?)
+    }
+
+    /// Agents whose identifier or name contains `term`: `(key, Person JSON)`.
+    pub async fn search_learners(&self, term: &str, limit: i64) -> Result<Vec<(String, String)>> {
+        Ok(self.lms.store.search_agents(term, limit).await?)
+    }
+
+    /// The Person object the agents resource keeps for one agent key.
+    pub async fn learner(&self, key: &str) -> Result<Value> {
+        self.lms.store.agent(key).await?.ok_or_else(|| LrsError::NotFound("no such learner".into()))
+    }
+
+    /// One learner's bookings, `(session id, booking)`, newest first.
+    pub async fn bookings_of_learner(&self, key: &str) -> Result<Vec<(String, crate::store::BookingRow)>> {
+        Ok(self.lms.store.bookings_of_learner(key).await?)
+    }
+
+    /// How many versions a course has.
+    pub async fn course_version_count(&self, course_id: &str) -> Result<usize> {
+        Ok(self.lms.store.course_versions(course_id).await?.len())
+    }
+}
+
 fn auth_error(e: AuthError) -> SignInError {
     match e {
         AuthError::TooManyFailures { retry_after } => SignInError::TooMany(retry_after),

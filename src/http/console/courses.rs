@@ -190,7 +190,7 @@ async fn course_page(
             })
         })
         .collect();
-    let versions = lms.store.course_versions(id).await.map_err(LrsError::from)?.len();
+    let versions = console.course_version_count(id).await?;
     let page = CoursePage {
         frame: Frame::of(v, "courses"),
         id: view.id.clone(),

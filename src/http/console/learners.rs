@@ -11,7 +11,6 @@ use serde_json::Value;
 use super::{minute, render, when, Frame, PageError, Signed};
 use crate::console::Console;
 use crate::lms::reports::ResultsFilter;
-use crate::lrs::LrsError;
 use crate::xapi::Version;
 
 /// Most search results shown.
@@ -64,11 +63,8 @@ pub async fn learners(
     let term = q.q.trim().chars().take(200).collect::<String>();
     let rows = if term.chars().count() >= 2 {
         console
-            .lms()
-            .store
-            .search_agents(&term, LIMIT as i64)
-            .await
-            .map_err(LrsError::from)?
+            .search_learners(&term, LIMIT as i64)
+            .await?
             .into_iter()
             .map(|(key, body)| {
                 let (label, ifi) = describe(&key, &serde_json::from_str(&body).unwrap_or(Value::Null));
@@ -125,12 +121,7 @@ pub async fn learner(
     Query(q): Query<LearnerQuery>,
 ) -> Result<Response, PageError> {
     let lms = console.lms();
-    let agent = lms
-        .store
-        .agent(&q.key)
-        .await
-        .map_err(LrsError::from)?
-        .ok_or_else(|| LrsError::NotFound("no such learner".into()))?;
+    let agent = console.learner(&q.key).await?;
     let (label, ifi) = describe(&q.key, &agent);
     let filter = ResultsFilter { learner_key: Some(q.key.clone()), ..Default::default() };
     let (rows, _) = lms.results(&filter, crate::now_us()).await?;
@@ -147,7 +138,7 @@ pub async fn learner(
         })
         .collect();
     let mut bookings = Vec::new();
-    for (session_id, b) in lms.store.bookings_of_learner(&q.key).await.map_err(LrsError::from)? {
+    for (session_id, b) in console.bookings_of_learner(&q.key).await? {
         let Ok(s) = lms.session(&session_id).await else { continue };
         bookings.push(BookingLine {
             id: s.id,

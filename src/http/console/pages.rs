@@ -87,7 +87,7 @@ pub async fn overview(State(console): State<Console>, Signed(v): Signed) -> Resu
     let day_us = 86_400_000_000i64;
     let today = now - now.rem_euclid(day_us);
     let from = today - (DAYS - 1) * day_us;
-    let counts = lms.store.statements_per_day(from, DAYS).await.map_err(LrsError::from)?;
+    let counts = console.statements_per_day(from, DAYS).await?;
     let max = counts.iter().copied().max().unwrap_or(0).max(1);
     let (slot, chart_width) = (40.0, (DAYS as u32) * 40);
     let days: Vec<DayBar> = counts
