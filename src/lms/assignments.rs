@@ -1,6 +1,7 @@
 //! Assignments: a course assigned to a learner (or each member of a group) with a due date, grace and
 //! recurrence; waivers.
 
+use super::results::LearnerCourse;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -88,7 +89,10 @@ impl Lms {
             });
         }
         self.store.insert_assignments(&rows).await?;
-        let pairs: Vec<(String, String)> = rows.iter().map(|r| (r.learner_key.clone(), r.course_id.clone())).collect();
+        let pairs: Vec<LearnerCourse> = rows
+            .iter()
+            .map(|r| LearnerCourse { learner_key: r.learner_key.clone(), course_id: r.course_id.clone() })
+            .collect();
         self.recompute_many(&pairs).await?;
         Ok(rows)
     }

@@ -1,6 +1,7 @@
 //! Course definitions: what an imported package's course, or a course defined through the API from
 //! components, is derived against.
 
+use super::results::LearnerCourse;
 use serde::Deserialize;
 
 use super::{bad, Lms};
@@ -56,8 +57,9 @@ impl Lms {
         let body = serde_json::to_string(def).map_err(|e| bad(e.to_string()))?;
         self.store.put_course_def(&def.id, &body, defined, &def.activity_ids()).await?;
         // Facts may already exist for these activities: derive every learner who has some.
-        let pairs: Vec<(String, String)> =
-            self.store.learners_of_course(&def.id).await?.into_iter().map(|l| (l, def.id.clone())).collect();
+        let learners = self.store.learners_of_course(&def.id).await?;
+        let pairs: Vec<LearnerCourse> =
+            learners.into_iter().map(|learner_key| LearnerCourse { learner_key, course_id: def.id.clone() }).collect();
         self.recompute_many(&pairs).await
     }
 

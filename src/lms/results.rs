@@ -16,6 +16,7 @@ use crate::results::derive::{self, CourseDef, Derived};
 use crate::results::facts::{self, Fact, LaunchScope};
 use crate::results::ids;
 use crate::store::FactRow;
+use crate::store::{FactLink, ResultWrite};
 use crate::xapi::{agent, Version};
 
 /// What is kept per learner and course: the derived result and the cmi5 `satisfied` statements
@@ -75,14 +76,14 @@ impl Lms {
 
     /// The (learner, activity) pairs whose facts these statements void (read before the voiding
     /// statements are stored, which drops those facts).
-    pub(crate) async fn voided_fact_links(&self, targets: &[String]) -> Result<BTreeSet<(String, String)>> {
+    pub(crate) async fn voided_fact_links(&self, targets: &[String]) -> Result<Touched> {
         Ok(self.store.fact_links_of(targets).await?.into_iter().collect())
     }
 
     /// Keeps results current once statements and their facts are stored: re-derives every (learner,
     /// course) pair touched, and writes the cmi5 `satisfied` statements that became due. Costs one
     /// read when no touched activity belongs to a course.
-    pub async fn results_after_store(&self, touched: BTreeSet<(String, String)>) -> Result<()> {
+    pub async fn results_after_store(&self, touched: Touched) -> Result<()> {
         let pairs = self.pairs_of(touched).await?;
         if pairs.is_empty() {
             return Ok(());
@@ -90,36 +91,39 @@ impl Lms {
         self.recompute_many(&pairs).await
     }
 
-    /// The (learner, course) pairs whose results depend on these (learner, activity) pairs.
-    async fn pairs_of(&self, touched: BTreeSet<(String, String)>) -> Result<Vec<(String, String)>> {
+    /// The results that depend on what was touched.
+    async fn pairs_of(&self, touched: Touched) -> Result<Vec<LearnerCourse>> {
         let activities: Vec<String> =
-            touched.iter().map(|(_, a)| a.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+            touched.iter().map(|t| t.activity_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
         let mut courses_of: HashMap<String, Vec<String>> = HashMap::new();
         for chunk in activities.chunks(CHUNK) {
             for (activity, course) in self.store.course_links(chunk).await? {
                 courses_of.entry(activity).or_default().push(course);
             }
         }
-        let pairs: BTreeSet<(String, String)> = touched
+        let pairs: BTreeSet<LearnerCourse> = touched
             .into_iter()
-            .flat_map(|(l, a)| courses_of.get(&a).into_iter().flatten().map(move |c| (l.clone(), c.clone())))
+            .flat_map(|t| {
+                let courses = courses_of.get(&t.activity_id).into_iter().flatten();
+                courses.map(move |c| LearnerCourse { learner_key: t.learner_key.clone(), course_id: c.clone() })
+            })
             .collect();
         Ok(pairs.into_iter().collect())
     }
 
-    async fn recompute_touched(&self, touched: BTreeSet<(String, String)>) -> Result<()> {
+    async fn recompute_touched(&self, touched: Touched) -> Result<()> {
         let pairs = self.pairs_of(touched).await?;
         self.recompute_many(&pairs).await
     }
 
     /// Re-derives one learner's result for one course from their facts.
     pub async fn recompute(&self, learner_key: &str, course_id: &str) -> Result<()> {
-        self.recompute_many(&[(learner_key.to_string(), course_id.to_string())]).await
+        self.recompute_many(&[LearnerCourse { learner_key: learner_key.into(), course_id: course_id.into() }]).await
     }
 
     /// Re-derives many (learner, course) results, writing them in one transaction, then writes the
     /// cmi5 `satisfied` statements that became due.
-    pub(super) async fn recompute_many(&self, pairs: &[(String, String)]) -> Result<()> {
+    pub(super) async fn recompute_many(&self, pairs: &[LearnerCourse]) -> Result<()> {
         let (writes, statements) = self.derive_many(pairs).await?;
         self.store.put_results(&writes).await?;
         if !statements.is_empty() {
@@ -130,11 +134,11 @@ impl Lms {
 
     /// Derives the results of many (learner, course) pairs from their stored facts. Returns the result
     /// rows to write and the cmi5 `satisfied` statements that became due.
-    async fn derive_many(&self, pairs: &[(String, String)]) -> Result<(Vec<(String, String, String)>, Vec<Value>)> {
+    async fn derive_many(&self, pairs: &[LearnerCourse]) -> Result<(Vec<ResultWrite>, Vec<Value>)> {
         // Per course, read the facts and results of its learners in a few queries, not two per pair.
         let mut by_course: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for (learner, course) in pairs {
-            by_course.entry(course.as_str()).or_default().push(learner.clone());
+        for p in pairs {
+            by_course.entry(p.course_id.as_str()).or_default().push(p.learner_key.clone());
         }
         let mut writes = Vec::with_capacity(pairs.len());
         let mut statements = Vec::new();
@@ -181,7 +185,11 @@ impl Lms {
                         ));
                     }
                     let body = serde_json::to_string(&record).map_err(|e| bad(e.to_string()))?;
-                    writes.push((course_id.to_string(), learner_key.clone(), body));
+                    writes.push(ResultWrite {
+                        course_id: course_id.to_string(),
+                        learner_key: learner_key.clone(),
+                        body,
+                    });
                 }
             }
         }
@@ -237,6 +245,13 @@ impl Lms {
     }
 }
 
+/// A learner's result for one course: the unit results are derived and stored in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LearnerCourse {
+    pub learner_key: String,
+    pub course_id: String,
+}
+
 /// The fact rows of one statement's facts (one per activity it is linked to) and the pairs they touch.
 fn fact_rows(facts: Vec<Fact>, rows: &mut Vec<FactRow>, touched: &mut Touched) -> Result<()> {
     for f in facts {
@@ -248,7 +263,7 @@ fn fact_rows(facts: Vec<Fact>, rows: &mut Vec<FactRow>, touched: &mut Touched) -
                 learner_key: f.learner_key.clone(),
                 body: text.clone(),
             });
-            touched.insert((f.learner_key.clone(), linked.clone()));
+            touched.insert(FactLink { learner_key: f.learner_key.clone(), activity_id: linked.clone() });
         }
     }
     Ok(())

@@ -17,10 +17,10 @@ use super::auth::{AuthError, Principal};
 use super::documents::DocParams;
 use super::error::Result;
 use super::Lrs;
-use crate::store::FactRow;
+use crate::store::{FactLink, FactRow};
 
-/// `(agent key, activity id)` pairs a write touched.
-pub type Touched = BTreeSet<(String, String)>;
+/// What a write touched (each learner's facts about each activity), each once, in order.
+pub type Touched = BTreeSet<FactLink>;
 
 /// What the observer makes of a write: rows committed with the statements, and the pairs to follow up.
 #[derive(Debug, Default)]

@@ -32,7 +32,7 @@ pub use courses::{CourseVersionRow, NewCourseVersion};
 pub use credentials::CredentialRow;
 pub use documents::{Document, DocumentChange, DocumentKey, ANY_REGISTRATION};
 pub use launches::LaunchRow;
-pub use results::FactRow;
+pub use results::{FactLink, FactRow, ResultWrite};
 pub use sessions::{BookOutcome, BookingRow, SessionRow};
 pub use statements::{NewAttachment, NewStatement, StatementQuery, StoredStatement};
 

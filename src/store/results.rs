@@ -13,6 +13,21 @@ pub struct FactRow {
     pub body: String,
 }
 
+/// Where a fact is filed: one learner's facts about one activity (also what a write touched).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FactLink {
+    pub learner_key: String,
+    pub activity_id: String,
+}
+
+/// A derived result to write: the learner's record (JSON text) for one course.
+#[derive(Debug, Clone)]
+pub struct ResultWrite {
+    pub course_id: String,
+    pub learner_key: String,
+    pub body: String,
+}
+
 /// Fact rows in multi-row inserts; a (statement, activity) already filed stays as it is.
 pub(super) async fn insert_fact_rows(conn: &mut Conn<'_>, facts: &[FactRow]) -> Result<()> {
     conn.insert_rows(
@@ -27,15 +42,15 @@ pub(super) async fn insert_fact_rows(conn: &mut Conn<'_>, facts: &[FactRow]) -> 
 
 /// Result rows upserted in chunks; a (course, learner) given twice keeps its last body (one
 /// statement may not update a row twice on PostgreSQL).
-async fn upsert_result_rows(conn: &mut Conn<'_>, rows: &[(String, String, String)], now: i64) -> Result<()> {
+async fn upsert_result_rows(conn: &mut Conn<'_>, rows: &[ResultWrite], now: i64) -> Result<()> {
     let mut last: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
-    for (i, (c, l, _)) in rows.iter().enumerate() {
-        last.insert((c.as_str(), l.as_str()), i);
+    for (i, r) in rows.iter().enumerate() {
+        last.insert((r.course_id.as_str(), r.learner_key.as_str()), i);
     }
-    let unique: Vec<&(String, String, String)> = rows
+    let unique: Vec<&ResultWrite> = rows
         .iter()
         .enumerate()
-        .filter(|(i, (c, l, _))| last.get(&(c.as_str(), l.as_str())) == Some(i))
+        .filter(|(i, r)| last.get(&(r.course_id.as_str(), r.learner_key.as_str())) == Some(i))
         .map(|(_, r)| r)
         .collect();
     conn.insert_rows(
@@ -43,7 +58,7 @@ async fn upsert_result_rows(conn: &mut Conn<'_>, rows: &[(String, String, String
         "ON CONFLICT (course_id, learner_key) DO UPDATE SET body = excluded.body, updated_us = excluded.updated_us",
         4,
         &unique,
-        |q, r| q.bind(&r.0).bind(&r.1).bind(&r.2).bind(now),
+        |q, r| q.bind(&r.course_id).bind(&r.learner_key).bind(&r.body).bind(now),
     )
     .await
 }
@@ -122,13 +137,15 @@ impl Store {
         q.fetch().await
     }
 
-    /// The (learner, activity) pairs the facts of these statements are filed under.
-    pub async fn fact_links_of(&self, statement_ids: &[String]) -> Result<Vec<(String, String)>> {
-        self.read_pairs_in(
-            "SELECT learner_key AS k, linked AS v FROM result_facts WHERE statement_id IN",
-            statement_ids,
-        )
-        .await
+    /// What the facts of these statements are filed under: each learner and activity.
+    pub async fn fact_links_of(&self, statement_ids: &[String]) -> Result<Vec<FactLink>> {
+        let pairs = self
+            .read_pairs_in(
+                "SELECT learner_key AS k, linked AS v FROM result_facts WHERE statement_id IN",
+                statement_ids,
+            )
+            .await?;
+        Ok(pairs.into_iter().map(|(learner_key, activity_id)| FactLink { learner_key, activity_id }).collect())
     }
 
     /// Records a course's definition and the activities it includes (which statements concern it).
@@ -170,11 +187,12 @@ impl Store {
     }
 
     pub async fn put_result(&self, course_id: &str, learner_key: &str, body: &str) -> Result<()> {
-        self.put_results(&[(course_id.to_string(), learner_key.to_string(), body.to_string())]).await
+        let row = ResultWrite { course_id: course_id.into(), learner_key: learner_key.into(), body: body.into() };
+        self.put_results(std::slice::from_ref(&row)).await
     }
 
-    /// Writes many `(course, learner, body)` results in one transaction (one fsync, not one each).
-    pub async fn put_results(&self, rows: &[(String, String, String)]) -> Result<()> {
+    /// Writes many results in one transaction (one fsync, not one each).
+    pub async fn put_results(&self, rows: &[ResultWrite]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
