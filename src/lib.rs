@@ -3,9 +3,11 @@
 //! # Layout
 //! - [`bench`]: `cairn bench`: a deterministic data generator and an HTTP load driver (BENCHMARKS.md).
 //! - [`config`]: command line and environment settings (clap), secrets redacted.
-//! - [`cli`]: the subcommands (`serve`, `migrate`, `credentials`).
-//! - [`http`]: the API origin (`/xapi`, `/api`: router, extractors, error mapping, guards, connection
-//!   handling) and, in [`http::content`], the content origin (launch pages, package files). Thin.
+//! - [`cli`]: the subcommands (`serve`, `migrate`, `credentials`, `users`, `import`, `courses`, …).
+//! - [`http`]: the API origin (`/xapi`, `/api`, and the `/console` pages in [`http::console`]: router,
+//!   extractors, error mapping, guards, connection handling) and, in [`http::content`], the content
+//!   origin (launch pages, package files). Thin.
+//! - [`console`]: the console's use cases: users and roles, sign-in sessions, the audit log.
 //! - [`xapi`]: the specification as code: versions, validation, agents, statement preparation,
 //!   comparison, formats, attachments and signatures. No HTTP, no SQL.
 //! - [`lrs`]: the xAPI core (statements, queries, documents, identities, credentials) over the store.
@@ -16,9 +18,10 @@
 //! - [`results`]: derived results' rules: facts from statements, derivation, compliance, ids. Pure.
 //! - [`sequencing`]: the SCORM 2004 4th edition sequencing and navigation engine (activity tree,
 //!   navigation, rollup, objectives, TOC) and SCORM 1.2 prerequisites navigation. Pure.
-//! - [`store`]: the one storage interface, with a SQLite and a PostgreSQL implementation.
+//! - [`store`]: the one storage interface: one module per resource with its SQL, written once for
+//!   SQLite and PostgreSQL, their differences in `store::dialect`.
 //!
-//! Dependencies run one way: `http`/`cli` -> `lms` -> `lrs` -> `xapi`, `store`; `lms` -> `results`,
+//! Dependencies run one way: `http`/`cli` -> `console` -> `lms` -> `lrs` -> `xapi`, `store`; `lms` -> `results`,
 //! `package`, `sequencing`; `sequencing` -> `package`. See docs/architecture.md for the path of a statement, an import and a launch.
 
 pub mod bench;
