@@ -462,6 +462,32 @@ async fn console_sign_in_and_pages_in_a_browser(app: TestApp) {
     assert_eq!(axe_violations(&browser).await, json!([]), "statement page");
     shoot("statement").await;
 
+    // A learner's page through the search's link, and a live session's page.
+    browser.open("http://cairn.test/console/learners?q=learner1").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    browser.eval("document.querySelector('tbody a').click(); return true;").await;
+    wait_until(&browser, "location.pathname === '/console/learner' && document.readyState === 'complete'").await;
+    assert_eq!(axe_violations(&browser).await, json!([]), "learner page");
+    let course = app.lms.courses().await.expect("courses")[0].id.clone();
+    let session = json!({"course": course, "title": "Kick-off", "start": "2031-04-01T09:00:00Z",
+                         "end": "2031-04-01T10:00:00Z", "capacity": 5});
+    let made: Value = app
+        .req(reqwest::Method::POST, "/api/sessions")
+        .json(&session)
+        .send()
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("json");
+    let book = json!({"learner": {"mbox": "mailto:learner1@example.com"}});
+    let path = format!("/api/sessions/{}/bookings", made["id"].as_str().unwrap_or_default());
+    assert!(app.req(reqwest::Method::POST, &path).json(&book).send().await.expect("book").status().is_success());
+    browser.open(&format!("http://cairn.test/console/session?id={}", made["id"].as_str().unwrap_or_default())).await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    assert_eq!(axe_violations(&browser).await, json!([]), "session page");
+    shoot("session").await;
+
     // A course's page, through the library's link; then assign it with the form.
     browser.open("http://cairn.test/console/courses").await;
     wait_until(&browser, "document.readyState === 'complete'").await;
