@@ -15,6 +15,7 @@ pub mod guard;
 pub mod health;
 pub mod identity;
 pub mod launch;
+pub mod persons;
 pub mod results;
 pub mod server;
 pub mod statements;
@@ -119,7 +120,15 @@ pub fn router(lms: &Lms, cfg: &HttpConfig) -> Router {
         .route("/sessions/{id}/cancel", axum::routing::post(results::cancel_session))
         .route("/sessions/{id}/bookings", axum::routing::post(results::book))
         .route("/sessions/{id}/bookings/cancel", axum::routing::post(results::cancel_booking))
-        .route("/sessions/{id}/attendance", axum::routing::post(results::attendance));
+        .route("/sessions/{id}/attendance", axum::routing::post(results::attendance))
+        .route("/persons", get(persons::list).post(persons::create))
+        .route("/persons/{id}", get(persons::show).patch(persons::rename).delete(persons::erase))
+        .route(
+            "/persons/{id}/identifiers",
+            axum::routing::post(persons::add_identifier).delete(persons::split_identifier),
+        )
+        .route("/persons/{id}/merge", axum::routing::post(persons::merge))
+        .route("/persons/{id}/export", get(persons::export));
     let routes = Router::new()
         .nest("/xapi", xapi)
         .nest("/api", api)

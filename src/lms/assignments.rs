@@ -89,9 +89,13 @@ impl Lms {
             });
         }
         self.store.insert_assignments(&rows).await?;
+        let persons = self.persons_of_keys(rows.iter().map(|r| r.learner_key.clone())).await?;
         let pairs: Vec<LearnerCourse> = rows
             .iter()
-            .map(|r| LearnerCourse { learner_key: r.learner_key.clone(), course_id: r.course_id.clone() })
+            .filter_map(|r| {
+                let person = persons.get(&r.learner_key)?.clone();
+                Some(LearnerCourse { learner_key: person, course_id: r.course_id.clone() })
+            })
             .collect();
         self.recompute_many(&pairs).await?;
         Ok(rows)

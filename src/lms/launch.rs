@@ -157,7 +157,8 @@ impl Lms {
     /// The learner as an xAPI Agent: an agent object (validated), or a `mailto:` IRI. cmi5 requires an
     /// `account` actor (§9.2), so for cmi5 a learner without one gets an account on this LMS named by its
     /// other identifier.
-    fn learner_agent(&self, v: &Value, format: &str) -> Result<(Value, String)> {
+    /// Also returns the key of the identifier given when the launch uses another (the cmi5 account).
+    fn learner_agent(&self, v: &Value, format: &str) -> Result<(Value, String, Option<String>)> {
         let mut agent = match v {
             Value::String(s) if s.starts_with("mailto:") => json!({"objectType": "Agent", "mbox": s}),
             Value::String(s) => return Err(bad(format!("learner must be an xAPI agent or a mailto: IRI, got {s:?}"))),
@@ -168,7 +169,9 @@ impl Lms {
         if agent.get("objectType").and_then(Value::as_str) == Some("Group") {
             return Err(bad("learner must be an Agent, not a Group"));
         }
+        let mut given_key = None;
         if format == "cmi5" && agent.get("account").is_none() {
+            given_key = agent::key(&agent);
             let name = ["mbox", "mbox_sha1sum", "openid"]
                 .iter()
                 .find_map(|k| agent.get(*k).and_then(Value::as_str))
@@ -184,7 +187,7 @@ impl Lms {
             o.insert("objectType".into(), json!("Agent"));
         }
         let key = agent::key(&agent).ok_or_else(|| bad("learner must have an identifier (mbox, account, …)"))?;
-        Ok((agent, key))
+        Ok((agent, key, given_key))
     }
 
     /// Creates a launch: picks the registration, ends sessions it replaces, issues the credential, does what
@@ -201,7 +204,11 @@ impl Lms {
             ))
         })?;
         let format = launch_format(&view.course.format)?;
-        let (actor, agent_key) = self.learner_agent(&req.learner, format)?;
+        let (actor, agent_key, given_key) = self.learner_agent(&req.learner, format)?;
+        if let Some(given) = given_key {
+            // The account Cairn made up for this learner is theirs: it joins their person.
+            self.link_identity(&given, &agent_key).await?;
+        }
         let mode = match req.mode.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("normal") => "Normal",
             Some("browse") => "Browse",

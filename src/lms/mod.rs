@@ -19,6 +19,7 @@ pub mod courses;
 pub mod definitions;
 mod hooks;
 pub mod launch;
+pub mod persons;
 pub mod reports;
 pub mod results;
 pub mod sessions;

@@ -20,6 +20,8 @@ use crate::xapi::timestamp::format_us as ts;
 #[derive(Debug, Clone, Serialize)]
 pub struct ResultRow {
     pub learner: Value,
+    /// The person the result is kept for (every identifier of theirs counts).
+    pub person: Option<String>,
     pub learner_label: String,
     pub course: String,
     pub assignment: Option<String>,
@@ -61,16 +63,24 @@ impl Lms {
     pub async fn results(&self, f: &ResultsFilter, now_us: i64) -> Result<(Vec<ResultRow>, usize)> {
         // Gather assignments and result records per course: for one learner across courses, two
         // queries by learner; otherwise per course.
+        // Results are kept per person; the learner filter names one of the person's identifiers.
+        let person = match &f.learner_key {
+            Some(k) => match self.store.persons_of(std::slice::from_ref(k)).await?.remove(k) {
+                Some(p) => Some(p),
+                None => return Ok((Vec::new(), 0)),
+            },
+            None => None,
+        };
         let mut per_course: BTreeMap<String, (Vec<AssignmentRow>, HashMap<String, ResultRecord>)> = BTreeMap::new();
         let parse = |b: &str| serde_json::from_str::<ResultRecord>(b).ok();
-        match (&f.course, &f.learner_key) {
-            (None, Some(l)) => {
-                for a in self.store.assignments(None, Some(l)).await? {
+        match (&f.course, &person) {
+            (None, Some(p)) => {
+                for a in self.store.assignments_of_person(None, p).await? {
                     per_course.entry(a.course_id.clone()).or_default().0.push(a);
                 }
-                for (course, body) in self.store.results_of_learner(l).await? {
+                for (course, body) in self.store.results_of_learner(p).await? {
                     if let Some(r) = parse(&body) {
-                        per_course.entry(course).or_default().1.insert(l.clone(), r);
+                        per_course.entry(course).or_default().1.insert(p.clone(), r);
                     }
                 }
             }
@@ -87,40 +97,65 @@ impl Lms {
                         .collect(),
                 };
                 for course_id in courses {
-                    let assignments = self.store.assignments(Some(&course_id), f.learner_key.as_deref()).await?;
-                    let rows = match &f.learner_key {
-                        Some(l) => {
-                            self.store.result(&course_id, l).await?.map(|b| vec![(l.clone(), b)]).unwrap_or_default()
-                        }
-                        None => self.store.results_of_course(&course_id).await?,
+                    let (assignments, rows) = match &person {
+                        Some(p) => (
+                            self.store.assignments_of_person(Some(&course_id), p).await?,
+                            self.store.result(&course_id, p).await?.map(|b| vec![(p.clone(), b)]).unwrap_or_default(),
+                        ),
+                        None => (
+                            self.store.assignments(Some(&course_id), None).await?,
+                            self.store.results_of_course(&course_id).await?,
+                        ),
                     };
                     let records = rows.into_iter().filter_map(|(k, b)| parse(&b).map(|r| (k, r))).collect();
                     per_course.insert(course_id, (assignments, records));
                 }
             }
         }
+        // Whose each assignment is, and how a learner with results but no assignment is shown.
+        let assigned_keys: Vec<String> = per_course
+            .values()
+            .flat_map(|(a, _)| a.iter().map(|a| a.learner_key.clone()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let person_of = self.store.persons_of(&assigned_keys).await?;
         let mut out = Vec::new();
+        let mut unassigned: Vec<(&String, &String, &ResultRecord)> = Vec::new();
         for (course_id, (assignments, records)) in &per_course {
             let mut assigned = BTreeSet::new();
             for a in assignments {
                 if f.group_key.is_some() && a.group_key != f.group_key {
                     continue;
                 }
-                assigned.insert(a.learner_key.clone());
-                let d =
-                    records.get(&a.learner_key).map(|r| r.derived.clone()).unwrap_or_else(|| empty_derived(course_id));
-                out.push(row(course_id, Some(a), &a.learner_key, &d, now_us));
+                let p = person_of.get(&a.learner_key);
+                assigned.extend(p.cloned());
+                let d = p
+                    .and_then(|p| records.get(p))
+                    .map(|r| r.derived.clone())
+                    .unwrap_or_else(|| empty_derived(course_id));
+                out.push(row(course_id, Some(a), &a.learner_key, p.map(String::as_str), &d, now_us));
             }
             if f.group_key.is_none() {
-                let mut unassigned: Vec<(&String, &ResultRecord)> =
-                    records.iter().filter(|(k, _)| !assigned.contains(*k)).collect();
-                unassigned.sort_by(|a, b| a.0.cmp(b.0));
-                for (k, r) in unassigned {
-                    if f.learner_key.as_ref().is_some_and(|l| l != k) || r.derived.status == Status::NotStarted {
-                        continue;
-                    }
-                    out.push(row(course_id, None, k, &r.derived, now_us));
-                }
+                let mut rest: Vec<(&String, &String, &ResultRecord)> = records
+                    .iter()
+                    .filter(|(k, r)| !assigned.contains(*k) && r.derived.status != Status::NotStarted)
+                    .map(|(k, r)| (course_id, k, r))
+                    .collect();
+                rest.sort_by(|a, b| a.1.cmp(b.1));
+                unassigned.extend(rest);
+            }
+        }
+        if !unassigned.is_empty() {
+            let persons: Vec<String> =
+                unassigned.iter().map(|(_, p, _)| (*p).clone()).collect::<BTreeSet<_>>().into_iter().collect();
+            let mut shown_as: HashMap<String, String> = HashMap::new();
+            for (p, key) in self.store.identifiers_of(&persons).await? {
+                shown_as.entry(p).or_insert(key);
+            }
+            for (course_id, p, r) in unassigned {
+                let Some(key) = shown_as.get(p) else { continue };
+                out.push(row(course_id, None, key, Some(p), &r.derived, now_us));
             }
         }
         out.retain(|r| {
@@ -182,7 +217,15 @@ fn empty_derived(_course: &str) -> Derived {
     )
 }
 
-fn row(course_id: &str, a: Option<&AssignmentRow>, learner_key: &str, d: &Derived, now_us: i64) -> ResultRow {
+/// A results row: `learner_key` is the identifier shown (the assignment's, else the person's first).
+fn row(
+    course_id: &str,
+    a: Option<&AssignmentRow>,
+    learner_key: &str,
+    person: Option<&str>,
+    d: &Derived,
+    now_us: i64,
+) -> ResultRow {
     let learner = a.and_then(|a| serde_json::from_str(&a.learner).ok()).unwrap_or_else(|| agent::from_key(learner_key));
     let standing = a.map(|a| {
         compliance::standing(
@@ -205,6 +248,7 @@ fn row(course_id: &str, a: Option<&AssignmentRow>, learner_key: &str, d: &Derive
     };
     ResultRow {
         learner,
+        person: person.map(str::to_string),
         learner_label: agent::label(learner_key),
         course: course_id.to_string(),
         assignment: a.map(|a| a.id.clone()),
@@ -301,7 +345,7 @@ mod tests {
             waived_us: Some(1),
             waived_reason: None,
         };
-        let r = row("c", Some(&a), &a.learner_key, &empty_derived("c"), 10 * DAY_US);
+        let r = row("c", Some(&a), &a.learner_key, None, &empty_derived("c"), 10 * DAY_US);
         assert_eq!((r.status, r.compliance), ("completed", Some("waived")));
         assert_eq!(r.learner, agent::from_key(&a.learner_key));
     }

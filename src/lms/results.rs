@@ -15,8 +15,8 @@ use crate::lrs::seams::Touched;
 use crate::results::derive::{self, CourseDef, Derived};
 use crate::results::facts::{self, Fact, LaunchScope};
 use crate::results::ids;
-use crate::store::FactRow;
 use crate::store::{FactLink, ResultWrite};
+use crate::store::{FactRow, PersonGuard};
 use crate::xapi::{agent, Version};
 
 /// What is kept per learner and course: the derived result and the cmi5 `satisfied` statements
@@ -91,7 +91,9 @@ impl Lms {
         self.recompute_many(&pairs).await
     }
 
-    /// The results that depend on what was touched.
+    /// The results that depend on what was touched: each touched identifier's person, with each
+    /// course that includes a touched activity. The identifiers are read after the facts were
+    /// committed, so a merge that moves one meanwhile re-derives its new person with these facts.
     async fn pairs_of(&self, touched: Touched) -> Result<Vec<LearnerCourse>> {
         let activities: Vec<String> =
             touched.iter().map(|t| t.activity_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
@@ -101,14 +103,35 @@ impl Lms {
                 courses_of.entry(activity).or_default().push(course);
             }
         }
+        let touched: Vec<FactLink> = touched.into_iter().filter(|t| courses_of.contains_key(&t.activity_id)).collect();
+        let persons = self.persons_of_keys(touched.iter().map(|t| t.learner_key.clone())).await?;
         let pairs: BTreeSet<LearnerCourse> = touched
             .into_iter()
             .flat_map(|t| {
                 let courses = courses_of.get(&t.activity_id).into_iter().flatten();
-                courses.map(move |c| LearnerCourse { learner_key: t.learner_key.clone(), course_id: c.clone() })
+                let person = persons.get(&t.learner_key).cloned().unwrap_or_default();
+                courses.map(move |c| LearnerCourse { learner_key: person.clone(), course_id: c.clone() })
             })
+            .filter(|p| !p.learner_key.is_empty())
             .collect();
         Ok(pairs.into_iter().collect())
+    }
+
+    /// The person of each identifier, giving one to identifiers that have none yet (an assigned
+    /// learner never seen in a statement, a Group actor's facts).
+    pub(crate) async fn persons_of_keys(&self, keys: impl Iterator<Item = String>) -> Result<HashMap<String, String>> {
+        let keys: Vec<String> = keys.collect::<BTreeSet<_>>().into_iter().collect();
+        let mut out = HashMap::new();
+        for chunk in keys.chunks(CHUNK) {
+            let mut found = self.store.persons_of(chunk).await?;
+            let missing: Vec<String> = chunk.iter().filter(|k| !found.contains_key(*k)).cloned().collect();
+            if !missing.is_empty() {
+                self.store.ensure_persons(&missing).await?;
+                found.extend(self.store.persons_of(&missing).await?);
+            }
+            out.extend(found);
+        }
+        Ok(out)
     }
 
     async fn recompute_touched(&self, touched: Touched) -> Result<()> {
@@ -117,15 +140,23 @@ impl Lms {
     }
 
     /// Re-derives one learner's result for one course from their facts.
-    pub async fn recompute(&self, learner_key: &str, course_id: &str) -> Result<()> {
-        self.recompute_many(&[LearnerCourse { learner_key: learner_key.into(), course_id: course_id.into() }]).await
+    pub async fn recompute(&self, person: &str, course_id: &str) -> Result<()> {
+        self.recompute_many(&[LearnerCourse { learner_key: person.into(), course_id: course_id.into() }]).await
     }
 
-    /// Re-derives many (learner, course) results, writing them in one transaction, then writes the
-    /// cmi5 `satisfied` statements that became due.
+    /// Re-derives many (person, course) results, writing them in one transaction, then writes the
+    /// cmi5 `satisfied` statements that became due. The persons are locked from the first read to the
+    /// write (see `store::PersonGuard`); the locks are released before those statements are written,
+    /// since storing them derives again.
     pub(super) async fn recompute_many(&self, pairs: &[LearnerCourse]) -> Result<()> {
-        let (writes, statements) = self.derive_many(pairs).await?;
-        self.store.put_results(&writes).await?;
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        let persons: Vec<String> =
+            pairs.iter().map(|p| p.learner_key.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let mut guard = self.store.lock_persons(&persons).await?;
+        let (writes, statements) = self.derive_many(&mut guard, pairs).await?;
+        self.store.put_results_and_unlock(guard, &writes).await?;
         if !statements.is_empty() {
             self.write_as_system(statements).await?;
         }
@@ -134,7 +165,11 @@ impl Lms {
 
     /// Derives the results of many (learner, course) pairs from their stored facts. Returns the result
     /// rows to write and the cmi5 `satisfied` statements that became due.
-    async fn derive_many(&self, pairs: &[LearnerCourse]) -> Result<(Vec<ResultWrite>, Vec<Value>)> {
+    async fn derive_many(
+        &self,
+        guard: &mut PersonGuard,
+        pairs: &[LearnerCourse],
+    ) -> Result<(Vec<ResultWrite>, Vec<Value>)> {
         // Per course, read the facts and results of its learners in a few queries, not two per pair.
         let mut by_course: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for p in pairs {
@@ -148,14 +183,20 @@ impl Lms {
             let def = self.course_def(course_id).await?;
             let ids = def.activity_ids();
             for chunk in learners.chunks(CHUNK) {
+                let mut first_identifier: HashMap<String, String> = HashMap::new();
+                for (person, key) in self.store.identifiers_under(guard, chunk).await? {
+                    first_identifier.entry(person).or_insert(key);
+                }
+                let chunk: Vec<String> = chunk.iter().filter(|p| first_identifier.contains_key(*p)).cloned().collect();
+                let chunk = chunk.as_slice();
                 let mut facts_of: HashMap<String, Vec<Fact>> = HashMap::new();
-                for (learner, text) in self.store.facts_of_learners(chunk, &ids).await? {
+                for (learner, text) in self.store.facts_of_persons(guard, chunk, &ids).await? {
                     if let Ok(f) = serde_json::from_str::<Fact>(&text) {
                         facts_of.entry(learner).or_default().push(f);
                     }
                 }
                 let previous: HashMap<String, String> =
-                    self.store.results_of(course_id, chunk).await?.into_iter().collect();
+                    self.store.results_of(guard, course_id, chunk).await?.into_iter().collect();
                 for learner_key in chunk {
                     let mut facts: Vec<Fact> = facts_of
                         .remove(learner_key)
@@ -178,7 +219,7 @@ impl Lms {
                     if def.cmi5 {
                         statements.extend(cmi5_satisfied(
                             &def,
-                            learner_key,
+                            &first_identifier[learner_key],
                             &facts,
                             &record.derived,
                             &mut record.satisfied_written,
@@ -220,6 +261,17 @@ impl Lms {
             self.store.insert_facts(&rows).await?;
         }
         self.recompute_touched(touched).await?;
+        // Assigned learners without a fact have a result too (assigning derives one).
+        let assigned = self.store.assignments(None, None).await?;
+        let persons = self.persons_of_keys(assigned.iter().map(|a| a.learner_key.clone())).await?;
+        let pairs: BTreeSet<LearnerCourse> = assigned
+            .iter()
+            .filter_map(|a| {
+                let person = persons.get(&a.learner_key)?.clone();
+                Some(LearnerCourse { learner_key: person, course_id: a.course_id.clone() })
+            })
+            .collect();
+        self.recompute_many(&pairs.into_iter().collect::<Vec<_>>()).await?;
         Ok(count)
     }
 
@@ -273,7 +325,7 @@ fn fact_rows(facts: Vec<Fact>, rows: &mut Vec<FactRow>, touched: &mut Touched) -
 /// first time each becomes satisfied, in the registration of the statement that satisfied it.
 fn cmi5_satisfied(
     def: &CourseDef,
-    learner_key: &str,
+    person_key: &str,
     facts: &[Fact],
     d: &Derived,
     written: &mut BTreeSet<String>,
@@ -282,7 +334,8 @@ fn cmi5_satisfied(
     let latest = facts.iter().filter(|f| f.registration.is_some()).max_by_key(|f| f.at_us);
     let registration = latest.and_then(|f| f.registration.clone());
     let session = latest.and_then(|f| f.session_id.clone());
-    let actor = agent::from_key(learner_key);
+    // The learner as their cmi5 session knew them (the launch's actor), of all their identifiers.
+    let actor = agent::from_key(latest.map_or(person_key, |f| f.learner_key.as_str()));
     // The object is an id Cairn generates for the block or course (§9.4: never the publisher's); the
     // publisher's id goes in `grouping` (§9.6.2.3), where CATAPULT looks for it.
     let make = |publisher_id: &str, kind: &str| {

@@ -110,8 +110,15 @@ impl Lms {
         json!({"objectType": "Activity", "id": s.activity_id, "definition": {"type": "http://adlnet.gov/expapi/activities/meeting", "name": {"und": s.title}}})
     }
 
+    /// The registration of the learner's latest assignment of the course, under any of their
+    /// identifiers.
     async fn registration_for(&self, course_id: &str, learner_key: &str) -> Result<Option<String>> {
-        Ok(self.store.assignments(Some(course_id), Some(learner_key)).await?.last().map(|a| a.registration.clone()))
+        let Some(person) = self.persons_of_keys(std::iter::once(learner_key.to_string())).await?.remove(learner_key)
+        else {
+            return Ok(None);
+        };
+        let assigned = self.store.assignments_of_person(Some(course_id), &person).await?;
+        Ok(assigned.last().map(|a| a.registration.clone()))
     }
 
     /// Books a seat (capacity enforced) and records it as an xAPI `registered` statement.

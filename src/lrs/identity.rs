@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::auth::Principal;
 use super::error::Result;
 use super::{Lrs, LrsError};
-use crate::xapi::{agent, Version};
+use crate::xapi::Version;
 
 fn single<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str> {
     if let Some((k, _)) = params.iter().find(|(k, _)| k != name) {
@@ -33,8 +33,9 @@ impl Lrs {
         }
     }
 
-    /// The Person object for an Agent: what statements showed of it, plus the agent as asked. A launch
-    /// credential asks about its own learner only: content must not look up other learners.
+    /// The Person object for an Agent: every identifier of the person it belongs to and what
+    /// statements showed of them, plus the agent as asked. A launch credential asks about its own
+    /// learner only (content must not look up other learners) and sees that identifier alone.
     pub async fn person(&self, who: &Principal, params: &[(String, String)], version: Version) -> Result<Value> {
         let text = single(params, "agent")?;
         let (asked, key) = self.parse_agent_param("agent", text, version)?;
@@ -44,10 +45,6 @@ impl Lrs {
         if asked.get("objectType").and_then(Value::as_str) == Some("Group") {
             return Err(LrsError::BadRequest("parameter agent must be an Agent; Groups have no Person object".into()));
         }
-        let from_query = agent::person_from_agent(&asked);
-        Ok(match self.store.agent(&key).await? {
-            Some(seen) => agent::merge_values(&seen, &from_query),
-            None => from_query,
-        })
+        self.person_object(&asked, &key, who.restricted.is_some()).await
     }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod documents;
 pub mod error;
 pub mod identity;
+pub mod persons;
 pub mod ratelimit;
 pub mod seams;
 pub mod statements;

@@ -62,6 +62,11 @@ pub(super) async fn merge_from(conn: &mut Conn<'_>, batch: &[NewStatement]) -> R
     let agents = merged_agents(batch);
     let keys: Vec<&str> = agents.iter().map(|(k, _)| *k).collect();
     let old = bodies_by_key(conn, "SELECT key AS k, body AS v FROM agents WHERE key IN", &keys).await?;
+    // An agent never seen before may be a new learner: it becomes a person (a seen agent already
+    // belongs to one, and erasure forgets both together).
+    let new_agents: Vec<&str> =
+        keys.iter().filter(|k| k.starts_with("Agent|") && !old.contains_key(**k)).copied().collect();
+    super::persons::ensure_identifiers(conn, &new_agents, crate::now_us()).await?;
     let mut changed: Vec<(&str, String)> = Vec::new();
     for (key, seen) in &agents {
         if let Some(merged) = agent::merge_seen(old.get(*key).map(String::as_str), seen) {

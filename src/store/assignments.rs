@@ -60,6 +60,15 @@ impl Store {
         self.read().sql(sql).bind(course_id.unwrap_or("")).bind(learner_key.unwrap_or("")).fetch_all_as().await
     }
 
+    /// Assignments to any identifier of a person, optionally of one course.
+    pub async fn assignments_of_person(&self, course_id: Option<&str>, person: &str) -> Result<Vec<AssignmentRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM assignments WHERE ($1 = '' OR course_id = $1) AND learner_key IN \
+             (SELECT ifi_key FROM person_identifiers WHERE person_id = $2) ORDER BY assigned_us, id"
+        );
+        self.read().sql(sql).bind(course_id.unwrap_or("")).bind(person).fetch_all_as().await
+    }
+
     pub async fn assignment(&self, id: &str) -> Result<Option<AssignmentRow>> {
         self.read().sql(format!("SELECT {COLUMNS} FROM assignments WHERE id = $1")).bind(id).fetch_optional_as().await
     }

@@ -35,7 +35,8 @@ pub struct LaunchRow {
     pub last_activity_us: i64,
 }
 
-const COLUMNS: &str = "id, course_id, version_id, module_id, activity_id, format, actor, agent_key, registration, \
+pub(super) const COLUMNS: &str =
+    "id, course_id, version_id, module_id, activity_id, format, actor, agent_key, registration, \
      launch_mode, session_id, secret_sha256, fetch_sha256, fetch_used, state, created_us, expires_us, last_activity_us";
 
 impl Store {

@@ -2,7 +2,7 @@
 //! definitions it derives against (with the activities each course includes), and the results.
 
 use super::dialect::{Conn, Q};
-use super::{Result, Store};
+use super::{PersonGuard, Result, Store};
 
 /// A fact of the results engine, filed under one activity it concerns.
 #[derive(Debug, Clone)]
@@ -42,7 +42,7 @@ pub(super) async fn insert_fact_rows(conn: &mut Conn<'_>, facts: &[FactRow]) -> 
 
 /// Result rows upserted in chunks; a (course, learner) given twice keeps its last body (one
 /// statement may not update a row twice on PostgreSQL).
-async fn upsert_result_rows(conn: &mut Conn<'_>, rows: &[ResultWrite], now: i64) -> Result<()> {
+pub(super) async fn upsert_result_rows(conn: &mut Conn<'_>, rows: &[ResultWrite], now: i64) -> Result<()> {
     let mut last: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
     for (i, r) in rows.iter().enumerate() {
         last.insert((r.course_id.as_str(), r.learner_key.as_str()), i);
@@ -83,7 +83,7 @@ impl Store {
     }
 
     /// `select_prefix (keys…)` on the read pool, a chunk of keys per query, as `(k, v)` pairs.
-    async fn read_pairs_in(&self, select_prefix: &str, keys: &[String]) -> Result<Vec<(String, String)>> {
+    pub(super) async fn read_pairs_in(&self, select_prefix: &str, keys: &[String]) -> Result<Vec<(String, String)>> {
         let mut out = Vec::new();
         for chunk in keys.chunks(super::dialect::ROWS_PER_INSERT) {
             let ex = self.read();
@@ -97,42 +97,69 @@ impl Store {
         Ok(out)
     }
 
-    /// `(learner, body)` of the facts of these learners on any of these activities, each statement
-    /// once per learner.
-    pub async fn facts_of_learners(&self, learners: &[String], activities: &[String]) -> Result<Vec<(String, String)>> {
-        if learners.is_empty() || activities.is_empty() {
+    /// `(person, body)` of the facts filed under any identifier of these persons on any of these
+    /// activities, each statement once per person. Read under the persons' guard.
+    pub async fn facts_of_persons(
+        &self,
+        g: &mut PersonGuard,
+        persons: &[String],
+        activities: &[String],
+    ) -> Result<Vec<(String, String)>> {
+        if persons.is_empty() || activities.is_empty() {
             return Ok(Vec::new());
         }
-        let ex = self.read();
+        let ex = self.under(g);
         let b = ex.backend();
         let sql = format!(
-            "SELECT DISTINCT learner_key AS k, statement_id, body AS v FROM result_facts \
-             WHERE learner_key IN ({}) AND linked IN ({})",
-            b.param_list(1, learners.len()),
-            b.param_list(learners.len() + 1, activities.len())
+            "SELECT DISTINCT pi.person_id AS k, f.statement_id, f.body AS v FROM result_facts f \
+             JOIN person_identifiers pi ON pi.ifi_key = f.learner_key \
+             WHERE pi.person_id IN ({}) AND f.linked IN ({})",
+            b.param_list(1, persons.len()),
+            b.param_list(persons.len() + 1, activities.len())
         );
         let mut q = Q::pairs(ex, &sql);
-        for k in learners.iter().chain(activities) {
+        for k in persons.iter().chain(activities) {
             q = q.bind(k);
         }
         q.fetch().await
     }
 
-    /// `(learner, body)` of these learners' results for one course.
-    pub async fn results_of(&self, course_id: &str, learners: &[String]) -> Result<Vec<(String, String)>> {
-        if learners.is_empty() {
+    /// `(person, body)` of these persons' results for one course, read under their guard.
+    pub async fn results_of(
+        &self,
+        g: &mut PersonGuard,
+        course_id: &str,
+        persons: &[String],
+    ) -> Result<Vec<(String, String)>> {
+        if persons.is_empty() {
             return Ok(Vec::new());
         }
-        let ex = self.read();
+        let ex = self.under(g);
         let b = ex.backend();
         let sql = format!(
             "SELECT learner_key AS k, body AS v FROM results WHERE course_id = {} AND learner_key IN ({})",
             b.param(1),
-            b.param_list(2, learners.len())
+            b.param_list(2, persons.len())
         );
         let mut q = Q::pairs(ex, &sql).bind(course_id);
-        for l in learners {
+        for l in persons {
             q = q.bind(l);
+        }
+        q.fetch().await
+    }
+
+    /// `(person, identifier)` of these persons, oldest identifier first, read under their guard: a
+    /// person merged away meanwhile has none, and gets no result.
+    pub async fn identifiers_under(&self, g: &mut PersonGuard, persons: &[String]) -> Result<Vec<(String, String)>> {
+        let ex = self.under(g);
+        let sql = format!(
+            "SELECT person_id AS k, ifi_key AS v FROM person_identifiers WHERE person_id IN ({}) \
+             ORDER BY person_id, added_us, ifi_key",
+            ex.backend().param_list(1, persons.len())
+        );
+        let mut q = Q::pairs(ex, &sql);
+        for p in persons {
+            q = q.bind(p);
         }
         q.fetch().await
     }
@@ -231,11 +258,12 @@ impl Store {
             .await
     }
 
-    /// Every learner with a fact on an activity of the course.
+    /// Every person with a fact on an activity of the course.
     pub async fn learners_of_course(&self, course_id: &str) -> Result<Vec<String>> {
         self.read()
-            .q("SELECT DISTINCT f.learner_key FROM result_facts f \
-                JOIN course_activities ca ON ca.activity_id = f.linked WHERE ca.course_id = $1")
+            .q("SELECT DISTINCT pi.person_id FROM result_facts f \
+                JOIN course_activities ca ON ca.activity_id = f.linked \
+                JOIN person_identifiers pi ON pi.ifi_key = f.learner_key WHERE ca.course_id = $1")
             .bind(course_id)
             .scalars()
             .await

@@ -32,6 +32,8 @@ pub struct SqliteStore {
     writer: tokio::sync::mpsc::Sender<WriteJob>,
     /// The last group the writer ran met `database or disk is full` (see `ready`).
     full: Arc<std::sync::atomic::AtomicBool>,
+    /// Striped locks of persons (see `persons::PersonGuard`).
+    pub(super) person_locks: Arc<Vec<Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// Most statements one group commit takes (more waits for the next): bounds the transaction's size
@@ -270,7 +272,9 @@ impl SqliteStore {
         let (writer, jobs) = tokio::sync::mpsc::channel(GROUP_QUEUE);
         let full = Arc::new(std::sync::atomic::AtomicBool::new(false));
         tokio::spawn(group_writer(write.clone(), jobs, full.clone()));
-        Ok(SqliteStore { read, write, writer, full })
+        let person_locks =
+            Arc::new((0..super::persons::LOCK_STRIPES).map(|_| Arc::new(tokio::sync::Mutex::new(()))).collect());
+        Ok(SqliteStore { read, write, writer, full, person_locks })
     }
 
     /// Ready to serve: the file readable, every migration applied, and (after a write met a full

@@ -87,9 +87,9 @@ impl StatementQuery {
 }
 
 /// The columns [`from_row`] reads, of `statements s`.
-const COLUMNS: &str = "s.seq, s.id, s.stored_us, s.is_voiding, s.voided, s.body, s.attachments";
+pub(in crate::store) const COLUMNS: &str = "s.seq, s.id, s.stored_us, s.is_voiding, s.voided, s.body, s.attachments";
 
-fn from_row(r: &Row) -> sqlx::Result<StoredStatement> {
+pub(in crate::store) fn from_row(r: &Row) -> sqlx::Result<StoredStatement> {
     let attachments: Option<String> = r.get("attachments")?;
     Ok(StoredStatement {
         seq: r.get("seq")?,

@@ -1,0 +1,166 @@
+//! Erasure and export of a person (GDPR articles 17 and 20): what is stored under a person's agent
+//! identifiers, read out or removed in one transaction. Which statements are removed and how the
+//! others are anonymised is decided above (`lrs::persons`); this module only carries it out.
+
+use super::dialect::{Conn, Q, ROWS_PER_INSERT};
+use super::statements::{from_row, StoredStatement, COLUMNS};
+use super::{Result, Store};
+
+/// A document stored under one of a person's identifiers (State or agent profile).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AgentDocument {
+    pub kind: String,
+    pub activity_id: String,
+    pub agent_key: String,
+    pub registration: String,
+    pub doc_id: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
+    pub updated_us: i64,
+}
+
+/// What to do for one person's erasure.
+#[derive(Debug, Clone, Default)]
+pub struct Erasure {
+    pub person: String,
+    /// Every identifier of the person.
+    pub keys: Vec<String>,
+    /// Statements removed (the person is their actor): `(seq, id)`.
+    pub remove: Vec<(i64, String)>,
+    /// Statements kept with the person replaced by an anonymous agent: `(seq, new body)`.
+    pub rewrite: Vec<(i64, String)>,
+    /// The anonymous agent's key, which the rewritten statements are found by instead.
+    pub anonymous_key: String,
+}
+
+/// `kind` of the index rows an agent is found by anywhere in a statement (`xapi::statement::kind`).
+const AGENT_ANYWHERE: &str = "a";
+
+impl Store {
+    /// Statements that name any of these agents anywhere (actor, object, context, members), in
+    /// stored order, at most `limit` after `after_seq`.
+    pub async fn statements_mentioning(
+        &self,
+        keys: &[String],
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredStatement>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ex = self.read();
+        let b = ex.backend();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM statements s WHERE s.seq IN (SELECT seq FROM statement_index \
+             WHERE kind = {} AND key IN ({})) AND s.seq > {} ORDER BY s.seq LIMIT {}",
+            b.param(1),
+            b.param_list(2, keys.len()),
+            b.param(keys.len() + 2),
+            b.param(keys.len() + 3)
+        );
+        let mut q = ex.sql(sql).bind(AGENT_ANYWHERE);
+        for k in keys {
+            q = q.bind(k);
+        }
+        let rows = q.bind(after_seq).bind(limit).fetch_all().await?;
+        Ok(rows.iter().map(from_row).collect::<sqlx::Result<_>>()?)
+    }
+
+    /// State and agent profile documents stored under any of these agents.
+    pub async fn documents_of_agents(&self, keys: &[String]) -> Result<Vec<AgentDocument>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(ROWS_PER_INSERT) {
+            let ex = self.read();
+            let sql = format!(
+                "SELECT kind, activity_id, agent_key, registration, doc_id, content_type, body, updated_us \
+                 FROM documents WHERE agent_key IN ({}) ORDER BY kind, activity_id, agent_key, registration, doc_id",
+                ex.backend().param_list(1, chunk.len())
+            );
+            let mut q = ex.sql(sql);
+            for k in chunk {
+                q = q.bind(k);
+            }
+            out.extend(q.fetch_all_as::<AgentDocument>().await?);
+        }
+        Ok(out)
+    }
+
+    /// Carries out an erasure in one transaction: removes the statements (their index rows, facts and
+    /// attachments no other statement uses), rewrites the others and re-files their index rows under
+    /// the anonymous agent, and drops the person's documents, seen-agent rows, identifiers, name,
+    /// facts and results. Learning-management rows (assignments, bookings, launches) go first, above.
+    pub async fn erase(&self, e: &Erasure) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let mut conn = tx.conn();
+        let removed_ids: Vec<&str> = e.remove.iter().map(|(_, id)| id.as_str()).collect();
+        let mut attachments: Vec<String> = Vec::new();
+        for chunk in removed_ids.chunks(ROWS_PER_INSERT) {
+            let sql = format!(
+                "SELECT attachments FROM statements WHERE attachments IS NOT NULL AND id IN ({})",
+                conn.backend().param_list(1, chunk.len())
+            );
+            let mut q = conn.sql(sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for text in q.scalars::<String>().await? {
+                attachments.extend(serde_json::from_str::<Vec<String>>(&text).unwrap_or_default());
+            }
+        }
+        let seqs: Vec<i64> = e.remove.iter().map(|(s, _)| *s).collect();
+        delete_by_seq(&mut conn, "DELETE FROM statement_index WHERE seq IN", &seqs).await?;
+        conn.execute_for_ids("DELETE FROM result_facts WHERE statement_id IN", "", &removed_ids).await?;
+        delete_by_seq(&mut conn, "DELETE FROM statements WHERE seq IN", &seqs).await?;
+        for (seq, body) in &e.rewrite {
+            conn.q("UPDATE statements SET body = $1 WHERE seq = $2").bind(body).bind(*seq).execute().await?;
+            for k in &e.keys {
+                // A statement may name the person under two identifiers: the second becomes a duplicate.
+                conn.q("DELETE FROM statement_index WHERE seq = $1 AND key = $2 AND kind IN ('A', 'a') \
+                        AND EXISTS (SELECT 1 FROM statement_index o WHERE o.seq = $1 AND o.kind = statement_index.kind \
+                        AND o.key = $3)")
+                    .bind(*seq)
+                    .bind(k)
+                    .bind(&e.anonymous_key)
+                    .execute()
+                    .await?;
+                conn.q("UPDATE statement_index SET key = $3 WHERE seq = $1 AND key = $2 AND kind IN ('A', 'a')")
+                    .bind(*seq)
+                    .bind(k)
+                    .bind(&e.anonymous_key)
+                    .execute()
+                    .await?;
+            }
+        }
+        let keys: Vec<&str> = e.keys.iter().map(String::as_str).collect();
+        conn.execute_for_ids("DELETE FROM documents WHERE agent_key IN", "", &keys).await?;
+        conn.execute_for_ids("DELETE FROM agents WHERE key IN", "", &keys).await?;
+        conn.execute_for_ids("DELETE FROM result_facts WHERE learner_key IN", "", &keys).await?;
+        conn.execute_for_ids("DELETE FROM person_identifiers WHERE ifi_key IN", "", &keys).await?;
+        conn.q("DELETE FROM persons WHERE id = $1").bind(&e.person).execute().await?;
+        conn.q("DELETE FROM results WHERE learner_key = $1").bind(&e.person).execute().await?;
+        attachments.sort();
+        attachments.dedup();
+        for sha2 in &attachments {
+            let pattern = format!("%\"{sha2}\"%");
+            conn.q("DELETE FROM attachments WHERE sha2 = $1 AND NOT EXISTS \
+                    (SELECT 1 FROM statements WHERE attachments LIKE $2)")
+                .bind(sha2)
+                .bind(pattern)
+                .execute()
+                .await?;
+        }
+        tx.commit().await
+    }
+}
+
+async fn delete_by_seq(conn: &mut Conn<'_>, before: &str, seqs: &[i64]) -> Result<()> {
+    let backend = conn.backend();
+    for chunk in seqs.chunks(ROWS_PER_INSERT) {
+        let mut q: Q<'_> = conn.sql(format!("{before} ({})", backend.param_list(1, chunk.len())));
+        for s in chunk {
+            q = q.bind(*s);
+        }
+        q.execute().await?;
+    }
+    Ok(())
+}
