@@ -6,7 +6,7 @@ use anyhow::Context;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::config::{Cli, Command, CoursesCommand, CredentialsCommand, ServeArgs, UsersCommand};
+use crate::config::{Cli, Command, CoursesCommand, CredentialsCommand, PersonsCommand, ServeArgs, UsersCommand};
 use crate::http::{self, HttpConfig};
 use crate::lms::{courses, Lms, LmsConfig};
 use crate::lrs::{Lrs, LrsConfig};
@@ -41,6 +41,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(store, args, content_dir).await,
         Command::Credentials(cmd) => credentials(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
         Command::Users(cmd) => users(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
+        Command::Persons(cmd) => persons(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
         Command::Import { package, course_id, json } => {
             import(lms_for(store, "127.0.0.1:8080", 100, content_dir), package, course_id, json).await
         }
@@ -320,6 +321,67 @@ async fn users(lms: Lms, cmd: UsersCommand) -> anyhow::Result<()> {
             };
             console.disable_user(BY, &u.id).await?;
             println!("disabled {email}; their console sessions have ended");
+        }
+    }
+    Ok(())
+}
+
+/// A person given by id, or by one of its agents (`mailto:…` or Agent JSON).
+async fn person_arg(lms: &Lms, s: &str) -> anyhow::Result<String> {
+    if s.starts_with("mailto:") || s.trim_start().starts_with('{') {
+        let key = lms.person_identifier("agent", &learner_arg(s)?)?;
+        let p = lms.person_of_key(&key).await?.ok_or_else(|| anyhow::anyhow!("no person has the identifier {s}"))?;
+        return Ok(p.id);
+    }
+    Ok(lms.person_row(s).await?.id)
+}
+
+async fn persons(lms: Lms, cmd: PersonsCommand) -> anyhow::Result<()> {
+    let print = |v: serde_json::Value| println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    match cmd {
+        PersonsCommand::List { search } => {
+            println!("{:<32} {:<24} IDENTIFIERS", "ID", "NAME");
+            for p in lms.search_persons(&search, 500).await? {
+                let ids: Vec<String> = p.identifiers.iter().map(|k| crate::xapi::agent::label(k)).collect();
+                println!("{:<32} {:<24} {}", p.id, p.name.unwrap_or_default(), ids.join(", "));
+            }
+        }
+        PersonsCommand::Show { person } => {
+            let p = lms.person_row(&person_arg(&lms, &person).await?).await?;
+            print(lms.person_json(&p).await?);
+        }
+        PersonsCommand::Create { name, agents } => {
+            let identifiers = agents.iter().map(|a| learner_arg(a)).collect::<anyhow::Result<Vec<_>>>()?;
+            let p = lms.create_person(crate::lms::persons::NewPerson { name, identifiers }).await?;
+            print(lms.person_json(&p).await?);
+        }
+        PersonsCommand::Add { person, agent } => {
+            let p = lms.add_identifier(&person_arg(&lms, &person).await?, &learner_arg(&agent)?).await?;
+            print(lms.person_json(&p).await?);
+        }
+        PersonsCommand::Split { person, agent } => {
+            let p = lms.split_identifier(&person_arg(&lms, &person).await?, &learner_arg(&agent)?).await?;
+            print(lms.person_json(&p).await?);
+        }
+        PersonsCommand::Merge { into, from } => {
+            let (into, from) = (person_arg(&lms, &into).await?, person_arg(&lms, &from).await?);
+            let p = lms.merge_persons(&into, &from).await?;
+            print(lms.person_json(&p).await?);
+        }
+        PersonsCommand::Export { person } => print(lms.export_person(&person_arg(&lms, &person).await?).await?),
+        PersonsCommand::Erase { person, yes } => {
+            let id = person_arg(&lms, &person).await?;
+            if !yes {
+                eprintln!("This removes every statement by person {id}, their documents, results, assignments,");
+                eprintln!("bookings and launches, and anonymises statements that mention them. It cannot be undone.");
+                eprint!("Type the person's id to confirm: ");
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                if line.trim() != id {
+                    anyhow::bail!("not confirmed: nothing was erased");
+                }
+            }
+            print(lms.erase_person(&id, "cli").await?);
         }
     }
     Ok(())

@@ -37,6 +37,9 @@ pub enum Command {
     /// Manage console users (the people who sign in to `/console`).
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Persons: one learner behind several agent identifiers; merge, split, export, erase.
+    #[command(subcommand)]
+    Persons(PersonsCommand),
     /// Import a package zip (SCORM 1.2/2004, cmi5, TinCan, AICC) as a new course version.
     Import {
         /// The package file.
@@ -215,6 +218,49 @@ pub enum UsersCommand {
     List,
     /// Disable a user by email; their sessions end at once.
     Disable { email: String },
+}
+
+/// Agents are given as `mailto:…` or Agent JSON.
+#[derive(Debug, Subcommand)]
+pub enum PersonsCommand {
+    /// List persons whose name or identifiers contain a term (all when none is given).
+    List {
+        #[arg(long, default_value = "")]
+        search: String,
+    },
+    /// Show a person: its id, name and identifiers (JSON). Give the person's id or one of its agents.
+    Show { person: String },
+    /// Create a person from identifiers, which move here from the persons they belonged to.
+    Create {
+        #[arg(long)]
+        name: Option<String>,
+        /// An identifier (repeatable).
+        #[arg(long = "agent", required = true)]
+        agents: Vec<String>,
+    },
+    /// Add an identifier to a person (moving it from its previous person).
+    Add {
+        person: String,
+        #[arg(long)]
+        agent: String,
+    },
+    /// Split an identifier off a person into a new person of its own.
+    Split {
+        person: String,
+        #[arg(long)]
+        agent: String,
+    },
+    /// Merge person `from` into person `into` (every identifier of `from` moves).
+    Merge { into: String, from: String },
+    /// Print everything stored about a person as one JSON document (GDPR article 20).
+    Export { person: String },
+    /// Erase a person and everything stored about them (GDPR article 17). Asks for the person's id
+    /// to be typed again unless `--yes`.
+    Erase {
+        person: String,
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -497,3 +497,77 @@ async fn merges_and_statements_on_two_nodes_lose_nothing() {
     assert_eq!(send(&a, Method::POST, "/api/results/rebuild", None).await.0, 200);
     assert_eq!(rows, results(&a, course).await);
 }
+
+/// The same through the command line, as an operator at the server would: create, merge, split,
+/// export, and an erasure that asks for the id again.
+async fn persons_from_the_cli(app: TestApp) {
+    let db = app.database_url.clone();
+    assert_eq!(app.post_statements(&completed(&mbox("cli1"), "https://example.com/persons/cli")).await.0, 200);
+    let run = move |args: Vec<String>| {
+        let db = db.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                crate::support::cli(&db, &args)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let out = run(s(&[
+        "persons",
+        "create",
+        "--name",
+        "Cli One",
+        "--agent",
+        "mailto:cli1@example.com",
+        "--agent",
+        r#"{"account":{"homePage":"https://lms.example.com","name":"cli1"}}"#,
+    ]))
+    .await;
+    let p: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(p["identifiers"].as_array().unwrap().len(), 2, "{out}");
+    let id = p["id"].as_str().unwrap().to_string();
+    let list = run(s(&["persons", "list", "--search", "cli1"])).await;
+    assert!(list.contains(&id) && list.contains("Cli One"), "{list}");
+    let shown = run(s(&["persons", "show", "mailto:cli1@example.com"])).await;
+    assert_eq!(serde_json::from_str::<Value>(&shown).unwrap()["id"], p["id"]);
+    let split = run(s(&[
+        "persons",
+        "split",
+        &id,
+        "--agent",
+        r#"{"account":{"homePage":"https://lms.example.com","name":"cli1"}}"#,
+    ]))
+    .await;
+    let other = serde_json::from_str::<Value>(&split).unwrap()["id"].as_str().unwrap().to_string();
+    let merged = run(s(&["persons", "merge", &id, &other])).await;
+    assert_eq!(serde_json::from_str::<Value>(&merged).unwrap()["identifiers"].as_array().unwrap().len(), 2);
+    let export: Value = serde_json::from_str(&run(s(&["persons", "export", &id])).await).unwrap();
+    assert_eq!(export["statements"].as_array().unwrap().len(), 1, "{export}");
+    // Without --yes the id must be typed again; a wrong answer erases nothing.
+    let db = app.database_url.clone();
+    let id2 = id.clone();
+    let refused = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["--database", &db, "persons", "erase", &id2])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"not-the-id\n").unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("nothing was erased"));
+    assert_eq!(app.get_json(&format!("/api/persons/{id}")).await.0, 200);
+    let erased: Value = serde_json::from_str(&run(s(&["persons", "erase", &id, "--yes"])).await).unwrap();
+    assert_eq!(erased["statements_removed"], 1, "{erased}");
+    assert_eq!(app.get_json(&format!("/api/persons/{id}")).await.0, 404);
+}
+both!(persons_from_the_cli);
