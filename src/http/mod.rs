@@ -128,7 +128,8 @@ pub fn router(lms: &Lms, cfg: &HttpConfig) -> Router {
             axum::routing::post(persons::add_identifier).delete(persons::split_identifier),
         )
         .route("/persons/{id}/merge", axum::routing::post(persons::merge))
-        .route("/persons/{id}/export", get(persons::export));
+        .route("/persons/{id}/export", get(persons::export))
+        .route("/persons/{id}/statements", get(persons::statements));
     let routes = Router::new()
         .nest("/xapi", xapi)
         .nest("/api", api)

@@ -114,3 +114,30 @@ pub async fn erase(State(lms): State<Lms>, Admin(who): Admin, Path(id): Path<Str
     let by = format!("credential:{}", who.key);
     Ok(axum::Json(lms.erase_person(&id, &by).await?).into_response())
 }
+
+/// GET /api/persons/{id}/statements?verb=&activity=&since=…: the xAPI statement filters, with the
+/// person (any of their identifiers, as actor or object; anywhere with `related_agents=true`) in
+/// place of `agent`. Pages continue through `more` like the Statement resource's.
+pub async fn statements(
+    State(lms): State<Lms>,
+    Admin(who): Admin,
+    Path(id): Path<String>,
+    q: QueryPairs,
+) -> ApiResult<Response> {
+    let p = lms.person_row(&id).await?;
+    if q.0.iter().any(|(k, _)| matches!(k.as_str(), "agent" | "statementId" | "voidedStatementId")) {
+        return Err(ApiError::BadRequest(
+            "agent, statementId and voidedStatementId do not apply here: the person is the filter".into(),
+        ));
+    }
+    let mut params = lms.parse_query(&q.0, crate::xapi::Version::V2_0_0)?;
+    params.agents_any = p.identifiers.clone();
+    let (stmts, _, more) = lms.query(&who, &params, &[]).await?;
+    let more_url = more.map(|c| {
+        let mut pairs: Vec<(&str, String)> =
+            q.0.iter().filter(|(k, _)| k != "cursor").map(|(k, v)| (k.as_str(), v.clone())).collect();
+        pairs.push(("cursor", c.encode()));
+        format!("/api/persons/{id}/statements?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
+    });
+    Ok(axum::Json(crate::lrs::statements::statement_result(stmts, more_url)).into_response())
+}

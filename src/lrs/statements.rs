@@ -41,6 +41,9 @@ pub struct QueryParams {
     /// The version the request was served under: statements are answered in its form
     /// ([`format::for_version`]). None serves them as stored.
     pub version: Option<Version>,
+    /// Statements about any of these agents (one person's identifiers: Cairn's `/api` person
+    /// filter; the xAPI `agent` parameter keeps its exact-match meaning and never sets this).
+    pub agents_any: Vec<String>,
 }
 
 /// Where a `more` link continues: after `last_seq`, within the snapshot that ended at `max_seq`.
@@ -416,8 +419,11 @@ impl Lrs {
             Some(c) => c.max_seq,
             None => self.store.max_seq().await?,
         };
+        let any_agent = (!q.agents_any.is_empty())
+            .then(|| (if q.related_agents { kind::AGENT_RELATED } else { kind::AGENT }, q.agents_any.clone()));
         let sq = StatementQuery {
             filters,
+            any_agent,
             since_us: q.since_us,
             until_us: q.until_us,
             authority: match who.read_scope() {

@@ -223,6 +223,22 @@ async fn merge_and_split_rederive_results(app: TestApp) {
     let rows = results(&app, course).await;
     assert_eq!((rows.len(), rows[0]["compliance"].as_str()), (1, Some("on_time")), "{rows:?}");
     assert_eq!(rows[0]["person"], created["id"]);
+    // The person filter: statements by any of the person's identifiers, paged through `more`.
+    assert_eq!(app.post_statements(&completed(&mbox("ann.private"), "https://example.com/persons/x")).await.0, 200);
+    let pid = created["id"].as_str().unwrap();
+    let (s, page) = app.get_json(&format!("/api/persons/{pid}/statements?limit=1")).await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(page["statements"][0]["actor"]["mbox"], "mailto:ann.private@example.com");
+    let (_, page2) = app.get_json(page["more"].as_str().expect("more")).await;
+    assert_eq!(page2["statements"][0]["actor"]["account"]["name"], "ann", "{page2}");
+    assert!(
+        page2["more"].as_str().unwrap_or("").is_empty()
+            || app.get_json(page2["more"].as_str().unwrap()).await.1["statements"] == json!([])
+    );
+    let (s, _) = app.get_json(&format!("/api/persons/{pid}/statements?agent={}", enc(&ann.to_string()))).await;
+    assert_eq!(s, 400);
+    let (s, _) = app.get_json(&format!("/api/persons/{pid}/statements?nonsense=1")).await;
+    assert_eq!(s, 400);
     let (s, renamed) = send(
         &app,
         Method::PATCH,

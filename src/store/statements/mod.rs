@@ -57,6 +57,8 @@ pub struct StoredStatement {
 #[derive(Debug, Clone, Default)]
 pub struct StatementQuery {
     pub filters: Vec<(char, String)>,
+    /// A filter matched by any of several keys of one kind (a person's identifiers).
+    pub any_agent: Option<(char, Vec<String>)>,
     pub since_us: Option<i64>,
     pub until_us: Option<i64>,
     /// Only statements stored by this credential (`statements/read/mine`).

@@ -62,6 +62,14 @@ pub(super) fn statements_query(q: &StatementQuery) -> (String, Vec<Bind>) {
         let p = ph(Bind::Text(auth.clone()), &mut binds);
         sql.push_str(&format!(" AND s.authority = {p}"));
     }
+    if let Some((kind, keys)) = &q.any_agent {
+        let k = ph(Bind::Text(kind.to_string()), &mut binds);
+        let list: Vec<String> = keys.iter().map(|key| ph(Bind::Text(key.clone()), &mut binds)).collect();
+        sql.push_str(&format!(
+            " AND s.seq IN (SELECT e.seq FROM statement_index e WHERE e.kind = {k} AND e.key IN ({}))",
+            list.join(", ")
+        ));
+    }
     for (kind, key) in filters {
         let k = ph(Bind::Text(kind.to_string()), &mut binds);
         let v = ph(Bind::Text(key.clone()), &mut binds);
