@@ -241,8 +241,28 @@ async fn scorm12_scorm2004_cmi5_and_tincan_courses_report_in_a_browser(app: Test
         std::fs::write(&path, browser.screenshot().await).expect("write screenshot");
     }
 
-    // cmi5: launch parameters, fetch, LMS.LaunchData, then the AU's own statements.
+    // cmi5: launch parameters, fetch, LMS.LaunchData, then the AU's own statements. The course is
+    // assigned to Ann's mailbox; the launch's actor is the account Cairn makes for her (persons).
+    let ann = json!({"objectType": "Agent", "mbox": "mailto:ann@example.com"});
+    let due = (time::OffsetDateTime::now_utc() + time::Duration::days(7))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let r = app
+        .req(reqwest::Method::POST, "/api/assignments")
+        .json(&json!({"course": "https://cairn.example/courses/fire-safety-cmi5", "learner": ann, "due": due}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "the course is not imported yet");
     let l = start(&app, "cmi5-runtime", "https://cairn.example/courses/fire-safety-cmi5/alarm").await;
+    assert!(l["learner"].get("account").is_some(), "{l}");
+    let r = app
+        .req(reqwest::Method::POST, "/api/assignments")
+        .json(&json!({"course": l["course"], "learner": ann, "due": due}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
     browser.open(l["url"].as_str().unwrap()).await;
     let list = statements_until(&app, l["registration"].as_str().unwrap(), "/terminated").await;
     assert_eq!(verbs(&list), ["launched", "initialized", "completed", "passed", "terminated"]);
@@ -258,6 +278,12 @@ async fn scorm12_scorm2004_cmi5_and_tincan_courses_report_in_a_browser(app: Test
         "stored with the launch credential"
     );
     assert_eq!(result_of(&app, &l).await["status"], "passed");
+    // The assignment to the mailbox is met by the account's statements: one person.
+    let mut by_mbox = l.clone();
+    by_mbox["learner"] = ann.clone();
+    let row = result_of(&app, &by_mbox).await;
+    assert_eq!((row["status"].as_str(), row["compliance"].as_str()), (Some("passed"), Some("on_time")), "{row}");
+    assert_eq!(row["learner"]["mbox"], "mailto:ann@example.com");
 
     // TinCan: endpoint, auth, actor and registration in the launch URL; the content reports on the course.
     let l = start(&app, "tincan-runtime", "https://cairn.example/courses/fire-safety-tincan").await;
