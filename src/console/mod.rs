@@ -344,6 +344,11 @@ impl Console {
         self.lms.store.agent(key).await?.ok_or_else(|| LrsError::NotFound("no such learner".into()))
     }
 
+    /// Every identifier of the learner's person (the learner's own when it has no person yet).
+    pub async fn identifiers_of_learner(&self, key: &str) -> Result<Vec<String>> {
+        Ok(self.lms.person_of_key(key).await?.map(|p| p.identifiers).unwrap_or_else(|| vec![key.to_string()]))
+    }
+
     /// One learner's bookings, `(session id, booking)`, newest first.
     pub async fn bookings_of_learner(&self, key: &str) -> Result<Vec<(String, crate::store::BookingRow)>> {
         Ok(self.lms.store.bookings_of_learner(key).await?)

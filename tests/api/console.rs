@@ -588,5 +588,16 @@ async fn learners_are_found_by_email_or_name_and_their_page_shows_courses_bookin
         assert!(page.body.contains(expected), "{expected} on the learner page: {}", page.body);
     }
     assert!(!page.body.contains("http://example.com/page/2"), "another learner's statement");
+    // Lee's second identifier, joined to her person: listed, and its statements are hers.
+    let lms_lee = json!({"account": {"homePage": "https://lms.example.com", "name": "lpark"}});
+    let st = json!({"actor": lms_lee, "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+        "object": {"id": "http://example.com/page/3"}});
+    assert_eq!(app.post_statements(&st).await.0, 200);
+    let persons = app.lms.search_persons("lee.park", 5).await.expect("persons");
+    app.lms.add_identifier(&persons[0].id, &lms_lee).await.expect("add identifier");
+    let page = get(&app, &cookie, &format!("/console/learner?{}", link.replace("&amp;", "&"))).await;
+    for expected in ["Also known as", "https://lms.example.com lpark", "http://example.com/page/3", "Kick-off"] {
+        assert!(page.body.contains(expected), "{expected} on the learner page: {}", page.body);
+    }
     assert_eq!(get(&app, &cookie, "/console/learner?key=Agent%7Cmbox%3Amailto%3Anobody%40x.org").await.status, 404);
 }

@@ -102,6 +102,8 @@ struct LearnerPage {
     frame: Frame,
     label: String,
     ifi: String,
+    /// The person's other identifiers: label and link.
+    others: Vec<(String, String)>,
     results: Vec<CourseLine>,
     bookings: Vec<BookingLine>,
     recent: Vec<(String, String, String, String)>,
@@ -137,8 +139,16 @@ pub async fn learner(
             completed: minute(r.completed_at.as_deref()),
         })
         .collect();
+    let identifiers = console.identifiers_of_learner(&q.key).await?;
+    let others =
+        identifiers.iter().filter(|k| **k != q.key).map(|k| (crate::xapi::agent::label(k), learner_link(k))).collect();
+    let mut booked = Vec::new();
+    for k in &identifiers {
+        booked.extend(console.bookings_of_learner(k).await?);
+    }
+    booked.sort_by(|a, b| b.1.booked_us.cmp(&a.1.booked_us));
     let mut bookings = Vec::new();
-    for (session_id, b) in console.bookings_of_learner(&q.key).await? {
+    for (session_id, b) in booked {
         let Ok(s) = lms.session(&session_id).await else { continue };
         bookings.push(BookingLine {
             id: s.id,
@@ -159,8 +169,9 @@ pub async fn learner(
     }
     let filter_agent = Value::Object(filter_agent).to_string();
     let who = super::pages::reader(&v, lms, &["all/read"]);
-    let params =
-        lms.parse_query(&[("agent".into(), filter_agent.clone()), ("limit".into(), "20".into())], Version::V2_0_0)?;
+    // Recent statements of the person, under any of their identifiers.
+    let mut params = lms.parse_query(&[("limit".into(), "20".into())], Version::V2_0_0)?;
+    params.agents_any = identifiers;
     let (stmts, _, _) = lms.query(&who, &params, &[]).await?;
     let recent = stmts
         .iter()
@@ -171,6 +182,15 @@ pub async fn learner(
         .collect();
     let statements_link =
         format!("/console/statements?{}", serde_urlencoded::to_string([("agent", &filter_agent)]).unwrap_or_default());
-    let page = LearnerPage { frame: Frame::of(&v, "learners"), label, ifi, results, bookings, recent, statements_link };
+    let page = LearnerPage {
+        frame: Frame::of(&v, "learners"),
+        label,
+        ifi,
+        others,
+        results,
+        bookings,
+        recent,
+        statements_link,
+    };
     Ok(render(StatusCode::OK, &page))
 }
