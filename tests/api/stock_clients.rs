@@ -185,6 +185,21 @@ async fn multipart_sent_as_octet_stream_is_accepted(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("application/octet-stream"), "the 400 names the content type: {text}");
+
+    // A delimiter line, then a broken multipart body: 400 naming what is wrong with it.
+    let broken = format!("--{boundary}\r\nContent-Type: application/json\r\n\r\n{s}\r\n");
+    let r = app
+        .req(Method::POST, "/xapi/statements")
+        .header("Content-Type", "application/octet-stream")
+        .body(broken)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let text = r.text().await.unwrap();
+    assert!(text.to_ascii_lowercase().contains("multipart"), "the 400 says the multipart body is broken: {text}");
 }
 both!(multipart_sent_as_octet_stream_is_accepted);
 
@@ -235,5 +250,21 @@ async fn statements_are_served_in_the_readers_version(app: TestApp) {
     let stmts = page["statements"].as_array().unwrap();
     assert_eq!(stmts.len(), 2);
     stmts.iter().for_each(one_oh);
+
+    // `more` pages too: one statement a page, each in the 1.0 form.
+    let mut path = format!("/xapi/statements?agent={}&limit=1", agent_q());
+    let mut seen = 0;
+    loop {
+        let (status, page) = app.get_json(&path).await;
+        assert_eq!(status, 200, "{path}");
+        page["statements"].as_array().unwrap().iter().for_each(one_oh);
+        seen += page["statements"].as_array().unwrap().len();
+        match page["more"].as_str() {
+            Some(m) if !m.is_empty() => path = m.to_string(),
+            _ => break,
+        }
+        assert!(seen <= 2, "paging does not end");
+    }
+    assert_eq!(seen, 2);
 }
 both!(statements_are_served_in_the_readers_version);
