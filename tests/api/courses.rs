@@ -238,3 +238,52 @@ fn cli_import_and_courses() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+fn bare_cmi5(au_url: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<courseStructure xmlns="https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd">
+  <course id="https://example.com/courses/bare"><title><langstring lang="en">Bare</langstring></title>
+    <description><langstring lang="en">A course structure alone</langstring></description></course>
+  <au id="https://example.com/courses/bare/au" moveOn="Completed"><title><langstring lang="en">AU</langstring></title>
+    <description><langstring lang="en">Hosted elsewhere</langstring></description><url>{au_url}</url></au>
+</courseStructure>"#
+    )
+}
+
+/// cmi5 §14: a `cmi5.xml` alone (no zip) imports when its AU URLs are absolute, whatever
+/// Content-Type it was sent with, and its AU launches at that URL; relative AU URLs are refused naming
+/// the rule; an XML file that is no course structure, and junk, are refused naming what they are.
+async fn a_bare_cmi5_xml_imports_and_launches(app: TestApp) {
+    let hosted = "https://au.example.org/player/index.html?lang=en";
+    let (status, c) = upload(&app, bare_cmi5(&hosted.replace('&', "&amp;")).into_bytes(), "").await;
+    assert_eq!(status, 201, "{c}");
+    assert_eq!((c["id"].as_str(), c["format"].as_str()), (Some("https://example.com/courses/bare"), Some("cmi5")));
+    assert_eq!(c["files"], 0);
+    let mut mods = Vec::new();
+    modules(&c["course"]["root"], &mut mods);
+    assert_eq!(mods.len(), 1);
+    assert_eq!(mods[0]["launch_url"], hosted);
+    let (status, l) = crate::launch::launch(
+        &app,
+        serde_json::json!({"course": c["id"], "module": "https://example.com/courses/bare/au", "learner": "mailto:ann@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{l}");
+    assert!(l["url"].as_str().unwrap().starts_with("https://au.example.org/player/index.html?lang=en&"), "{l}");
+
+    let (status, e) = upload(&app, bare_cmi5("player/index.html").into_bytes(), "").await;
+    assert_eq!(status, 400, "{e}");
+    let msg = e.to_string();
+    assert!(msg.contains("relative") && msg.contains("cmi5 §14") && !msg.contains("zip archive"), "{msg}");
+
+    let manifest = std::fs::read(fixture("scorm12-single").join("imsmanifest.xml")).unwrap();
+    let (status, e) = upload(&app, manifest, "").await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.to_string().contains("<manifest>"), "{e}");
+
+    let (status, e) = upload(&app, b"just some bytes".to_vec(), "").await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.to_string().contains("not a readable zip"), "{e}");
+}
+both!(a_bare_cmi5_xml_imports_and_launches);
