@@ -287,3 +287,67 @@ async fn a_bare_cmi5_xml_imports_and_launches(app: TestApp) {
     assert!(e.to_string().contains("not a readable zip"), "{e}");
 }
 both!(a_bare_cmi5_xml_imports_and_launches);
+
+/// A zip of in-memory files, for manifests written inside a test.
+fn zip_files(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut buf);
+        for (name, body) in files {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            zip.write_all(body.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+/// `xs:ID` values are compared after whitespace collapsing (as ADL's SCORM 2004 conformance packages
+/// write them): a resource `identifier="  SEQ01  "` is the one `identifierref="SEQ01"` names, and item,
+/// organization, sequencing collection and objective ids lose their surrounding blanks.
+async fn xs_id_values_are_compared_whitespace_collapsed(app: TestApp) {
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="ws-ids" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"
+  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3" xmlns:imsss="http://www.imsglobal.org/xsd/imsss">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 4th Edition</schemaversion></metadata>
+  <organizations default=" ORG ">
+    <organization identifier="ORG"><title>Blank ids</title>
+      <item identifier="  ITEM-1
+        " identifierref="SEQ01"><title>One</title>
+        <imsss:sequencing IDRef=" shared ">
+          <imsss:objectives>
+            <imsss:primaryObjective objectiveID="  obj-1  " satisfiedByMeasure="true">
+              <imsss:minNormalizedMeasure>0.6</imsss:minNormalizedMeasure>
+              <imsss:mapInfo targetObjectiveID=" urn:example:g1 " writeSatisfiedStatus="true"/>
+            </imsss:primaryObjective>
+          </imsss:objectives>
+        </imsss:sequencing>
+      </item>
+    </organization>
+  </organizations>
+  <resources>
+    <resource identifier="  SEQ01  " type="webcontent" adlcp:scormType="sco" href="index.html">
+      <file href="index.html"/>
+    </resource>
+  </resources>
+  <imsss:sequencingCollection>
+    <imsss:sequencing ID="shared"><imsss:deliveryControls tracked="true"/></imsss:sequencing>
+  </imsss:sequencingCollection>
+</manifest>"#;
+    let (status, c) = upload(&app, zip_files(&[("imsmanifest.xml", manifest), ("index.html", "<p>one</p>")]), "").await;
+    assert_eq!(status, 201, "{c}");
+    assert_eq!(c["course"]["organization_id"], "ORG");
+    let warnings = c["warnings"].to_string();
+    assert!(!warnings.contains("sequencingCollection") && !warnings.contains("organization"), "{warnings}");
+    let mut mods = Vec::new();
+    modules(&c["course"]["root"], &mut mods);
+    assert_eq!(mods.len(), 1, "{mods:?}");
+    let m = &mods[0];
+    assert_eq!((m["id"].as_str(), m["resource_id"].as_str()), (Some("ITEM-1"), Some("SEQ01")), "{m}");
+    assert_eq!(m["launch_url"], "index.html");
+    assert_eq!(m["rules"]["sequencing_ref"], "shared");
+    let objective = &m["rules"]["objectives"][0];
+    assert_eq!(objective["id"], "obj-1", "{objective}");
+    assert_eq!(objective["maps"][0]["target_objective_id"], "urn:example:g1", "{objective}");
+}
+both!(xs_id_values_are_compared_whitespace_collapsed);
