@@ -442,12 +442,31 @@ impl<'a, 'i> Ctx<'a, 'i> {
         let has_children = child(item, self.cp, "item").is_some();
         let idref = xml::id_attr(item, "identifierref").filter(|s| !s.is_empty());
         let idref = idref.as_deref();
+        let block = |id: String, title: String, rules: CompletionRules, children: Vec<Node>| {
+            Node::Block(Block {
+                id,
+                title,
+                title_langs: Vec::new(),
+                description: None,
+                description_langs: Vec::new(),
+                visible,
+                rules,
+                children,
+            })
+        };
 
         if has_children || idref.is_none() {
             let mut children_nodes = self.items(item, depth + 1)?;
+            let mut rules = rules;
             if let Some(r) = idref {
                 if let Some(sub) = self.submanifests.get(r).copied() {
                     children_nodes.extend(self.submanifest_items(sub, depth)?);
+                } else if !self.is2004 && self.resources.get(r).is_some_and(|res| res.href.is_some()) {
+                    // SCORM 1.2 LMSs (Moodle among them) launch such a parent, and eXe Learning
+                    // exports them: its resource stays launchable, as the block's first module, which
+                    // carries the item's own rules. SCORM 2004 forbids a resource on a cluster.
+                    let own = self.module(item, &id, &title, visible, std::mem::take(&mut rules), r)?;
+                    children_nodes.insert(0, Node::Module(own));
                 } else {
                     self.warnings.push(format!(
                         "{}: item {id:?} has child items and a resource; the resource is ignored",
@@ -457,33 +476,28 @@ impl<'a, 'i> Ctx<'a, 'i> {
             } else if !has_children {
                 self.warnings.push(format!("{}: item {id:?} has no resource and no children", self.file));
             }
-            return Ok(Node::Block(Block {
-                id,
-                title,
-                title_langs: Vec::new(),
-                description: None,
-                description_langs: Vec::new(),
-                visible,
-                rules,
-                children: children_nodes,
-            }));
+            return Ok(block(id, title, rules, children_nodes));
         }
         let Some(r) = idref else {
             return Err(self.err(item, "item without resource"));
         };
         if let Some(sub) = self.submanifests.get(r).copied() {
             let kids = self.submanifest_items(sub, depth)?;
-            return Ok(Node::Block(Block {
-                id,
-                title,
-                title_langs: Vec::new(),
-                description: None,
-                description_langs: Vec::new(),
-                visible,
-                rules,
-                children: kids,
-            }));
+            return Ok(block(id, title, rules, kids));
         }
+        Ok(Node::Module(self.module(item, &id, &title, visible, rules, r)?))
+    }
+
+    /// The launchable module of an item that names resource `r`.
+    fn module(
+        &self,
+        item: XNode<'a, 'i>,
+        id: &str,
+        title: &str,
+        visible: bool,
+        rules: CompletionRules,
+        r: &str,
+    ) -> Result<Module, PackageError> {
         let Some(res) = self.resources.get(r) else {
             return Err(self.err(item, format!("item {id:?} refers to resource {r:?}, which is not in the manifest")));
         };
@@ -495,7 +509,7 @@ impl<'a, 'i> Ctx<'a, 'i> {
             Some(p) => url::apply_parameters(&href, p),
             None => href,
         };
-        let mut m = blank_module(&id, &title);
+        let mut m = blank_module(id, title);
         m.launch_is_absolute = url::is_absolute(&launch_url);
         m.launch_url = launch_url;
         m.resource_id = Some(r.to_owned());
@@ -504,7 +518,7 @@ impl<'a, 'i> Ctx<'a, 'i> {
         m.rules = rules;
         m.launch_data = child_any(item, &ADLCP, "datafromlms").and_then(text);
         m.prerequisites = child_any(item, &ADLCP, "prerequisites").and_then(text);
-        Ok(Node::Module(m))
+        Ok(m)
     }
 
     /// Items of a referenced sub-manifest's default organization.

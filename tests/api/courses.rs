@@ -351,3 +351,67 @@ async fn xs_id_values_are_compared_whitespace_collapsed(app: TestApp) {
     assert_eq!(objective["maps"][0]["target_objective_id"], "urn:example:g1", "{objective}");
 }
 both!(xs_id_values_are_compared_whitespace_collapsed);
+
+fn parent_with_resource_manifest(scorm_2004: bool) -> String {
+    let (ns, adlcp, version) = if scorm_2004 {
+        ("http://www.imsglobal.org/xsd/imscp_v1p1", "http://www.adlnet.org/xsd/adlcp_v1p3", "2004 4th Edition")
+    } else {
+        ("http://www.imsproject.org/xsd/imscp_rootv1p1p2", "http://www.adlnet.org/xsd/adlcp_rootv1p2", "1.2")
+    };
+    let sco = if scorm_2004 { r#"adlcp:scormType="sco""# } else { r#"adlcp:scormtype="sco""# };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="exe-{version}" xmlns="{ns}" xmlns:adlcp="{adlcp}">
+  <metadata><schema>ADL SCORM</schema><schemaversion>{version}</schemaversion></metadata>
+  <organizations default="ORG"><organization identifier="ORG"><title>eXe export</title>
+    <item identifier="HOME" identifierref="RES-HOME"><title>Home</title>
+      <item identifier="PAGE-1" identifierref="RES-1"><title>Page 1</title></item>
+      <item identifier="PAGE-2" identifierref="RES-2"><title>Page 2</title></item>
+    </item>
+  </organization></organizations>
+  <resources>
+    <resource identifier="RES-HOME" type="webcontent" {sco} href="index.html"><file href="index.html"/></resource>
+    <resource identifier="RES-1" type="webcontent" {sco} href="page1.html"><file href="page1.html"/></resource>
+    <resource identifier="RES-2" type="webcontent" {sco} href="page2.html"><file href="page2.html"/></resource>
+  </resources>
+</manifest>"#
+    )
+}
+
+/// SCORM 1.2: an item with child items and a resource (eXe Learning exports its home page so; Moodle
+/// launches it) keeps its resource launchable, as its block's first module; SCORM 2004, which forbids
+/// a resource on a cluster, still ignores it with a warning.
+async fn scorm12_parent_items_keep_their_resource(app: TestApp) {
+    let pages = [("index.html", "<p>home</p>"), ("page1.html", "<p>1</p>"), ("page2.html", "<p>2</p>")];
+    let zip_with = |manifest: &str| {
+        let mut files = vec![("imsmanifest.xml", manifest)];
+        files.extend(pages);
+        zip_files(&files)
+    };
+    let (status, c) = upload(&app, zip_with(&parent_with_resource_manifest(false)), "").await;
+    assert_eq!(status, 201, "{c}");
+    assert_eq!(c["format"], "SCORM 1.2");
+    let mut mods = Vec::new();
+    modules(&c["course"]["root"], &mut mods);
+    let ids: Vec<&str> = mods.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["HOME", "PAGE-1", "PAGE-2"], "{}", c["course"]["root"]);
+    assert_eq!(mods[0]["launch_url"], "index.html");
+    let root = &c["course"]["root"][0];
+    assert_eq!((root["id"].as_str(), root["children"].as_array().map(Vec::len)), (Some("HOME"), Some(3)), "{root}");
+    assert!(!c["warnings"].to_string().contains("ignored"), "{}", c["warnings"]);
+    let (status, l) = crate::launch::launch(
+        &app,
+        serde_json::json!({"course": c["id"], "module": "HOME", "learner": "mailto:ann@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{l}");
+
+    let (status, c) = upload(&app, zip_with(&parent_with_resource_manifest(true)), "").await;
+    assert_eq!(status, 201, "{c}");
+    let mut mods = Vec::new();
+    modules(&c["course"]["root"], &mut mods);
+    let ids: Vec<&str> = mods.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["PAGE-1", "PAGE-2"]);
+    assert!(c["warnings"].to_string().contains("the resource is ignored"), "{}", c["warnings"]);
+}
+both!(scorm12_parent_items_keep_their_resource);
