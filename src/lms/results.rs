@@ -124,7 +124,31 @@ impl Lms {
     /// Re-derives many (learner, course) results, writing them in one transaction, then writes the
     /// cmi5 `satisfied` statements that became due.
     pub(super) async fn recompute_many(&self, pairs: &[LearnerCourse]) -> Result<()> {
-        let (writes, statements) = self.derive_many(pairs).await?;
+        let (writes, statements) = self.derive_many(pairs, None).await?;
+        self.store.put_results(&writes).await?;
+        if !statements.is_empty() {
+            self.write_as_system(statements).await?;
+        }
+        Ok(())
+    }
+
+    /// cmi5 §9.6.1: moveOn is evaluated when a registration is made, so what is satisfied without any
+    /// statement (`NotApplicable` AUs, and the blocks and course they complete) gets its `satisfied`
+    /// statements in the registration and session of the launch that makes it, before that launch's
+    /// `launched` (CATAPULT's 004-5 test reads them first). Called before `launched` is stored.
+    pub(crate) async fn cmi5_satisfied_at_registration(
+        &self,
+        launch: &SatisfiedIn,
+        learner_activity: FactLink,
+    ) -> Result<()> {
+        if !self.settings.maintain_results {
+            return Ok(());
+        }
+        let pairs = self.pairs_of(Touched::from([learner_activity])).await?;
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        let (writes, statements) = self.derive_many(&pairs, Some(launch)).await?;
         self.store.put_results(&writes).await?;
         if !statements.is_empty() {
             self.write_as_system(statements).await?;
@@ -133,8 +157,13 @@ impl Lms {
     }
 
     /// Derives the results of many (learner, course) pairs from their stored facts. Returns the result
-    /// rows to write and the cmi5 `satisfied` statements that became due.
-    async fn derive_many(&self, pairs: &[LearnerCourse]) -> Result<(Vec<ResultWrite>, Vec<Value>)> {
+    /// rows to write and the cmi5 `satisfied` statements that became due, in the registration and session
+    /// of `launch` when given, else of the latest statement that has one.
+    async fn derive_many(
+        &self,
+        pairs: &[LearnerCourse],
+        launch: Option<&SatisfiedIn>,
+    ) -> Result<(Vec<ResultWrite>, Vec<Value>)> {
         // Per course, read the facts and results of its learners in a few queries, not two per pair.
         let mut by_course: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for p in pairs {
@@ -180,6 +209,7 @@ impl Lms {
                             &def,
                             learner_key,
                             &facts,
+                            launch,
                             &record.derived,
                             &mut record.satisfied_written,
                         ));
@@ -269,19 +299,32 @@ fn fact_rows(facts: Vec<Fact>, rows: &mut Vec<FactRow>, touched: &mut Touched) -
     Ok(())
 }
 
+/// Where `satisfied` statements due at a launch go: its registration and session.
+#[derive(Debug, Clone)]
+pub(crate) struct SatisfiedIn {
+    pub registration: String,
+    pub session_id: String,
+}
+
 /// The cmi5 `satisfied` statements newly due for a learner: one per block and for the course, the
-/// first time each becomes satisfied, in the registration of the statement that satisfied it.
+/// first time each becomes satisfied, in the registration of the statement that satisfied it (or of the
+/// launch that found them satisfied).
 fn cmi5_satisfied(
     def: &CourseDef,
     learner_key: &str,
     facts: &[Fact],
+    launch: Option<&SatisfiedIn>,
     d: &Derived,
     written: &mut BTreeSet<String>,
 ) -> Vec<Value> {
     let mut out = Vec::new();
-    let latest = facts.iter().filter(|f| f.registration.is_some()).max_by_key(|f| f.at_us);
-    let registration = latest.and_then(|f| f.registration.clone());
-    let session = latest.and_then(|f| f.session_id.clone());
+    let (registration, session) = match launch {
+        Some(at) => (Some(at.registration.clone()), Some(at.session_id.clone())),
+        None => {
+            let latest = facts.iter().filter(|f| f.registration.is_some()).max_by_key(|f| f.at_us);
+            (latest.and_then(|f| f.registration.clone()), latest.and_then(|f| f.session_id.clone()))
+        }
+    };
     let actor = agent::from_key(learner_key);
     // The object is an id Cairn generates for the block or course (§9.4: never the publisher's); the
     // publisher's id goes in `grouping` (§9.6.2.3), where CATAPULT looks for it.
