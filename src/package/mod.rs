@@ -11,6 +11,9 @@
 //!   format from the package itself, parses the manifest, checks launch files,
 //!   then streams every file into `dest_dir`. The caller creates `dest_dir`
 //!   empty and deletes it when an error is returned.
+//! - [`import_file`]`(path, dest_dir, &limits, &mut progress)`: the same for an
+//!   upload of unknown kind: a file opening as XML is read as a bare `cmi5.xml`,
+//!   anything else as a zip.
 //! - [`parse_cmi5_xml`]`(xml) -> Result<Course, PackageError>`: a course
 //!   structure without a zip; AU URLs must then be absolute.
 //! - [`Limits`]: entry count, per-file and total uncompressed bytes, manifest
