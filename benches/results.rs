@@ -68,6 +68,7 @@ async fn setup(a: &Args, maintain: bool) -> (Lms, tempfile::TempDir) {
         page_limit: 100,
         json_limits: Default::default(),
         page_bytes: cairn::lrs::DEFAULT_PAGE_BYTES,
+        profile_create_needs_precondition: false,
     };
     let settings = LmsConfig {
         content_url: "http://content.bench".into(),

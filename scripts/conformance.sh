@@ -8,7 +8,9 @@
 #   KEY       HTTP Basic username
 #   SECRET    HTTP Basic password
 #   VERSION   1.0.3 | 2.0.0   (also accepted by the runner: 2, 2.0; selects test/v1_0_3 or test/v2_0)
-#             Serve the 1.0.3 suite with `cairn serve --default-xapi-version 1.0.3` (the script warns).
+#             Serve the 1.0.3 suite with `cairn serve --default-xapi-version 1.0.3
+#             --profile-create-needs-precondition` (the script warns about the first; without the second,
+#             XAPI-00273 and the Activity Profile's "fails without ETag header" fail).
 #   GREP      optional JavaScript RegExp matched against the FULL test title
 #             (all enclosing describe() titles + it() title joined by spaces),
 #             e.g. "XAPI-00162", "Statement Resource", "Concurrency", "(Data 2.4.1"

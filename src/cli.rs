@@ -176,6 +176,7 @@ fn lms_for(store: Store, listen: &str, page_limit: usize, content_dir: PathBuf) 
             page_limit,
             json_limits: Default::default(),
             page_bytes: crate::lrs::DEFAULT_PAGE_BYTES,
+            profile_create_needs_precondition: false,
         },
     );
     Lms::new(core, lms_config(content_url, content_dir))
@@ -205,6 +206,7 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
             page_limit: args.page_limit,
             json_limits: args.json_limits(),
             page_bytes: args.page_bytes,
+            profile_create_needs_precondition: args.profile_create_needs_precondition,
         },
     );
     let lms = Lms::new(core, lms_config(content_url, content_dir));

@@ -161,6 +161,11 @@ pub struct ServeArgs {
     /// xAPI version named in responses to requests that name none (or an unsupported one).
     #[arg(long, env = "CAIRN_DEFAULT_XAPI_VERSION", default_value = "2.0.0")]
     pub default_xapi_version: String,
+    /// Under xAPI 1.0.x, refuse (400) a PUT creating an Activity or Agent Profile without If-Match or
+    /// If-None-Match, as the ADL 1.0.3 conformance suite expects; by default such a first write is
+    /// accepted (the spec asks a precondition only over an existing document).
+    #[arg(long, env = "CAIRN_PROFILE_CREATE_NEEDS_PRECONDITION")]
+    pub profile_create_needs_precondition: bool,
     /// A request head must arrive in full within this time once it has started (slow-loris).
     #[arg(long, env = "CAIRN_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub header_timeout: std::time::Duration,

@@ -23,14 +23,24 @@ async fn read_body(lrs: &Lrs, headers: &HeaderMap, body: Bytes) -> ApiResult<(Va
     let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     // xAPI.js under Node (its default adapter) sends a multipart/mixed request with attachments as
     // `application/octet-stream`; a body that opens with a delimiter line is taken for what it is.
-    let ct = match sniffed_boundary(&mime, &body) {
+    let sniffed = sniffed_boundary(&mime, &body);
+    // Whoever sent octet-stream is told how the body was read, or the error would make no sense.
+    let context = match &sniffed {
+        Some(_) => {
+            "the application/octet-stream body opens with a multipart delimiter line, so it was read as \
+                    multipart/mixed, but it is not a valid multipart body: "
+        }
+        None => "",
+    };
+    let ct = match sniffed {
         Some(b) => format!("multipart/mixed; boundary=\"{b}\""),
         None => ct,
     };
     let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let (json_bytes, parts) = if mime == "multipart/mixed" {
-        let parts = multipart::parse_mixed(&ct, body).await.map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        let (first, rest) = multipart::split_statements(parts).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let bad = |e: multipart::MultipartError| ApiError::BadRequest(format!("{context}{e}"));
+        let parts = multipart::parse_mixed(&ct, body).await.map_err(bad)?;
+        let (first, rest) = multipart::split_statements(parts).map_err(bad)?;
         (first.body, Some(rest))
     } else if mime == "application/json" || mime.is_empty() {
         (body, None)

@@ -15,13 +15,14 @@ use std::collections::HashSet;
 use serde_json::{json, Map, Value};
 
 use super::launch::{duration_of, verbs};
+use super::results::SatisfiedIn;
 use super::Lms;
 use crate::lrs::auth::Principal;
 use crate::lrs::documents::{DocKind, DocParams, Preconditions, Upload};
 use crate::lrs::error::Result;
 use crate::lrs::LrsError;
 use crate::package::{MasteryScore, Module};
-use crate::store::{DocumentKey, LaunchRow, StatementQuery};
+use crate::store::{DocumentKey, FactLink, LaunchRow, StatementQuery};
 use crate::xapi::statement::kind;
 use crate::xapi::view::View;
 use crate::xapi::{timestamp, Version};
@@ -273,6 +274,16 @@ impl Lms {
         if let Some(m) = mastery {
             ext.insert(EXT_MASTERY.into(), json!(m));
         }
+        // What needs no statement is satisfied at registration, before the AU is launched (§9.6.1).
+        let at = SatisfiedIn {
+            registration: l.registration.clone(),
+            session_id: l.session_id.clone(),
+            learner_key: l.agent_key.clone(),
+        };
+        // Results know an AU by its publisher id (`results::ids`), not the id it is launched under.
+        let au = crate::results::ids::module_activity_id(&l.course_id, &l.module_id);
+        let learner = FactLink { learner_key: l.agent_key.clone(), activity_id: au };
+        self.cmi5_satisfied_at_registration(&at, learner).await?;
         let actor: Value = serde_json::from_str(&l.actor).unwrap_or(Value::Null);
         let launched = json!({
             "id": uuid::Uuid::new_v4().to_string(),

@@ -130,7 +130,7 @@ impl Lms {
         &self.settings.content_dir
     }
 
-    /// Imports a package zip as a new version of its course.
+    /// Imports a package (a zip, or a cmi5 course structure XML file alone) as a new version of its course.
     pub async fn import_package(
         &self,
         zip: &Path,
@@ -153,7 +153,7 @@ impl Lms {
                 .map_err(|e| LrsError::BadRequest(format!("cannot create {}: {e}", staging2.display())))?;
             let sha = sha256_file(&zip_path)
                 .map_err(|e| LrsError::BadRequest(format!("cannot read {}: {e}", zip_path.display())))?;
-            let imported = package::import_zip(&zip_path, &staging2, &limits, &mut *progress)
+            let imported = package::import_file(&zip_path, &staging2, &limits, &mut *progress)
                 .map_err(|e| LrsError::BadRequest(e.to_string()))?;
             Ok((imported, sha))
         })

@@ -149,13 +149,34 @@ impl Lms {
     /// write (see `store::PersonGuard`); the locks are released before those statements are written,
     /// since storing them derives again.
     pub(super) async fn recompute_many(&self, pairs: &[LearnerCourse]) -> Result<()> {
+        self.recompute_at(pairs, None).await
+    }
+
+    /// cmi5 §9.6.1: moveOn is evaluated when a registration is made, so what is satisfied without any
+    /// statement (`NotApplicable` AUs, and the blocks and course they complete) gets its `satisfied`
+    /// statements in the registration and session of the launch that makes it, before that launch's
+    /// `launched` (CATAPULT's 004-5 test reads them first). Called before `launched` is stored.
+    pub(crate) async fn cmi5_satisfied_at_registration(
+        &self,
+        launch: &SatisfiedIn,
+        learner_activity: FactLink,
+    ) -> Result<()> {
+        if !self.settings.maintain_results {
+            return Ok(());
+        }
+        let pairs = self.pairs_of(Touched::from([learner_activity])).await?;
+        self.recompute_at(&pairs, Some(launch)).await
+    }
+
+    /// [`Self::recompute_many`], with the `satisfied` statements due placed in `launch` when given.
+    async fn recompute_at(&self, pairs: &[LearnerCourse], launch: Option<&SatisfiedIn>) -> Result<()> {
         if pairs.is_empty() {
             return Ok(());
         }
         let persons: Vec<String> =
             pairs.iter().map(|p| p.learner_key.clone()).collect::<BTreeSet<_>>().into_iter().collect();
         let mut guard = self.store.lock_persons(&persons).await?;
-        let (writes, statements) = self.derive_many(&mut guard, pairs).await?;
+        let (writes, statements) = self.derive_many(&mut guard, pairs, launch).await?;
         self.store.put_results_and_unlock(guard, &writes).await?;
         if !statements.is_empty() {
             self.write_as_system(statements).await?;
@@ -164,11 +185,13 @@ impl Lms {
     }
 
     /// Derives the results of many (learner, course) pairs from their stored facts. Returns the result
-    /// rows to write and the cmi5 `satisfied` statements that became due.
+    /// rows to write and the cmi5 `satisfied` statements that became due, in the registration and session
+    /// of `launch` when given, else of the latest statement that has one.
     async fn derive_many(
         &self,
         guard: &mut PersonGuard,
         pairs: &[LearnerCourse],
+        launch: Option<&SatisfiedIn>,
     ) -> Result<(Vec<ResultWrite>, Vec<Value>)> {
         // Per course, read the facts and results of its learners in a few queries, not two per pair.
         let mut by_course: BTreeMap<&str, Vec<String>> = BTreeMap::new();
@@ -221,6 +244,7 @@ impl Lms {
                             &def,
                             &first_identifier[learner_key],
                             &facts,
+                            launch,
                             &record.derived,
                             &mut record.satisfied_written,
                         ));
@@ -321,21 +345,38 @@ fn fact_rows(facts: Vec<Fact>, rows: &mut Vec<FactRow>, touched: &mut Touched) -
     Ok(())
 }
 
+/// Where `satisfied` statements due at a launch go: its registration and session.
+#[derive(Debug, Clone)]
+pub(crate) struct SatisfiedIn {
+    pub registration: String,
+    pub session_id: String,
+    /// The launch's actor (the identifier the session knows the learner by).
+    pub learner_key: String,
+}
+
 /// The cmi5 `satisfied` statements newly due for a learner: one per block and for the course, the
-/// first time each becomes satisfied, in the registration of the statement that satisfied it.
+/// first time each becomes satisfied, in the registration of the statement that satisfied it (or of the
+/// launch that found them satisfied).
 fn cmi5_satisfied(
     def: &CourseDef,
     person_key: &str,
     facts: &[Fact],
+    launch: Option<&SatisfiedIn>,
     d: &Derived,
     written: &mut BTreeSet<String>,
 ) -> Vec<Value> {
     let mut out = Vec::new();
     let latest = facts.iter().filter(|f| f.registration.is_some()).max_by_key(|f| f.at_us);
-    let registration = latest.and_then(|f| f.registration.clone());
-    let session = latest.and_then(|f| f.session_id.clone());
+    let (registration, session) = match launch {
+        Some(at) => (Some(at.registration.clone()), Some(at.session_id.clone())),
+        None => (latest.and_then(|f| f.registration.clone()), latest.and_then(|f| f.session_id.clone())),
+    };
     // The learner as their cmi5 session knew them (the launch's actor), of all their identifiers.
-    let actor = agent::from_key(latest.map_or(person_key, |f| f.learner_key.as_str()));
+    let actor_key = match launch {
+        Some(at) => at.learner_key.as_str(),
+        None => latest.map_or(person_key, |f| f.learner_key.as_str()),
+    };
+    let actor = agent::from_key(actor_key);
     // The object is an id Cairn generates for the block or course (§9.4: never the publisher's); the
     // publisher's id goes in `grouping` (§9.6.2.3), where CATAPULT looks for it.
     let make = |publisher_id: &str, kind: &str| {

@@ -262,10 +262,11 @@ impl Lrs {
         let kind = p.kind;
         let pre = pre.clone();
         let now = crate::now_us();
+        let strict_create = self.config.profile_create_needs_precondition;
         let outcome = self
             .store
             .modify_document(&Self::doc_key(p), move |current| {
-                if let Err(e) = check_preconditions(current.as_ref(), &pre, kind, merge, version) {
+                if let Err(e) = check_preconditions(current.as_ref(), &pre, kind, merge, version, strict_create) {
                     return (DocumentChange::Keep, Err(e));
                 }
                 let new = match (posted_object, current) {
@@ -346,15 +347,21 @@ impl Lrs {
 /// - `If-None-Match: *` requires the document to be absent, else 412;
 /// - a PUT without either header over an existing document is 409 for the profiles (and for State in
 ///   2.0);
-/// - a PUT creating a profile without either header is accepted in 2.0, where the rule asks a
-///   precondition only when the document exists (as the ADL 2.0 suite checks). Under 1.0.x it stays
-///   400: the ADL 1.0.3 suite expects exactly that (`fails without ETag header`, XAPI-00273/00287).
+/// - a PUT creating a profile without either header is accepted: the rule asks a precondition only when
+///   the document exists, and stock clients (PyPI `tincan`) create profiles that way. `strict_create`
+///   (`--profile-create-needs-precondition`) refuses it under 1.0.x with 400, which the ADL 1.0.3 suite
+///   checks (XAPI-00273, Activity Profile "fails without ETag header"); its 2.0 suite no longer does.
+///
+/// It runs inside the store's transaction on the document's key (SQLite's single writer, a PostgreSQL
+/// advisory lock), so of two header-less PUTs racing to create one profile the first creates it and the
+/// second then finds it existing: 409, never a silent overwrite.
 fn check_preconditions(
     current: Option<&Document>,
     pre: &Preconditions,
     kind: DocKind,
     merge: bool,
     version: Version,
+    strict_create: bool,
 ) -> Result<()> {
     if let Some(m) = &pre.if_match {
         match current {
@@ -382,11 +389,10 @@ fn check_preconditions(
                     "the document exists: send If-Match with its ETag (or If-None-Match: *) to overwrite it".into(),
                 ))
             }
-            None if kind != DocKind::State && !version.is_v2() => {
+            None if strict_create && kind != DocKind::State && !version.is_v2() => {
                 return Err(bad(
-                    "under xAPI 1.0.x profile documents are written with If-Match or If-None-Match: * (xAPI \
-                     concurrency rules, as the ADL 1.0.3 conformance suite checks); 2.0 accepts a first write \
-                     without",
+                    "this LRS wants If-None-Match: * (or If-Match) on a PUT creating a profile document under \
+                     xAPI 1.0.x (--profile-create-needs-precondition, as the ADL 1.0.3 conformance suite checks)",
                 ));
             }
             _ => {}
@@ -440,18 +446,19 @@ mod tests {
         let d = doc("{}");
         let pre = Preconditions { if_match: Some("\"nope\"".into()), if_none_match: None };
         assert!(matches!(
-            check_preconditions(Some(&d), &pre, DocKind::State, false, Version::V1_0_3),
+            check_preconditions(Some(&d), &pre, DocKind::State, false, Version::V1_0_3, false),
             Err(LrsError::PreconditionFailed(_))
         ));
         let pre = Preconditions { if_match: Some(d.etag.clone()), if_none_match: None };
-        assert!(check_preconditions(Some(&d), &pre, DocKind::State, false, Version::V1_0_3).is_ok());
+        assert!(check_preconditions(Some(&d), &pre, DocKind::State, false, Version::V1_0_3, false).is_ok());
     }
 
     #[test]
     fn if_none_match_star_requires_absence() {
         let pre = Preconditions { if_match: None, if_none_match: Some("*".into()) };
-        assert!(check_preconditions(None, &pre, DocKind::ActivityProfile, false, Version::V1_0_3).is_ok());
-        assert!(check_preconditions(Some(&doc("{}")), &pre, DocKind::ActivityProfile, false, Version::V1_0_3).is_err());
+        assert!(check_preconditions(None, &pre, DocKind::ActivityProfile, false, Version::V1_0_3, false).is_ok());
+        assert!(check_preconditions(Some(&doc("{}")), &pre, DocKind::ActivityProfile, false, Version::V1_0_3, false)
+            .is_err());
     }
 
     #[test]
@@ -459,16 +466,29 @@ mod tests {
         let none = Preconditions::default();
         let d = doc("{}");
         assert!(matches!(
-            check_preconditions(Some(&d), &none, DocKind::AgentProfile, false, Version::V1_0_3),
+            check_preconditions(Some(&d), &none, DocKind::AgentProfile, false, Version::V1_0_3, false),
             Err(LrsError::Conflict(_))
         ));
-        assert!(check_preconditions(Some(&d), &none, DocKind::State, false, Version::V1_0_3).is_ok());
+        assert!(check_preconditions(Some(&d), &none, DocKind::State, false, Version::V1_0_3, false).is_ok());
         assert!(matches!(
-            check_preconditions(Some(&d), &none, DocKind::State, false, Version::V2_0_0),
+            check_preconditions(Some(&d), &none, DocKind::State, false, Version::V2_0_0, false),
             Err(LrsError::Conflict(_))
         ));
-        assert!(check_preconditions(None, &none, DocKind::State, false, Version::V2_0_0).is_ok());
-        assert!(check_preconditions(None, &none, DocKind::AgentProfile, false, Version::V2_0_0).is_ok());
-        assert!(check_preconditions(None, &none, DocKind::ActivityProfile, false, Version::V1_0_3).is_err());
+        assert!(check_preconditions(None, &none, DocKind::State, false, Version::V2_0_0, false).is_ok());
+    }
+
+    #[test]
+    fn a_first_profile_put_needs_no_precondition_unless_configured_for_the_1_0_3_suite() {
+        let none = Preconditions::default();
+        for kind in [DocKind::AgentProfile, DocKind::ActivityProfile] {
+            for v in [Version::V1_0_3, Version::V2_0_0] {
+                assert!(check_preconditions(None, &none, kind, false, v, false).is_ok());
+            }
+            assert!(matches!(
+                check_preconditions(None, &none, kind, false, Version::V1_0_3, true),
+                Err(LrsError::BadRequest(_))
+            ));
+            assert!(check_preconditions(None, &none, kind, false, Version::V2_0_0, true).is_ok());
+        }
     }
 }

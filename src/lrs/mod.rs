@@ -31,6 +31,11 @@ pub struct LrsConfig {
     pub json_limits: crate::xapi::json::JsonLimits,
     /// Most bytes of statements in one query page; `more` carries the rest.
     pub page_bytes: usize,
+    /// Refuse (400) a 1.0.x PUT that creates an Activity or Agent Profile without `If-Match` or
+    /// `If-None-Match`. Off by default: the spec asks a precondition only over an existing document, and
+    /// stock 1.0 clients (PyPI `tincan`) create profiles without one; on for a run of the ADL 1.0.3
+    /// conformance suite, which expects the refusal (XAPI-00273, Activity Profile "fails without ETag").
+    pub profile_create_needs_precondition: bool,
 }
 
 /// Default of [`LrsConfig::page_bytes`]: 8 MiB holds 500 statements of up to 16 KiB, far above typical

@@ -297,7 +297,10 @@ impl<'a, 'i> Ctx<'a, 'i> {
             if !self.in_zip {
                 return Err(self.err(
                     url_el,
-                    format!("AU {id:?} URL {raw_url:?} is relative, but a course structure without a package needs absolute URLs"),
+                    format!(
+                        "AU {id:?} URL {raw_url:?} is relative: a course structure imported without its package \
+                         must give absolute AU URLs (cmi5 §14), there being no files to resolve it against"
+                    ),
                 ));
             }
             url::normalize_url(raw_url.trim_start_matches('/'))

@@ -72,17 +72,17 @@ pub(super) fn apply(
     if let Some(objs) = child(seq, ADLSEQ, "objectives") {
         let mut list = Vec::new();
         for o in children(objs, ADLSEQ, "objective") {
-            let Some(id) = o.attribute("objectiveID") else {
+            let Some(id) = xml::id_attr(o, "objectiveID") else {
                 return Err(err(file, doc, o, "adlseq:objective without objectiveID"));
             };
             let mut maps = Vec::new();
             for mi in children(o, ADLSEQ, "mapInfo") {
-                let Some(target) = mi.attribute("targetObjectiveID") else {
+                let Some(target) = xml::id_attr(mi, "targetObjectiveID") else {
                     return Err(err(file, doc, mi, "adlseq:mapInfo without targetObjectiveID"));
                 };
                 let b = |n: &str, d: bool| xml::bool_attr(file, doc, mi, n, d);
                 maps.push(AdlObjectiveMap {
-                    target_objective_id: target.to_owned(),
+                    target_objective_id: target,
                     read_raw_score: b("readRawScore", true)?,
                     read_min_score: b("readMinScore", true)?,
                     read_max_score: b("readMaxScore", true)?,
@@ -95,7 +95,7 @@ pub(super) fn apply(
                     write_progress_measure: b("writeProgressMeasure", false)?,
                 });
             }
-            list.push(AdlObjective { objective_id: id.to_owned(), maps });
+            list.push(AdlObjective { objective_id: id, maps });
         }
         r.adl_objectives = Some(list);
     }

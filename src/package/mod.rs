@@ -2,8 +2,8 @@
 //! packages turned into one [`Course`] model.
 //!
 //! Pure parsing and extraction: no HTTP, no SQL. Storage and routes call
-//! [`import_zip`] (or [`parse_cmi5_xml`] for a bare `cmi5.xml`) and persist
-//! the returned [`Imported`].
+//! [`import_file`] (a zip, or a bare `cmi5.xml`, told apart by content) and
+//! persist the returned [`Imported`].
 //!
 //! # API
 //! - [`import_zip`]`(zip_path, dest_dir, &limits, &mut progress) -> Result<Imported, PackageError>`:
@@ -11,6 +11,9 @@
 //!   format from the package itself, parses the manifest, checks launch files,
 //!   then streams every file into `dest_dir`. The caller creates `dest_dir`
 //!   empty and deletes it when an error is returned.
+//! - [`import_file`]`(path, dest_dir, &limits, &mut progress)`: the same for an
+//!   upload of unknown kind: a file opening as XML is read as a bare `cmi5.xml`,
+//!   anything else as a zip.
 //! - [`parse_cmi5_xml`]`(xml) -> Result<Course, PackageError>`: a course
 //!   structure without a zip; AU URLs must then be absolute.
 //! - [`Limits`]: entry count, per-file and total uncompressed bytes, manifest
@@ -156,14 +159,84 @@ pub fn import_zip(
     Ok(Imported { course, files, warnings })
 }
 
-/// Parses a bare `cmi5.xml` (no package): every AU URL must be absolute.
-pub fn parse_cmi5_xml(xml: &str) -> Result<Course, PackageError> {
+/// Imports an uploaded file, whatever it is called or was declared as: told apart by its first bytes.
+/// A file that opens as XML is a course structure alone (cmi5 §14 allows a `cmi5.xml` without a zip,
+/// its AU URLs absolute) and is read as one, so its own faults are what the refusal names; anything
+/// else goes to [`import_zip`], whose errors say why it is not a readable package.
+pub fn import_file(
+    path: &Path,
+    dest_dir: &Path,
+    limits: &Limits,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Imported, PackageError> {
+    use std::io::Read;
+    let mut head = [0u8; 64];
+    let n = {
+        let mut f = std::fs::File::open(path).map_err(|e| PackageError::io("opening the upload", e))?;
+        let mut n = 0;
+        while n < head.len() {
+            match f.read(&mut head[n..]).map_err(|e| PackageError::io("reading the upload", e))? {
+                0 => break,
+                k => n += k,
+            }
+        }
+        n
+    };
+    if !looks_like_xml(&head[..n]) {
+        return import_zip(path, dest_dir, limits, progress);
+    }
+    let size = std::fs::metadata(path).map_err(|e| PackageError::io("reading the upload", e))?.len();
+    if size > limits.max_manifest_bytes {
+        return Err(PackageError::Limit(format!(
+            "the course structure XML is {size} bytes, more than the {} a manifest may have",
+            limits.max_manifest_bytes
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| PackageError::io("reading the upload", e))?;
+    let course = bare_course_structure(&bytes, limits)?;
+    progress(Progress { files_done: 0, files_total: 0, bytes_done: 0 });
+    let warnings = course.warnings.clone();
+    Ok(Imported { course, files: Vec::new(), warnings })
+}
+
+/// Whether a file opens as XML: an optional byte-order mark, whitespace, then `<` (in UTF-8 or UTF-16).
+/// A zip opens with `PK`, so the two never meet.
+fn looks_like_xml(head: &[u8]) -> bool {
+    let (body, step) = match head {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => (rest, 1),
+        [0xFF, 0xFE, rest @ ..] => (rest, 2),
+        [0xFE, 0xFF, rest @ ..] => (rest.get(1..).unwrap_or(&[]), 2),
+        _ => (head, 1),
+    };
+    body.iter().step_by(step).find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
+}
+
+/// A course structure without its package: only a cmi5 `<courseStructure>` can stand alone.
+fn bare_course_structure(bytes: &[u8], limits: &Limits) -> Result<Course, PackageError> {
+    const NAME: &str = "cmi5.xml";
     let mut warnings = Vec::new();
-    let text = xml::decode("cmi5.xml", xml.as_bytes(), &mut warnings)?;
-    let mut course = cmi5::parse("cmi5.xml", &text, &Limits::default(), false)?.course;
+    let text = xml::decode(NAME, bytes, &mut warnings)?;
+    let doc = xml::parse(NAME, &text, limits)?;
+    let root = doc.root_element().tag_name().name().to_owned();
+    if root != "courseStructure" {
+        return Err(PackageError::manifest(
+            Location::file("the uploaded XML file"),
+            format!(
+                "its root element is <{root}>: an XML file alone is imported only as a cmi5 course structure \
+                 (<courseStructure>, cmi5 §14); send other packages as the zip with their files"
+            ),
+        ));
+    }
+    drop(doc);
+    let mut course = cmi5::parse(NAME, &text, limits, false)?.course;
     warnings.append(&mut course.warnings);
     course.warnings = warnings;
     Ok(course)
+}
+
+/// Parses a bare `cmi5.xml` (no package): every AU URL must be absolute.
+pub fn parse_cmi5_xml(xml: &str) -> Result<Course, PackageError> {
+    bare_course_structure(xml.as_bytes(), &Limits::default())
 }
 
 fn detect(zip: &PackageZip, warnings: &mut Vec<String>) -> Result<Detected, PackageError> {

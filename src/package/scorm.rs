@@ -39,9 +39,10 @@ struct Ctx<'a, 'i> {
     cp: &'a str,
     is2004: bool,
     warnings: Vec<String>,
-    resources: HashMap<&'a str, Resource<'a, 'i>>,
-    submanifests: HashMap<&'a str, XNode<'a, 'i>>,
-    collection: HashMap<&'a str, XNode<'a, 'i>>,
+    /// Keyed by identifier, whitespace collapsed (`xml::id_attr`), as are the references looked up.
+    resources: HashMap<String, Resource<'a, 'i>>,
+    submanifests: HashMap<String, XNode<'a, 'i>>,
+    collection: HashMap<String, XNode<'a, 'i>>,
     item_ids: HashSet<String>,
     listed: Vec<String>,
 }
@@ -83,7 +84,7 @@ pub fn parse(file: &str, text_in: &str, limits: &Limits) -> Result<Parsed, Packa
     ctx.collect_manifest(root, &[])?;
     if let Some(coll) = child(root, IMSSS, "sequencingCollection") {
         for s in children(coll, IMSSS, "sequencing") {
-            if let Some(id) = s.attribute("ID") {
+            if let Some(id) = xml::id_attr(s, "ID") {
                 ctx.collection.insert(id, s);
             }
         }
@@ -220,7 +221,7 @@ impl<'a, 'i> Ctx<'a, 'i> {
             let mut rbases = bases.clone();
             rbases.push(xml_base(res_list));
             for r in children(res_list, self.cp, "resource") {
-                let Some(id) = r.attribute("identifier") else {
+                let Some(id) = xml::id_attr(r, "identifier").filter(|i| !i.is_empty()) else {
                     self.warnings.push(format!("{}: a resource has no identifier and was ignored", self.file));
                     continue;
                 };
@@ -251,8 +252,8 @@ impl<'a, 'i> Ctx<'a, 'i> {
                     }
                 }
                 for d in children(r, self.cp, "dependency") {
-                    if let Some(dep) = d.attribute("identifierref") {
-                        if !res_list_contains(res_list, self.cp, dep) {
+                    if let Some(dep) = xml::id_attr(d, "identifierref") {
+                        if !res_list_contains(res_list, self.cp, &dep) {
                             self.warnings.push(format!(
                                 "{}: resource {id:?} depends on {dep:?}, which is not in the manifest",
                                 self.file
@@ -260,7 +261,7 @@ impl<'a, 'i> Ctx<'a, 'i> {
                         }
                     }
                 }
-                if self.resources.contains_key(id) {
+                if self.resources.contains_key(&id) {
                     self.warnings.push(format!(
                         "{}: resource identifier {id:?} is used twice; the first one is used",
                         self.file
@@ -271,7 +272,7 @@ impl<'a, 'i> Ctx<'a, 'i> {
             }
         }
         for sub in children(manifest, self.cp, "manifest") {
-            if let Some(id) = sub.attribute("identifier") {
+            if let Some(id) = xml::id_attr(sub, "identifier") {
                 self.submanifests.insert(id, sub);
             }
             self.collect_manifest(sub, &bases)?;
@@ -319,8 +320,9 @@ impl<'a, 'i> Ctx<'a, 'i> {
         manifest: XNode<'a, 'i>,
         org_id: Option<&str>,
     ) -> Result<(Option<CompletionRules>, Option<bool>), PackageError> {
-        let org = child(manifest, self.cp, "organizations")
-            .and_then(|o| children(o, self.cp, "organization").find(|o| o.attribute("identifier") == org_id));
+        let org = child(manifest, self.cp, "organizations").and_then(|o| {
+            children(o, self.cp, "organization").find(|o| xml::id_attr(*o, "identifier").as_deref() == org_id)
+        });
         let Some(org) = org.filter(|_| self.is2004) else {
             return Ok((None, None));
         };
@@ -343,9 +345,9 @@ impl<'a, 'i> Ctx<'a, 'i> {
         if orgs.is_empty() {
             return Ok((None, None, self.items_from_resources(manifest), Vec::new()));
         }
-        let default = orgs_el.and_then(|o| o.attribute("default")).map(str::trim);
-        let di = match default {
-            Some(d) => match orgs.iter().position(|o| o.attribute("identifier") == Some(d)) {
+        let default = orgs_el.and_then(|o| xml::id_attr(o, "default"));
+        let di = match default.as_deref() {
+            Some(d) => match orgs.iter().position(|o| xml::id_attr(*o, "identifier").as_deref() == Some(d)) {
                 Some(i) => i,
                 None => {
                     self.warnings.push(format!(
@@ -360,7 +362,7 @@ impl<'a, 'i> Ctx<'a, 'i> {
         let mut main = None;
         let mut others = Vec::new();
         for (i, o) in orgs.iter().enumerate() {
-            let id = o.attribute("identifier").unwrap_or("").to_owned();
+            let id = xml::id_attr(*o, "identifier").unwrap_or_default();
             let title = child(*o, self.cp, "title").and_then(text);
             let tree = self.items(*o, 0)?;
             if i == di {
@@ -378,7 +380,7 @@ impl<'a, 'i> Ctx<'a, 'i> {
     /// `<organizations/>` empty: every SCO resource becomes one item, as LMSs do.
     fn items_from_resources(&mut self, manifest: XNode<'a, 'i>) -> Vec<Node> {
         let mut list: Vec<(&str, &Resource<'_, '_>)> =
-            self.resources.iter().filter(|(_, r)| r.href.is_some()).map(|(k, v)| (*k, v)).collect();
+            self.resources.iter().filter(|(_, r)| r.href.is_some()).map(|(k, v)| (k.as_str(), v)).collect();
         list.sort_by_key(|(_, r)| r.node.range().start);
         // Only resources of the top-level manifest, in document order.
         list.retain(|(_, r)| r.node.ancestors().filter(|a| a.has_tag_name((self.cp, "manifest"))).count() == 1);
@@ -411,7 +413,7 @@ impl<'a, 'i> Ctx<'a, 'i> {
     }
 
     fn unique_id(&mut self, item: XNode<'_, '_>, n: usize) -> String {
-        let raw = item.attribute("identifier").map(str::to_owned).unwrap_or_else(|| {
+        let raw = xml::id_attr(item, "identifier").filter(|i| !i.is_empty()).unwrap_or_else(|| {
             self.warnings.push(format!("{}: an item has no identifier; one was generated", self.file));
             format!("item-{}-{n}", item.range().start)
         });
@@ -438,13 +440,33 @@ impl<'a, 'i> Ctx<'a, 'i> {
         let visible = xml::bool_attr(self.file, self.doc, item, "isvisible", true)?;
         let rules = self.rules(item)?;
         let has_children = child(item, self.cp, "item").is_some();
-        let idref = item.attribute("identifierref").map(str::trim).filter(|s| !s.is_empty());
+        let idref = xml::id_attr(item, "identifierref").filter(|s| !s.is_empty());
+        let idref = idref.as_deref();
+        let block = |id: String, title: String, rules: CompletionRules, children: Vec<Node>| {
+            Node::Block(Block {
+                id,
+                title,
+                title_langs: Vec::new(),
+                description: None,
+                description_langs: Vec::new(),
+                visible,
+                rules,
+                children,
+            })
+        };
 
         if has_children || idref.is_none() {
             let mut children_nodes = self.items(item, depth + 1)?;
+            let mut rules = rules;
             if let Some(r) = idref {
                 if let Some(sub) = self.submanifests.get(r).copied() {
                     children_nodes.extend(self.submanifest_items(sub, depth)?);
+                } else if !self.is2004 && self.resources.get(r).is_some_and(|res| res.href.is_some()) {
+                    // SCORM 1.2 LMSs (Moodle among them) launch such a parent, and eXe Learning
+                    // exports them: its resource stays launchable, as the block's first module, which
+                    // carries the item's own rules. SCORM 2004 forbids a resource on a cluster.
+                    let own = self.module(item, &id, &title, visible, std::mem::take(&mut rules), r)?;
+                    children_nodes.insert(0, Node::Module(own));
                 } else {
                     self.warnings.push(format!(
                         "{}: item {id:?} has child items and a resource; the resource is ignored",
@@ -454,33 +476,28 @@ impl<'a, 'i> Ctx<'a, 'i> {
             } else if !has_children {
                 self.warnings.push(format!("{}: item {id:?} has no resource and no children", self.file));
             }
-            return Ok(Node::Block(Block {
-                id,
-                title,
-                title_langs: Vec::new(),
-                description: None,
-                description_langs: Vec::new(),
-                visible,
-                rules,
-                children: children_nodes,
-            }));
+            return Ok(block(id, title, rules, children_nodes));
         }
         let Some(r) = idref else {
             return Err(self.err(item, "item without resource"));
         };
         if let Some(sub) = self.submanifests.get(r).copied() {
             let kids = self.submanifest_items(sub, depth)?;
-            return Ok(Node::Block(Block {
-                id,
-                title,
-                title_langs: Vec::new(),
-                description: None,
-                description_langs: Vec::new(),
-                visible,
-                rules,
-                children: kids,
-            }));
+            return Ok(block(id, title, rules, kids));
         }
+        Ok(Node::Module(self.module(item, &id, &title, visible, rules, r)?))
+    }
+
+    /// The launchable module of an item that names resource `r`.
+    fn module(
+        &self,
+        item: XNode<'a, 'i>,
+        id: &str,
+        title: &str,
+        visible: bool,
+        rules: CompletionRules,
+        r: &str,
+    ) -> Result<Module, PackageError> {
         let Some(res) = self.resources.get(r) else {
             return Err(self.err(item, format!("item {id:?} refers to resource {r:?}, which is not in the manifest")));
         };
@@ -492,7 +509,7 @@ impl<'a, 'i> Ctx<'a, 'i> {
             Some(p) => url::apply_parameters(&href, p),
             None => href,
         };
-        let mut m = blank_module(&id, &title);
+        let mut m = blank_module(id, title);
         m.launch_is_absolute = url::is_absolute(&launch_url);
         m.launch_url = launch_url;
         m.resource_id = Some(r.to_owned());
@@ -501,7 +518,7 @@ impl<'a, 'i> Ctx<'a, 'i> {
         m.rules = rules;
         m.launch_data = child_any(item, &ADLCP, "datafromlms").and_then(text);
         m.prerequisites = child_any(item, &ADLCP, "prerequisites").and_then(text);
-        Ok(Node::Module(m))
+        Ok(m)
     }
 
     /// Items of a referenced sub-manifest's default organization.
@@ -535,15 +552,15 @@ impl<'a, 'i> Ctx<'a, 'i> {
         if self.is2004 {
             r.hide_lms_ui = super::imsss::hide_lms_ui(item);
             if let Some(seq) = child(item, IMSSS, "sequencing") {
-                if let Some(idref) = seq.attribute("IDRef") {
-                    match self.collection.get(idref).copied() {
+                if let Some(idref) = xml::id_attr(seq, "IDRef") {
+                    match self.collection.get(&idref).copied() {
                         Some(shared) => self.apply_sequencing(shared, &mut r)?,
                         None => self.warnings.push(format!(
                             "{}: sequencing IDRef {idref:?} is not in the sequencingCollection",
                             self.file
                         )),
                     }
-                    r.sequencing_ref = Some(idref.to_owned());
+                    r.sequencing_ref = Some(idref);
                 }
                 self.apply_sequencing(seq, &mut r)?;
             }
@@ -649,7 +666,7 @@ impl<'a, 'i> Ctx<'a, 'i> {
                     "objective" => false,
                     _ => continue,
                 };
-                let id = o.attribute("objectiveID").map(str::to_owned);
+                let id = xml::id_attr(o, "objectiveID");
                 if !primary && id.is_none() {
                     return Err(self.err(o, "objective without objectiveID"));
                 }
@@ -661,11 +678,11 @@ impl<'a, 'i> Ctx<'a, 'i> {
                 };
                 let mut maps = Vec::new();
                 for mi in children(o, IMSSS, "mapInfo") {
-                    let Some(target) = mi.attribute("targetObjectiveID") else {
+                    let Some(target) = xml::id_attr(mi, "targetObjectiveID") else {
                         return Err(self.err(mi, "mapInfo without targetObjectiveID"));
                     };
                     maps.push(ObjectiveMap {
-                        target_objective_id: target.to_owned(),
+                        target_objective_id: target,
                         read_satisfied_status: xml::bool_attr(f, d, mi, "readSatisfiedStatus", true)?,
                         read_normalized_measure: xml::bool_attr(f, d, mi, "readNormalizedMeasure", true)?,
                         write_satisfied_status: xml::bool_attr(f, d, mi, "writeSatisfiedStatus", false)?,
@@ -704,7 +721,7 @@ impl<'a, 'i> Ctx<'a, 'i> {
 }
 
 fn res_list_contains(res_list: XNode<'_, '_>, cp: &str, id: &str) -> bool {
-    children(res_list, cp, "resource").any(|r| r.attribute("identifier") == Some(id))
+    children(res_list, cp, "resource").any(|r| xml::id_attr(r, "identifier").as_deref() == Some(id))
 }
 
 /// A module with every optional field empty.

@@ -520,6 +520,38 @@ fn au(id: &str, url: &str, attrs: &str) -> String {
 }
 
 #[test]
+fn a_bare_xml_file_is_told_from_a_zip_by_content() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = cmi5_doc(&au("https://example.com/a", "https://example.com/a.html", ""));
+    for (name, bytes) in [
+        ("plain.bin", good.clone().into_bytes()),
+        ("bom.zip", [&[0xEF, 0xBB, 0xBF][..], b"\n  ", good.as_bytes()].concat()),
+        ("utf16.dat", {
+            let mut v = vec![0xFF, 0xFE];
+            v.extend(good.replace("encoding=\"UTF-8\"", "").encode_utf16().flat_map(u16::to_le_bytes));
+            v
+        }),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).expect("write");
+        let dest = tempfile::tempdir().expect("dest");
+        let i = import_file(&p, dest.path(), &Limits::default(), &mut |_| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(i.course.format, Format::Cmi5, "{name}");
+        assert!(i.files.is_empty(), "{name}");
+        assert!(i.course.modules()[0].launch_is_absolute, "{name}");
+    }
+    let manifest = dir.path().join("imsmanifest.xml");
+    std::fs::write(&manifest, "<?xml version=\"1.0\"?><manifest identifier=\"m\"/>").expect("write");
+    let dest = tempfile::tempdir().expect("dest");
+    let e = import_file(&manifest, dest.path(), &Limits::default(), &mut |_| {}).expect_err("a lone manifest");
+    assert!(e.to_string().contains("<manifest>") && e.to_string().contains("cmi5"), "{e}");
+    let junk = dir.path().join("junk");
+    std::fs::write(&junk, b"hello, not a package").expect("write");
+    let e = import_file(&junk, dest.path(), &Limits::default(), &mut |_| {}).expect_err("junk");
+    assert!(matches!(e, PackageError::Zip(_)), "{e}");
+}
+
+#[test]
 fn cmi5_bare_xml_rules() {
     let good = cmi5_doc(&au("https://example.com/a", "https://example.com/a.html", ""));
     let c = parse_cmi5_xml(&good).expect("parse");

@@ -8,6 +8,26 @@ use roxmltree::{Document, Node, ParsingOptions};
 use super::error::{Location, PackageError};
 use super::Limits;
 
+/// An identifier attribute (`xs:ID`, `xs:IDREF`, `xs:anyURI`) as the schema reads it: whitespace
+/// collapsed (ends trimmed, inner runs made one space), so `identifier="  SEQ01  "` is the `SEQ01`
+/// every reference names (an ADL SCORM 2004 conformance package writes its ids that way). None when
+/// absent.
+pub fn id_attr<'n>(node: Node<'n, '_>, name: &str) -> Option<String> {
+    node.attribute(name).map(collapse)
+}
+
+/// XML Schema's `collapse` whitespace facet.
+pub fn collapse(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split([' ', '\t', '\r', '\n']).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
 /// Turns manifest bytes into text: skips a UTF-8 BOM, and transcodes UTF-16
 /// or a declared legacy encoding (old authoring tools write windows-1252).
 pub fn decode(file: &str, bytes: &[u8], warnings: &mut Vec<String>) -> Result<String, PackageError> {

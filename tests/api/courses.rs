@@ -238,3 +238,180 @@ fn cli_import_and_courses() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+fn bare_cmi5(au_url: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<courseStructure xmlns="https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd">
+  <course id="https://example.com/courses/bare"><title><langstring lang="en">Bare</langstring></title>
+    <description><langstring lang="en">A course structure alone</langstring></description></course>
+  <au id="https://example.com/courses/bare/au" moveOn="Completed"><title><langstring lang="en">AU</langstring></title>
+    <description><langstring lang="en">Hosted elsewhere</langstring></description><url>{au_url}</url></au>
+</courseStructure>"#
+    )
+}
+
+/// cmi5 §14: a `cmi5.xml` alone (no zip) imports when its AU URLs are absolute, whatever
+/// Content-Type it was sent with, and its AU launches at that URL; relative AU URLs are refused naming
+/// the rule; an XML file that is no course structure, and junk, are refused naming what they are.
+async fn a_bare_cmi5_xml_imports_and_launches(app: TestApp) {
+    let hosted = "https://au.example.org/player/index.html?lang=en";
+    let (status, c) = upload(&app, bare_cmi5(&hosted.replace('&', "&amp;")).into_bytes(), "").await;
+    assert_eq!(status, 201, "{c}");
+    assert_eq!((c["id"].as_str(), c["format"].as_str()), (Some("https://example.com/courses/bare"), Some("cmi5")));
+    assert_eq!(c["files"], 0);
+    let mut mods = Vec::new();
+    modules(&c["course"]["root"], &mut mods);
+    assert_eq!(mods.len(), 1);
+    assert_eq!(mods[0]["launch_url"], hosted);
+    let (status, l) = crate::launch::launch(
+        &app,
+        serde_json::json!({"course": c["id"], "module": "https://example.com/courses/bare/au", "learner": "mailto:ann@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{l}");
+    assert!(l["url"].as_str().unwrap().starts_with("https://au.example.org/player/index.html?lang=en&"), "{l}");
+
+    let (status, e) = upload(&app, bare_cmi5("player/index.html").into_bytes(), "").await;
+    assert_eq!(status, 400, "{e}");
+    let msg = e.to_string();
+    assert!(msg.contains("relative") && msg.contains("cmi5 §14") && !msg.contains("zip archive"), "{msg}");
+
+    let manifest = std::fs::read(fixture("scorm12-single").join("imsmanifest.xml")).unwrap();
+    let (status, e) = upload(&app, manifest, "").await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.to_string().contains("<manifest>"), "{e}");
+
+    let (status, e) = upload(&app, b"just some bytes".to_vec(), "").await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.to_string().contains("not a readable zip"), "{e}");
+}
+both!(a_bare_cmi5_xml_imports_and_launches);
+
+/// A zip of in-memory files, for manifests written inside a test.
+fn zip_files(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut buf);
+        for (name, body) in files {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            zip.write_all(body.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+/// `xs:ID` values are compared after whitespace collapsing (as ADL's SCORM 2004 conformance packages
+/// write them): a resource `identifier="  SEQ01  "` is the one `identifierref="SEQ01"` names, and item,
+/// organization, sequencing collection and objective ids lose their surrounding blanks.
+async fn xs_id_values_are_compared_whitespace_collapsed(app: TestApp) {
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="ws-ids" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"
+  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3" xmlns:imsss="http://www.imsglobal.org/xsd/imsss">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 4th Edition</schemaversion></metadata>
+  <organizations default=" ORG ">
+    <organization identifier="ORG"><title>Blank ids</title>
+      <item identifier="  ITEM-1
+        " identifierref="SEQ01"><title>One</title>
+        <imsss:sequencing IDRef=" shared ">
+          <imsss:objectives>
+            <imsss:primaryObjective objectiveID="  obj-1  " satisfiedByMeasure="true">
+              <imsss:minNormalizedMeasure>0.6</imsss:minNormalizedMeasure>
+              <imsss:mapInfo targetObjectiveID=" urn:example:g1 " writeSatisfiedStatus="true"/>
+            </imsss:primaryObjective>
+          </imsss:objectives>
+        </imsss:sequencing>
+      </item>
+    </organization>
+  </organizations>
+  <resources>
+    <resource identifier="  SEQ01  " type="webcontent" adlcp:scormType="sco" href="index.html">
+      <file href="index.html"/>
+    </resource>
+  </resources>
+  <imsss:sequencingCollection>
+    <imsss:sequencing ID="shared"><imsss:deliveryControls tracked="true"/></imsss:sequencing>
+  </imsss:sequencingCollection>
+</manifest>"#;
+    let (status, c) = upload(&app, zip_files(&[("imsmanifest.xml", manifest), ("index.html", "<p>one</p>")]), "").await;
+    assert_eq!(status, 201, "{c}");
+    assert_eq!(c["course"]["organization_id"], "ORG");
+    let warnings = c["warnings"].to_string();
+    assert!(!warnings.contains("sequencingCollection") && !warnings.contains("organization"), "{warnings}");
+    let mut mods = Vec::new();
+    modules(&c["course"]["root"], &mut mods);
+    assert_eq!(mods.len(), 1, "{mods:?}");
+    let m = &mods[0];
+    assert_eq!((m["id"].as_str(), m["resource_id"].as_str()), (Some("ITEM-1"), Some("SEQ01")), "{m}");
+    assert_eq!(m["launch_url"], "index.html");
+    assert_eq!(m["rules"]["sequencing_ref"], "shared");
+    let objective = &m["rules"]["objectives"][0];
+    assert_eq!(objective["id"], "obj-1", "{objective}");
+    assert_eq!(objective["maps"][0]["target_objective_id"], "urn:example:g1", "{objective}");
+}
+both!(xs_id_values_are_compared_whitespace_collapsed);
+
+fn parent_with_resource_manifest(scorm_2004: bool) -> String {
+    let (ns, adlcp, version) = if scorm_2004 {
+        ("http://www.imsglobal.org/xsd/imscp_v1p1", "http://www.adlnet.org/xsd/adlcp_v1p3", "2004 4th Edition")
+    } else {
+        ("http://www.imsproject.org/xsd/imscp_rootv1p1p2", "http://www.adlnet.org/xsd/adlcp_rootv1p2", "1.2")
+    };
+    let sco = if scorm_2004 { r#"adlcp:scormType="sco""# } else { r#"adlcp:scormtype="sco""# };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="exe-{version}" xmlns="{ns}" xmlns:adlcp="{adlcp}">
+  <metadata><schema>ADL SCORM</schema><schemaversion>{version}</schemaversion></metadata>
+  <organizations default="ORG"><organization identifier="ORG"><title>eXe export</title>
+    <item identifier="HOME" identifierref="RES-HOME"><title>Home</title>
+      <item identifier="PAGE-1" identifierref="RES-1"><title>Page 1</title></item>
+      <item identifier="PAGE-2" identifierref="RES-2"><title>Page 2</title></item>
+    </item>
+  </organization></organizations>
+  <resources>
+    <resource identifier="RES-HOME" type="webcontent" {sco} href="index.html"><file href="index.html"/></resource>
+    <resource identifier="RES-1" type="webcontent" {sco} href="page1.html"><file href="page1.html"/></resource>
+    <resource identifier="RES-2" type="webcontent" {sco} href="page2.html"><file href="page2.html"/></resource>
+  </resources>
+</manifest>"#
+    )
+}
+
+/// SCORM 1.2: an item with child items and a resource (eXe Learning exports its home page so; Moodle
+/// launches it) keeps its resource launchable, as its block's first module; SCORM 2004, which forbids
+/// a resource on a cluster, still ignores it with a warning.
+async fn scorm12_parent_items_keep_their_resource(app: TestApp) {
+    let pages = [("index.html", "<p>home</p>"), ("page1.html", "<p>1</p>"), ("page2.html", "<p>2</p>")];
+    let zip_with = |manifest: &str| {
+        let mut files = vec![("imsmanifest.xml", manifest)];
+        files.extend(pages);
+        zip_files(&files)
+    };
+    let (status, c) = upload(&app, zip_with(&parent_with_resource_manifest(false)), "").await;
+    assert_eq!(status, 201, "{c}");
+    assert_eq!(c["format"], "SCORM 1.2");
+    let mut mods = Vec::new();
+    modules(&c["course"]["root"], &mut mods);
+    let ids: Vec<&str> = mods.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["HOME", "PAGE-1", "PAGE-2"], "{}", c["course"]["root"]);
+    assert_eq!(mods[0]["launch_url"], "index.html");
+    let root = &c["course"]["root"][0];
+    assert_eq!((root["id"].as_str(), root["children"].as_array().map(Vec::len)), (Some("HOME"), Some(3)), "{root}");
+    assert!(!c["warnings"].to_string().contains("ignored"), "{}", c["warnings"]);
+    let (status, l) = crate::launch::launch(
+        &app,
+        serde_json::json!({"course": c["id"], "module": "HOME", "learner": "mailto:ann@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{l}");
+
+    let (status, c) = upload(&app, zip_with(&parent_with_resource_manifest(true)), "").await;
+    assert_eq!(status, 201, "{c}");
+    let mut mods = Vec::new();
+    modules(&c["course"]["root"], &mut mods);
+    let ids: Vec<&str> = mods.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["PAGE-1", "PAGE-2"]);
+    assert!(c["warnings"].to_string().contains("the resource is ignored"), "{}", c["warnings"]);
+}
+both!(scorm12_parent_items_keep_their_resource);

@@ -607,3 +607,93 @@ async fn browser_scripts_get_no_login_dialog(app: TestApp) {
     assert_eq!(s, 200);
 }
 both!(browser_scripts_get_no_login_dialog);
+
+/// A cmi5 course structure alone (its AU hosted elsewhere): one block holding one AU with `move_on`.
+async fn import_bare_cmi5(app: &TestApp, name: &str, move_on: &str) -> Value {
+    let c = format!("https://example.com/catapult/course/{name}");
+    let xml = format!(
+        r#"<courseStructure xmlns="https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd">
+<course id="{c}"><title><langstring lang="en">{name}</langstring></title><description><langstring lang="en">d</langstring></description></course>
+<block id="https://example.com/catapult/block/{name}"><title><langstring lang="en">B</langstring></title><description><langstring lang="en">d</langstring></description>
+<au id="https://example.com/catapult/au/{name}" moveOn="{move_on}"><title><langstring lang="en">AU</langstring></title><description><langstring lang="en">d</langstring></description>
+<url>https://au.example.org/{name}/index.html</url></au></block></courseStructure>"#
+    );
+    let r = app.req(Method::POST, "/api/courses").body(xml).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    r.json().await.unwrap()
+}
+
+/// The statements of a registration, oldest first, as CATAPULT's LMS tests read them (1.0.3).
+async fn registration_statements(app: &TestApp, registration: &str) -> Vec<Value> {
+    let (status, page) =
+        app.get_json(&format!("/xapi/statements?registration={registration}&ascending=true&limit=50")).await;
+    assert_eq!(status, 200);
+    page["statements"].as_array().unwrap().clone()
+}
+
+/// What CATAPULT's LMS tests check of the `satisfied` statements Cairn writes (9.3.9.0-1/2/4/5/6/8/9,
+/// 9.6.2.3-2, 9.6.1.1-3): the block's then the course's, with generated object ids (never the
+/// publisher's), the publisher's id in `grouping`, the launch's registration and session; after the
+/// statement that satisfied the AU (001-essentials) or, for `NotApplicable`, at registration, before
+/// `launched` (004-5-moveOn-NotApplicable).
+async fn cmi5_satisfied_statements_as_catapult_reads_them(app: TestApp) {
+    let satisfied = |s: &Value, kind: &str, name: &str, session: &Value, registration: &str| {
+        let publisher = format!("https://example.com/catapult/{kind}/{name}");
+        assert_eq!(s["verb"]["id"], "https://w3id.org/xapi/adl/verbs/satisfied", "{s}");
+        assert_eq!(s["object"]["definition"]["type"], format!("https://w3id.org/xapi/cmi5/activitytype/{kind}"), "{s}");
+        assert_ne!(s["object"]["id"], publisher.as_str(), "9.3.9.0-4/-8: {s}");
+        let grouping = s["context"]["contextActivities"]["grouping"].as_array().cloned().unwrap_or_default();
+        assert!(grouping.iter().any(|a| a["id"] == publisher.as_str()), "9.6.2.3-2: {s}");
+        assert_eq!(
+            s["context"]["extensions"]["https://w3id.org/xapi/cmi5/context/extensions/sessionid"], *session,
+            "{s}"
+        );
+        assert_eq!(s["context"]["registration"], registration, "{s}");
+    };
+
+    // 001-essentials: launched, initialized, completed, passed, satisfied block, satisfied course, terminated.
+    let course = import_bare_cmi5(&app, "essentials", "CompletedAndPassed").await;
+    let (l, q) = cmi5_launch(&app, &course, "https://example.com/catapult/au/essentials").await;
+    let token = fetch(&app, &q["fetch"]).await["auth-token"].as_str().unwrap().to_string();
+    let template = json!({"contextActivities": {"grouping": [{"id": "https://example.com/catapult/au/essentials"}]},
+        "extensions": {"https://w3id.org/xapi/cmi5/context/extensions/sessionid": l["session_id"]}});
+    for (verb, result) in [
+        ("initialized", Value::Null),
+        ("completed", json!({"completion": true, "duration": "PT5S"})),
+        ("passed", json!({"success": true, "duration": "PT5S"})),
+        ("terminated", json!({"duration": "PT12S"})),
+    ] {
+        let r = app
+            .client
+            .post(format!("{}/xapi/statements", app.base))
+            .header("Authorization", format!("Basic {token}"))
+            .header("X-Experience-API-Version", "1.0.3")
+            .json(&cmi5_statement(&q, &template, verb, result))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{verb}");
+    }
+    let reg = q["registration"].as_str();
+    let list = registration_statements(&app, &q["registration"]).await;
+    let verbs: Vec<&str> = list.iter().map(|s| s["verb"]["id"].as_str().unwrap().rsplit('/').next().unwrap()).collect();
+    assert_eq!(verbs, ["launched", "initialized", "completed", "passed", "satisfied", "satisfied", "terminated"]);
+    satisfied(&list[4], "block", "essentials", &l["session_id"], reg);
+    satisfied(&list[5], "course", "essentials", &l["session_id"], reg);
+
+    // 004-5-moveOn-NotApplicable: satisfied at registration, before `launched`.
+    let course = import_bare_cmi5(&app, "not-applicable", "NotApplicable").await;
+    let (l, q) = cmi5_launch(&app, &course, "https://example.com/catapult/au/not-applicable").await;
+    let list = registration_statements(&app, &q["registration"]).await;
+    let verbs: Vec<&str> = list.iter().map(|s| s["verb"]["id"].as_str().unwrap().rsplit('/').next().unwrap()).collect();
+    assert_eq!(verbs, ["satisfied", "satisfied", "launched"], "9.6.1.1-3");
+    satisfied(&list[0], "block", "not-applicable", &l["session_id"], &q["registration"]);
+    satisfied(&list[1], "course", "not-applicable", &l["session_id"], &q["registration"]);
+    // A second launch of the registration writes them no more.
+    let (_, q2) = cmi5_launch(&app, &course, "https://example.com/catapult/au/not-applicable").await;
+    assert_eq!(q2["registration"], q["registration"]);
+    let list = registration_statements(&app, &q["registration"]).await;
+    let count = list.iter().filter(|s| s["verb"]["id"] == "https://w3id.org/xapi/adl/verbs/satisfied").count();
+    assert_eq!(count, 2);
+}
+both!(cmi5_satisfied_statements_as_catapult_reads_them);

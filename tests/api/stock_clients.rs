@@ -39,34 +39,73 @@ fn agent_q() -> String {
     urlencode(&json!({"objectType": "Agent", "mbox": "mailto:stock@example.com"}).to_string())
 }
 
-/// Under 2.0, a PUT creating an Activity or Agent Profile document needs no precondition (204); once
-/// the document exists, a PUT without `If-Match`/`If-None-Match` is 409 and changes nothing. Under
-/// 1.0.x the header-less first write stays 400, as the ADL 1.0.3 conformance suite expects.
+/// A PUT creating an Activity or Agent Profile document needs no precondition (204), under 1.0.x
+/// (what PyPI `tincan`'s `save_*_profile` sends) as under 2.0; once the document exists, a PUT
+/// without `If-Match`/`If-None-Match` is 409 with a message and changes nothing (Communication 3.1).
 async fn profile_precondition_only_when_the_document_exists(app: TestApp) {
     let mut app = app;
-    for version in ["2.0.0", "1.0.3"] {
+    for version in ["1.0.3", "2.0.0"] {
         app.version = version;
-        let paths = [
-            format!("/xapi/activities/profile?activityId={ACT}&profileId=first-{version}"),
-            format!("/xapi/agents/profile?agent={}&profileId=first-{version}", agent_q()),
-        ];
-        for p in &paths {
-            let r = app.req(Method::PUT, p).json(&json!({"v": 1})).send().await.unwrap();
-            if version == "1.0.3" {
-                assert_eq!(r.status(), 400, "{version} {p}");
-                assert_eq!(app.get_json(p).await.0, 404, "{version} {p}");
-                continue;
-            }
+        for p in profile_paths(&format!("first-{version}")) {
+            let r = app.req(Method::PUT, &p).json(&json!({"v": 1})).send().await.unwrap();
             assert_eq!(r.status(), 204, "{version} {p}");
-            let r = app.req(Method::PUT, p).json(&json!({"v": 2})).send().await.unwrap();
+            let r = app.req(Method::PUT, &p).json(&json!({"v": 2})).send().await.unwrap();
             assert_eq!(r.status(), 409, "{version} {p}");
-            assert!(!r.text().await.unwrap().is_empty());
-            let (status, doc) = app.get_json(p).await;
+            assert!(r.text().await.unwrap().contains("If-Match"), "{version} {p}: the 409 says what to send");
+            let (status, doc) = app.get_json(&p).await;
             assert_eq!((status, doc), (200, json!({"v": 1})), "{version} {p}");
         }
     }
 }
 both!(profile_precondition_only_when_the_document_exists);
+
+fn profile_paths(profile_id: &str) -> [String; 2] {
+    [
+        format!("/xapi/activities/profile?activityId={ACT}&profileId={profile_id}"),
+        format!("/xapi/agents/profile?agent={}&profileId={profile_id}", agent_q()),
+    ]
+}
+
+/// Header-less PUTs racing to create one profile: the check and the write share the store's
+/// transaction on that document, so exactly one creates it (204) and every other finds it existing
+/// (409); the document is the winner's, whole.
+async fn racing_first_profile_puts_one_wins_the_others_conflict(app: TestApp) {
+    for p in profile_paths("race-first") {
+        let puts = (0..8).map(|i| app.req(Method::PUT, &p).json(&json!({"writer": i})).send());
+        let codes: Vec<u16> =
+            futures_util::future::join_all(puts).await.into_iter().map(|r| r.unwrap().status().as_u16()).collect();
+        assert_eq!(codes.iter().filter(|c| **c == 204).count(), 1, "{p}: {codes:?}");
+        assert_eq!(codes.iter().filter(|c| **c == 409).count(), 7, "{p}: {codes:?}");
+        let winner = codes.iter().position(|c| *c == 204).unwrap();
+        let (status, doc) = app.get_json(&p).await;
+        assert_eq!((status, doc), (200, json!({"writer": winner})), "{p}");
+    }
+}
+both!(racing_first_profile_puts_one_wins_the_others_conflict);
+
+fn strict_profile_create(c: &mut cairn::lrs::LrsConfig) {
+    c.profile_create_needs_precondition = true;
+}
+
+/// With `--profile-create-needs-precondition` (for a run of the ADL 1.0.3 conformance suite), a
+/// header-less PUT creating a profile under 1.0.x is 400 naming the header and stores nothing;
+/// `If-None-Match: *` creates it; 2.0 requests are unaffected.
+async fn strict_profile_create_refuses_a_header_less_first_put_under_1_0(app: TestApp) {
+    let mut app = app;
+    for p in profile_paths("strict") {
+        let r = app.req(Method::PUT, &p).json(&json!({"v": 1})).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{p}");
+        assert!(r.text().await.unwrap().contains("If-None-Match"), "{p}");
+        assert_eq!(app.get_json(&p).await.0, 404, "{p}");
+        let r = app.req(Method::PUT, &p).header("If-None-Match", "*").json(&json!({"v": 1})).send().await.unwrap();
+        assert_eq!(r.status(), 204, "{p}");
+    }
+    app.version = "2.0.0";
+    for p in profile_paths("strict-2") {
+        assert_eq!(app.req(Method::PUT, &p).json(&json!({"v": 1})).send().await.unwrap().status(), 204, "{p}");
+    }
+}
+crate::both_configured!(strict_profile_create_refuses_a_header_less_first_put_under_1_0, strict_profile_create);
 
 fn statement() -> Value {
     json!({
@@ -146,6 +185,21 @@ async fn multipart_sent_as_octet_stream_is_accepted(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("application/octet-stream"), "the 400 names the content type: {text}");
+
+    // A delimiter line, then a broken multipart body: 400 naming what is wrong with it.
+    let broken = format!("--{boundary}\r\nContent-Type: application/json\r\n\r\n{s}\r\n");
+    let r = app
+        .req(Method::POST, "/xapi/statements")
+        .header("Content-Type", "application/octet-stream")
+        .body(broken)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let text = r.text().await.unwrap();
+    assert!(text.to_ascii_lowercase().contains("multipart"), "the 400 says the multipart body is broken: {text}");
 }
 both!(multipart_sent_as_octet_stream_is_accepted);
 
@@ -196,5 +250,21 @@ async fn statements_are_served_in_the_readers_version(app: TestApp) {
     let stmts = page["statements"].as_array().unwrap();
     assert_eq!(stmts.len(), 2);
     stmts.iter().for_each(one_oh);
+
+    // `more` pages too: one statement a page, each in the 1.0 form.
+    let mut path = format!("/xapi/statements?agent={}&limit=1", agent_q());
+    let mut seen = 0;
+    loop {
+        let (status, page) = app.get_json(&path).await;
+        assert_eq!(status, 200, "{path}");
+        page["statements"].as_array().unwrap().iter().for_each(one_oh);
+        seen += page["statements"].as_array().unwrap().len();
+        match page["more"].as_str() {
+            Some(m) if !m.is_empty() => path = m.to_string(),
+            _ => break,
+        }
+        assert!(seen <= 2, "paging does not end");
+    }
+    assert_eq!(seen, 2);
 }
 both!(statements_are_served_in_the_readers_version);

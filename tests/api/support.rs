@@ -137,6 +137,7 @@ impl TestApp {
             page_limit: 100,
             json_limits: Default::default(),
             page_bytes: cairn::lrs::DEFAULT_PAGE_BYTES,
+            profile_create_needs_precondition: false,
         };
         configure(&mut config);
         let lms = Lms::new(

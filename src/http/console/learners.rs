@@ -146,7 +146,7 @@ pub async fn learner(
     for k in &identifiers {
         booked.extend(console.bookings_of_learner(k).await?);
     }
-    booked.sort_by(|a, b| b.1.booked_us.cmp(&a.1.booked_us));
+    booked.sort_by_key(|b| std::cmp::Reverse(b.1.booked_us));
     let mut bookings = Vec::new();
     for (session_id, b) in booked {
         let Ok(s) = lms.session(&session_id).await else { continue };
