@@ -179,7 +179,13 @@ impl Lms {
     /// opaque id and counts only: no personal data.
     pub async fn erase_person(&self, id: &str, by: &str) -> Result<Value> {
         let p = self.person_row(id).await?;
+        let launches = self.store.launches_of_agents(&p.identifiers).await?;
         self.store.erase_learner_rows(&p.identifiers).await?;
+        // Their launch credentials stop here at once; other nodes refuse them too, since every
+        // statement and document a launch sends reads its (now deleted) launch row.
+        for l in &launches {
+            self.auth.forget_restricted(&l.id);
+        }
         let removed = self.erase_statements_and_documents(&p).await?;
         let detail = json!({"identifiers": p.identifiers.len(), "statements_removed": removed}).to_string();
         self.store.insert_audit(by, "person.erase", id, &detail, crate::now_us()).await?;
