@@ -107,8 +107,12 @@ impl Store {
             }
             Store::Postgres(_) => {
                 let mut tx = self.begin_write().await?;
-                for id in ids {
-                    tx.conn().q("SELECT pg_advisory_xact_lock($1)").bind(id).execute().await?;
+                if let Tx::Pg(t, h) = &mut tx {
+                    // One round trip for every lock, taken in the array's (sorted) order.
+                    let locks = sqlx::query("SELECT pg_advisory_xact_lock(x) FROM unnest($1::bigint[]) AS t(x)")
+                        .bind(ids)
+                        .execute(&mut **t);
+                    h.guard(async { Ok(locks.await.map(|_| ())?) }).await?;
                 }
                 Ok(PersonGuard(Guard::Pg(tx)))
             }
