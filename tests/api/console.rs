@@ -601,3 +601,33 @@ async fn learners_are_found_by_email_or_name_and_their_page_shows_courses_bookin
     }
     assert_eq!(get(&app, &cookie, "/console/learner?key=Agent%7Cmbox%3Amailto%3Anobody%40x.org").await.status, 404);
 }
+
+/// A course's page summarises its results: learners per score band, completions per week and the
+/// time spent, each as an SVG chart with a table and a sentence for screen readers.
+async fn the_course_page_charts_scores_completions_and_time(app: TestApp) {
+    let course = crate::launch::import(&app, "scorm12-single").await;
+    let id = course["id"].as_str().expect("id").to_string();
+    let module = crate::launch::first_module(&course);
+    let activity = cairn::results::ids::module_activity_id(&id, &module);
+    for (who, scaled, secs) in [("s1", 0.85, 600), ("s2", 0.82, 1200), ("s3", 0.45, 1800)] {
+        let st = json!({"actor": {"mbox": format!("mailto:{who}@example.com")},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"}, "object": {"id": activity},
+            "result": {"completion": true, "score": {"scaled": scaled}, "duration": format!("PT{secs}S")}});
+        assert_eq!(app.post_statements(&st).await.0, 200);
+    }
+    let (cookie, _) = admin_session(&app).await;
+    let page =
+        get(&app, &cookie, &format!("/console/course?{}", serde_urlencoded::to_string([("id", &id)]).unwrap())).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for expected in [
+        "3 learners with a score, by score band of ten points",
+        "<td>80–89 %</td><td class=\"num\">2</td>",
+        "<td>40–49 %</td><td class=\"num\">1</td>",
+        "3 completions in the last 12 weeks, per week",
+        "<dt>Median</dt><dd>20 min</dd>",
+        "<dt>Mean</dt><dd>20 min</dd>",
+    ] {
+        assert!(page.body.contains(expected), "{expected} on the course page: {}", page.body);
+    }
+}
+both!(the_course_page_charts_scores_completions_and_time);

@@ -11,7 +11,8 @@ use axum::Form;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{check_csrf, minute, render, Frame, PageError, Signed};
+use super::charts::{bar_chart, BarChart};
+use super::{check_csrf, minute, render, when, Frame, PageError, Signed};
 use crate::console::{Console, Role, Viewer};
 use crate::http::courses::{receive_file, Upload};
 use crate::lms::assignments::AssignRequest;
@@ -143,6 +144,10 @@ struct CoursePage {
     warnings: Vec<String>,
     learners: usize,
     statuses: Vec<(&'static str, usize)>,
+    scores: BarChart,
+    completions: BarChart,
+    /// Median and mean time spent by learners with any, e.g. "12 min".
+    time_spent: Option<(String, String)>,
     assignments: Vec<AssignmentLine>,
     tree: String,
     notice: Option<String>,
@@ -190,6 +195,7 @@ async fn course_page(
             })
         })
         .collect();
+    let (scores, completions, time_spent) = course_charts(&rows, crate::now_us());
     let versions = console.course_version_count(id).await?;
     let page = CoursePage {
         frame: Frame::of(v, "courses"),
@@ -203,12 +209,84 @@ async fn course_page(
         warnings: view.warnings.clone(),
         learners: rows.len(),
         statuses,
+        scores,
+        completions,
+        time_spent,
         assignments,
         tree: render_tree(&view),
         notice,
         error,
     };
     Ok(render(status, &page))
+}
+
+/// Weeks the completions chart covers.
+const WEEKS: i64 = 12;
+
+/// The course summary's charts: learners per score band (scaled score, tenths), completions per week
+/// over the last [`WEEKS`] weeks, and the median and mean time spent.
+fn course_charts(
+    rows: &[crate::lms::reports::ResultRow],
+    now_us: i64,
+) -> (BarChart, BarChart, Option<(String, String)>) {
+    let mut bands = [0i64; 10];
+    for score in rows.iter().filter_map(|r| r.score) {
+        bands[((score.clamp(0.0, 1.0) * 10.0) as usize).min(9)] += 1;
+    }
+    let scored: i64 = bands.iter().sum();
+    let points = bands
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let label = if i == 9 { "90–100 %".to_string() } else { format!("{}–{} %", i * 10, i * 10 + 9) };
+            (label, format!("{}", i * 10), *n)
+        })
+        .collect();
+    let scores = bar_chart(points, 1, format!("{scored} learners with a score, by score band of ten points"));
+
+    let week_us = 7 * 86_400_000_000i64;
+    let first = now_us - (WEEKS - 1) * week_us - now_us.rem_euclid(86_400_000_000);
+    let mut weeks = vec![0i64; WEEKS as usize];
+    for r in rows {
+        let Some(at) = r.completed_at.as_deref().and_then(|t| crate::xapi::timestamp::parse_timestamp(t).ok()) else {
+            continue;
+        };
+        let us = (at.unix_timestamp_nanos() / 1000) as i64;
+        if us >= first {
+            if let Some(slot) = weeks.get_mut(((us - first) / week_us) as usize) {
+                *slot += 1;
+            }
+        }
+    }
+    let done: i64 = weeks.iter().sum();
+    let points = weeks
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let label = when(first + i as i64 * week_us);
+            (format!("week of {}", label.get(..10).unwrap_or("")), label.get(5..10).unwrap_or("").to_string(), *n)
+        })
+        .collect();
+    let completions = bar_chart(points, 2, format!("{done} completions in the last {WEEKS} weeks, per week"));
+
+    let mut spent: Vec<f64> = rows.iter().map(|r| r.time_spent_seconds).filter(|t| *t > 0.0).collect();
+    spent.sort_by(f64::total_cmp);
+    let time_spent = (!spent.is_empty()).then(|| {
+        let n = spent.len();
+        let median = if n % 2 == 1 { spent[n / 2] } else { (spent[n / 2 - 1] + spent[n / 2]) / 2.0 };
+        let mean = spent.iter().sum::<f64>() / n as f64;
+        (duration(median), duration(mean))
+    });
+    (scores, completions, time_spent)
+}
+
+/// A time spent as people read it: seconds, minutes or hours.
+fn duration(seconds: f64) -> String {
+    match seconds {
+        s if s < 90.0 => format!("{s:.0} s"),
+        s if s < 5400.0 => format!("{:.0} min", s / 60.0),
+        s => format!("{:.1} h", s / 3600.0),
+    }
 }
 
 /// GET /console/course?id=IRI: a course's facts, results by status, assignments and structure.

@@ -8,6 +8,7 @@
 //! ([`crate::console::Viewer::require`]), not by hiding buttons.
 
 mod admin;
+mod charts;
 mod courses;
 mod learners;
 mod pages;

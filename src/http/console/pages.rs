@@ -10,6 +10,7 @@ use axum::Form;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::charts::{bar_chart, BarChart};
 use super::{check_csrf, render, when, CsrfOnly, Frame, PageError, Signed};
 use crate::console::{Console, Role, Viewer};
 use crate::lms::reports::ResultsFilter;
@@ -34,17 +35,6 @@ pub(super) fn reader(v: &Viewer, lms: &crate::lms::Lms, scopes: &[&str]) -> Prin
                           "account": {"homePage": lms.config.public_url, "name": format!("console:{}", v.login)}}),
         restricted: None,
     }
-}
-
-pub struct DayBar {
-    label: String,
-    short: String,
-    count: i64,
-    x: f64,
-    y: f64,
-    width: f64,
-    height: f64,
-    tick: bool,
 }
 
 pub struct Segment {
@@ -72,9 +62,7 @@ pub struct SessionLine {
 #[template(path = "console/overview.html")]
 struct Overview {
     frame: Frame,
-    days: Vec<DayBar>,
-    days_summary: String,
-    chart_width: u32,
+    days: BarChart,
     states: [&'static str; 5],
     courses: Vec<CourseRow>,
     sessions: Vec<SessionLine>,
@@ -88,33 +76,19 @@ pub async fn overview(State(console): State<Console>, Signed(v): Signed) -> Resu
     let today = now - now.rem_euclid(day_us);
     let from = today - (DAYS - 1) * day_us;
     let counts = console.statements_per_day(from, DAYS).await?;
-    let max = counts.iter().copied().max().unwrap_or(0).max(1);
-    let (slot, chart_width) = (40.0, (DAYS as u32) * 40);
-    let days: Vec<DayBar> = counts
+    let points: Vec<(String, String, i64)> = counts
         .iter()
         .enumerate()
         .map(|(i, &count)| {
-            let height = 110.0 * count as f64 / max as f64;
             let label = when(from + i as i64 * day_us);
-            DayBar {
-                short: label.get(5..10).unwrap_or("").to_string(),
-                label: label.get(..10).unwrap_or("").to_string(),
-                count,
-                x: i as f64 * slot + 4.0,
-                y: 120.0 - height,
-                width: slot - 8.0,
-                height,
-                tick: i % 2 == 0,
-            }
+            (label.get(..10).unwrap_or("").to_string(), label.get(5..10).unwrap_or("").to_string(), count)
         })
         .collect();
     let total: i64 = counts.iter().sum();
-    let busiest = days
-        .iter()
-        .filter(|d| d.count > 0)
-        .max_by_key(|d| d.count)
-        .map(|d| format!("; busiest {} with {}", d.label, d.count));
-    let days_summary = format!("{total} statements in the last {DAYS} days{}", busiest.unwrap_or_default());
+    let busiest =
+        points.iter().filter(|d| d.2 > 0).max_by_key(|d| d.2).map(|d| format!("; busiest {} with {}", d.0, d.2));
+    let summary = format!("{total} statements in the last {DAYS} days{}", busiest.unwrap_or_default());
+    let days = bar_chart(points, 2, summary);
 
     let (rows, _) = lms.results(&ResultsFilter::default(), now).await?;
     let mut per_course: BTreeMap<String, [usize; 5]> = BTreeMap::new();
@@ -157,15 +131,7 @@ pub async fn overview(State(console): State<Console>, Signed(v): Signed) -> Resu
             },
         });
     }
-    let page = Overview {
-        frame: Frame::of(&v, "overview"),
-        days,
-        days_summary,
-        chart_width,
-        states: STATES,
-        courses,
-        sessions,
-    };
+    let page = Overview { frame: Frame::of(&v, "overview"), days, states: STATES, courses, sessions };
     Ok(render(StatusCode::OK, &page))
 }
 
