@@ -129,6 +129,7 @@ fn insert(c: &mut Criterion) {
                 attachments: p.attachments,
                 activities: p.activities,
                 agents: p.agents,
+                actor: None,
             })
             .collect()
     };

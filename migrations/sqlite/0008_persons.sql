@@ -27,3 +27,16 @@ SELECT k, lower(hex(randomblob(16))), 0 FROM (
     UNION SELECT learner_key FROM results
 );
 UPDATE results SET learner_key = (SELECT person_id FROM person_identifiers WHERE ifi_key = results.learner_key);
+
+-- Who was active in which week (weeks start on Monday, UTC), for the console's active learners per
+-- week: one row per (week, actor identifier), written with the statements; counted per person.
+CREATE TABLE learner_weeks (
+    week_us BIGINT NOT NULL,
+    ifi_key TEXT NOT NULL,
+    PRIMARY KEY (week_us, ifi_key)
+);
+-- Statements stored before: their agents as actor or object (the index does not tell the two apart).
+INSERT INTO learner_weeks (week_us, ifi_key)
+SELECT DISTINCT ((s.stored_us - 345600000000) / 604800000000) * 604800000000 + 345600000000, d.key
+FROM statement_index d JOIN statements s ON s.seq = d.seq
+WHERE d.kind = 'A' AND d.key LIKE 'Agent|%';

@@ -334,6 +334,11 @@ impl Console {
         Ok(self.lms.store.statements_per_day(from_us, days).await?)
     }
 
+    /// Persons active in each of `weeks` weeks from the Monday `from_us`.
+    pub async fn active_learners_per_week(&self, from_us: i64, weeks: i64) -> Result<Vec<i64>> {
+        Ok(self.lms.store.active_persons_per_week(from_us, weeks).await?)
+    }
+
     /// Agents whose identifier or name contains `term`: `(key, Person JSON)`.
     pub async fn search_learners(&self, term: &str, limit: i64) -> Result<Vec<(String, String)>> {
         Ok(self.lms.store.search_agents(term, limit).await?)

@@ -553,7 +553,9 @@ fn collect_activity_ids(v: &Value, out: &mut Vec<String>) {
 }
 
 fn into_row(p: statement::Prepared, authority_key: &str, stored: OffsetDateTime) -> NewStatement {
+    let actor = p.body.get("actor").and_then(agent::key).filter(|k| k.starts_with("Agent|"));
     NewStatement {
+        actor,
         body: p.body.to_string(),
         id: p.id,
         stored_us: (stored.unix_timestamp_nanos() / 1000) as i64,

@@ -67,6 +67,18 @@ pub(super) async fn merge_from(conn: &mut Conn<'_>, batch: &[NewStatement]) -> R
     let new_agents: Vec<&str> =
         keys.iter().filter(|k| k.starts_with("Agent|") && !old.contains_key(**k)).copied().collect();
     super::persons::ensure_identifiers(conn, &new_agents, crate::now_us()).await?;
+    let mut weeks: Vec<(i64, &str)> =
+        batch.iter().filter_map(|st| st.actor.as_deref().map(|a| (week_of(st.stored_us), a))).collect();
+    weeks.sort_unstable();
+    weeks.dedup();
+    conn.insert_rows(
+        "INSERT INTO learner_weeks (week_us, ifi_key) VALUES",
+        "ON CONFLICT (week_us, ifi_key) DO NOTHING",
+        2,
+        &weeks,
+        |q, (w, k)| q.bind(*w).bind(*k),
+    )
+    .await?;
     let mut changed: Vec<(&str, String)> = Vec::new();
     for (key, seen) in &agents {
         if let Some(merged) = agent::merge_seen(old.get(*key).map(String::as_str), seen) {
@@ -80,6 +92,15 @@ pub(super) async fn merge_from(conn: &mut Conn<'_>, batch: &[NewStatement]) -> R
         &changed,
     )
     .await
+}
+
+const WEEK_US: i64 = 7 * 86_400_000_000;
+/// The first Monday after the epoch (a Thursday).
+const MONDAY_US: i64 = 4 * 86_400_000_000;
+
+/// The Monday (00:00 UTC) starting the week of `us`.
+pub fn week_of(us: i64) -> i64 {
+    (us - MONDAY_US).div_euclid(WEEK_US) * WEEK_US + MONDAY_US
 }
 
 /// `k -> v` for the keys found by `select_prefix (…)`.
@@ -130,4 +151,17 @@ fn merged_agents(batch: &[NewStatement]) -> Vec<(&str, serde_json::Value)> {
         }
     }
     map.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn weeks_start_on_monday() {
+        let day = 86_400_000_000i64;
+        // 1970-01-05 was a Monday; 2026-12-03 (20_790 days after the epoch) a Thursday.
+        assert_eq!(super::week_of(4 * day), 4 * day);
+        assert_eq!(super::week_of(10 * day + 5), 4 * day);
+        assert_eq!(super::week_of(11 * day), 11 * day);
+        assert_eq!(super::week_of(20_790 * day + 1), 20_787 * day);
+    }
 }

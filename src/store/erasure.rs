@@ -134,6 +134,7 @@ impl Store {
         let keys: Vec<&str> = e.keys.iter().map(String::as_str).collect();
         conn.execute_for_ids("DELETE FROM documents WHERE agent_key IN", "", &keys).await?;
         conn.execute_for_ids("DELETE FROM agents WHERE key IN", "", &keys).await?;
+        conn.execute_for_ids("DELETE FROM learner_weeks WHERE ifi_key IN", "", &keys).await?;
         conn.execute_for_ids("DELETE FROM result_facts WHERE learner_key IN", "", &keys).await?;
         conn.execute_for_ids("DELETE FROM person_identifiers WHERE ifi_key IN", "", &keys).await?;
         conn.q("DELETE FROM persons WHERE id = $1").bind(&e.person).execute().await?;

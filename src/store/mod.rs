@@ -28,6 +28,7 @@ mod sessions;
 pub mod sqlite;
 mod statements;
 
+pub use activities::week_of;
 pub use assignments::AssignmentRow;
 pub use console::{AuditRow, ConsoleSessionRow, ConsoleUserRow};
 pub use courses::{CourseVersionRow, NewCourseVersion};

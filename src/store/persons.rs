@@ -285,6 +285,29 @@ impl Store {
             .await
     }
 
+    /// Persons active (the actor of a statement) in each of `weeks` weeks from the Monday `from_us`,
+    /// counted once per person whatever identifiers they used.
+    pub async fn active_persons_per_week(&self, from_us: i64, weeks: i64) -> Result<Vec<i64>> {
+        const WEEK_US: i64 = 7 * 86_400_000_000;
+        let rows = self
+            .read()
+            .q("SELECT w.week_us AS k, COUNT(DISTINCT pi.person_id) AS n FROM learner_weeks w \
+                JOIN person_identifiers pi ON pi.ifi_key = w.ifi_key \
+                WHERE w.week_us >= $1 AND w.week_us < $2 GROUP BY w.week_us")
+            .bind(from_us)
+            .bind(from_us + weeks * WEEK_US)
+            .fetch_all()
+            .await?;
+        let mut out = vec![0i64; weeks.max(0) as usize];
+        for r in rows {
+            let (week, n): (i64, i64) = (r.get("k")?, r.get("n")?);
+            if let Some(slot) = usize::try_from((week - from_us) / WEEK_US).ok().and_then(|i| out.get_mut(i)) {
+                *slot = n;
+            }
+        }
+        Ok(out)
+    }
+
     /// The launches of any of these agents, newest first.
     pub async fn launches_of_agents(&self, keys: &[String]) -> Result<Vec<super::LaunchRow>> {
         let mut out = Vec::new();

@@ -548,6 +548,8 @@ async fn console_sign_in_and_pages_in_a_browser(app: TestApp) {
     browser.open("http://cairn.test/console").await;
     wait_until(&browser, "document.readyState === 'complete'").await;
     assert_eq!(axe_violations(&browser).await, json!([]), "overview on a phone");
+    let wide = browser.eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    assert_eq!(wide, json!(0), "the page itself does not scroll sideways on a phone");
     shoot("overview-phone").await;
     browser.quit().await;
 }

@@ -631,3 +631,28 @@ async fn the_course_page_charts_scores_completions_and_time(app: TestApp) {
     }
 }
 both!(the_course_page_charts_scores_completions_and_time);
+
+/// The overview counts active learners per week once per person, whatever identifiers they used,
+/// and completions per course.
+async fn the_overview_counts_active_persons_and_completions(app: TestApp) {
+    let course = crate::launch::import(&app, "scorm12-single").await;
+    let id = course["id"].as_str().expect("id").to_string();
+    let activity = cairn::results::ids::module_activity_id(&id, &crate::launch::first_module(&course));
+    let ann = json!({"mbox": "mailto:ann.w@example.com"});
+    let ann_lms = json!({"account": {"homePage": "https://lms.example.com", "name": "annw"}});
+    for who in [&ann, &ann_lms, &json!({"mbox": "mailto:bo.w@example.com"})] {
+        let st = json!({"actor": who, "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+            "object": {"id": activity}, "result": {"completion": true}});
+        assert_eq!(app.post_statements(&st).await.0, 200);
+    }
+    let (cookie, _) = admin_session(&app).await;
+    let page = get(&app, &cookie, "/console").await;
+    assert!(page.body.contains("3 learners active this week"), "{}", page.body);
+    assert!(page.body.contains("3 learners completed or passed, across 1 courses"), "{}", page.body);
+    let persons = app.lms.search_persons("ann.w", 5).await.expect("persons");
+    app.lms.add_identifier(&persons[0].id, &ann_lms).await.expect("merge");
+    let page = get(&app, &cookie, "/console").await;
+    assert!(page.body.contains("2 learners active this week"), "one person: {}", page.body);
+    assert!(page.body.contains("2 learners completed or passed"), "{}", page.body);
+}
+both!(the_overview_counts_active_persons_and_completions);

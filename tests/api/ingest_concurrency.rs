@@ -108,6 +108,7 @@ fn row(id: &str) -> cairn::store::NewStatement {
         attachments: Vec::new(),
         activities: Vec::new(),
         agents: Vec::new(),
+        actor: None,
     }
 }
 

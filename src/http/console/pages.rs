@@ -20,6 +20,14 @@ use crate::xapi::Version;
 
 /// Days of the statements-per-day chart.
 const DAYS: i64 = 14;
+/// Weeks of the active-learners chart.
+const WEEKS: i64 = 12;
+
+/// A course IRI's last path segment, short enough for under a bar.
+fn short_course(iri: &str) -> String {
+    let last = iri.trim_end_matches('/').rsplit(['/', ':']).next().unwrap_or(iri);
+    last.chars().take(6).collect()
+}
 /// Statements per page of the browser.
 const PAGE: usize = 25;
 /// Compliance states, in the order the stacked bars show them.
@@ -63,6 +71,8 @@ pub struct SessionLine {
 struct Overview {
     frame: Frame,
     days: BarChart,
+    weeks: BarChart,
+    completions: BarChart,
     states: [&'static str; 5],
     courses: Vec<CourseRow>,
     sessions: Vec<SessionLine>,
@@ -90,7 +100,31 @@ pub async fn overview(State(console): State<Console>, Signed(v): Signed) -> Resu
     let summary = format!("{total} statements in the last {DAYS} days{}", busiest.unwrap_or_default());
     let days = bar_chart(points, 2, summary);
 
+    let monday = crate::store::week_of(now) - (WEEKS - 1) * 7 * day_us;
+    let active = console.active_learners_per_week(monday, WEEKS).await?;
+    let points: Vec<(String, String, i64)> = active
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let label = when(monday + i as i64 * 7 * day_us);
+            (format!("week of {}", label.get(..10).unwrap_or("")), label.get(5..10).unwrap_or("").to_string(), n)
+        })
+        .collect();
+    let this_week = active.last().copied().unwrap_or(0);
+    let weeks = bar_chart(points, 2, format!("{this_week} learners active this week; {WEEKS} weeks shown"));
+
     let (rows, _) = lms.results(&ResultsFilter::default(), now).await?;
+    let mut done: BTreeMap<&str, i64> = BTreeMap::new();
+    for r in &rows {
+        let n = done.entry(r.course.as_str()).or_default();
+        if matches!(r.status, "completed" | "passed") {
+            *n += 1;
+        }
+    }
+    let total: i64 = done.values().sum();
+    let points = done.iter().map(|(c, n)| (c.to_string(), short_course(c), *n)).collect();
+    let completions =
+        bar_chart(points, 1, format!("{total} learners completed or passed, across {} courses", done.len()));
     let mut per_course: BTreeMap<String, [usize; 5]> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.assignment.is_some()) {
         if let Some(i) = r.compliance.and_then(|c| STATES.iter().position(|s| *s == c)) {
@@ -131,7 +165,8 @@ pub async fn overview(State(console): State<Console>, Signed(v): Signed) -> Resu
             },
         });
     }
-    let page = Overview { frame: Frame::of(&v, "overview"), days, states: STATES, courses, sessions };
+    let page =
+        Overview { frame: Frame::of(&v, "overview"), days, weeks, completions, states: STATES, courses, sessions };
     Ok(render(StatusCode::OK, &page))
 }
 

@@ -31,6 +31,8 @@ pub struct NewStatement {
     pub activities: Vec<(String, serde_json::Value)>,
     /// Agents seen as actor/object, for the Agents resource: `(key, agent JSON)`.
     pub agents: Vec<(String, serde_json::Value)>,
+    /// The actor's key when it is an Agent (active learners per week).
+    pub actor: Option<String>,
 }
 
 /// An attachment body to store once per sha2.
