@@ -501,9 +501,11 @@ async fn sessions_cmd(lms: Lms, cmd: crate::config::SessionsCommand) -> anyhow::
                 println!("{}  {}  {}  {}", s.id, s.course_id, s.title, state);
             }
         }
-        SessionsCommand::Book { session, learner } => {
-            lms.book_session(&session, &learner_arg(&learner)?, v).await?;
-            println!("booked");
+        SessionsCommand::Book { session, learner, waitlist } => {
+            match lms.book_session(&session, &learner_arg(&learner)?, v, waitlist).await? {
+                crate::store::BookOutcome::Waitlisted(n) => println!("session full: on the waitlist, position {n}"),
+                _ => println!("booked"),
+            }
         }
         SessionsCommand::Attend { session, learner } => {
             let id = lms.mark_attendance(&session, &learner_arg(&learner)?, v).await?;

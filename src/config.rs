@@ -355,6 +355,9 @@ pub enum SessionsCommand {
         /// The learner: `mailto:` address or Agent JSON.
         #[arg(long)]
         learner: String,
+        /// When the session is full, join its waitlist (a freed seat goes to the longest waiting).
+        #[arg(long)]
+        waitlist: bool,
     },
     /// Record that a learner attended; writes an xAPI `attended` statement, which satisfies the session.
     Attend {

@@ -196,7 +196,7 @@ pub async fn session(State(lms): State<Lms>, _: Admin, Path(id): Path<String>) -
     let mut v = session_json(&s);
     v["bookings"] = bookings
         .iter()
-        .map(|b| json!({"learner": serde_json::from_str::<Value>(&b.learner).unwrap_or(Value::Null), "learner_label": agent::label(&b.learner_key), "booked": b.cancelled_us.is_none()}))
+        .map(|b| json!({"learner": serde_json::from_str::<Value>(&b.learner).unwrap_or(Value::Null), "learner_label": agent::label(&b.learner_key), "booked": b.has_seat(), "waitlisted": b.waiting()}))
         .collect();
     Ok(axum::Json(v).into_response())
 }
@@ -212,16 +212,31 @@ pub struct LearnerBody {
     learner: Value,
 }
 
+/// A booking request: the learner, and whether to wait for a seat when the session is full.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookBody {
+    learner: Value,
+    #[serde(default)]
+    waitlist: bool,
+}
+
 /// POST /api/sessions/{id}/bookings {learner}
 pub async fn book(
     State(lms): State<Lms>,
     _: Admin,
     Path(id): Path<String>,
-    ApiJson(b): ApiJson<LearnerBody>,
+    ApiJson(b): ApiJson<BookBody>,
 ) -> ApiResult<Response> {
-    let outcome = lms.book_session(&id, &b.learner, V).await?;
-    let status = if outcome == BookOutcome::Booked { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, axum::Json(json!({"session": id, "booked": true}))).into_response())
+    let outcome = lms.book_session(&id, &b.learner, V, b.waitlist).await?;
+    let (status, body) = match outcome {
+        BookOutcome::Booked => (StatusCode::CREATED, json!({"session": id, "booked": true})),
+        BookOutcome::Waitlisted(n) => {
+            (StatusCode::ACCEPTED, json!({"session": id, "booked": false, "waitlisted": true, "position": n}))
+        }
+        _ => (StatusCode::OK, json!({"session": id, "booked": true})),
+    };
+    Ok((status, axum::Json(body)).into_response())
 }
 
 /// POST /api/sessions/{id}/bookings/cancel {learner}
@@ -231,8 +246,8 @@ pub async fn cancel_booking(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<LearnerBody>,
 ) -> ApiResult<Response> {
-    lms.cancel_booking(&id, &b.learner, V).await?;
-    Ok(axum::Json(json!({"session": id, "booked": false})).into_response())
+    let promoted = lms.cancel_booking(&id, &b.learner, V).await?;
+    Ok(axum::Json(json!({"session": id, "booked": false, "promoted": promoted})).into_response())
 }
 
 /// POST /api/sessions/{id}/attendance {learner}: writes the `attended` statement.

@@ -121,19 +121,30 @@ impl Lms {
         Ok(assigned.last().map(|a| a.registration.clone()))
     }
 
-    /// Books a seat (capacity enforced) and records it as an xAPI `registered` statement.
-    pub async fn book_session(&self, id: &str, learner: &Value, version: Version) -> Result<BookOutcome> {
+    /// Books a seat (capacity enforced) and records it as an xAPI `registered` statement. When the
+    /// session is full, `waitlist` puts the learner on its waitlist (no statement until a seat frees);
+    /// otherwise the answer is 409.
+    pub async fn book_session(
+        &self,
+        id: &str,
+        learner: &Value,
+        version: Version,
+        waitlist: bool,
+    ) -> Result<BookOutcome> {
         let s = self.session(id).await?;
         if s.cancelled_us.is_some() {
             return Err(LrsError::Conflict(format!("session {id} is cancelled")));
         }
         let key = self.learner_key(learner, version)?;
-        let outcome = self.store.book(id, &key, &learner.to_string(), s.capacity, crate::now_us()).await?;
+        let outcome = self.store.book(id, &key, &learner.to_string(), s.capacity, waitlist, crate::now_us()).await?;
         match outcome {
             BookOutcome::Full => {
-                return Err(LrsError::Conflict(format!("session {id} is full ({} seats)", s.capacity.unwrap_or(0))))
+                return Err(LrsError::Conflict(format!(
+                    "session {id} is full ({} seats); ask for the waitlist to wait for one",
+                    s.capacity.unwrap_or(0)
+                )))
             }
-            BookOutcome::AlreadyBooked => return Ok(outcome),
+            BookOutcome::AlreadyBooked | BookOutcome::Waitlisted(_) => return Ok(outcome),
             BookOutcome::Booked => {}
         }
         let stmt = self.session_statement(&s, learner, &key, (verbs::REGISTERED, "registered")).await?;
@@ -141,12 +152,20 @@ impl Lms {
         Ok(outcome)
     }
 
-    pub async fn cancel_booking(&self, id: &str, learner: &Value, version: Version) -> Result<()> {
+    /// Cancels a learner's seat or waitlist entry. A freed seat goes to the longest-waiting learner,
+    /// whose booking is then recorded (`registered`) like any other.
+    pub async fn cancel_booking(&self, id: &str, learner: &Value, version: Version) -> Result<Option<Value>> {
         let key = self.learner_key(learner, version)?;
-        if !self.store.cancel_booking(id, &key, crate::now_us()).await? {
+        let done = self.store.cancel_booking(id, &key, crate::now_us()).await?;
+        if !done.cancelled {
             return Err(LrsError::NotFound(format!("no active booking of session {id} for this learner")));
         }
-        Ok(())
+        let Some((next_key, next)) = done.promoted else { return Ok(None) };
+        let s = self.session(id).await?;
+        let agent: Value = serde_json::from_str(&next).unwrap_or_else(|_| crate::xapi::agent::from_key(&next_key));
+        let stmt = self.session_statement(&s, &agent, &next_key, (verbs::REGISTERED, "registered")).await?;
+        self.write_as_system(vec![stmt]).await?;
+        Ok(Some(agent))
     }
 
     /// Marks attendance by writing the xAPI `attended` statement (as any client may).

@@ -38,7 +38,7 @@ pub use erasure::{AgentDocument, Erasure};
 pub use launches::LaunchRow;
 pub use persons::{new_person_id, PersonGuard, PersonRow};
 pub use results::{FactLink, FactRow, ResultWrite};
-pub use sessions::{BookOutcome, BookingRow, SessionRow};
+pub use sessions::{BookOutcome, BookingRow, Cancelled, SessionRow};
 pub use statements::{NewAttachment, NewStatement, StatementQuery, StoredStatement};
 
 use dialect::{Exec, Tx};

@@ -454,10 +454,13 @@ async fn an_instructor_schedules_a_session_books_learners_and_marks_attendance(a
         async move { post(app, &ian, "/console/session/book", &[("csrf", &csrf), ("id", &id), ("email", email)]).await }
     };
     assert_eq!(book("lee@example.com").await.status, 303);
+    // The session is full: Max waits on its waitlist, holding no seat.
     let full = book("max@example.com").await;
-    assert!(full.status == 409 && full.body.contains("full"), "{}", full.body);
+    assert_eq!(full.status, 303, "{}", full.body);
+    assert!(full.location().ends_with("notice=waitlisted"), "{}", full.location());
     let page = get(&app, &ian, &page_url).await;
     assert!(page.body.contains("lee@example.com") && page.body.contains("1 of 1"), "{}", page.body);
+    assert!(page.body.contains("<h2>Waitlist</h2>\n<ol><li>max@example.com</li></ol>"), "{}", page.body);
     let booking_key = app.lms.bookings(&s.id).await.expect("bookings")[0].learner_key.clone();
     let marked =
         post(&app, &ian, "/console/session/attendance", &[("csrf", &csrf), ("id", &s.id), ("learner", &booking_key)])

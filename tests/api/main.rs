@@ -29,3 +29,4 @@ mod statements_data;
 mod statements_query;
 mod stock_clients;
 mod trust;
+mod waitlists;

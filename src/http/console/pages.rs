@@ -154,7 +154,7 @@ pub async fn overview(State(console): State<Console>, Signed(v): Signed) -> Resu
 
     let mut sessions = Vec::new();
     for s in lms.sessions(None).await?.into_iter().filter(|s| s.starts_us >= now && s.cancelled_us.is_none()).take(10) {
-        let taken = lms.bookings(&s.id).await?.iter().filter(|b| b.cancelled_us.is_none()).count();
+        let taken = lms.bookings(&s.id).await?.iter().filter(|b| b.has_seat()).count();
         sessions.push(SessionLine {
             starts: when(s.starts_us),
             title: s.title,

@@ -52,7 +52,7 @@ async fn sessions_page(
     let now = crate::now_us();
     let mut rows = Vec::new();
     for s in lms.sessions(None).await? {
-        let taken = lms.bookings(&s.id).await?.iter().filter(|b| b.cancelled_us.is_none()).count();
+        let taken = lms.bookings(&s.id).await?.iter().filter(|b| b.has_seat()).count();
         rows.push(SessionLine {
             status: if s.cancelled_us.is_some() {
                 "cancelled"
@@ -180,6 +180,8 @@ struct SessionPage {
     status: &'static str,
     cancelled: bool,
     bookings: Vec<BookingLine>,
+    /// Learners waiting for a seat, first in line first.
+    waitlist: Vec<String>,
     can_manage: bool,
     notice: Option<String>,
     error: Option<String>,
@@ -222,11 +224,14 @@ async fn session_page(
         .filter(|r| r.attendance.get(&s.activity_id) == Some(&true))
         .filter_map(|r| crate::xapi::agent::key(&r.learner))
         .collect();
-    let bookings: Vec<BookingLine> = lms
-        .bookings(id)
-        .await?
+    let all = lms.bookings(id).await?;
+    let mut waiting: Vec<(i64, String)> =
+        all.iter().filter(|b| b.waiting()).map(|b| (b.waitlisted_us.unwrap_or(0), agent_label(&b.learner))).collect();
+    waiting.sort();
+    let waitlist: Vec<String> = waiting.into_iter().map(|(_, l)| l).collect();
+    let bookings: Vec<BookingLine> = all
         .into_iter()
-        .filter(|b| b.cancelled_us.is_none())
+        .filter(|b| b.has_seat())
         .map(|b| BookingLine {
             label: agent_label(&b.learner),
             booked: when(b.booked_us),
@@ -248,6 +253,7 @@ async fn session_page(
         status: if s.cancelled_us.is_some() { "cancelled" } else { "scheduled" },
         cancelled: s.cancelled_us.is_some(),
         bookings,
+        waitlist,
         can_manage: v.role >= Role::Instructor,
         notice,
         error,
@@ -263,6 +269,7 @@ pub async fn session(
 ) -> Result<Response, PageError> {
     let notice = match q.notice.as_deref() {
         Some("booked") => Some("The learner is booked.".to_string()),
+        Some("waitlisted") => Some("The session is full: the learner is on the waitlist.".to_string()),
         Some("attended") => Some("Attendance recorded.".to_string()),
         Some("cancelled") => Some("The session is cancelled.".to_string()),
         _ => None,
@@ -290,10 +297,13 @@ pub async fn book(
     v.require(Role::Instructor)?;
     let email = f.email.trim();
     let learner = json!({"objectType": "Agent", "mbox": format!("mailto:{email}")});
-    match console.lms().book_session(&f.id, &learner, Version::V2_0_0).await {
-        Ok(_) => {
-            console.audit(&v.login, "session.book", &f.id, json!({"learner": email})).await?;
-            Ok(Redirect::to(&format!("/console/session?id={}&notice=booked", f.id)).into_response())
+    // From the console a full session puts the learner on its waitlist.
+    match console.lms().book_session(&f.id, &learner, Version::V2_0_0, true).await {
+        Ok(outcome) => {
+            let waiting = matches!(outcome, crate::store::BookOutcome::Waitlisted(_));
+            console.audit(&v.login, "session.book", &f.id, json!({"learner": email, "waitlisted": waiting})).await?;
+            let notice = if waiting { "waitlisted" } else { "booked" };
+            Ok(Redirect::to(&format!("/console/session?id={}&notice={notice}", f.id)).into_response())
         }
         Err(e @ (LrsError::BadRequest(_) | LrsError::Conflict(_))) => {
             let status =
@@ -319,7 +329,7 @@ pub async fn attendance(
     let booked = lms.bookings(&id).await?;
     let mut marked = Vec::new();
     for key in form.all("learner") {
-        let Some(b) = booked.iter().find(|b| b.learner_key == key && b.cancelled_us.is_none()) else {
+        let Some(b) = booked.iter().find(|b| b.learner_key == key && b.has_seat()) else {
             return Err(LrsError::BadRequest(format!("{key} has no booking for this session")).into());
         };
         let learner: Value = serde_json::from_str(&b.learner).unwrap_or(Value::Null);
