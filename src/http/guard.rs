@@ -124,7 +124,8 @@ pub async fn xapi_cors(req: Request, next: Next) -> Response {
 /// elsewhere (including another port of this host, such as the content origin) must not be able to
 /// drive it with whatever the browser holds, so cross-site requests are refused (403), and bodies
 /// must be `application/json` (415), which no plain HTML form can send, except package uploads to
-/// `POST /api/courses` (zip bytes or multipart).
+/// `POST /api/courses` (zip bytes or multipart) and bulk assignment files to `POST
+/// /api/assignments/bulk` (`text/csv`, which no form can send either).
 pub async fn api_guard(req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if !is_under(path, "/api") {
@@ -154,11 +155,13 @@ pub async fn api_guard(req: Request, next: Next) -> Response {
         let has_body = h.contains_key(header::TRANSFER_ENCODING)
             || h.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_some_and(|l| l.trim() != "0");
         let upload = req.method() == Method::POST && path.trim_end_matches('/') == "/api/courses";
+        let csv = req.method() == Method::POST && path.trim_end_matches('/') == "/api/assignments/bulk";
         let ok = match ct.as_deref() {
             None => !has_body || upload,
             Some(ct) => {
                 let essence = ct.split(';').next().unwrap_or("").trim();
                 essence == "application/json"
+                    || (csv && essence == "text/csv")
                     || (upload
                         && [
                             "application/zip",

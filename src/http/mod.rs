@@ -111,6 +111,7 @@ pub fn router(lms: &Lms, cfg: &HttpConfig) -> Router {
         .route("/courses", get(courses::list).post(courses::import).layer(DefaultBodyLimit::disable()))
         .route("/courses/{*id}", get(courses::show).put(results::define))
         .route("/assignments", get(results::assignments).post(results::assign))
+        .route("/assignments/bulk", axum::routing::post(results::assign_bulk))
         .route("/assignments/{id}/waive", axum::routing::post(results::waive))
         .route("/results", get(results::results))
         .route("/results/rebuild", axum::routing::post(results::rebuild))

@@ -66,6 +66,23 @@ pub struct WaiveBody {
     reason: Option<String>,
 }
 
+/// POST /api/assignments/bulk (body: CSV with a header `learner,course,due[,grace_days,recurrence_months]`):
+/// all rows or none; a refused file answers 400 with each bad row's line and reason.
+pub async fn assign_bulk(State(lms): State<Lms>, _: Admin, body: axum::body::Bytes) -> ApiResult<Response> {
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest("the CSV is not UTF-8 text".into()))?;
+    match lms.assign_csv(text, V).await? {
+        Ok(rows) => {
+            let views: Vec<Value> = rows.iter().map(assignment_json).collect();
+            Ok((StatusCode::CREATED, axum::Json(json!({"assignments": views}))).into_response())
+        }
+        Err(rows) => {
+            let message = format!("{} rows refused; nothing was assigned", rows.len());
+            let body = json!({"error": {"status": 400, "message": message}, "rows": rows});
+            Ok((StatusCode::BAD_REQUEST, axum::Json(body)).into_response())
+        }
+    }
+}
+
 /// POST /api/assignments/{id}/waive
 pub async fn waive(
     State(lms): State<Lms>,

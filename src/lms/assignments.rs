@@ -13,6 +13,16 @@ use crate::xapi::{agent, Version};
 
 pub(super) const DAY_US: i64 = 86_400 * 1_000_000;
 
+/// Rows one bulk file may hold.
+pub const MAX_CSV_ROWS: usize = 10_000;
+
+/// Why one row of a bulk assignment file was refused (`line` counts the header as 1).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RowError {
+    pub line: usize,
+    pub message: String,
+}
+
 /// A new assignment request (`POST /api/assignments`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,8 +51,14 @@ impl Lms {
 
     /// Assigns a course to a learner or to each member of a group.
     pub async fn assign(&self, req: AssignRequest, version: Version) -> Result<Vec<AssignmentRow>> {
+        let rows = self.prepare_assignment(req, version, crate::now_us()).await?;
+        self.store_assignments(&rows).await?;
+        Ok(rows)
+    }
+
+    /// Checks an assignment request and builds its rows, storing nothing.
+    async fn prepare_assignment(&self, req: AssignRequest, version: Version, now: i64) -> Result<Vec<AssignmentRow>> {
         self.course_def(&req.course).await?;
-        let now = crate::now_us();
         let due_us = match (&req.due, req.due_in_days) {
             (Some(d), None) => parse_ts("due", d)?,
             (None, Some(n)) if n >= 0 => now + n * DAY_US,
@@ -88,7 +104,12 @@ impl Lms {
                 waived_reason: None,
             });
         }
-        self.store.insert_assignments(&rows).await?;
+        Ok(rows)
+    }
+
+    /// Stores assignments in one transaction (all or none) and derives their results.
+    async fn store_assignments(&self, rows: &[AssignmentRow]) -> Result<()> {
+        self.store.insert_assignments(rows).await?;
         let persons = self.persons_of_keys(rows.iter().map(|r| r.learner_key.clone())).await?;
         let pairs: Vec<LearnerCourse> = rows
             .iter()
@@ -97,8 +118,87 @@ impl Lms {
                 Some(LearnerCourse { learner_key: person, course_id: r.course_id.clone() })
             })
             .collect();
-        self.recompute_many(&pairs).await?;
-        Ok(rows)
+        self.recompute_many(&pairs).await
+    }
+
+    /// Assigns from a CSV file with a header row naming `learner` (an email or `mailto:`), `course`
+    /// and `due` (RFC 3339, or a day `YYYY-MM-DD`, due at its end, UTC), optionally `grace_days`
+    /// and `recurrence_months`. Every row is checked first: one bad row stores nothing, and the
+    /// answer names each bad row (`Ok(Err(..))`).
+    pub async fn assign_csv(
+        &self,
+        text: &str,
+        version: Version,
+    ) -> Result<std::result::Result<Vec<AssignmentRow>, Vec<RowError>>> {
+        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(text.as_bytes());
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(|e| bad(format!("the CSV header cannot be read: {e}")))?
+            .iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect();
+        let col = |name: &str| headers.iter().position(|h| h == name);
+        let (Some(learner), Some(course), Some(due)) = (col("learner"), col("course"), col("due")) else {
+            return Err(bad(format!(
+                "the CSV header must name learner, course and due (optional: grace_days, recurrence_months); got {}",
+                headers.join(",")
+            )));
+        };
+        let (grace, recurrence) = (col("grace_days"), col("recurrence_months"));
+        let now = crate::now_us();
+        let (mut rows, mut errors) = (Vec::new(), Vec::new());
+        for (i, record) in reader.records().enumerate() {
+            let line = i + 2;
+            if i >= MAX_CSV_ROWS {
+                return Err(bad(format!("at most {MAX_CSV_ROWS} rows per file")));
+            }
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    errors.push(RowError { line, message: format!("unreadable row: {e}") });
+                    continue;
+                }
+            };
+            let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("").to_string();
+            let number = |name: &str, i: Option<usize>| -> Result<Option<i64>> {
+                let t = cell(i);
+                if t.is_empty() {
+                    return Ok(None);
+                }
+                t.parse().map(Some).map_err(|_| bad(format!("{name} must be a whole number, got {t:?}")))
+            };
+            let attempt = async {
+                let email = cell(Some(learner));
+                let email = email.trim_start_matches("mailto:");
+                if !email.contains('@') || email.contains(char::is_whitespace) {
+                    return Err(bad(format!("learner {email:?} is not an email address")));
+                }
+                let day = cell(Some(due));
+                let due = if day.len() == 10 { format!("{day}T23:59:59Z") } else { day };
+                let req = AssignRequest {
+                    course: cell(Some(course)),
+                    learner: Some(serde_json::json!({"objectType": "Agent", "mbox": format!("mailto:{email}")})),
+                    group: None,
+                    due: Some(due),
+                    due_in_days: None,
+                    grace_days: number("grace_days", grace)?,
+                    recurrence_months: number("recurrence_months", recurrence)?,
+                };
+                self.prepare_assignment(req, version, now).await
+            };
+            match attempt.await {
+                Ok(r) => rows.extend(r),
+                Err(e) => errors.push(RowError { line, message: e.to_string() }),
+            }
+        }
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
+        if rows.is_empty() {
+            return Err(bad("the CSV has no rows to assign"));
+        }
+        self.store_assignments(&rows).await?;
+        Ok(Ok(rows))
     }
 
     /// Waives an assignment (the learner is exempt; it counts as satisfied).

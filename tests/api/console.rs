@@ -659,3 +659,74 @@ async fn the_overview_counts_active_persons_and_completions(app: TestApp) {
     assert!(page.body.contains("2 learners completed or passed"), "{}", page.body);
 }
 both!(the_overview_counts_active_persons_and_completions);
+
+/// A multipart form posting `csv` as the `file` field of `/console/assignments/bulk`.
+async fn post_csv(app: &TestApp, cookie: &str, csrf: &str, csv: &str) -> Answer {
+    let boundary = "cairn-console-csv-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    let r = client()
+        .post(format!("{}/console/assignments/bulk", app.base))
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await;
+    answer(r.expect("send")).await
+}
+
+/// Bulk assignment from an uploaded CSV: a file with a bad row shows each bad row and assigns
+/// nothing; a good file assigns every row; only an admin may.
+async fn bulk_assignment_from_a_csv_is_all_or_nothing(app: TestApp) {
+    let course = crate::launch::import(&app, "scorm12-single").await;
+    let id = course["id"].as_str().expect("id");
+    let (cookie, csrf) = admin_session(&app).await;
+    let bad = format!(
+        "learner,course,due,grace_days\nann@example.com,{id},2031-01-31,2\nnot-an-email,{id},2031-01-31,\n\
+         bo@example.com,https://example.com/no-such-course,2031-01-31,\n\"cy@example.com\",{id},tomorrow,\n"
+    );
+    let refused = post_csv(&app, &cookie, &csrf, &bad).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    for expected in [
+        "3 rows of the file were refused; nothing was assigned.",
+        "<td class=\"num\">3</td>",
+        "not-an-email",
+        "no course https://example.com/no-such-course",
+        "<td class=\"num\">5</td>",
+    ] {
+        assert!(refused.body.contains(expected), "{expected}: {}", refused.body);
+    }
+    assert!(app.lms.assignments(Some(id), None).await.expect("assignments").is_empty(), "nothing half-imported");
+    let good = format!("learner,course,due,grace_days\nann@example.com,{id},2031-01-31,2\n\"mailto:bo@example.com\",{id},2031-02-01T12:00:00Z,\n");
+    let done = post_csv(&app, &cookie, &csrf, &good).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = get(&app, &cookie, done.location()).await;
+    assert!(page.body.contains("2 assignments made from the file."), "{}", page.body);
+    let rows = app.lms.assignments(Some(id), None).await.expect("assignments");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.iter().find(|a| a.learner_key.contains("ann@")).expect("ann").grace_days, 2);
+    assert!(get(&app, &cookie, "/console/audit").await.body.contains("assignment.bulk"));
+    // An analyst cannot, whatever the file says.
+    add_user(&app, "an@example.com", Role::Analyst).await;
+    let an = sign_in(&app, "an@example.com", "correct horse battery").await.unwrap_or_else(|a| panic!("{}", a.body));
+    let an_csrf = csrf_of(&get(&app, &an, "/console").await.body);
+    assert_eq!(post_csv(&app, &an, &an_csrf, &good).await.status, 403);
+    assert_eq!(app.lms.assignments(Some(id), None).await.expect("assignments").len(), 2);
+
+    // The same over the admin API, as text/csv.
+    let api = |body: String| {
+        app.req(reqwest::Method::POST, "/api/assignments/bulk").header("Content-Type", "text/csv").body(body).send()
+    };
+    let r = api(bad.clone()).await.expect("send");
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(v["rows"].as_array().map(Vec::len), Some(3), "{v}");
+    assert_eq!(v["rows"][0]["line"], 3);
+    let r = api(format!("learner,course,due\ncy@example.com,{id},2031-03-01\n")).await.expect("send");
+    assert_eq!(r.status(), 201);
+    let r = api("who,what\nx,y\n".into()).await.expect("send");
+    assert_eq!(r.status(), 400, "a header without the needed columns is named");
+}
+both!(bulk_assignment_from_a_csv_is_all_or_nothing);

@@ -36,6 +36,9 @@ struct CoursesPage {
     frame: Frame,
     rows: Vec<CourseLine>,
     error: Option<String>,
+    notice: Option<String>,
+    /// The rows of a refused bulk assignment file, each with why.
+    row_errors: Vec<crate::lms::assignments::RowError>,
 }
 
 fn course_link(id: &str) -> String {
@@ -47,6 +50,17 @@ async fn courses_page(
     v: &Viewer,
     status: StatusCode,
     error: Option<String>,
+) -> Result<Response, PageError> {
+    courses_page_with(console, v, status, error, None, Vec::new()).await
+}
+
+async fn courses_page_with(
+    console: &Console,
+    v: &Viewer,
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<String>,
+    row_errors: Vec<crate::lms::assignments::RowError>,
 ) -> Result<Response, PageError> {
     let rows = console
         .lms()
@@ -62,12 +76,86 @@ async fn courses_page(
             version: c.version,
         })
         .collect();
-    Ok(render(status, &CoursesPage { frame: Frame::of(v, "courses"), rows, error }))
+    Ok(render(status, &CoursesPage { frame: Frame::of(v, "courses"), rows, error, notice, row_errors }))
+}
+
+#[derive(Deserialize)]
+pub struct CoursesQuery {
+    #[serde(default)]
+    assigned: Option<usize>,
 }
 
 /// GET /console/courses: every course's latest version.
-pub async fn courses(State(console): State<Console>, Signed(v): Signed) -> Result<Response, PageError> {
-    courses_page(&console, &v, StatusCode::OK, None).await
+pub async fn courses(
+    State(console): State<Console>,
+    Signed(v): Signed,
+    Query(q): Query<CoursesQuery>,
+) -> Result<Response, PageError> {
+    let notice = q.assigned.map(|n| format!("{n} assignments made from the file."));
+    courses_page_with(&console, &v, StatusCode::OK, None, notice, Vec::new()).await
+}
+
+/// Largest bulk assignment file the console takes.
+const MAX_CSV_BYTES: usize = 1 << 20;
+
+/// POST /console/assignments/bulk (admin): a CSV file (`learner,course,due[,grace_days,
+/// recurrence_months]`), `csrf` field first. Every row is checked before any is stored; a refused
+/// file shows each bad row and assigns nothing.
+pub async fn assign_bulk(
+    State(console): State<Console>,
+    Signed(v): Signed,
+    req: Request,
+) -> Result<Response, PageError> {
+    let bad = |e: String| PageError(LrsError::BadRequest(e));
+    let mut form = Multipart::from_request(req, &()).await.map_err(|e| bad(format!("bad form: {e}")))?;
+    let mut csrf_ok = false;
+    let mut text: Option<String> = None;
+    while let Some(mut field) = form.next_field().await.map_err(|e| bad(format!("bad form: {e}")))? {
+        match field.name() {
+            Some("csrf") => {
+                let t = field.text().await.map_err(|e| bad(format!("bad form: {e}")))?;
+                check_csrf(&v, &t)?;
+                v.require(Role::Admin)?;
+                csrf_ok = true;
+            }
+            Some("file") if csrf_ok => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(|e| bad(format!("bad form: {e}")))? {
+                    if bytes.len() + chunk.len() > MAX_CSV_BYTES {
+                        return Err(PageError(LrsError::TooLarge(format!(
+                            "the file is larger than the limit of {MAX_CSV_BYTES} bytes"
+                        ))));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                text = Some(String::from_utf8(bytes).map_err(|_| bad("the file is not UTF-8 text".into()))?);
+                break;
+            }
+            _ => {}
+        }
+    }
+    if !csrf_ok {
+        return Err(PageError(LrsError::Forbidden(
+            "the form's security token is missing or stale; reload the page and try again".into(),
+        )));
+    }
+    let Some(text) = text else {
+        return courses_page(&console, &v, StatusCode::BAD_REQUEST, Some("choose a CSV file".into())).await;
+    };
+    match console.lms().assign_csv(&text, Version::V2_0_0).await {
+        Ok(Ok(rows)) => {
+            console.audit(&v.login, "assignment.bulk", "", json!({"assignments": rows.len()})).await?;
+            Ok(Redirect::to(&format!("/console/courses?assigned={}", rows.len())).into_response())
+        }
+        Ok(Err(row_errors)) => {
+            let message = format!("{} rows of the file were refused; nothing was assigned.", row_errors.len());
+            courses_page_with(&console, &v, StatusCode::BAD_REQUEST, Some(message), None, row_errors).await
+        }
+        Err(e @ LrsError::BadRequest(_)) => {
+            courses_page(&console, &v, StatusCode::BAD_REQUEST, Some(e.to_string())).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// POST /console/courses (admin): a `multipart/form-data` form whose `csrf` field comes before the

@@ -51,6 +51,7 @@ pub fn router(console: Console) -> Router {
         .route("/learners", get(learners::learners))
         .route("/learner", get(learners::learner))
         .route("/assignments", post(courses::assign))
+        .route("/assignments/bulk", post(courses::assign_bulk))
         .route("/assignments/{id}/waive", post(courses::waive))
         .route("/sessions", get(sessions::sessions).post(sessions::schedule))
         .route("/session", get(sessions::session))
