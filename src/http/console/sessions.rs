@@ -25,10 +25,24 @@ pub struct SessionLine {
     status: &'static str,
 }
 
+/// One day of the month calendar: its date, whether it belongs to the month shown, and the sessions
+/// starting that day (UTC): id, "HH:MM title".
+pub struct DayCell {
+    day: u8,
+    date: String,
+    in_month: bool,
+    sessions: Vec<(String, String)>,
+}
+
 #[derive(Template)]
 #[template(path = "console/sessions.html")]
 struct SessionsPage {
     frame: Frame,
+    month: String,
+    prev: String,
+    next: String,
+    /// Weeks, Monday first.
+    weeks: Vec<Vec<DayCell>>,
     rows: Vec<SessionLine>,
     courses: Vec<(String, String)>,
     can_manage: bool,
@@ -42,16 +56,67 @@ fn seats(taken: usize, capacity: Option<i64>) -> String {
     }
 }
 
+/// The month a calendar shows: `YYYY-MM`, or the current one (UTC).
+fn month_of(asked: Option<&str>) -> Result<time::Date, LrsError> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let Some(m) = asked.filter(|m| !m.is_empty()) else {
+        return Ok(today.replace_day(1).unwrap_or(today));
+    };
+    time::Date::parse(&format!("{m}-01"), &time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| LrsError::BadRequest(format!("month must be YYYY-MM, got {m:?}")))
+}
+
+fn month_label(d: time::Date) -> String {
+    format!("{:04}-{:02}", d.year(), u8::from(d.month()))
+}
+
+/// The weeks (Monday first) covering `first`'s month, with each day's sessions.
+fn calendar(first: time::Date, sessions: &[crate::store::SessionRow]) -> Vec<Vec<DayCell>> {
+    let start = first - time::Duration::days(i64::from(first.weekday().number_days_from_monday()));
+    let mut weeks = Vec::new();
+    let mut day = start;
+    loop {
+        let mut week = Vec::with_capacity(7);
+        for _ in 0..7 {
+            let from = day.midnight().assume_utc().unix_timestamp() * 1_000_000;
+            let until = from + 86_400_000_000;
+            let on_day = sessions
+                .iter()
+                .filter(|s| s.starts_us >= from && s.starts_us < until && s.cancelled_us.is_none())
+                .map(|s| (s.id.clone(), format!("{} {}", when(s.starts_us).get(11..16).unwrap_or(""), s.title)))
+                .collect();
+            week.push(DayCell {
+                day: day.day(),
+                date: format!("{:04}-{:02}-{:02}", day.year(), u8::from(day.month()), day.day()),
+                in_month: day.month() == first.month(),
+                sessions: on_day,
+            });
+            day = day.next_day().unwrap_or(day);
+        }
+        weeks.push(week);
+        if day.month() != first.month() {
+            break;
+        }
+    }
+    weeks
+}
+
 async fn sessions_page(
     console: &Console,
     v: &Viewer,
     status: StatusCode,
     error: Option<String>,
+    month: Option<&str>,
 ) -> Result<Response, PageError> {
     let lms = console.lms();
     let now = crate::now_us();
+    let first = month_of(month)?;
+    let all = lms.sessions(None).await?;
+    let weeks = calendar(first, &all);
+    let prev = month_label(first.previous_day().unwrap_or(first));
+    let next = month_label(first + time::Duration::days(31));
     let mut rows = Vec::new();
-    for s in lms.sessions(None).await? {
+    for s in all {
         let taken = lms.bookings(&s.id).await?.iter().filter(|b| b.has_seat()).count();
         rows.push(SessionLine {
             status: if s.cancelled_us.is_some() {
@@ -69,14 +134,33 @@ async fn sessions_page(
         })
     }
     let courses = lms.courses().await?.into_iter().map(|c| (c.id, c.title)).collect();
-    let page =
-        SessionsPage { frame: Frame::of(v, "sessions"), rows, courses, can_manage: v.role >= Role::Instructor, error };
+    let page = SessionsPage {
+        frame: Frame::of(v, "sessions"),
+        month: month_label(first),
+        prev,
+        next,
+        weeks,
+        rows,
+        courses,
+        can_manage: v.role >= Role::Instructor,
+        error,
+    };
     Ok(render(status, &page))
 }
 
-/// GET /console/sessions
-pub async fn sessions(State(console): State<Console>, Signed(v): Signed) -> Result<Response, PageError> {
-    sessions_page(&console, &v, StatusCode::OK, None).await
+#[derive(Deserialize)]
+pub struct SessionsQuery {
+    #[serde(default)]
+    month: Option<String>,
+}
+
+/// GET /console/sessions?month=YYYY-MM: a month's calendar and every session.
+pub async fn sessions(
+    State(console): State<Console>,
+    Signed(v): Signed,
+    Query(q): Query<SessionsQuery>,
+) -> Result<Response, PageError> {
+    sessions_page(&console, &v, StatusCode::OK, None, q.month.as_deref()).await
 }
 
 #[derive(Deserialize)]
@@ -151,7 +235,7 @@ pub async fn schedule(
     match attempt.await {
         Ok(row) => Ok(Redirect::to(&format!("/console/session?id={}", row.id)).into_response()),
         Err(e @ (LrsError::BadRequest(_) | LrsError::NotFound(_))) => {
-            sessions_page(&console, &v, StatusCode::BAD_REQUEST, Some(e.to_string())).await
+            sessions_page(&console, &v, StatusCode::BAD_REQUEST, Some(e.to_string()), None).await
         }
         Err(e) => Err(e.into()),
     }
