@@ -16,6 +16,7 @@ mod faults;
 mod ingest_concurrency;
 mod launch;
 mod migrations;
+mod player;
 mod query_windows;
 mod results;
 mod results_cmi5;
