@@ -714,13 +714,7 @@ fn status_label(completed: Option<bool>, satisfied: Option<bool>, attempted: boo
 }
 
 /// The cmi5 course's blocks and AUs, with each AU's `moveOn` and whether it is satisfied.
-fn cmi5_toc(
-    nodes: &[Node],
-    depth: usize,
-    current: Option<&str>,
-    satisfied: &[String],
-    out: &mut Vec<Value>,
-) {
+fn cmi5_toc(nodes: &[Node], depth: usize, current: Option<&str>, satisfied: &[String], out: &mut Vec<Value>) {
     for n in nodes {
         match n {
             Node::Block(b) => {

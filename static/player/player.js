@@ -169,6 +169,8 @@
       var req = ev.data.request;
       if (req && req !== '_none_') navigate(req);
       else call('GET', '/state').then(render, fail);
+    } else if (ev.data.cairn === 'committed') {
+      if (!busy) call('GET', '/state').then(function (v) { if (!busy) render(v); }, fail);
     } else if (ev.data.cairn === 'returned') {
       // A cmi5 AU exited to its returnURL: show what moveOn still requires.
       closeModule();

@@ -954,7 +954,14 @@
       if (window.parent !== window) window.parent.postMessage({ cairn: 'terminated', launch: cfg.id, request: req }, location.origin);
     }
     var commit = reporter.commit, terminate = reporter.terminate;
-    reporter.commit = function (s) { var ok = commit.call(reporter, s); post(false); return ok; };
+    // After a commit the player refreshes its contents (statuses, what may be chosen).
+    reporter.commit = function (s) {
+      var ok = commit.call(reporter, s);
+      post(false).then(function () {
+        if (window.parent !== window) window.parent.postMessage({ cairn: 'committed', launch: cfg.id }, location.origin);
+      });
+      return ok;
+    };
     reporter.terminate = function (s) {
       var ok = terminate.call(reporter, s);
       finished = post(true).then(tell);

@@ -339,6 +339,9 @@ async fn a_learner_takes_a_sequenced_course_through_the_player(app: TestApp) {
     assert_eq!(s, 200, "{cfg}");
     assert_eq!(cfg["entry"], "resume");
     assert_eq!(cfg["init"]["entry"], "resume");
+    let sco =
+        node.client.get(format!("{}{}", node.content_base, cfg["sco_url"].as_str().unwrap())).send().await.unwrap();
+    assert_eq!(sco.status(), 200, "{cfg:#}");
     let (s, _) = report(&node, &quiz, json!({"completion_status": "completed", "success_status": "passed", "score_scaled": 0.8, "exit": "", "session_seconds": 15.0})).await;
     assert_eq!(s, 200);
     // The first node's player credential still reaches the same state, which the second one changed.

@@ -74,12 +74,12 @@ pub async fn page(State(lms): State<Lms>, Path(id): Path<String>) -> ApiResult<R
 <noscript><p>The course player needs JavaScript: the course's modules talk to it through the SCORM API.</p></noscript>\
 <div id=\"stage\"></div></main>\
 </div>\
-<footer class=\"controls\" role=\"toolbar\" aria-label=\"Course navigation\">\
+<footer><div class=\"controls\" role=\"toolbar\" aria-label=\"Course navigation\">\
 <button type=\"button\" id=\"nav-previous\" disabled>Previous</button>\
 <button type=\"button\" id=\"nav-continue\" disabled>Continue</button>\
 <button type=\"button\" id=\"nav-suspend\" disabled>Suspend</button>\
 <button type=\"button\" id=\"nav-exit\" disabled>Exit</button>\
-</footer></body></html>\n"
+</div></footer></body></html>\n"
     );
     Ok(page_response(html))
 }
