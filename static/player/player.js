@@ -86,10 +86,26 @@
     });
   }
 
+  var popup = null;        // an OwnWindow cmi5 AU's window
+
   function showModule(d) {
     if (frame && delivered === d.url) return;
     var stage = el('stage');
     if (frame && frame.parentNode) frame.parentNode.removeChild(frame);
+    while (stage.firstChild) stage.removeChild(stage.firstChild);
+    if (d.window === 'own') {
+      // cmi5 OwnWindow: never framed; the learner opens it (a click, so no pop-up blocker objects).
+      frame = null;
+      delivered = d.url;
+      var open = document.createElement('button');
+      open.type = 'button';
+      open.id = 'open-module';
+      open.className = 'open-module';
+      open.textContent = 'Open “' + (d.title || d.activity) + '” in a new window';
+      open.addEventListener('click', function () { popup = window.open(d.url, 'cairn-module'); });
+      stage.appendChild(open);
+      return;
+    }
     frame = document.createElement('iframe');
     frame.title = d.title || 'Module';
     frame.setAttribute('allowfullscreen', '');
@@ -100,6 +116,8 @@
   }
 
   function closeModule() {
+    var stage = el('stage');
+    while (stage.firstChild) stage.removeChild(stage.firstChild);
     if (frame && frame.parentNode) frame.parentNode.removeChild(frame);
     frame = null;
     delivered = null;
@@ -162,7 +180,14 @@
   });
 
   window.addEventListener('message', function (ev) {
-    if (ev.origin !== location.origin || !frame || ev.source !== frame.contentWindow || !ev.data) return;
+    if (ev.origin !== location.origin || !ev.data) return;
+    if (popup && ev.source === popup && ev.data.cairn === 'returned') {
+      popup = null;
+      closeModule();
+      call('GET', '/state').then(function (v) { v.current = null; render(v); }, fail);
+      return;
+    }
+    if (!frame || ev.source !== frame.contentWindow) return;
     if (ev.data.cairn === 'terminated') {
       if (waitingEnd) { var done = waitingEnd; waitingEnd = null; done(); return; }
       if (busy) return;

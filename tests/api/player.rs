@@ -467,3 +467,120 @@ async fn the_player_credential_reaches_its_own_registration_only(app: TestApp) {
     assert_eq!(toc_entry(&bv, "intro")["status"], "incomplete", "attempted, nothing reported");
 }
 both!(the_player_credential_reaches_its_own_registration_only);
+
+/// A SCORM 1.2 course of three SCOs: the second needs the first (`adlcp:prerequisites`), the third
+/// both.
+const MANIFEST_12: &str = r#"<?xml version="1.0"?>
+<manifest identifier="urn:cairn:test:player-12" xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
+  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2">
+  <metadata><schema>ADL SCORM</schema><schemaversion>1.2</schemaversion></metadata>
+  <organizations default="ORG"><organization identifier="ORG"><title>Forklift basics</title>
+    <item identifier="a" identifierref="R"><title>Controls</title></item>
+    <item identifier="b" identifierref="R"><title>Loads</title><adlcp:prerequisites type="aicc_script">a</adlcp:prerequisites></item>
+    <item identifier="c" identifierref="R"><title>Test</title><adlcp:prerequisites type="aicc_script">a &amp; b</adlcp:prerequisites></item>
+  </organization></organizations>
+  <resources><resource identifier="R" type="webcontent" adlcp:scormtype="sco" href="sco.html"><file href="sco.html"/></resource></resources>
+</manifest>
+"#;
+
+fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut buf);
+        for (name, text) in files {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default()).expect("zip entry");
+            zip.write_all(text.as_bytes()).expect("zip write");
+        }
+        zip.finish().expect("zip");
+    }
+    buf.into_inner()
+}
+
+/// SCORM 1.2 in the player: flow and choice in manifest order, prerequisites honoured from the
+/// lesson statuses the SCOs report; suspend keeps the place, continue past the last SCO ends.
+async fn a_scorm12_course_plays_in_manifest_order_with_prerequisites(app: TestApp) {
+    let zip = zip_of(&[("imsmanifest.xml", MANIFEST_12), ("sco.html", "<!doctype html><title>SCO</title>")]);
+    let r =
+        app.req(Method::POST, "/api/courses").header("Content-Type", "application/zip").body(zip).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let course = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let (opened, player) = open(&app, &course).await;
+    assert_eq!(opened["format"], "scorm12");
+    let v = player.navigate(&app, json!({"request": "open"})).await;
+    let a = delivered(&v, "a");
+    assert_eq!(toc_entry(&v, "b")["enabled"], false, "b needs a");
+    assert_eq!(toc_entry(&v, "c")["enabled"], false);
+    let v = player.navigate(&app, json!({"request": "choice", "target": "c"})).await;
+    assert!(v["refused"].is_string(), "{v:#}");
+    assert_eq!(v["current"], "a");
+    let (s, _) = report(&app, &a, json!({"lesson_status": "passed", "exit": "", "session_seconds": 5.0})).await;
+    assert_eq!(s, 200);
+    let v = player.state(&app).await;
+    assert_eq!(toc_entry(&v, "b")["enabled"], true);
+    assert_eq!(toc_entry(&v, "a")["status"], "passed");
+    assert_eq!(toc_entry(&v, "c")["enabled"], false, "c needs a and b");
+    let v = player.navigate(&app, json!({"request": "continue"})).await;
+    let b = delivered(&v, "b");
+    assert_eq!(v["controls"]["previous"], true);
+    assert_eq!(report(&app, &b, json!({"lesson_status": "completed"})).await.0, 200);
+    let v = player.navigate(&app, json!({"request": "continue"})).await;
+    delivered(&v, "c");
+    let v = player.navigate(&app, json!({"request": "suspendAll"})).await;
+    assert_eq!(v["suspended"], "c");
+    let (_, again) = open(&app, &course).await;
+    let v = again.navigate(&app, json!({"request": "open"})).await;
+    let c = delivered(&v, "c");
+    assert_eq!(report(&app, &c, json!({"lesson_status": "passed"})).await.0, 200);
+    let v = again.navigate(&app, json!({"request": "continue"})).await;
+    assert_eq!(v["ended"], true, "{v:#}");
+    assert_eq!(v["course_status"]["completed"], true);
+}
+both!(a_scorm12_course_plays_in_manifest_order_with_prerequisites);
+
+/// cmi5 in the player: the blocks and AUs with what each AU's `moveOn` still requires (from the
+/// derived results), each AU launched per cmi5 (launch parameters, fetch URL, the player's
+/// registration, a return URL back to the player); `OwnWindow` AUs are opened, never framed.
+async fn a_cmi5_course_shows_what_move_on_still_requires(app: TestApp) {
+    let course = crate::launch::import(&app, "cmi5-blocks").await;
+    let course = course["id"].as_str().unwrap().to_string();
+    let (opened, player) = open(&app, &course).await;
+    assert_eq!(opened["format"], "cmi5");
+    assert_eq!(opened["learner"]["account"]["name"], "ann@example.com", "cmi5 learners are accounts");
+    let v = player.state(&app).await;
+    let block = toc_entry(&v, "https://example.com/blocks/b1");
+    assert_eq!(block["leaf"], false);
+    assert_eq!(toc_entry(&v, "https://example.com/aus/quiz")["status"], "requires CompletedAndPassed");
+    assert_eq!(toc_entry(&v, "https://example.com/aus/quiz")["depth"], 1);
+
+    let v = player.navigate(&app, json!({"request": "open"})).await;
+    assert_eq!(v["deliver"]["activity"], "https://example.com/aus/intro");
+    assert_eq!(v["deliver"]["window"], "own", "launchMethod OwnWindow");
+    let url = reqwest::Url::parse(v["deliver"]["url"].as_str().unwrap()).unwrap();
+    let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["registration"], opened["registration"].as_str().unwrap());
+    assert_eq!(q["endpoint"], "http://cairn.test/xapi/");
+    assert!(q["fetch"].starts_with("http://content.cairn.test/launch/"), "{q:?}");
+    let (s, data) = app
+        .get_json(&format!(
+            "/xapi/activities/state?activityId={}&agent={}&registration={}&stateId=LMS.LaunchData",
+            crate::launch::urlencode(&q["activityId"]),
+            crate::launch::urlencode(&q["actor"]),
+            q["registration"]
+        ))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(data["returnURL"], "http://content.cairn.test/player/returned");
+    let page = app.client.get(format!("{}/player/returned", app.content_base)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+
+    // The intro is completed (its moveOn): the contents say so, and continue goes to the quiz.
+    let done =
+        crate::results_cmi5::cmi5_st(&opened["learner"], "completed", "https://example.com/aus/intro", true, json!({}));
+    assert_eq!(app.post_statements(&done).await.0, 200);
+    let v = player.state(&app).await;
+    assert_eq!(toc_entry(&v, "https://example.com/aus/intro")["status"], "satisfied");
+    let v = player.navigate(&app, json!({"request": "continue"})).await;
+    assert_eq!(v["deliver"]["activity"], "https://example.com/aus/quiz");
+    assert_eq!(v["deliver"]["window"], "frame");
+}
+both!(a_cmi5_course_shows_what_move_on_still_requires);
