@@ -95,6 +95,12 @@ pub struct ReportBody {
     #[serde(default)]
     pub score_scaled: Option<f64>,
     #[serde(default)]
+    pub score_raw: Option<f64>,
+    #[serde(default)]
+    pub score_min: Option<f64>,
+    #[serde(default)]
+    pub score_max: Option<f64>,
+    #[serde(default)]
     pub progress_measure: Option<f64>,
     #[serde(default)]
     pub exit: Option<String>,
@@ -119,6 +125,12 @@ pub struct ObjectiveBody {
     pub completion_status: Option<String>,
     #[serde(default)]
     pub score_scaled: Option<f64>,
+    #[serde(default)]
+    pub score_raw: Option<f64>,
+    #[serde(default)]
+    pub score_min: Option<f64>,
+    #[serde(default)]
+    pub score_max: Option<f64>,
     #[serde(default)]
     pub progress_measure: Option<f64>,
 }
@@ -602,6 +614,9 @@ impl Lms {
                         completion_status: body.completion_status.clone(),
                         success_status: body.success_status.clone(),
                         score_scaled: body.score_scaled,
+                        score_raw: body.score_raw,
+                        score_min: body.score_min,
+                        score_max: body.score_max,
                         progress_measure: body.progress_measure,
                         exit: body.exit.clone(),
                         session_time_us: body
@@ -616,6 +631,9 @@ impl Lms {
                                 success_status: o.success_status.clone(),
                                 completion_status: o.completion_status.clone(),
                                 score_scaled: o.score_scaled,
+                                score_raw: o.score_raw,
+                                score_min: o.score_min,
+                                score_max: o.score_max,
                                 progress_measure: o.progress_measure,
                             })
                             .collect(),

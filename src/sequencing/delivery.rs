@@ -27,6 +27,10 @@ pub struct ObjectiveInit {
     pub score_scaled: Option<f64>,
     pub completed: Option<bool>,
     pub progress_measure: Option<f64>,
+    /// `cmi.objectives.n.score.raw`, `.min`, `.max`, read through 4th edition maps.
+    pub score_raw: Option<f64>,
+    pub score_min: Option<f64>,
+    pub score_max: Option<f64>,
 }
 
 impl Engine {
@@ -109,7 +113,11 @@ impl Engine {
             .iter()
             .enumerate()
             .filter(|(_, o)| !o.id.is_empty())
-            .map(|(i, o)| ObjectiveInit {
+            .map(|(i, o)| (i, o, self.obj_scores(ix, i)))
+            .map(|(i, o, (score_raw, score_min, score_max))| ObjectiveInit {
+                score_raw,
+                score_min,
+                score_max,
                 id: o.id.clone(),
                 satisfied: self.obj_satisfied(ix, i),
                 score_scaled: self.obj_measure(ix, i),
@@ -177,6 +185,7 @@ impl Engine {
         if score.is_some() {
             self.set_obj_measure(ix, 0, score);
         }
+        self.set_obj_scores(ix, 0, r.score_raw, r.score_min, r.score_max);
         let mut success = match r.success_status.as_deref() {
             Some("passed") => Some(Some(true)),
             Some("failed") => Some(Some(false)),
@@ -197,6 +206,7 @@ impl Engine {
             if let Some(s) = valid(o.score_scaled, -1.0) {
                 self.set_obj_measure(ix, oi, Some(s));
             }
+            self.set_obj_scores(ix, oi, o.score_raw, o.score_min, o.score_max);
             let mut sat = match o.success_status.as_deref() {
                 Some("passed") => Some(Some(true)),
                 Some("failed") => Some(Some(false)),

@@ -39,6 +39,8 @@
 //!
 //! # Limits and choices
 //! - Trees are capped at [`tree::MAX_ACTIVITIES`] activities and [`tree::MAX_DEPTH`] levels.
+//! - 4th edition `adlseq:mapInfo` maps share completion, progress measure and raw, minimum and
+//!   maximum scores; [`Engine::runtime_init`] reads them into `cmi.objectives.n`.
 //! - Time-based limit conditions (attempt/activity duration, available time range) are optional
 //!   in SCORM 2004 4th edition and are not enforced; their rule conditions evaluate to false.
 //! - Selection (`selectCount`) and randomization happen when the tree is created (timing `once`
@@ -170,6 +172,13 @@ pub struct RuntimeReport {
     pub success_status: Option<String>,
     /// `cmi.score.scaled`, -1 to 1.
     pub score_scaled: Option<f64>,
+    /// `cmi.score.raw`, `.min`, `.max`: shared through 4th edition `adlseq:mapInfo` maps.
+    #[serde(default)]
+    pub score_raw: Option<f64>,
+    #[serde(default)]
+    pub score_min: Option<f64>,
+    #[serde(default)]
+    pub score_max: Option<f64>,
     /// `cmi.progress_measure`, 0 to 1.
     pub progress_measure: Option<f64>,
     /// `cmi.exit`: `suspend` keeps the attempt open.
@@ -200,6 +209,12 @@ pub struct ObjectiveReport {
     pub completion_status: Option<String>,
     pub score_scaled: Option<f64>,
     pub progress_measure: Option<f64>,
+    #[serde(default)]
+    pub score_raw: Option<f64>,
+    #[serde(default)]
+    pub score_min: Option<f64>,
+    #[serde(default)]
+    pub score_max: Option<f64>,
 }
 
 /// The rolled-up status of an activity, for the TOC, results and tests.

@@ -201,6 +201,10 @@ pub struct MapDef {
     pub write_progress: bool,
     pub read_raw: bool,
     pub write_raw: bool,
+    pub read_min: bool,
+    pub write_min: bool,
+    pub read_max: bool,
+    pub write_max: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -471,6 +475,10 @@ fn seq_def(id: &str, r: &pm::CompletionRules, warnings: &mut Vec<String>) -> Seq
                 x.write_progress = m.write_progress_measure;
                 x.read_raw = m.read_raw_score;
                 x.write_raw = m.write_raw_score;
+                x.read_min = m.read_min_score;
+                x.write_min = m.write_min_score;
+                x.read_max = m.read_max_score;
+                x.write_max = m.write_max_score;
             }
         }
         maps.truncate(64);

@@ -910,13 +910,17 @@
       var su = m.implicit('cmi.success_status', 'cmi.success_status');
       if (v['cmi.success_status'] !== undefined || su !== 'unknown') r.success_status = su;
       r.score_scaled = num(v['cmi.score.scaled']);
+      r.score_raw = num(v['cmi.score.raw']);
+      r.score_min = num(v['cmi.score.min']);
+      r.score_max = num(v['cmi.score.max']);
       r.progress_measure = num(v['cmi.progress_measure']);
       r.objectives = [];
       for (var i = 0; i < m.count('cmi.objectives'); i++) {
         var p = 'cmi.objectives.' + i + '.';
         r.objectives.push({
           id: v[p + 'id'], success_status: v[p + 'success_status'], completion_status: v[p + 'completion_status'],
-          score_scaled: num(v[p + 'score.scaled']), progress_measure: num(v[p + 'progress_measure'])
+          score_scaled: num(v[p + 'score.scaled']), progress_measure: num(v[p + 'progress_measure']),
+          score_raw: num(v[p + 'score.raw']), score_min: num(v[p + 'score.min']), score_max: num(v[p + 'score.max'])
         });
       }
     }
@@ -989,6 +993,10 @@
       if (o.completed !== null && o.completed !== undefined) model.values[p + 'completion_status'] = o.completed ? 'completed' : 'incomplete';
       if (o.score_scaled !== null && o.score_scaled !== undefined) model.values[p + 'score.scaled'] = String(o.score_scaled);
       if (o.progress_measure !== null && o.progress_measure !== undefined) model.values[p + 'progress_measure'] = String(o.progress_measure);
+      ['raw', 'min', 'max'].forEach(function (k) {
+        var x = o['score_' + k];
+        if (x !== null && x !== undefined) model.values[p + 'score.' + k] = String(x);
+      });
       model.counts['cmi.objectives'] = n + 1;
     });
   }

@@ -38,7 +38,9 @@ test('in the player, request_valid answers are the sequencer\'s', () => {
 test('the report leaves statuses the SCO never set to the sequencer', () => {
   const { s, api } = session();
   api.Initialize('');
-  assert.deepStrictEqual(S.playerReport(s, false), { score_scaled: undefined, progress_measure: undefined, objectives: [] });
+  assert.deepStrictEqual(S.playerReport(s, false), {
+    score_scaled: undefined, score_raw: undefined, score_min: undefined, score_max: undefined, progress_measure: undefined, objectives: []
+  });
   api.SetValue('cmi.completion_status', 'incomplete');
   api.SetValue('cmi.score.scaled', '0.5');
   api.SetValue('cmi.objectives.0.id', 'obj-1');
@@ -47,7 +49,10 @@ test('the report leaves statuses the SCO never set to the sequencer', () => {
   assert.strictEqual(r.completion_status, 'incomplete');
   assert.strictEqual(r.success_status, undefined);
   assert.strictEqual(r.score_scaled, 0.5);
-  assert.deepStrictEqual(r.objectives, [{ id: 'obj-1', success_status: 'passed', completion_status: undefined, score_scaled: undefined, progress_measure: undefined }]);
+  assert.deepStrictEqual(r.objectives, [{
+    id: 'obj-1', success_status: 'passed', completion_status: undefined, score_scaled: undefined, progress_measure: undefined,
+    score_raw: undefined, score_min: undefined, score_max: undefined
+  }]);
   assert.strictEqual(r.exit, undefined, 'exit and time only at Terminate');
   api.SetValue('cmi.exit', 'suspend');
   api.Terminate('');
@@ -65,7 +70,7 @@ test('a passing score decides success when the SCO set none (scaled_passing_scor
 
 test('shared objectives seed cmi.objectives for a new attempt, never twice', () => {
   const { s, api } = session();
-  S.seedObjectives(s.model, [{ id: 'g1', satisfied: true, score_scaled: 0.7, completed: null, progress_measure: null }]);
+  S.seedObjectives(s.model, [{ id: 'g1', satisfied: true, score_scaled: 0.7, completed: null, progress_measure: null, score_raw: 35, score_min: 0, score_max: 50 }]);
   S.seedObjectives(s.model, [{ id: 'g1', satisfied: false }]);
   api.Initialize('');
   assert.strictEqual(api.GetValue('cmi.objectives._count'), '1');
@@ -73,4 +78,6 @@ test('shared objectives seed cmi.objectives for a new attempt, never twice', () 
   assert.strictEqual(api.GetValue('cmi.objectives.0.success_status'), 'passed');
   assert.strictEqual(api.GetValue('cmi.objectives.0.score.scaled'), '0.7');
   assert.strictEqual(api.GetValue('cmi.objectives.0.completion_status'), 'unknown');
+  assert.strictEqual(api.GetValue('cmi.objectives.0.score.raw'), '35');
+  assert.strictEqual(api.GetValue('cmi.objectives.0.score.max'), '50');
 });
