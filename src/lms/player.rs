@@ -501,6 +501,7 @@ impl Lms {
                     }
                     if let Some(t) = &target {
                         current = Some(t.clone());
+                        ended = false;
                         deliver_module = Some(t.clone());
                     }
                     Kept::Scorm12 { current, suspended, status: status.clone(), ended }
