@@ -41,8 +41,11 @@
 //! - Trees are capped at [`tree::MAX_ACTIVITIES`] activities and [`tree::MAX_DEPTH`] levels.
 //! - 4th edition `adlseq:mapInfo` maps share completion, progress measure and raw, minimum and
 //!   maximum scores; [`Engine::runtime_init`] reads them into `cmi.objectives.n`.
-//! - Time-based limit conditions (attempt/activity duration, available time range) are optional
-//!   in SCORM 2004 4th edition and are not enforced; their rule conditions evaluate to false.
+//! - `attemptAbsoluteDurationLimit` (the only duration limit 4th edition's manifest carries) is
+//!   enforced by the Limit Conditions Check and the `timeLimitExceeded` condition against the
+//!   attempt's experienced duration: the session times the SCOs reported, summed per attempt (a
+//!   suspended attempt's wall-clock time is never known). Available time ranges are optional in
+//!   4th edition and not enforced; `outsideAvailableTimeRange` evaluates to false.
 //! - Selection (`selectCount`) and randomization happen when the tree is created (timing `once`
 //!   and `onEachNewAttempt`) and again at the end of each attempt of a cluster for
 //!   `onEachNewAttempt`, never in the middle of a traversal. The random source is a seeded
