@@ -766,3 +766,57 @@ fn ob_09b_global_objectives_from_another_course() {
     assert!(out.end_session, "{out:?}");
     assert_eq!(e.course_status().satisfied, Some(true));
 }
+
+/// SX-11a: activity_1's objective writes its raw, minimum and maximum scores, completion and
+/// progress to a global (4th edition `adlseq:mapInfo`); activity_2's objective reads it with
+/// `readMaxScore`, `readCompletionStatus` and `readProgressMeasure` off, so its `cmi.objectives`
+/// starts with the raw and minimum scores only. The tree is the package's; the values the SCO sets
+/// are ours (the suite's checks live in its applet).
+#[test]
+fn sx_11a_raw_min_and_max_scores_through_adlseq_maps() {
+    let objectives = |map: &str| {
+        seq(&format!(
+            r#"<imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj"/></imsss:objectives><adlseq:objectives><adlseq:objective objectiveID="obj"><adlseq:mapInfo targetObjectiveID="gObj-SX11" {map}/></adlseq:objective></adlseq:objectives>"#
+        ))
+    };
+    let org = format!(
+        "{}{}{}",
+        leaf(
+            "activity_1",
+            &objectives(
+                r#"writeRawScore="true" writeMinScore="true" writeMaxScore="true" writeCompletionStatus="true" writeProgressMeasure="true""#
+            )
+        ),
+        leaf(
+            "activity_2",
+            &objectives(r#"readMaxScore="false" readCompletionStatus="false" readProgressMeasure="false""#)
+        ),
+        seq(r#"<imsss:controlMode flow="true" choice="false"/>"#)
+    );
+    let mut e = start(&org);
+    assert_eq!(e.current(), Some("activity_1"));
+    let before = e.runtime_init("activity_1").expect("init");
+    let obj = before.objectives.iter().find(|o| o.id == "obj").expect("obj");
+    assert_eq!((obj.score_raw, obj.score_min, obj.score_max), (None, None, None));
+    report_with(
+        &mut e,
+        "activity_1",
+        RuntimeReport {
+            objectives: vec![ObjectiveReport {
+                id: "obj".into(),
+                score_raw: Some(80.0),
+                score_min: Some(10.0),
+                score_max: Some(90.0),
+                completion_status: Some("completed".into()),
+                progress_measure: Some(0.75),
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+    );
+    assert_eq!(go(&mut e, NavRequest::Continue).as_deref(), Some("activity_2"));
+    let init = e.runtime_init("activity_2").expect("init");
+    let obj = init.objectives.iter().find(|o| o.id == "obj").expect("obj");
+    assert_eq!((obj.score_raw, obj.score_min, obj.score_max), (Some(80.0), Some(10.0), None));
+    assert_eq!((obj.completed, obj.progress_measure), (None, None));
+}
