@@ -820,3 +820,41 @@ fn sx_11a_raw_min_and_max_scores_through_adlseq_maps() {
     assert_eq!((obj.score_raw, obj.score_min, obj.score_max), (Some(80.0), Some(10.0), None));
     assert_eq!((obj.completed, obj.progress_measure), (None, None));
 }
+
+/// RU-14a: a cluster (flow, skipped when satisfied) satisfied by the rollup rule "satisfied if any
+/// child is not completed". activity_2 fails and continues; activity_3 reports incomplete and asks
+/// for previous, but its post-condition (satisfied, which End Attempt defaults it to) exits all,
+/// overriding the request. Relaunched, the course skips the satisfied cluster and delivers
+/// activity_4; the new attempt on the course begins only at that delivery, after the skip was
+/// decided on the cluster's status from the first attempt.
+#[test]
+fn ru_14a_rollup_on_incomplete_children_then_skip_after_relaunch() {
+    let a3 = seq(&format!(
+        "<imsss:sequencingRules>{}</imsss:sequencingRules>",
+        post_rule(r#"<imsss:ruleCondition condition="satisfied"/>"#, "exitAll")
+    ));
+    let cluster_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}{}<imsss:rollupRules><imsss:rollupRule childActivitySet="any"><imsss:rollupConditions><imsss:rollupCondition operator="not" condition="completed"/></imsss:rollupConditions><imsss:rollupAction action="satisfied"/></imsss:rollupRule></imsss:rollupRules>"#,
+        pre(r#"<imsss:ruleCondition condition="satisfied"/>"#, "skip")
+    ));
+    let org = format!(
+        "{}{}{}",
+        cluster("activity_1", &format!("{}{}{cluster_seq}", leaf("activity_2", ""), leaf("activity_3", &a3))),
+        leaf("activity_4", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    let out = visit(&mut e, "activity_2", rt(&[("SS", "failed")]), NavRequest::Continue);
+    assert_eq!(out.deliver.as_deref(), Some("activity_3"));
+    assert_eq!(st(&e, "activity_1").satisfied, None, "no child is known to be incomplete yet");
+    let out = visit(&mut e, "activity_3", rt(&[("CS", "incomplete")]), NavRequest::Previous);
+    assert_eq!(out.deliver, None, "the post-condition's exit all wins over previous");
+    assert!(out.end_session);
+    assert_eq!(st(&e, "activity_3").satisfied, Some(true), "End Attempt default");
+    assert_eq!(st(&e, "activity_3").completed, Some(false));
+    assert_eq!(st(&e, "activity_1").satisfied, Some(true), "a child is incomplete");
+    // Relaunch: a new sequencing session on the same registration.
+    assert_eq!(go(&mut e, NavRequest::Start).as_deref(), Some("activity_4"));
+    let out = visit(&mut e, "activity_4", rt(&[]), NavRequest::ExitAll);
+    assert!(out.end_session);
+}
