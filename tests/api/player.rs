@@ -584,3 +584,29 @@ async fn a_cmi5_course_shows_what_move_on_still_requires(app: TestApp) {
     assert_eq!(v["deliver"]["window"], "frame");
 }
 both!(a_cmi5_course_shows_what_move_on_still_requires);
+
+/// Two nodes navigating the same registration at once (two tabs, a double click across a balancer)
+/// never lose each other's step: the state is written compare-and-set, so two Continues from the
+/// introduction deliver the lesson and then the quiz, whichever node wins, and the superseded
+/// launch is the only one left without a current module.
+async fn concurrent_navigation_on_two_nodes_loses_nothing(app: TestApp) {
+    let course = import_sequenced(&app).await;
+    let (_, player) = open(&app, &course).await;
+    let node = app.another_node().await;
+    delivered(&player.navigate(&app, json!({"request": "open"})).await, "intro");
+    let path = format!("/player/{}/navigate", player.id);
+    let one =
+        json_of(player_req(&app, Method::POST, &path, Some(&player.secret)).json(&json!({"request": "continue"})));
+    let two =
+        json_of(player_req(&node, Method::POST, &path, Some(&player.secret)).json(&json!({"request": "continue"})));
+    let ((s1, v1), (s2, v2)) = tokio::join!(one, two);
+    assert_eq!((s1, s2), (200, 200), "{v1} {v2}");
+    let mut got = [
+        v1["deliver"]["activity"].as_str().unwrap_or("").to_string(),
+        v2["deliver"]["activity"].as_str().unwrap_or("").to_string(),
+    ];
+    got.sort();
+    assert_eq!(got, ["lesson", "quiz"], "{v1:#} {v2:#}");
+    assert_eq!(player.state(&node).await["current"], "quiz");
+}
+both!(concurrent_navigation_on_two_nodes_loses_nothing);
