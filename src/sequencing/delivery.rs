@@ -203,10 +203,19 @@ impl Engine {
         }
         for o in &r.objectives {
             let Some(oi) = seq.objectives.iter().position(|d| !d.id.is_empty() && d.id == o.id) else { continue };
-            if let Some(s) = valid(o.score_scaled, -1.0) {
+            // The primary objective is also `cmi.score`, `cmi.success_status`, … (RTE 4.2.17): what
+            // the SCO set there wins over its `cmi.objectives.n` entry, which may only echo the
+            // value the run-time initialised it with.
+            let primary = oi == 0;
+            if let Some(s) = valid(o.score_scaled, -1.0).filter(|_| !primary || score.is_none()) {
                 self.set_obj_measure(ix, oi, Some(s));
             }
-            self.set_obj_scores(ix, oi, o.score_raw, o.score_min, o.score_max);
+            if !primary || (r.score_raw.is_none() && r.score_min.is_none() && r.score_max.is_none()) {
+                self.set_obj_scores(ix, oi, o.score_raw, o.score_min, o.score_max);
+            }
+            if primary && r.success_status.is_some() {
+                continue;
+            }
             let mut sat = match o.success_status.as_deref() {
                 Some("passed") => Some(Some(true)),
                 Some("failed") => Some(Some(false)),
@@ -222,8 +231,9 @@ impl Engine {
                 self.set_obj_satisfied(ix, oi, s);
             }
             let comp = match o.completion_status.as_deref() {
-                Some("completed") => Some(true),
-                Some("incomplete") | Some("not attempted") => Some(false),
+                Some("completed") => Some(Some(true)),
+                Some("incomplete") | Some("not attempted") => Some(Some(false)),
+                Some("unknown") => Some(None),
                 _ => None,
             };
             self.set_obj_extra(ix, oi, comp, valid(o.progress_measure, 0.0));

@@ -144,12 +144,13 @@ impl Engine {
         }
     }
 
-    /// Non-primary objective completion/progress/raw score (`cmi.objectives.n`), with their
-    /// 4th edition write maps.
-    pub(crate) fn set_obj_extra(&mut self, ix: Ix, o: usize, completion: Option<bool>, progress: Option<f64>) {
+    /// Non-primary objective completion and progress (`cmi.objectives.n`), with their 4th edition
+    /// write maps. `completion`: `None` when not reported, `Some(None)` when reported `unknown`,
+    /// which is written through the maps too (SX-11b: a reader then sees `unknown`).
+    pub(crate) fn set_obj_extra(&mut self, ix: Ix, o: usize, completion: Option<Option<bool>>, progress: Option<f64>) {
         let Some(s) = self.st.activities[ix].objectives.get_mut(o) else { return };
-        if completion.is_some() {
-            s.completion = completion;
+        if let Some(c) = completion {
+            s.completion = c;
         }
         if progress.is_some() {
             s.progress_measure = progress;
@@ -157,8 +158,8 @@ impl Engine {
         for m in &self.def.activities[ix].seq.objectives[o].maps {
             let g = self.st.globals.entry(m.target.clone()).or_default();
             let before = (g.completed, g.progress_measure);
-            if m.write_completion && completion.is_some() {
-                g.completed = completion;
+            if let (true, Some(c)) = (m.write_completion, completion) {
+                g.completed = c;
             }
             if m.write_progress && progress.is_some() {
                 g.progress_measure = progress;

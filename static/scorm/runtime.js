@@ -888,7 +888,7 @@
       frame.src = cfg.sco_url;
       frame.title = cfg.title || 'course';
       frame.setAttribute('allowfullscreen', '');
-      if (cfg.player) playerGlue(cfg, token, session, reporter, transport, frame, cfg.entry !== 'resume');
+      if (cfg.player) playerGlue(cfg, token, session, reporter, transport, frame);
       document.body.appendChild(frame);
       // A learner closing the window without Terminate: end the session the way the SCO left it.
       window.addEventListener('pagehide', function () { if (session.state === 'running') session.terminate(''); });
@@ -936,9 +936,9 @@
    * end the SCO (a button was pressed): the SCO's frame is removed, so its own unload handlers may
    * Terminate, and a SCO that did not is terminated as it left things (suspended for Suspend).
    */
-  function playerGlue(cfg, token, session, reporter, transport, frame, fresh) {
+  function playerGlue(cfg, token, session, reporter, transport, frame) {
     session.model.nav = cfg.player.valid || null;
-    if (fresh && !session.v12) seedObjectives(session.model, cfg.player.objectives || []);
+    if (!session.v12) seedObjectives(session.model, cfg.player.objectives || []);
     var queue = Promise.resolve();
     var finished = null;
     function post(final) {
@@ -982,12 +982,17 @@
     });
   }
 
-  /** `cmi.objectives.n` as the sequencer reads them now (shared objectives), for a new attempt. */
+  /**
+   * `cmi.objectives.n` as the sequencer reads them now, through shared objectives (SN 4.2.1.6; RTE
+   * 4.2.17): a known value wins over what a resumed attempt saved (ADL's SX-11a), an unknown one leaves
+   * it; objectives the SCO never set are added.
+   */
   function seedObjectives(model, objectives) {
     objectives.forEach(function (o) {
       var n = model.count('cmi.objectives');
-      for (var i = 0; i < n; i++) if (model.values['cmi.objectives.' + i + '.id'] === o.id) return;
-      var p = 'cmi.objectives.' + n + '.';
+      var at = n;
+      for (var i = 0; i < n; i++) if (model.values['cmi.objectives.' + i + '.id'] === o.id) at = i;
+      var p = 'cmi.objectives.' + at + '.';
       model.values[p + 'id'] = o.id;
       if (o.satisfied !== null && o.satisfied !== undefined) model.values[p + 'success_status'] = o.satisfied ? 'passed' : 'failed';
       if (o.completed !== null && o.completed !== undefined) model.values[p + 'completion_status'] = o.completed ? 'completed' : 'incomplete';
@@ -997,7 +1002,7 @@
         var x = o['score_' + k];
         if (x !== null && x !== undefined) model.values[p + 'score.' + k] = String(x);
       });
-      model.counts['cmi.objectives'] = n + 1;
+      if (at === n) model.counts['cmi.objectives'] = n + 1;
     });
   }
 

@@ -68,16 +68,16 @@ test('a passing score decides success when the SCO set none (scaled_passing_scor
   assert.strictEqual(S.playerReport(s, false).success_status, 'passed');
 });
 
-test('shared objectives seed cmi.objectives for a new attempt, never twice', () => {
+test('shared objectives seed cmi.objectives; known values win over saved ones, unknown ones leave them', () => {
   const { s, api } = session();
   S.seedObjectives(s.model, [{ id: 'g1', satisfied: true, score_scaled: 0.7, completed: null, progress_measure: null, score_raw: 35, score_min: 0, score_max: 50 }]);
-  S.seedObjectives(s.model, [{ id: 'g1', satisfied: false }]);
+  S.seedObjectives(s.model, [{ id: 'g1', satisfied: null, score_raw: 7 }]);
   api.Initialize('');
   assert.strictEqual(api.GetValue('cmi.objectives._count'), '1');
   assert.strictEqual(api.GetValue('cmi.objectives.0.id'), 'g1');
   assert.strictEqual(api.GetValue('cmi.objectives.0.success_status'), 'passed');
   assert.strictEqual(api.GetValue('cmi.objectives.0.score.scaled'), '0.7');
   assert.strictEqual(api.GetValue('cmi.objectives.0.completion_status'), 'unknown');
-  assert.strictEqual(api.GetValue('cmi.objectives.0.score.raw'), '35');
+  assert.strictEqual(api.GetValue('cmi.objectives.0.score.raw'), '7', 'the sequencer\'s newer value');
   assert.strictEqual(api.GetValue('cmi.objectives.0.score.max'), '50');
 });

@@ -203,3 +203,47 @@ fn raw_min_and_max_scores_are_shared_through_adlseq_maps() {
     let init = e.runtime_init("reader").expect("init");
     assert_eq!(init.objectives.iter().find(|o| o.id == "own").and_then(|o| o.score_raw), Some(3.0));
 }
+
+/// The primary objective is reported twice when it has an identifier: as `cmi.score.*` /
+/// `cmi.success_status` and as its `cmi.objectives.n` entry, which the run-time initialised from the
+/// state (a resumed attempt's earlier score). What the SCO set on `cmi.score` wins; the entry counts
+/// only for what `cmi.score` left unset.
+#[test]
+fn the_primary_objectives_cmi_score_wins_over_its_objectives_entry() {
+    let mut e = engine(&format!(
+        "{}{}{}",
+        leaf("quiz", &seq(r#"<imsss:objectives><imsss:primaryObjective objectiveID="quiz-obj"/></imsss:objectives>"#)),
+        leaf("end", ""),
+        seq(FLOW)
+    ));
+    go(&mut e, NavRequest::Start);
+    let echo = ObjectiveReport {
+        id: "quiz-obj".into(),
+        score_scaled: Some(0.5),
+        success_status: Some("failed".into()),
+        ..Default::default()
+    };
+    report_with(
+        &mut e,
+        "quiz",
+        RuntimeReport {
+            score_scaled: Some(0.8),
+            success_status: Some("passed".into()),
+            objectives: vec![echo.clone()],
+            ..Default::default()
+        },
+    );
+    assert_eq!(st(&e, "quiz").measure, Some(0.8));
+    assert_eq!(st(&e, "quiz").satisfied, Some(true));
+    // Set only through the entry, it counts.
+    let mut e2 = engine(&format!(
+        "{}{}{}",
+        leaf("quiz", &seq(r#"<imsss:objectives><imsss:primaryObjective objectiveID="quiz-obj"/></imsss:objectives>"#)),
+        leaf("end", ""),
+        seq(FLOW)
+    ));
+    go(&mut e2, NavRequest::Start);
+    report_with(&mut e2, "quiz", RuntimeReport { objectives: vec![echo], ..Default::default() });
+    assert_eq!(st(&e2, "quiz").measure, Some(0.5));
+    assert_eq!(st(&e2, "quiz").satisfied, Some(false));
+}

@@ -767,58 +767,140 @@ fn ob_09b_global_objectives_from_another_course() {
     assert_eq!(e.course_status().satisfied, Some(true));
 }
 
-/// SX-11a: activity_1's objective writes its raw, minimum and maximum scores, completion and
-/// progress to a global (4th edition `adlseq:mapInfo`); activity_2's objective reads it with
-/// `readMaxScore`, `readCompletionStatus` and `readProgressMeasure` off, so its `cmi.objectives`
-/// starts with the raw and minimum scores only. The tree is the package's; the values the SCO sets
-/// are ours (the suite's checks live in its applet).
-#[test]
-fn sx_11a_raw_min_and_max_scores_through_adlseq_maps() {
+/// What an objective of `activity`'s `cmi.objectives` starts with: raw, min, max, completion,
+/// progress (`None`: not initialised, or `unknown` for the completion).
+type ObjInit = (Option<f64>, Option<f64>, Option<f64>, Option<bool>, Option<f64>);
+fn obj_init(e: &Engine, activity: &str, id: &str) -> ObjInit {
+    let init = e.runtime_init(activity).expect("init");
+    let o = init.objectives.iter().find(|o| o.id == id).cloned().expect("objective");
+    (o.score_raw, o.score_min, o.score_max, o.completed, o.progress_measure)
+}
+
+/// What a test SCO of SX-11 sets on its objective `obj`: raw, min, max, completion, progress.
+fn sx11_report(raw: f64, min: f64, max: f64, cs: &str, pm: f64, exit: &str) -> RuntimeReport {
+    RuntimeReport {
+        exit: Some(exit.into()),
+        objectives: vec![ObjectiveReport {
+            id: "obj".into(),
+            score_raw: Some(raw),
+            score_min: Some(min),
+            score_max: Some(max),
+            completion_status: Some(cs.into()),
+            progress_measure: Some(pm),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+/// Two activities whose objective `obj` shares a global through 4th edition `adlseq:mapInfo` with
+/// the given attributes (flow, no choice): the shape of ADL's SX-11 packages.
+fn sx11(map1: &str, map2: &str) -> Engine {
     let objectives = |map: &str| {
         seq(&format!(
             r#"<imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj"/></imsss:objectives><adlseq:objectives><adlseq:objective objectiveID="obj"><adlseq:mapInfo targetObjectiveID="gObj-SX11" {map}/></adlseq:objective></adlseq:objectives>"#
         ))
     };
+    start(&format!(
+        "{}{}{}",
+        leaf("activity_1", &objectives(map1)),
+        leaf("activity_2", &objectives(map2)),
+        seq(CHOICE_FALSE_FLOW)
+    ))
+}
+
+const SX11_WRITE_ALL: &str = r#"writeRawScore="true" writeMinScore="true" writeMaxScore="true" writeCompletionStatus="true" writeProgressMeasure="true""#;
+
+/// SX-11a: activity_1 writes its objective's raw, min and max scores, completion and progress to
+/// a global; activity_2 reads it with `readMaxScore`, `readCompletionStatus` and
+/// `readProgressMeasure` off, sets its own values and suspends; activity_1's second attempt reads
+/// the global (its own earlier values: activity_2 writes nothing); activity_2, resumed, starts with
+/// the global's raw and min scores and its own max, completion and progress.
+#[test]
+fn sx_11a_raw_min_and_max_scores_through_adlseq_maps() {
+    sx_11a();
+}
+
+fn sx_11a() -> Engine {
+    let mut e =
+        sx11(SX11_WRITE_ALL, r#"readMaxScore="false" readCompletionStatus="false" readProgressMeasure="false""#);
+    let out = visit(
+        &mut e,
+        "activity_1",
+        sx11_report(2000.0, -4.008, 11000.0, "incomplete", 0.66, "normal"),
+        NavRequest::Continue,
+    );
+    assert_eq!(out.deliver.as_deref(), Some("activity_2"));
+    assert_eq!(obj_init(&e, "activity_2", "obj"), (Some(2000.0), Some(-4.008), None, None, None));
+    let out = visit(
+        &mut e,
+        "activity_2",
+        sx11_report(356.0, -3.0, 3000.0, "completed", 0.8, "suspend"),
+        NavRequest::Previous,
+    );
+    assert_eq!(out.deliver.as_deref(), Some("activity_1"));
+    assert_eq!(obj_init(&e, "activity_1", "obj"), (Some(2000.0), Some(-4.008), Some(11000.0), Some(false), Some(0.66)));
+    let out =
+        visit(&mut e, "activity_1", sx11_report(7.0, 1.0, 3.3333, "unknown", 0.011, "normal"), NavRequest::Continue);
+    assert_eq!(out.deliver.as_deref(), Some("activity_2"));
+    assert_eq!(e.runtime_init("activity_2").expect("init").entry, "resume");
+    assert_eq!(obj_init(&e, "activity_2", "obj"), (Some(7.0), Some(1.0), Some(3000.0), Some(true), Some(0.8)));
+    e
+}
+
+/// SX-11c: another course, whose objective maps the same global with the default reads, starts
+/// with what SX-11a left in it (its objectives are global to the system): activity_1's second
+/// attempt's raw, min and max scores and progress, and the completion it reported `unknown`.
+#[test]
+fn sx_11c_another_course_reads_what_sx_11a_left() {
+    let globals = sx_11a().state().globals;
     let org = format!(
         "{}{}{}",
         leaf(
             "activity_1",
-            &objectives(
-                r#"writeRawScore="true" writeMinScore="true" writeMaxScore="true" writeCompletionStatus="true" writeProgressMeasure="true""#
+            &seq(
+                r#"<imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj"/></imsss:objectives><adlseq:objectives><adlseq:objective objectiveID="obj"><adlseq:mapInfo targetObjectiveID="gObj-SX11"/></adlseq:objective></adlseq:objectives>"#
             )
         ),
-        leaf(
-            "activity_2",
-            &objectives(r#"readMaxScore="false" readCompletionStatus="false" readProgressMeasure="false""#)
-        ),
-        seq(r#"<imsss:controlMode flow="true" choice="false"/>"#)
+        leaf("activity_2", ""),
+        seq(CHOICE_FALSE_FLOW)
     );
-    let mut e = start(&org);
-    assert_eq!(e.current(), Some("activity_1"));
-    let before = e.runtime_init("activity_1").expect("init");
-    let obj = before.objectives.iter().find(|o| o.id == "obj").expect("obj");
-    assert_eq!((obj.score_raw, obj.score_min, obj.score_max), (None, None, None));
-    report_with(
+    let mut e = Engine::with_globals(def(&org), 7, globals);
+    assert_eq!(go(&mut e, NavRequest::Start).as_deref(), Some("activity_1"));
+    assert_eq!(obj_init(&e, "activity_1", "obj"), (Some(7.0), Some(1.0), Some(3.3333), None, Some(0.011)));
+}
+
+/// SX-11b: activity_2's map does not read the raw and min scores but writes max, completion and
+/// progress. activity_1 starts with nothing; activity_2 reads max, completion and progress;
+/// activity_1's second attempt reads activity_2's max, completion and progress and the raw and min
+/// it wrote itself; after it reports completion `unknown`, activity_2's new attempt reads `unknown`.
+#[test]
+fn sx_11b_shared_scores_written_by_both_activities() {
+    let mut e = sx11(
+        SX11_WRITE_ALL,
+        r#"readRawScore="false" readMinScore="false" writeMaxScore="true" writeCompletionStatus="true" writeProgressMeasure="true""#,
+    );
+    assert_eq!(obj_init(&e, "activity_1", "obj"), (None, None, None, None, None));
+    let out = visit(
         &mut e,
         "activity_1",
-        RuntimeReport {
-            objectives: vec![ObjectiveReport {
-                id: "obj".into(),
-                score_raw: Some(80.0),
-                score_min: Some(10.0),
-                score_max: Some(90.0),
-                completion_status: Some("completed".into()),
-                progress_measure: Some(0.75),
-                ..Default::default()
-            }],
-            ..Default::default()
-        },
+        sx11_report(578.0, -9.0, 2222.22, "completed", 0.5, "normal"),
+        NavRequest::Continue,
     );
-    assert_eq!(go(&mut e, NavRequest::Continue).as_deref(), Some("activity_2"));
-    let init = e.runtime_init("activity_2").expect("init");
-    let obj = init.objectives.iter().find(|o| o.id == "obj").expect("obj");
-    assert_eq!((obj.score_raw, obj.score_min, obj.score_max), (Some(80.0), Some(10.0), None));
-    assert_eq!((obj.completed, obj.progress_measure), (None, None));
+    assert_eq!(out.deliver.as_deref(), Some("activity_2"));
+    assert_eq!(obj_init(&e, "activity_2", "obj"), (None, None, Some(2222.22), Some(true), Some(0.5)));
+    let out =
+        visit(&mut e, "activity_2", sx11_report(68.0, 2.0, 157.0, "incomplete", 0.05, "normal"), NavRequest::Previous);
+    assert_eq!(out.deliver.as_deref(), Some("activity_1"));
+    assert_eq!(obj_init(&e, "activity_1", "obj"), (Some(578.0), Some(-9.0), Some(157.0), Some(false), Some(0.05)));
+    let out = visit(
+        &mut e,
+        "activity_1",
+        sx11_report(-68.0, -100.0, 4589.0, "unknown", 0.99, "normal"),
+        NavRequest::Continue,
+    );
+    assert_eq!(out.deliver.as_deref(), Some("activity_2"));
+    assert_eq!(obj_init(&e, "activity_2", "obj"), (None, None, Some(4589.0), None, Some(0.99)));
 }
 
 /// RU-14a: a cluster (flow, skipped when satisfied) satisfied by the rollup rule "satisfied if any
