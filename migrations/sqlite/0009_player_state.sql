@@ -30,3 +30,13 @@ CREATE TABLE player_sessions (
     expires_us     BIGINT NOT NULL
 );
 CREATE INDEX player_sessions_registration ON player_sessions (registration);
+
+-- A learner's global objectives shared across courses (SCORM 2004 `objectivesGlobalToSystem`, the
+-- default): what one course's SCOs write through their objective maps, another course reads. JSON map
+-- of objective id to its shared values, written compare-and-set on `revision`.
+CREATE TABLE player_globals (
+    agent_key      TEXT PRIMARY KEY,
+    globals        TEXT NOT NULL,
+    revision       BIGINT NOT NULL,
+    updated_us     BIGINT NOT NULL
+);

@@ -132,3 +132,54 @@ impl Store {
             .await
     }
 }
+
+impl Store {
+    /// A learner's system-wide global objectives (JSON) and their revision; None before any.
+    pub async fn player_globals(&self, agent_key: &str) -> Result<Option<(String, i64)>> {
+        let row = self
+            .read()
+            .q("SELECT globals, revision FROM player_globals WHERE agent_key = $1")
+            .bind(agent_key)
+            .fetch_optional()
+            .await?;
+        Ok(match row {
+            Some(r) => Some((r.get::<String, _>(0)?, r.get::<i64, _>(1)?)),
+            None => None,
+        })
+    }
+
+    /// Writes a learner's global objectives if they are still at `revision` (None: none stored yet);
+    /// false when another request wrote them first.
+    pub async fn put_player_globals(
+        &self,
+        agent_key: &str,
+        revision: Option<i64>,
+        globals: &str,
+        at_us: i64,
+    ) -> Result<bool> {
+        let n = match revision {
+            None => {
+                self.write()
+                    .q("INSERT INTO player_globals (agent_key, globals, revision, updated_us) VALUES ($1, $2, 0, $3) \
+                        ON CONFLICT (agent_key) DO NOTHING")
+                    .bind(agent_key)
+                    .bind(globals)
+                    .bind(at_us)
+                    .execute()
+                    .await?
+            }
+            Some(rev) => {
+                self.write()
+                    .q("UPDATE player_globals SET globals = $3, revision = revision + 1, updated_us = $4 \
+                        WHERE agent_key = $1 AND revision = $2")
+                    .bind(agent_key)
+                    .bind(rev)
+                    .bind(globals)
+                    .bind(at_us)
+                    .execute()
+                    .await?
+            }
+        };
+        Ok(n == 1)
+    }
+}

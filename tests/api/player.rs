@@ -610,3 +610,72 @@ async fn concurrent_navigation_on_two_nodes_loses_nothing(app: TestApp) {
     assert_eq!(player.state(&node).await["current"], "quiz");
 }
 both!(concurrent_navigation_on_two_nodes_loses_nothing);
+
+/// A one-organization SCORM 2004 package whose items are `(id, sequencing)`, all launching `sco.html`.
+fn package_2004(identifier: &str, title: &str, items: &[(&str, &str)]) -> Vec<u8> {
+    let items: String = items
+        .iter()
+        .map(|(id, seq)| format!(r#"<item identifier="{id}" identifierref="R"><title>{id}</title>{seq}</item>"#))
+        .collect();
+    let manifest = format!(
+        r#"<?xml version="1.0"?>
+<manifest identifier="{identifier}" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"
+  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3" xmlns:imsss="http://www.imsglobal.org/xsd/imsss">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 4th Edition</schemaversion></metadata>
+  <organizations default="ORG"><organization identifier="ORG"><title>{title}</title>{items}
+    <imsss:sequencing><imsss:controlMode choice="true" flow="true"/></imsss:sequencing>
+  </organization></organizations>
+  <resources><resource identifier="R" type="webcontent" adlcp:scormType="sco" href="sco.html"><file href="sco.html"/></resource></resources>
+</manifest>"#
+    );
+    zip_of(&[("imsmanifest.xml", &manifest), ("sco.html", "<!doctype html><title>SCO</title>")])
+}
+
+async fn import_zip(app: &TestApp, zip: Vec<u8>) -> String {
+    let r =
+        app.req(Method::POST, "/api/courses").header("Content-Type", "application/zip").body(zip).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+}
+
+/// Objectives global to the system (SCORM 2004's default) are the learner's across courses: a
+/// safety pretest passed in one course satisfies the shared objective another course's refresher
+/// reads, which is then skipped for that learner, and only for them; the shared objectives are
+/// stored (another node sees them).
+async fn global_objectives_are_shared_across_a_learners_courses(app: TestApp) {
+    let writes = r#"<imsss:sequencing><imsss:objectives><imsss:primaryObjective objectiveID="p"><imsss:mapInfo targetObjectiveID="urn:cairn:test:shared-safety" writeSatisfiedStatus="true"/></imsss:primaryObjective></imsss:objectives></imsss:sequencing>"#;
+    let reads = r#"<imsss:sequencing><imsss:sequencingRules><imsss:preConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="satisfied"/></imsss:ruleConditions><imsss:ruleAction action="skip"/></imsss:preConditionRule></imsss:sequencingRules><imsss:objectives><imsss:primaryObjective objectiveID="q"><imsss:mapInfo targetObjectiveID="urn:cairn:test:shared-safety"/></imsss:primaryObjective></imsss:objectives></imsss:sequencing>"#;
+    let pretest = import_zip(
+        &app,
+        package_2004("urn:cairn:test:pretest", "Safety pretest", &[("pretest", writes), ("wrap-up", "")]),
+    )
+    .await;
+    let course = import_zip(
+        &app,
+        package_2004("urn:cairn:test:refresher", "Safety refresher", &[("refresher", reads), ("final", "")]),
+    )
+    .await;
+
+    let (_, ann) = open(&app, &pretest).await;
+    let v = ann.navigate(&app, json!({"request": "open"})).await;
+    let pre = delivered(&v, "pretest");
+    assert_eq!(report(&app, &pre, json!({"success_status": "passed", "completion_status": "completed"})).await.0, 200);
+    ann.navigate(&app, json!({"request": "exitAll"})).await;
+
+    // Another course, another node: the refresher reads the shared objective and is skipped.
+    let node = app.another_node().await;
+    let (_, ann2) = open(&node, &course).await;
+    let v = ann2.state(&node).await;
+    assert_eq!(toc_entry(&v, "refresher")["status"], "passed", "read through the shared objective: {v:#}");
+    delivered(&ann2.navigate(&node, json!({"request": "open"})).await, "final");
+
+    // Bob never took the pretest: his refresher is delivered.
+    let (s, bob) = open_player(&node, json!({"course": course, "learner": "mailto:bob@example.com"})).await;
+    assert_eq!(s, 201);
+    let (bob_id, bob_secret) = player_credential(bob["url"].as_str().unwrap());
+    let path = format!("/player/{bob_id}/navigate");
+    let (_, v) =
+        json_of(player_req(&node, Method::POST, &path, Some(&bob_secret)).json(&json!({"request": "open"}))).await;
+    delivered(&v, "refresher");
+}
+both!(global_objectives_are_shared_across_a_learners_courses);

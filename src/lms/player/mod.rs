@@ -159,7 +159,12 @@ struct Loaded {
     kept: Kept,
     /// The SCORM 2004 tree, built once per request from the stored course version.
     def: Option<Arc<TreeDef>>,
+    /// The learner's global objectives shared across courses, as read (with their revision), when
+    /// the course's objectives are global to the system; they are already in `kept`.
+    system: Option<(Globals, Option<i64>)>,
 }
+
+type Globals = BTreeMap<String, crate::sequencing::state::GlobalObjective>;
 
 impl Loaded {
     fn engine(&self) -> Option<Engine> {
@@ -314,22 +319,71 @@ impl Lms {
             .ok_or_else(|| LrsError::NotFound("the course version is gone".into()))?;
         let course: Course =
             serde_json::from_str(&version.body).map_err(|e| bad(format!("stored course is unreadable: {e}")))?;
-        let kept: Kept =
+        let mut kept: Kept =
             serde_json::from_str(&row.state).map_err(|e| bad(format!("stored player state is unreadable: {e}")))?;
         let def = match kept {
             Kept::Scorm2004 { .. } => Some(Arc::new(TreeDef::from_course(&course).map_err(|e| bad(e.to_string()))?)),
             _ => None,
         };
-        Ok(Loaded { row, course, kept, def })
+        // Objectives global to the system (the default) are the learner's, shared by every course:
+        // what another course wrote since this registration last ran is read now.
+        let mut system = None;
+        if let (Kept::Scorm2004 { engine }, Some(d)) = (&mut kept, &def) {
+            if d.objectives_global_to_system {
+                let (globals, revision) = self.system_globals(&row.agent_key).await?;
+                engine.globals.extend(globals.clone());
+                system = Some((globals, revision));
+            }
+        }
+        Ok(Loaded { row, course, kept, def, system })
+    }
+
+    async fn system_globals(&self, agent_key: &str) -> Result<(Globals, Option<i64>)> {
+        Ok(match self.store.player_globals(agent_key).await? {
+            Some((text, revision)) => (serde_json::from_str(&text).unwrap_or_default(), Some(revision)),
+            None => (Globals::new(), None),
+        })
+    }
+
+    /// Merges the global objectives a registration changed into the learner's system-wide ones
+    /// (compare-and-set, retried: another course may be writing other objectives at once).
+    async fn share_globals(&self, l: &Loaded, kept: &Kept) -> Result<()> {
+        let (Some(_), Kept::Scorm2004 { engine: before }, Kept::Scorm2004 { engine: after }) =
+            (&l.system, &l.kept, kept)
+        else {
+            return Ok(());
+        };
+        let changed: Globals = after
+            .globals
+            .iter()
+            .filter(|(k, v)| before.globals.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        for _ in 0..CAS_RETRIES {
+            let (mut globals, revision) = self.system_globals(&l.row.agent_key).await?;
+            globals.extend(changed.clone());
+            let text = serde_json::to_string(&globals).map_err(|e| bad(e.to_string()))?;
+            if self.store.put_player_globals(&l.row.agent_key, revision, &text, crate::now_us()).await? {
+                return Ok(());
+            }
+        }
+        Err(LrsError::Conflict("the learner's shared objectives kept changing; retry".into()))
     }
 
     /// Writes a registration's new state if nobody wrote it since it was loaded.
     async fn save_player(&self, l: &Loaded, kept: &Kept, current_launch: Option<&str>) -> Result<bool> {
         let text = serde_json::to_string(kept).map_err(|e| bad(e.to_string()))?;
-        Ok(self
+        let saved = self
             .store
             .update_player_state(&l.row.registration, l.row.revision, &text, current_launch, crate::now_us())
-            .await?)
+            .await?;
+        if saved {
+            self.share_globals(l, kept).await?;
+        }
+        Ok(saved)
     }
 
     /// Processes a navigation request for a registration and delivers what it leads to: a new launch of
