@@ -630,3 +630,32 @@ async fn a_learner_takes_a_sequenced_course_in_the_player_and_resumes_on_another
     assert!((measure - score).abs() < 1e-9, "rollup measure {measure} vs derived score {score}");
 }
 both!(a_learner_takes_a_sequenced_course_in_the_player_and_resumes_on_another_node);
+
+/// SCORM 1.2 in the player, in Chromium: the second SCO needs the first (`adlcp:prerequisites`), so
+/// it is disabled in the contents until the first, through `window.API`, reports `passed`; Continue
+/// then delivers it, and Exit ends the course, completed.
+async fn a_scorm12_course_plays_in_the_player_with_prerequisites(app: TestApp) {
+    let Some(browser) = Browser::start(&app).await else { return };
+    let course = crate::player::import_scorm12_pair(&app).await;
+    let (s, opened) =
+        crate::player::open_player(&app, json!({"course": course, "learner": "mailto:ann@example.com"})).await;
+    assert_eq!(s, 201, "{opened}");
+    browser.open(opened["url"].as_str().unwrap()).await;
+    let first = sco_ready(&browser, "Controls").await;
+    assert_eq!(first["data-status"], "passed", "{first}");
+    wait_until(&browser, "!document.querySelector('[data-target=loads]').disabled").await;
+    wait_until(&browser, "!document.getElementById('nav-continue').disabled").await;
+    browser.eval("document.getElementById('nav-continue').click(); return true;").await;
+    let second = sco_ready(&browser, "Loads").await;
+    assert_eq!(second["data-entry"], "ab-initio", "{second}");
+    wait_until(&browser, "document.querySelector('[data-target=loads] .st').textContent === 'completed'").await;
+    browser.eval("document.getElementById('nav-exit').click(); return true;").await;
+    wait_until(
+        &browser,
+        "document.body.getAttribute('data-course-status') === 'completed' && !document.querySelector('#stage iframe')",
+    )
+    .await;
+    assert_eq!(axe_violations(&browser).await, json!([]), "the player after the course");
+    browser.quit().await;
+}
+both!(a_scorm12_course_plays_in_the_player_with_prerequisites);

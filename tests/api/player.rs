@@ -679,3 +679,44 @@ async fn global_objectives_are_shared_across_a_learners_courses(app: TestApp) {
     delivered(&v, "refresher");
 }
 both!(global_objectives_are_shared_across_a_learners_courses);
+
+/// A SCORM 1.2 course of two SCOs that call `window.API`: "controls" passes and finishes at once;
+/// "loads" (which needs "controls") completes and waits for the learner. Each notes in its page what
+/// the API answered, for the browser test.
+pub async fn import_scorm12_pair(app: &TestApp) -> String {
+    let manifest = r#"<?xml version="1.0"?>
+<manifest identifier="urn:cairn:test:player-12-browser" xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
+  xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2">
+  <metadata><schema>ADL SCORM</schema><schemaversion>1.2</schemaversion></metadata>
+  <organizations default="ORG"><organization identifier="ORG"><title>Forklift basics</title>
+    <item identifier="controls" identifierref="R1"><title>Controls</title></item>
+    <item identifier="loads" identifierref="R2"><title>Loads</title><adlcp:prerequisites type="aicc_script">controls</adlcp:prerequisites></item>
+  </organization></organizations>
+  <resources>
+    <resource identifier="R1" type="webcontent" adlcp:scormtype="sco" href="controls.html"><file href="controls.html"/></resource>
+    <resource identifier="R2" type="webcontent" adlcp:scormtype="sco" href="loads.html"><file href="loads.html"/></resource>
+  </resources>
+</manifest>
+"#;
+    let page = |title: &str, steps: &str| {
+        format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head><body><h1>{title}</h1>\
+             <script>function findAPI(w) {{ for (var i = 0; w && i < 10; i++) {{ if (w.API) return w.API; if (w.parent === w) break; w = w.parent; }} return null; }}\
+             var api = findAPI(window); function note(k, v) {{ document.body.setAttribute('data-' + k, v); }}\
+             api.LMSInitialize(''); note('entry', api.LMSGetValue('cmi.core.entry')); {steps} \
+             note('ready', 'true');</script></body></html>\n"
+        )
+    };
+    let controls = page(
+        "Controls",
+        "api.LMSSetValue('cmi.core.lesson_status', 'passed'); api.LMSCommit(''); \
+         note('status', api.LMSGetValue('cmi.core.lesson_status')); api.LMSFinish('');",
+    );
+    let loads = page(
+        "Loads",
+        "api.LMSSetValue('cmi.core.lesson_status', 'completed'); api.LMSCommit(''); \
+         note('status', api.LMSGetValue('cmi.core.lesson_status'));",
+    );
+    import_zip(app, zip_of(&[("imsmanifest.xml", manifest), ("controls.html", &controls), ("loads.html", &loads)]))
+        .await
+}
