@@ -940,3 +940,97 @@ fn ru_14a_rollup_on_incomplete_children_then_skip_after_relaunch() {
     let out = visit(&mut e, "activity_4", rt(&[]), NavRequest::ExitAll);
     assert!(out.end_session);
 }
+
+/// The RU-14 shape: activity_1 { activity_2, activity_3 } with the given sequencing on the
+/// cluster and activity_3, then activity_4; flow without choice everywhere.
+fn ru14(cluster_seq: &str, a3: &str) -> Engine {
+    start(&format!(
+        "{}{}{}",
+        cluster(
+            "activity_1",
+            &format!(
+                "{}{}{}",
+                leaf("activity_2", ""),
+                leaf("activity_3", a3),
+                seq(&format!("{CHOICE_FALSE_FLOW}{cluster_seq}"))
+            )
+        ),
+        leaf("activity_4", ""),
+        seq(CHOICE_FALSE_FLOW)
+    ))
+}
+
+/// After the first session ended: relaunched, the course skips the satisfied cluster.
+fn ru14_relaunch(e: &mut Engine) {
+    assert!(e.session_ended());
+    assert_eq!(st(e, "activity_1").satisfied, Some(true));
+    assert_eq!(go(e, NavRequest::Start).as_deref(), Some("activity_4"), "the satisfied cluster is skipped");
+    assert!(visit(e, "activity_4", rt(&[]), NavRequest::ExitAll).end_session);
+}
+
+const SKIP_IF_SATISFIED: &str = r#"<imsss:preConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="satisfied"/></imsss:ruleConditions><imsss:ruleAction action="skip"/></imsss:preConditionRule>"#;
+
+/// RU-14b: the cluster reads a shared objective (obj1) that activity_3 writes; its exit rule
+/// (obj1 satisfied: exit) and post-condition (obj1 satisfied: exit all) end the course when
+/// activity_3 passes obj1 and asks for previous; its rollup (satisfied if any child is incomplete)
+/// satisfies it, so the relaunched course skips it.
+#[test]
+fn ru_14b_exit_and_post_conditions_on_a_shared_objective() {
+    let obj1 = |cond: &str, action: &str| {
+        format!(
+            r#"<imsss:ruleConditions><imsss:ruleCondition referencedObjective="obj1" condition="{cond}"/></imsss:ruleConditions><imsss:ruleAction action="{action}"/>"#
+        )
+    };
+    let cluster_seq = format!(
+        r#"<imsss:sequencingRules>{SKIP_IF_SATISFIED}<imsss:exitConditionRule>{}</imsss:exitConditionRule><imsss:postConditionRule>{}</imsss:postConditionRule></imsss:sequencingRules><imsss:rollupRules><imsss:rollupRule childActivitySet="any"><imsss:rollupConditions><imsss:rollupCondition operator="not" condition="completed"/></imsss:rollupConditions><imsss:rollupAction action="satisfied"/></imsss:rollupRule></imsss:rollupRules><imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj1"><imsss:mapInfo targetObjectiveID="gObj-RU14b"/></imsss:objective></imsss:objectives>"#,
+        obj1("satisfied", "exit"),
+        obj1("satisfied", "exitAll")
+    );
+    let a3 = seq(
+        r#"<imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj1"><imsss:mapInfo targetObjectiveID="gObj-RU14b" writeSatisfiedStatus="true"/></imsss:objective></imsss:objectives>"#,
+    );
+    let mut e = ru14(&cluster_seq, &a3);
+    let out = visit(&mut e, "activity_2", rt(&[]), NavRequest::Continue);
+    assert_eq!(out.deliver.as_deref(), Some("activity_3"));
+    let mut r = rt(&[("CS", "incomplete")]);
+    r.objectives.push(ObjectiveReport {
+        id: "obj1".into(),
+        success_status: Some("passed".into()),
+        ..Default::default()
+    });
+    let out = visit(&mut e, "activity_3", r, NavRequest::Previous);
+    assert_eq!(out.deliver, None, "exit, then exit all, instead of previous");
+    assert!(out.end_session);
+    ru14_relaunch(&mut e);
+}
+
+/// RU-14c: the cluster is satisfied by measure (at least -0.25); activity_3 scores -0.4 and exits
+/// all. Measure rollup counts activity_2's weight without a measure, so the cluster's measure is
+/// -0.2: satisfied, and skipped when relaunched.
+#[test]
+fn ru_14c_satisfied_by_a_rolled_up_measure() {
+    let cluster_seq = format!(
+        r#"<imsss:sequencingRules>{SKIP_IF_SATISFIED}</imsss:sequencingRules><imsss:objectives><imsss:primaryObjective satisfiedByMeasure="true" objectiveID="PRIMARYOBJ"><imsss:minNormalizedMeasure>-0.25</imsss:minNormalizedMeasure></imsss:primaryObjective></imsss:objectives>"#
+    );
+    let mut e = ru14(&cluster_seq, "");
+    let out = visit(&mut e, "activity_2", rt(&[]), NavRequest::Continue);
+    assert_eq!(out.deliver.as_deref(), Some("activity_3"));
+    assert!(visit(&mut e, "activity_3", rt(&[("SCA", "-0.4")]), NavRequest::ExitAll).end_session);
+    assert_eq!(st(&e, "activity_1").measure, Some(-0.2));
+    ru14_relaunch(&mut e);
+}
+
+/// RU-14d: the cluster is satisfied when any child is not satisfied; activity_3 fails and exits all
+/// (activity_2, silent, was satisfied by End Attempt's default); relaunched, the cluster is skipped.
+#[test]
+fn ru_14d_satisfied_when_any_child_is_not() {
+    let cluster_seq = format!(
+        r#"<imsss:sequencingRules>{SKIP_IF_SATISFIED}</imsss:sequencingRules><imsss:rollupRules><imsss:rollupRule childActivitySet="any"><imsss:rollupConditions><imsss:rollupCondition operator="not" condition="satisfied"/></imsss:rollupConditions><imsss:rollupAction action="satisfied"/></imsss:rollupRule></imsss:rollupRules>"#
+    );
+    let mut e = ru14(&cluster_seq, "");
+    let out = visit(&mut e, "activity_2", rt(&[]), NavRequest::Continue);
+    assert_eq!(out.deliver.as_deref(), Some("activity_3"));
+    assert_eq!(st(&e, "activity_2").satisfied, Some(true));
+    assert!(visit(&mut e, "activity_3", rt(&[("SS", "failed")]), NavRequest::ExitAll).end_session);
+    ru14_relaunch(&mut e);
+}
