@@ -1034,3 +1034,59 @@ fn ru_14d_satisfied_when_any_child_is_not() {
     assert!(visit(&mut e, "activity_3", rt(&[("SS", "failed")]), NavRequest::ExitAll).end_session);
     ru14_relaunch(&mut e);
 }
+
+/// Three activities under flow without choice; activity_2's sequencing holds `rules`.
+fn sx12(rules: &str) -> Engine {
+    start(&format!(
+        "{}{}{}{}",
+        leaf("activity_1", ""),
+        leaf("activity_2", &seq(rules)),
+        leaf("activity_3", ""),
+        seq(CHOICE_FALSE_FLOW)
+    ))
+}
+
+/// SX-12a: "skip if not satisfied" on an activity never attempted: its status is unknown, so "not
+/// satisfied" is unknown too and the rule does not fire; flow delivers it.
+#[test]
+fn sx_12a_not_of_an_unknown_status_does_not_skip() {
+    let mut e = sx12(&pre(r#"<imsss:ruleCondition condition="satisfied" operator="not"/>"#, "skip"));
+    let out = visit(&mut e, "activity_1", rt(&[]), NavRequest::Continue);
+    assert_eq!(out.deliver.as_deref(), Some("activity_2"));
+    // Beyond ADL's package, to show the rule is live: once activity_2 failed, flow skips it.
+    let out = visit(&mut e, "activity_2", rt(&[("SS", "failed")]), NavRequest::Continue);
+    assert_eq!(out.deliver.as_deref(), Some("activity_3"));
+    let out = visit(&mut e, "activity_3", rt(&[]), NavRequest::Previous);
+    assert_eq!(out.deliver.as_deref(), Some("activity_1"), "not satisfied now: skipped");
+}
+
+/// SX-12b: "previous if not satisfied" as a post-condition, on an activity that reports its success
+/// `unknown` (kept unknown, RU-19a): the rule does not fire and continue goes on.
+#[test]
+fn sx_12b_post_condition_on_an_explicit_unknown_does_not_fire() {
+    let rules = post_rule(r#"<imsss:ruleCondition condition="satisfied" operator="not"/>"#, "previous");
+    let mut e = sx12(&format!("<imsss:sequencingRules>{rules}</imsss:sequencingRules>"));
+    visit(&mut e, "activity_1", rt(&[]), NavRequest::Continue);
+    let out = visit(&mut e, "activity_2", rt(&[("SS", "unknown")]), NavRequest::Continue);
+    assert_eq!(out.deliver.as_deref(), Some("activity_3"));
+    assert!(visit(&mut e, "activity_3", rt(&[]), NavRequest::ExitAll).end_session);
+    // Beyond ADL's package, to show the rule is live: a failed activity_2 is sent back.
+    let mut e = sx12(&format!("<imsss:sequencingRules>{rules}</imsss:sequencingRules>"));
+    visit(&mut e, "activity_1", rt(&[]), NavRequest::Continue);
+    let out = visit(&mut e, "activity_2", rt(&[("SS", "failed")]), NavRequest::Continue);
+    assert_eq!(out.deliver.as_deref(), Some("activity_1"));
+}
+
+/// SX-12c: "skip if not completed" on an activity that reports its completion `unknown`: neither
+/// the first delivery nor going back to it (previous from activity_3) skips it.
+#[test]
+fn sx_12c_skip_if_not_completed_with_an_unknown_completion() {
+    let mut e = sx12(&pre(r#"<imsss:ruleCondition condition="completed" operator="not"/>"#, "skip"));
+    visit(&mut e, "activity_1", rt(&[]), NavRequest::Continue);
+    let out = visit(&mut e, "activity_2", rt(&[("CS", "unknown")]), NavRequest::Continue);
+    assert_eq!(out.deliver.as_deref(), Some("activity_3"));
+    assert_eq!(st(&e, "activity_2").completed, None);
+    let out = visit(&mut e, "activity_3", rt(&[]), NavRequest::Previous);
+    assert_eq!(out.deliver.as_deref(), Some("activity_2"));
+    assert!(visit(&mut e, "activity_2", rt(&[]), NavRequest::ExitAll).end_session);
+}
