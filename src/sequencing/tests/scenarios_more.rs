@@ -1090,3 +1090,71 @@ fn sx_12c_skip_if_not_completed_with_an_unknown_completion() {
     assert_eq!(out.deliver.as_deref(), Some("activity_2"));
     assert!(visit(&mut e, "activity_2", rt(&[]), NavRequest::ExitAll).end_session);
 }
+
+/// The SX-10 shape: activity_1 with `a1` (its sequencing), then activity_2, under flow. activity_1
+/// reports `r` and continues; its post-condition (satisfied: exit all) must end the course
+/// instead, activity_2 never delivered, and the global objective `global` hold what it wrote.
+fn sx10(a1: &str, r: RuntimeReport, global: &str) -> crate::sequencing::state::GlobalObjective {
+    let mut e = start(&format!("{}{}{}", leaf("activity_1", &seq(a1)), leaf("activity_2", ""), seq(FLOW)));
+    let out = visit(&mut e, "activity_1", r, NavRequest::Continue);
+    assert_eq!(out.deliver, None, "exit all instead of continue");
+    assert!(out.end_session);
+    assert_eq!(st(&e, "activity_2").attempt_count, 0);
+    e.state().globals.get(global).cloned().expect("the global objective was written")
+}
+
+fn exit_all_if(referenced: &str) -> String {
+    format!(
+        r#"<imsss:sequencingRules>{}</imsss:sequencingRules>"#,
+        post_rule(&format!(r#"<imsss:ruleCondition {referenced} condition="satisfied"/>"#), "exitAll")
+    )
+}
+
+/// SX-10a: a non-primary objective passed by the SCO, written to a global, fires the post-condition
+/// that references it.
+#[test]
+fn sx_10a_post_condition_on_a_passed_non_primary_objective() {
+    let a1 = format!(
+        r#"{}<imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="obj1"><imsss:mapInfo targetObjectiveID="gObj_SX10a" writeSatisfiedStatus="true"/></imsss:objective></imsss:objectives>"#,
+        exit_all_if(r#"referencedObjective="obj1""#)
+    );
+    let mut r = rt(&[]);
+    r.objectives.push(ObjectiveReport {
+        id: "obj1".into(),
+        success_status: Some("passed".into()),
+        ..Default::default()
+    });
+    assert_eq!(sx10(&a1, r, "gObj_SX10a").satisfied, Some(true));
+}
+
+/// SX-10b: the primary objective satisfied by measure (0.8 against 0.7), its measure written.
+#[test]
+fn sx_10b_post_condition_on_a_primary_satisfied_by_measure() {
+    let a1 = format!(
+        r#"{}<imsss:objectives><imsss:primaryObjective satisfiedByMeasure="true" objectiveID="PRIMARYOBJ"><imsss:minNormalizedMeasure>0.7</imsss:minNormalizedMeasure><imsss:mapInfo targetObjectiveID="gObj-SX10b" writeNormalizedMeasure="true"/></imsss:primaryObjective></imsss:objectives>"#,
+        exit_all_if("")
+    );
+    assert_eq!(sx10(&a1, rt(&[("SCA", "0.8")]), "gObj-SX10b").measure, Some(0.8));
+}
+
+/// SX-10c: the primary objective passed by the SCO, its status written.
+#[test]
+fn sx_10c_post_condition_on_a_passed_primary_objective() {
+    let a1 = format!(
+        r#"{}<imsss:objectives><imsss:primaryObjective objectiveID="PRIMARYOBJ"><imsss:mapInfo targetObjectiveID="gObj-SX10c" writeSatisfiedStatus="true"/></imsss:primaryObjective></imsss:objectives>"#,
+        exit_all_if("")
+    );
+    assert_eq!(sx10(&a1, rt(&[("SS", "passed")]), "gObj-SX10c").satisfied, Some(true));
+}
+
+/// SX-10d: a non-primary objective satisfied by measure (0.0 against -0.7), its measure written.
+#[test]
+fn sx_10d_post_condition_on_a_non_primary_satisfied_by_measure() {
+    let a1 = format!(
+        r#"{}<imsss:objectives><imsss:primaryObjective/><imsss:objective satisfiedByMeasure="true" objectiveID="obj1"><imsss:minNormalizedMeasure>-0.7</imsss:minNormalizedMeasure><imsss:mapInfo targetObjectiveID="gObj-SX10d" writeNormalizedMeasure="true"/></imsss:objective></imsss:objectives>"#,
+        exit_all_if(r#"referencedObjective="obj1""#)
+    );
+    let mut r = rt(&[]);
+    r.objectives.push(ObjectiveReport { id: "obj1".into(), score_scaled: Some(0.0), ..Default::default() });
+    assert_eq!(sx10(&a1, r, "gObj-SX10d").measure, Some(0.0));
+}
