@@ -1158,3 +1158,51 @@ fn sx_10d_post_condition_on_a_non_primary_satisfied_by_measure() {
     r.objectives.push(ObjectiveReport { id: "obj1".into(), score_scaled: Some(0.0), ..Default::default() });
     assert_eq!(sx10(&a1, r, "gObj-SX10d").measure, Some(0.0));
 }
+
+/// SX-07b: a choice of a cluster flows into it, and its children's pre-condition rules apply:
+/// activity_2 ("skip if not satisfied", silent on first entry because its status is unknown) fails
+/// and asks for a choice of its own cluster, which then skips it and delivers activity_3.
+#[test]
+fn sx_07b_choice_of_a_cluster_skips_a_failed_child() {
+    let a2 = pre(r#"<imsss:ruleCondition operator="not" condition="satisfied"/>"#, "skip");
+    let org = format!(
+        "{}{}{}",
+        cluster(
+            "activity_1",
+            &format!("{}{}{}", leaf("activity_2", &seq(&a2)), leaf("activity_3", ""), seq(CHOICE_FALSE_FLOW))
+        ),
+        leaf("activity_4", ""),
+        seq(r#"<imsss:controlMode choice="true" flow="true"/>"#)
+    );
+    let mut e = start(&org);
+    let out = visit(&mut e, "activity_2", rt(&[("SS", "failed")]), NavRequest::Choice("activity_1".into()));
+    assert_eq!(out.deliver.as_deref(), Some("activity_3"));
+    assert!(visit(&mut e, "activity_3", rt(&[]), NavRequest::ExitAll).end_session);
+}
+
+/// SX-07c: a cluster with an exit rule (completed: exit) and a post-condition (completed: retry).
+/// Once both children are done, leaving activity_3 exits and retries the cluster; the retry's flow
+/// skips activity_2 ("skip if satisfied", satisfied by End Attempt in the first attempt: the new
+/// attempt begins only when activity_3 is delivered) and delivers activity_3 again.
+#[test]
+fn sx_07c_exit_rule_then_retry_skips_a_satisfied_child() {
+    let a2 = pre(r#"<imsss:ruleCondition condition="satisfied"/>"#, "skip");
+    let cluster_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="completed"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}</imsss:sequencingRules>"#,
+        post_rule(r#"<imsss:ruleCondition condition="completed"/>"#, "retry")
+    ));
+    let org = format!(
+        "{}{}{}",
+        cluster("activity_1", &format!("{}{}{cluster_seq}", leaf("activity_2", &seq(&a2)), leaf("activity_3", ""))),
+        leaf("activity_4", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    let out = visit(&mut e, "activity_2", rt(&[]), NavRequest::Continue);
+    assert_eq!(out.deliver.as_deref(), Some("activity_3"));
+    let out = visit(&mut e, "activity_3", rt(&[]), NavRequest::Continue);
+    assert_eq!(out.deliver.as_deref(), Some("activity_3"), "exit, retry, activity_2 skipped");
+    assert_eq!(st(&e, "activity_1").attempt_count, 2);
+    assert_eq!(st(&e, "activity_3").attempt_count, 2);
+    assert!(visit(&mut e, "activity_3", rt(&[]), NavRequest::ExitAll).end_session);
+}
