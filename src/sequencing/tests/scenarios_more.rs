@@ -1206,3 +1206,90 @@ fn sx_07c_exit_rule_then_retry_skips_a_satisfied_child() {
     assert_eq!(st(&e, "activity_3").attempt_count, 2);
     assert!(visit(&mut e, "activity_3", rt(&[]), NavRequest::ExitAll).end_session);
 }
+
+/// RU-19b: a cluster whose exit rule and post-condition fire on "activity progress known" (exit,
+/// then retry). Its last child reports its completion `unknown`, which End Attempt leaves unknown
+/// (RU-19a), so the cluster's progress stays unknown, neither rule fires, and flow goes on.
+#[test]
+fn ru_19b_an_explicit_unknown_completion_keeps_a_cluster_from_exiting() {
+    let known =
+        r#"<imsss:ruleConditions><imsss:ruleCondition condition="activityProgressKnown"/></imsss:ruleConditions>"#;
+    let cluster_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule>{known}<imsss:ruleAction action="exit"/></imsss:exitConditionRule><imsss:postConditionRule>{known}<imsss:ruleAction action="retry"/></imsss:postConditionRule></imsss:sequencingRules>"#
+    ));
+    let org = format!(
+        "{}{}{}",
+        cluster(
+            "activity_1",
+            &format!("{}{}{}{cluster_seq}", leaf("activity_2", ""), leaf("activity_3", ""), leaf("activity_4", ""))
+        ),
+        leaf("activity_5", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = start(&org);
+    play(
+        &mut e,
+        &[
+            ("activity_2", rt(&[]), NavRequest::Continue),
+            ("activity_3", rt(&[]), NavRequest::Continue),
+            ("activity_4", rt(&[("CS", "unknown")]), NavRequest::Continue),
+            ("activity_5", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_1").completed, None);
+    assert_eq!(st(&e, "activity_1").attempt_count, 1, "never retried");
+}
+
+/// RU-18a: activity_1 { activity_2, activity_3 { 4, 5, 6 }, activity_7 } retries when not
+/// satisfied; activity_7 exits its parent when satisfied. The learner chooses activity_6 from
+/// activity_4, skipping activity_5; when activity_7 (satisfied by End Attempt) exits activity_1,
+/// activity_5's unknown status leaves activity_1 unknown, so "not satisfied" does not fire the
+/// retry and flow delivers activity_8.
+#[test]
+fn ru_18a_exit_parent_without_a_retry_over_an_unknown_status() {
+    let a7 = seq(&format!(
+        "<imsss:sequencingRules>{}</imsss:sequencingRules>",
+        post_rule(r#"<imsss:ruleCondition condition="satisfied"/>"#, "exitParent")
+    ));
+    let a1 = seq(&format!(
+        r#"{FLOW}<imsss:sequencingRules>{}</imsss:sequencingRules>"#,
+        post_rule(r#"<imsss:ruleCondition operator="not" condition="satisfied"/>"#, "retry")
+    ));
+    let org = format!(
+        "{}{}{}",
+        cluster(
+            "activity_1",
+            &format!(
+                "{}{}{}{a1}",
+                leaf("activity_2", ""),
+                cluster(
+                    "activity_3",
+                    &format!(
+                        "{}{}{}{}",
+                        leaf("activity_4", ""),
+                        leaf("activity_5", ""),
+                        leaf("activity_6", ""),
+                        seq(FLOW)
+                    )
+                ),
+                leaf("activity_7", &a7)
+            )
+        ),
+        leaf("activity_8", ""),
+        seq(FLOW)
+    );
+    let mut e = start(&org);
+    play(
+        &mut e,
+        &[
+            ("activity_2", rt(&[]), NavRequest::Continue),
+            ("activity_4", rt(&[]), NavRequest::Choice("activity_6".into())),
+            ("activity_6", rt(&[]), NavRequest::Continue),
+            ("activity_7", rt(&[]), NavRequest::Continue),
+            ("activity_8", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_1").satisfied, None);
+    assert_eq!(st(&e, "activity_1").attempt_count, 1, "never retried");
+    assert_eq!(st(&e, "activity_5").attempt_count, 0);
+}
