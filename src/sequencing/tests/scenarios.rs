@@ -57,7 +57,7 @@ fn rules(exit: &str, post: &str) -> String {
 
 /// activity_1, activity_2 { activity_3, activity_4, activity_5 }, activity_6 — the shape of most
 /// SX and RU packages.
-fn six(leaf3: &str, leaf5: &str, cluster_seq: &str) -> String {
+pub(super) fn six(leaf3: &str, leaf5: &str, cluster_seq: &str) -> String {
     format!(
         "{}{}{}{}",
         leaf("activity_1", ""),

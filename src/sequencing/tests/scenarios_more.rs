@@ -1293,3 +1293,56 @@ fn ru_18a_exit_parent_without_a_retry_over_an_unknown_status() {
     assert_eq!(st(&e, "activity_1").attempt_count, 1, "never retried");
     assert_eq!(st(&e, "activity_5").attempt_count, 0);
 }
+
+/// The RU-02 cluster: an exit rule on `cond` (exit), a post-condition on `cond` doing `post`, and a
+/// rollup rule "`action` if any child is `child`".
+fn ru02(cond: &str, post: &str, child: &str, action: &str) -> Engine {
+    let rule = |a: &str| {
+        format!(
+            r#"<imsss:ruleConditions><imsss:ruleCondition condition="{cond}"/></imsss:ruleConditions><imsss:ruleAction action="{a}"/>"#
+        )
+    };
+    let cluster_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule>{}</imsss:exitConditionRule><imsss:postConditionRule>{}</imsss:postConditionRule></imsss:sequencingRules><imsss:rollupRules><imsss:rollupRule childActivitySet="any"><imsss:rollupConditions><imsss:rollupCondition condition="{child}"/></imsss:rollupConditions><imsss:rollupAction action="{action}"/></imsss:rollupRule></imsss:rollupRules>"#,
+        rule("exit"),
+        rule(post)
+    ));
+    start(&six("", "", &cluster_seq))
+}
+
+/// RU-02a: the cluster is completed when any child is satisfied; a failed child does not, a passed
+/// one does, and then its exit rule and post-condition (completed: previous) take the learner back
+/// to activity_1.
+#[test]
+fn ru_02a_completed_if_any_child_satisfied_then_previous() {
+    let mut e = ru02("completed", "previous", "satisfied", "completed");
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_3", rt(&[("SS", "failed")]), NavRequest::Continue),
+            ("activity_4", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_1", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_2").completed, Some(true));
+    assert_eq!(st(&e, "activity_5").attempt_count, 0);
+}
+
+/// RU-02b: the cluster is satisfied when any child is completed; an incomplete child does not, a
+/// completed one does, and its exit rule and post-condition (satisfied: continue) override the
+/// child's previous and deliver activity_6.
+#[test]
+fn ru_02b_satisfied_if_any_child_completed_then_continue() {
+    let mut e = ru02("satisfied", "continue", "completed", "satisfied");
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_3", rt(&[("CS", "incomplete")]), NavRequest::Continue),
+            ("activity_4", rt(&[("CS", "completed")]), NavRequest::Previous),
+            ("activity_6", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_2").satisfied, Some(true));
+}
