@@ -1294,16 +1294,16 @@ fn ru_18a_exit_parent_without_a_retry_over_an_unknown_status() {
     assert_eq!(st(&e, "activity_5").attempt_count, 0);
 }
 
-/// The RU-02 cluster: an exit rule on `cond` (exit), a post-condition on `cond` doing `post`, and a
-/// rollup rule "`action` if any child is `child`".
-fn ru02(cond: &str, post: &str, child: &str, action: &str) -> Engine {
+/// The RU-02 / RU-05 cluster: an exit rule on `cond` (exit), a post-condition on `cond` doing
+/// `post`, and a rollup rule "`action` if `set` (any, none, …) children are `child`".
+fn ru02(cond: &str, post: &str, set: &str, child: &str, action: &str) -> Engine {
     let rule = |a: &str| {
         format!(
             r#"<imsss:ruleConditions><imsss:ruleCondition condition="{cond}"/></imsss:ruleConditions><imsss:ruleAction action="{a}"/>"#
         )
     };
     let cluster_seq = seq(&format!(
-        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule>{}</imsss:exitConditionRule><imsss:postConditionRule>{}</imsss:postConditionRule></imsss:sequencingRules><imsss:rollupRules><imsss:rollupRule childActivitySet="any"><imsss:rollupConditions><imsss:rollupCondition condition="{child}"/></imsss:rollupConditions><imsss:rollupAction action="{action}"/></imsss:rollupRule></imsss:rollupRules>"#,
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule>{}</imsss:exitConditionRule><imsss:postConditionRule>{}</imsss:postConditionRule></imsss:sequencingRules><imsss:rollupRules><imsss:rollupRule childActivitySet="{set}"><imsss:rollupConditions><imsss:rollupCondition condition="{child}"/></imsss:rollupConditions><imsss:rollupAction action="{action}"/></imsss:rollupRule></imsss:rollupRules>"#,
         rule("exit"),
         rule(post)
     ));
@@ -1315,7 +1315,7 @@ fn ru02(cond: &str, post: &str, child: &str, action: &str) -> Engine {
 /// to activity_1.
 #[test]
 fn ru_02a_completed_if_any_child_satisfied_then_previous() {
-    let mut e = ru02("completed", "previous", "satisfied", "completed");
+    let mut e = ru02("completed", "previous", "any", "satisfied", "completed");
     play(
         &mut e,
         &[
@@ -1334,13 +1334,53 @@ fn ru_02a_completed_if_any_child_satisfied_then_previous() {
 /// child's previous and deliver activity_6.
 #[test]
 fn ru_02b_satisfied_if_any_child_completed_then_continue() {
-    let mut e = ru02("satisfied", "continue", "completed", "satisfied");
+    let mut e = ru02("satisfied", "continue", "any", "completed", "satisfied");
     play(
         &mut e,
         &[
             ("activity_1", rt(&[]), NavRequest::Continue),
             ("activity_3", rt(&[("CS", "incomplete")]), NavRequest::Continue),
             ("activity_4", rt(&[("CS", "completed")]), NavRequest::Previous),
+            ("activity_6", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_2").satisfied, Some(true));
+}
+
+/// RU-05a: the cluster is completed when none of its children is satisfied, which holds only once
+/// all three have failed (an unknown child keeps "none" from holding); then its exit rule and
+/// post-condition (completed: previous) take the learner back to activity_1.
+#[test]
+fn ru_05a_completed_if_no_child_satisfied() {
+    let mut e = ru02("completed", "previous", "none", "satisfied", "completed");
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_3", rt(&[("SS", "failed")]), NavRequest::Continue),
+            ("activity_4", rt(&[("SS", "failed")]), NavRequest::Continue),
+            ("activity_5", rt(&[("SS", "failed")]), NavRequest::Continue),
+            ("activity_1", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_2").completed, Some(true));
+}
+
+/// RU-05b: the cluster is satisfied when none of its children is completed. activity_4 completes,
+/// so going back to it from activity_5 and leaving it incomplete is what makes "none completed"
+/// hold; the cluster's exit rule and post-condition (satisfied: continue) then override that
+/// activity's previous and deliver activity_6.
+#[test]
+fn ru_05b_satisfied_if_no_child_completed() {
+    let mut e = ru02("satisfied", "continue", "none", "completed", "satisfied");
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_3", rt(&[("CS", "incomplete")]), NavRequest::Continue),
+            ("activity_4", rt(&[("CS", "completed")]), NavRequest::Continue),
+            ("activity_5", rt(&[("CS", "incomplete")]), NavRequest::Previous),
+            ("activity_4", rt(&[("CS", "incomplete")]), NavRequest::Previous),
             ("activity_6", rt(&[]), NavRequest::ExitAll),
         ],
     );
