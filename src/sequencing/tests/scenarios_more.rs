@@ -1386,3 +1386,69 @@ fn ru_05b_satisfied_if_no_child_completed() {
     );
     assert_eq!(st(&e, "activity_2").satisfied, Some(true));
 }
+
+/// RU-01ab: the cluster refers to a collection entry whose rollup rule is "satisfied if all
+/// children are not satisfied", but its own (empty) `rollupRules` replaces it, so the default rollup
+/// applies: three passed children satisfy it, and its exit rule and post-condition (satisfied:
+/// previous) take the learner back to activity_1.
+#[test]
+fn ru_01ab_an_empty_rollup_rules_element_replaces_the_collections() {
+    let org = six(
+        "",
+        "",
+        &format!(
+            r#"<imsss:sequencing IDRef="seqCol-RU01ab-1">{CHOICE_FALSE_FLOW}{}<imsss:rollupRules></imsss:rollupRules></imsss:sequencing>"#,
+            rules("satisfied", "satisfied")
+        ),
+    );
+    let collection = r#"<imsss:sequencing ID="seqCol-RU01ab-1"><imsss:rollupRules><imsss:rollupRule childActivitySet="all"><imsss:rollupConditions><imsss:rollupCondition operator="not" condition="satisfied"/></imsss:rollupConditions><imsss:rollupAction action="satisfied"/></imsss:rollupRule></imsss:rollupRules></imsss:sequencing>"#;
+    let mut e = with_collection(&org, collection);
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_3", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_4", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_5", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_1", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_2").satisfied, Some(true));
+}
+
+/// RU-01ba: default completion rollup with the LMS's Continue (the SCOs request nothing): one
+/// incomplete child leaves the cluster incomplete, so its exit rule (completed: exit) stays silent
+/// and flow goes on to activity_6.
+#[test]
+fn ru_01ba_default_completion_rollup_with_an_incomplete_child() {
+    let mut e = start(&six("", "", &seq(&format!("{CHOICE_FALSE_FLOW}{}", rules("completed", "completed")))));
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_3", rt(&[("CS", "completed")]), NavRequest::Continue),
+            ("activity_4", rt(&[("CS", "completed")]), NavRequest::Continue),
+            ("activity_5", rt(&[("CS", "incomplete")]), NavRequest::Continue),
+            ("activity_6", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_2").completed, Some(false));
+}
+
+/// RU-01bb: every child completed: the default rollup completes the cluster, whose exit rule and
+/// post-condition (completed: previous) take the learner back to activity_1.
+#[test]
+fn ru_01bb_default_completion_rollup_then_previous() {
+    let mut e = start(&six("", "", &seq(&format!("{CHOICE_FALSE_FLOW}{}", rules("completed", "completed")))));
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_3", rt(&[("CS", "completed")]), NavRequest::Continue),
+            ("activity_4", rt(&[("CS", "completed")]), NavRequest::Continue),
+            ("activity_5", rt(&[("CS", "completed")]), NavRequest::Continue),
+            ("activity_1", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_2").completed, Some(true));
+}
