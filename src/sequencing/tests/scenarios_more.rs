@@ -1452,3 +1452,89 @@ fn ru_01bb_default_completion_rollup_then_previous() {
     );
     assert_eq!(st(&e, "activity_2").completed, Some(true));
 }
+
+/// The RU-04 cluster: exit rule and post-condition (previous) on `cond`, and "`cond` if at least
+/// 50% of the children are `cond` or have a known measure".
+fn ru04(cond: &str) -> Engine {
+    let cluster_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}{}<imsss:rollupRules><imsss:rollupRule childActivitySet="atLeastPercent" minimumPercent="0.5"><imsss:rollupConditions><imsss:rollupCondition condition="{cond}"/><imsss:rollupCondition condition="objectiveMeasureKnown"/></imsss:rollupConditions><imsss:rollupAction action="{cond}"/></imsss:rollupRule></imsss:rollupRules>"#,
+        rules(cond, cond)
+    ));
+    start(&six("", "", &cluster_seq))
+}
+
+/// RU-04ab: a child with a measure and a passed child make two of three: the cluster is
+/// satisfied when the last one leaves, and exit and previous take the learner to activity_1.
+#[test]
+fn ru_04ab_at_least_percent_satisfied_then_previous() {
+    let mut e = ru04("satisfied");
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_3", rt(&[("CS", "incomplete"), ("SCA", "0.75")]), NavRequest::Continue),
+            ("activity_4", rt(&[("CS", "completed"), ("SS", "failed")]), NavRequest::Continue),
+            ("activity_5", rt(&[("SS", "passed")]), NavRequest::Previous),
+            ("activity_1", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_2").satisfied, Some(true));
+}
+
+/// RU-04ba: only activity_4 (completed by End Attempt's default) counts: one of three is not
+/// enough, so flow goes on to activity_6.
+#[test]
+fn ru_04ba_at_least_percent_completed_not_reached() {
+    let mut e = ru04("completed");
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_3", rt(&[("CS", "incomplete")]), NavRequest::Continue),
+            ("activity_4", rt(&[("SS", "failed")]), NavRequest::Continue),
+            ("activity_5", rt(&[("CS", "incomplete")]), NavRequest::Continue),
+            ("activity_6", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_ne!(st(&e, "activity_2").completed, Some(true));
+}
+
+/// RU-04bb: two children with measures make two of three once activity_4 leaves, before
+/// activity_5 is ever attempted: the cluster is completed, exits, and goes back to activity_1.
+#[test]
+fn ru_04bb_at_least_percent_completed_by_measures() {
+    let mut e = ru04("completed");
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_3", rt(&[("CS", "incomplete"), ("SCA", "0.75")]), NavRequest::Continue),
+            ("activity_4", rt(&[("SS", "failed"), ("SCA", "0.25")]), NavRequest::Continue),
+            ("activity_1", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_5").attempt_count, 0);
+}
+
+/// RU-04bc: with the LMS's Continue and Previous: one of three falls short, so activity_6; going
+/// back into the cluster starts a new attempt on it, which forgets activity_3 and activity_4, so
+/// activity_5 (completed by default) alone is not enough either; back in activity_4, a measure
+/// makes two of three and the cluster exits to activity_1.
+#[test]
+fn ru_04bc_back_into_the_cluster_counts_the_new_attempt_only() {
+    let mut e = ru04("completed");
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_3", rt(&[("CS", "incomplete")]), NavRequest::Continue),
+            ("activity_4", rt(&[("SS", "failed")]), NavRequest::Continue),
+            ("activity_5", rt(&[("CS", "incomplete")]), NavRequest::Continue),
+            ("activity_6", rt(&[]), NavRequest::Previous),
+            ("activity_5", rt(&[]), NavRequest::Previous),
+            ("activity_4", rt(&[("SCA", "0.25")]), NavRequest::Previous),
+            ("activity_1", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_2").attempt_count, 2);
+}
