@@ -1538,3 +1538,93 @@ fn ru_04bc_back_into_the_cluster_counts_the_new_attempt_only() {
     );
     assert_eq!(st(&e, "activity_2").attempt_count, 2);
 }
+
+/// RU-07b: activity_3 (attempt limit 1, left out of completion rollup, required for satisfied if
+/// not skipped) and activity_4 (always skipped; the collection says "always" required, its own
+/// rollup considerations say "if attempted") around activity_5. Both graded children pass, so the
+/// cluster is completed and satisfied: its exit rule fires without the retry, and flow goes on.
+#[test]
+fn ru_07b_rollup_considerations_of_the_item_over_its_collection() {
+    let a3 = seq(&format!(
+        r#"{}<imsss:limitConditions attemptLimit="1"/><imsss:rollupRules rollupProgressCompletion="false"/><adlseq:rollupConsiderations requiredForSatisfied="ifNotSkipped"/>"#,
+        pre(r#"<imsss:ruleCondition condition="attemptLimitExceeded"/>"#, "skip")
+    ));
+    let a4 = format!(
+        r#"<imsss:sequencing IDRef="seqCol-RU07b-1">{}<adlseq:rollupConsiderations requiredForCompleted="ifAttempted" requiredForSatisfied="ifAttempted"/></imsss:sequencing>"#,
+        pre(r#"<imsss:ruleCondition condition="always"/>"#, "skip")
+    );
+    let cluster_seq = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="completed"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}</imsss:sequencingRules>"#,
+        post_rule(r#"<imsss:ruleCondition operator="not" condition="satisfied"/>"#, "retry")
+    ));
+    let org = format!(
+        "{}{}{}{}",
+        leaf("activity_1", ""),
+        cluster(
+            "activity_2",
+            &format!("{}{}{}{cluster_seq}", leaf("activity_3", &a3), leaf("activity_4", &a4), leaf("activity_5", ""))
+        ),
+        leaf("activity_6", ""),
+        seq(CHOICE_FALSE_FLOW)
+    );
+    let mut e = with_collection(
+        &org,
+        r#"<imsss:sequencing ID="seqCol-RU07b-1"><adlseq:rollupConsiderations requiredForCompleted="always" requiredForSatisfied="always"/></imsss:sequencing>"#,
+    );
+    play(
+        &mut e,
+        &[
+            ("activity_1", rt(&[]), NavRequest::Continue),
+            ("activity_3", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_5", rt(&[("SS", "passed")]), NavRequest::Continue),
+            ("activity_6", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_2").satisfied, Some(true));
+    assert_eq!(st(&e, "activity_2").attempt_count, 1);
+    assert_eq!(st(&e, "activity_4").attempt_count, 0);
+}
+
+/// RU-07c: the course itself exits when completed and retries when not satisfied. activity_1
+/// (attempt limit 2, skipped once exceeded, out of completion rollup) fails in both attempts, so
+/// each completion of activity_5 exits and retries the course, until activity_1 is skipped and the
+/// third attempt starts at activity_5.
+#[test]
+fn ru_07c_a_course_retried_until_its_cluster_runs_out_of_attempts() {
+    let a1 = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}{}<imsss:limitConditions attemptLimit="2"/><imsss:rollupRules rollupProgressCompletion="false"/><adlseq:rollupConsiderations requiredForSatisfied="ifNotSkipped"/>"#,
+        pre(r#"<imsss:ruleCondition condition="attemptLimitExceeded"/>"#, "skip")
+    ));
+    let a6 = seq(r#"<imsss:rollupRules rollupProgressCompletion="false" rollupObjectiveSatisfied="false"/>"#);
+    let root = seq(&format!(
+        r#"{CHOICE_FALSE_FLOW}<imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="completed"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule>{}</imsss:sequencingRules>"#,
+        post_rule(r#"<imsss:ruleCondition operator="not" condition="satisfied"/>"#, "retry")
+    ));
+    let org = format!(
+        "{}{}{}{root}",
+        cluster(
+            "activity_1",
+            &format!("{}{}{}{a1}", leaf("activity_2", ""), leaf("activity_3", ""), leaf("activity_4", ""))
+        ),
+        leaf("activity_5", ""),
+        leaf("activity_6", &a6)
+    );
+    let mut e = start(&org);
+    let c = NavRequest::Continue;
+    play(
+        &mut e,
+        &[
+            ("activity_2", rt(&[]), c.clone()),
+            ("activity_3", rt(&[("SS", "failed")]), c.clone()),
+            ("activity_4", rt(&[]), c.clone()),
+            ("activity_5", rt(&[("SS", "passed"), ("CS", "completed")]), c.clone()),
+            ("activity_2", rt(&[("SS", "failed")]), c.clone()),
+            ("activity_3", rt(&[]), c.clone()),
+            ("activity_4", rt(&[]), c.clone()),
+            ("activity_5", rt(&[("SS", "failed"), ("CS", "completed")]), c.clone()),
+            ("activity_5", rt(&[]), NavRequest::ExitAll),
+        ],
+    );
+    assert_eq!(st(&e, "activity_1").attempt_count, 2);
+    assert_eq!(e.course_status().attempt_count, 3);
+}
