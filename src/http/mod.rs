@@ -16,6 +16,7 @@ pub mod health;
 pub mod identity;
 pub mod launch;
 pub mod persons;
+pub mod player;
 pub mod results;
 pub mod server;
 pub mod statements;
@@ -138,6 +139,7 @@ pub fn router(lms: &Lms, cfg: &HttpConfig) -> Router {
         .route("/ready", get(health::ready))
         .route("/api/launches", axum::routing::post(launch::create))
         .route("/api/launches/{id}", get(launch::show).delete(launch::revoke))
+        .route("/api/players", axum::routing::post(player::open))
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .with_state(App::of(lms))
         .layer(DefaultBodyLimit::max(cfg.max_body_bytes));

@@ -158,7 +158,7 @@ impl Lms {
     /// `account` actor (§9.2), so for cmi5 a learner without one gets an account on this LMS named by its
     /// other identifier.
     /// Also returns the key of the identifier given when the launch uses another (the cmi5 account).
-    fn learner_agent(&self, v: &Value, format: &str) -> Result<(Value, String, Option<String>)> {
+    pub(super) fn learner_agent(&self, v: &Value, format: &str) -> Result<(Value, String, Option<String>)> {
         let mut agent = match v {
             Value::String(s) if s.starts_with("mailto:") => json!({"objectType": "Agent", "mbox": s}),
             Value::String(s) => return Err(bad(format!("learner must be an xAPI agent or a mailto: IRI, got {s:?}"))),
@@ -551,7 +551,7 @@ impl Lms {
             format!("/content/{}/{}", l.version_id, encode_path(&module.launch_url))
         };
         let v12 = l.format == "scorm12";
-        Ok(Some(json!({
+        let mut cfg = json!({
             "id": l.id,
             "version": if v12 { "1.2" } else { "2004" },
             "sco_url": sco_url,
@@ -579,7 +579,17 @@ impl Lms {
                 "scaled_passing_score": passing.map(|x| x.to_string()),
                 "comments_from_lms": if v12 { json!("") } else { json!([]) },
             },
-        })))
+        });
+        // Delivered by the course player: the sequencer answers `adl.nav.request_valid.*` and decides
+        // whether the attempt resumes.
+        if let Some(player) = self.player_runtime(&l.id, &l.registration, &l.module_id).await? {
+            if let Some(entry) = player.get("entry").and_then(Value::as_str) {
+                cfg["entry"] = json!(entry);
+                cfg["init"]["entry"] = json!(entry);
+            }
+            cfg["player"] = player;
+        }
+        Ok(Some(cfg))
     }
 }
 

@@ -6,6 +6,7 @@
 //!
 //! - [`courses`]: package import and course versions;
 //! - [`launch`]: launches, their restricted credentials and the SCORM session states;
+//! - [`player`]: the course player: sequencing state per registration, navigation, delivery;
 //! - [`cmi5`]: what cmi5 asks of the LMS around an AU's session;
 //! - [`results`]: results maintenance (incremental, rebuild, cmi5 `satisfied`);
 //! - [`definitions`]: what each course is derived against;
@@ -20,6 +21,7 @@ pub mod definitions;
 mod hooks;
 pub mod launch;
 pub mod persons;
+pub mod player;
 pub mod reports;
 pub mod results;
 pub mod sessions;

@@ -27,6 +27,10 @@ pub struct ObjectiveInit {
     pub score_scaled: Option<f64>,
     pub completed: Option<bool>,
     pub progress_measure: Option<f64>,
+    /// `cmi.objectives.n.score.raw`, `.min`, `.max`, read through 4th edition maps.
+    pub score_raw: Option<f64>,
+    pub score_min: Option<f64>,
+    pub score_max: Option<f64>,
 }
 
 impl Engine {
@@ -109,7 +113,11 @@ impl Engine {
             .iter()
             .enumerate()
             .filter(|(_, o)| !o.id.is_empty())
-            .map(|(i, o)| ObjectiveInit {
+            .map(|(i, o)| (i, o, self.obj_scores(ix, i)))
+            .map(|(i, o, (score_raw, score_min, score_max))| ObjectiveInit {
+                score_raw,
+                score_min,
+                score_max,
                 id: o.id.clone(),
                 satisfied: self.obj_satisfied(ix, i),
                 score_scaled: self.obj_measure(ix, i),
@@ -177,6 +185,7 @@ impl Engine {
         if score.is_some() {
             self.set_obj_measure(ix, 0, score);
         }
+        self.set_obj_scores(ix, 0, r.score_raw, r.score_min, r.score_max);
         let mut success = match r.success_status.as_deref() {
             Some("passed") => Some(Some(true)),
             Some("failed") => Some(Some(false)),
@@ -194,8 +203,18 @@ impl Engine {
         }
         for o in &r.objectives {
             let Some(oi) = seq.objectives.iter().position(|d| !d.id.is_empty() && d.id == o.id) else { continue };
-            if let Some(s) = valid(o.score_scaled, -1.0) {
+            // The primary objective is also `cmi.score`, `cmi.success_status`, … (RTE 4.2.17): what
+            // the SCO set there wins over its `cmi.objectives.n` entry, which may only echo the
+            // value the run-time initialised it with.
+            let primary = oi == 0;
+            if let Some(s) = valid(o.score_scaled, -1.0).filter(|_| !primary || score.is_none()) {
                 self.set_obj_measure(ix, oi, Some(s));
+            }
+            if !primary || (r.score_raw.is_none() && r.score_min.is_none() && r.score_max.is_none()) {
+                self.set_obj_scores(ix, oi, o.score_raw, o.score_min, o.score_max);
+            }
+            if primary && r.success_status.is_some() {
+                continue;
             }
             let mut sat = match o.success_status.as_deref() {
                 Some("passed") => Some(Some(true)),
@@ -212,8 +231,9 @@ impl Engine {
                 self.set_obj_satisfied(ix, oi, s);
             }
             let comp = match o.completion_status.as_deref() {
-                Some("completed") => Some(true),
-                Some("incomplete") | Some("not attempted") => Some(false),
+                Some("completed") => Some(Some(true)),
+                Some("incomplete") | Some("not attempted") => Some(Some(false)),
+                Some("unknown") => Some(None),
                 _ => None,
             };
             self.set_obj_extra(ix, oi, comp, valid(o.progress_measure, 0.0));

@@ -39,8 +39,13 @@
 //!
 //! # Limits and choices
 //! - Trees are capped at [`tree::MAX_ACTIVITIES`] activities and [`tree::MAX_DEPTH`] levels.
-//! - Time-based limit conditions (attempt/activity duration, available time range) are optional
-//!   in SCORM 2004 4th edition and are not enforced; their rule conditions evaluate to false.
+//! - 4th edition `adlseq:mapInfo` maps share completion, progress measure and raw, minimum and
+//!   maximum scores; [`Engine::runtime_init`] reads them into `cmi.objectives.n`.
+//! - `attemptAbsoluteDurationLimit` (the only duration limit 4th edition's manifest carries) is
+//!   enforced by the Limit Conditions Check and the `timeLimitExceeded` condition against the
+//!   attempt's experienced duration: the session times the SCOs reported, summed per attempt (a
+//!   suspended attempt's wall-clock time is never known). Available time ranges are optional in
+//!   4th edition and not enforced; `outsideAvailableTimeRange` evaluates to false.
 //! - Selection (`selectCount`) and randomization happen when the tree is created (timing `once`
 //!   and `onEachNewAttempt`) and again at the end of each attempt of a cluster for
 //!   `onEachNewAttempt`, never in the middle of a traversal. The random source is a seeded
@@ -170,6 +175,13 @@ pub struct RuntimeReport {
     pub success_status: Option<String>,
     /// `cmi.score.scaled`, -1 to 1.
     pub score_scaled: Option<f64>,
+    /// `cmi.score.raw`, `.min`, `.max`: shared through 4th edition `adlseq:mapInfo` maps.
+    #[serde(default)]
+    pub score_raw: Option<f64>,
+    #[serde(default)]
+    pub score_min: Option<f64>,
+    #[serde(default)]
+    pub score_max: Option<f64>,
     /// `cmi.progress_measure`, 0 to 1.
     pub progress_measure: Option<f64>,
     /// `cmi.exit`: `suspend` keeps the attempt open.
@@ -200,6 +212,12 @@ pub struct ObjectiveReport {
     pub completion_status: Option<String>,
     pub score_scaled: Option<f64>,
     pub progress_measure: Option<f64>,
+    #[serde(default)]
+    pub score_raw: Option<f64>,
+    #[serde(default)]
+    pub score_min: Option<f64>,
+    #[serde(default)]
+    pub score_max: Option<f64>,
 }
 
 /// The rolled-up status of an activity, for the TOC, results and tests.

@@ -144,12 +144,13 @@ impl Engine {
         }
     }
 
-    /// Non-primary objective completion/progress/raw score (`cmi.objectives.n`), with their
-    /// 4th edition write maps.
-    pub(crate) fn set_obj_extra(&mut self, ix: Ix, o: usize, completion: Option<bool>, progress: Option<f64>) {
+    /// Non-primary objective completion and progress (`cmi.objectives.n`), with their 4th edition
+    /// write maps. `completion`: `None` when not reported, `Some(None)` when reported `unknown`,
+    /// which is written through the maps too (SX-11b: a reader then sees `unknown`).
+    pub(crate) fn set_obj_extra(&mut self, ix: Ix, o: usize, completion: Option<Option<bool>>, progress: Option<f64>) {
         let Some(s) = self.st.activities[ix].objectives.get_mut(o) else { return };
-        if completion.is_some() {
-            s.completion = completion;
+        if let Some(c) = completion {
+            s.completion = c;
         }
         if progress.is_some() {
             s.progress_measure = progress;
@@ -157,8 +158,8 @@ impl Engine {
         for m in &self.def.activities[ix].seq.objectives[o].maps {
             let g = self.st.globals.entry(m.target.clone()).or_default();
             let before = (g.completed, g.progress_measure);
-            if m.write_completion && completion.is_some() {
-                g.completed = completion;
+            if let (true, Some(c)) = (m.write_completion, completion) {
+                g.completed = c;
             }
             if m.write_progress && progress.is_some() {
                 g.progress_measure = progress;
@@ -167,6 +168,52 @@ impl Engine {
                 self.st.changed_globals.insert(m.target.clone());
             }
         }
+    }
+
+    /// Raw, minimum and maximum scores of objective `o` (`cmi.score.*` for the primary,
+    /// `cmi.objectives.n.score.*`), with their 4th edition `writeRawScore` / `writeMinScore` /
+    /// `writeMaxScore` maps. Only values the content reported change anything.
+    pub(crate) fn set_obj_scores(&mut self, ix: Ix, o: usize, raw: Option<f64>, min: Option<f64>, max: Option<f64>) {
+        let Some(s) = self.st.activities[ix].objectives.get_mut(o) else { return };
+        let finite = |v: Option<f64>| v.filter(|x| x.is_finite());
+        let (raw, min, max) = (finite(raw), finite(min), finite(max));
+        if raw.is_none() && min.is_none() && max.is_none() {
+            return;
+        }
+        s.raw_score = raw.or(s.raw_score);
+        s.min_score = min.or(s.min_score);
+        s.max_score = max.or(s.max_score);
+        for m in &self.def.activities[ix].seq.objectives[o].maps {
+            let g = self.st.globals.entry(m.target.clone()).or_default();
+            let before = (g.raw_score, g.min_score, g.max_score);
+            if m.write_raw && raw.is_some() {
+                g.raw_score = raw;
+            }
+            if m.write_min && min.is_some() {
+                g.min_score = min;
+            }
+            if m.write_max && max.is_some() {
+                g.max_score = max;
+            }
+            if before != (g.raw_score, g.min_score, g.max_score) {
+                self.st.changed_globals.insert(m.target.clone());
+            }
+        }
+    }
+
+    /// Raw, minimum and maximum scores of objective `o`, each read through its `read*Score` maps
+    /// (a known global value wins over the local one, as for the other shared values).
+    pub(crate) fn obj_scores(&self, ix: Ix, o: usize) -> (Option<f64>, Option<f64>, Option<f64>) {
+        let Some(def) = self.def.get(ix).seq.objectives.get(o) else { return (None, None, None) };
+        let local = self.st.activities[ix].objectives.get(o);
+        let read = |on: fn(&super::tree::MapDef) -> bool, of: fn(&super::state::GlobalObjective) -> Option<f64>| {
+            def.maps.iter().filter(|m| on(m)).find_map(|m| self.st.globals.get(&m.target).and_then(of))
+        };
+        (
+            read(|m| m.read_raw, |g| g.raw_score).or(local.and_then(|s| s.raw_score)),
+            read(|m| m.read_min, |g| g.min_score).or(local.and_then(|s| s.min_score)),
+            read(|m| m.read_max, |g| g.max_score).or(local.and_then(|s| s.max_score)),
+        )
     }
 
     /// `useCurrentAttemptObjectiveInfo` / `useCurrentAttemptProgressInfo`: when a cluster begins a

@@ -58,8 +58,9 @@ impl Engine {
             CondKind::ActivityProgressKnown => Some(a.progress_status && self.obj_completion(ix, o).is_some()),
             CondKind::Attempted => Some(a.progress_status && a.attempt_count > 0),
             CondKind::AttemptLimitExceeded => Some(self.attempt_limit_exceeded(ix)),
-            // Time limits are optional in 4th edition and not tracked here.
-            CondKind::TimeLimitExceeded | CondKind::OutsideAvailableTimeRange | CondKind::Never => Some(false),
+            CondKind::TimeLimitExceeded => Some(self.time_limit_exceeded(ix)),
+            // Available time ranges are optional in 4th edition and not tracked here.
+            CondKind::OutsideAvailableTimeRange | CondKind::Never => Some(false),
             CondKind::Always => Some(true),
             CondKind::Unknown => None,
         }
@@ -69,6 +70,18 @@ impl Engine {
         let a = &self.st.activities[ix];
         match self.def.get(ix).seq.attempt_limit {
             Some(limit) => a.progress_status && a.attempt_count >= limit,
+            None => false,
+        }
+    }
+
+    /// The attempt's duration limit (`attemptAbsoluteDurationLimit`) is reached, measured as the
+    /// learner's time in the attempt as the SCOs reported it (`cmi.session_time` summed into the
+    /// attempt's experienced duration; SN 4.2.1.4), since Cairn's run-time reports no wall-clock
+    /// time of a suspended attempt.
+    fn time_limit_exceeded(&self, ix: Ix) -> bool {
+        let a = &self.st.activities[ix];
+        match self.def.get(ix).seq.attempt_duration_limit_us {
+            Some(limit) => a.progress_status && a.attempt_experienced_us >= limit,
             None => false,
         }
     }
@@ -99,14 +112,14 @@ impl Engine {
             .map(|r| r.action)
     }
 
-    /// Limit Conditions Check Process (UP.1): true when the activity violates its attempt limit.
-    /// Duration limits are optional in 4th edition and not enforced.
+    /// Limit Conditions Check Process (UP.1): true when the activity violates its attempt limit
+    /// or its attempt duration limit.
     pub(crate) fn limit_conditions_check(&self, ix: Ix) -> bool {
         let a = &self.st.activities[ix];
         if !self.def.get(ix).seq.tracked || a.active || a.suspended {
             return false;
         }
-        self.attempt_limit_exceeded(ix)
+        self.attempt_limit_exceeded(ix) || self.time_limit_exceeded(ix)
     }
 
     /// Check Activity Process (UP.5): true when the activity is disabled or violates its limits.

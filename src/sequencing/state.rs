@@ -23,6 +23,10 @@ pub struct ObjectiveState {
     pub progress_measure: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_score: Option<f64>,
 }
 
 /// Activity and attempt state (SN 4.2.1.3, 4.2.1.4, 4.2.1.5).
@@ -68,6 +72,10 @@ pub struct GlobalObjective {
     pub progress_measure: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_score: Option<f64>,
 }
 
 /// The tracking state of one registration.

@@ -201,6 +201,10 @@ pub struct MapDef {
     pub write_progress: bool,
     pub read_raw: bool,
     pub write_raw: bool,
+    pub read_min: bool,
+    pub write_min: bool,
+    pub read_max: bool,
+    pub write_max: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,6 +229,9 @@ pub struct SeqDef {
     pub exit_rules: Vec<Rule>,
     pub post_rules: Vec<Rule>,
     pub attempt_limit: Option<u32>,
+    /// `attemptAbsoluteDurationLimit`, in microseconds (see [`super::Engine`]'s limits).
+    #[serde(default)]
+    pub attempt_duration_limit_us: Option<i64>,
     pub rollup_rules: Vec<RollupRule>,
     pub rollup_objective_satisfied: bool,
     pub rollup_progress_completion: bool,
@@ -471,6 +478,10 @@ fn seq_def(id: &str, r: &pm::CompletionRules, warnings: &mut Vec<String>) -> Seq
                 x.write_progress = m.write_progress_measure;
                 x.read_raw = m.read_raw_score;
                 x.write_raw = m.write_raw_score;
+                x.read_min = m.read_min_score;
+                x.write_min = m.write_min_score;
+                x.read_max = m.read_max_score;
+                x.write_max = m.write_max_score;
             }
         }
         maps.truncate(64);
@@ -597,6 +608,14 @@ fn seq_def(id: &str, r: &pm::CompletionRules, warnings: &mut Vec<String>) -> Seq
         exit_rules: exit,
         post_rules: post,
         attempt_limit: r.attempt_limit.filter(|l| *l > 0),
+        // SCORM 2004 writes it as an ISO 8601 duration; 1.2's `maxtimeallowed` (HH:MM:SS) is the
+        // run-time's business (`cmi.core.max_time_allowed`), not sequencing's.
+        attempt_duration_limit_us: r
+            .max_time_allowed
+            .as_deref()
+            .and_then(|d| crate::xapi::duration::parse_duration(d.trim()).ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(|s| (s * 1e6).min(i64::MAX as f64) as i64),
         rollup_rules,
         rollup_objective_satisfied: rollup.as_ref().is_none_or(|ro| ro.rollup_objective_satisfied),
         rollup_progress_completion: rollup.as_ref().is_none_or(|ro| ro.rollup_progress_completion),

@@ -5,7 +5,8 @@
 //! # Layout
 //! One module per resource, each with its own SQL, written once for both backends: `credentials`,
 //! `statements` (rows, filter index, attachments; `write` and `query` inside), `activities` (canonical
-//! definitions and seen agents), `documents`, `courses`, `launches`, `results` (facts, course
+//! definitions and seen agents), `documents`, `courses`, `launches`, `player` (the course player's state per
+//! registration), `results` (facts, course
 //! definitions, results), `assignments`, `sessions` (and bookings). Where SQLite and PostgreSQL
 //! differ (parameter style, JSON aggregation, sequence reservation, index rows, named locks) is in
 //! `dialect`; connecting and each backend's write discipline in `sqlite` (the group-commit writer)
@@ -22,6 +23,7 @@ mod erasure;
 mod health;
 mod launches;
 mod persons;
+mod player;
 pub mod postgres;
 mod results;
 mod sessions;
@@ -37,6 +39,7 @@ pub use documents::{Document, DocumentChange, DocumentKey, ANY_REGISTRATION};
 pub use erasure::{AgentDocument, Erasure};
 pub use launches::LaunchRow;
 pub use persons::{new_person_id, PersonGuard, PersonRow};
+pub use player::{PlayerSessionRow, PlayerStateRow};
 pub use results::{FactLink, FactRow, ResultWrite};
 pub use sessions::{BookOutcome, BookingRow, Cancelled, SessionRow};
 pub use statements::{NewAttachment, NewStatement, StatementQuery, StoredStatement};

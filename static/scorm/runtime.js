@@ -387,9 +387,16 @@
       }
       return ['', known ? (v12 ? 203 : 301) : (v12 ? 201 : 401), base.pattern + ' is not a collection'];
     }
-    if (!v12 && /^adl\.nav\.request_valid\.(choice|jump)\.\{target=[^}]+\}$/.test(path)) {
-      // Cairn runs no sequencer, so whether a choice or jump would be valid is unknown.
-      return ['unknown', 0, ''];
+    var navValid = !v12 && /^adl\.nav\.request_valid\.(choice|jump)\.\{target=([^}]+)\}$/.exec(path);
+    if (navValid) {
+      // Played by Cairn's course player, its sequencer answered (`nav`); launched alone, no sequencer
+      // runs, so whether a choice or jump would be valid is unknown.
+      var known = this.nav && this.nav[navValid[1]];
+      if (!known) return ['unknown', 0, ''];
+      return [known[navValid[2]] ? 'true' : 'false', 0, ''];
+    }
+    if (!v12 && this.nav && (path === 'adl.nav.request_valid.continue' || path === 'adl.nav.request_valid.previous')) {
+      return [this.nav[path.slice(22)] ? 'true' : 'false', 0, ''];
     }
     var p = this.parse(path);
     var el = this.model.elements[p.pattern];
@@ -881,9 +888,121 @@
       frame.src = cfg.sco_url;
       frame.title = cfg.title || 'course';
       frame.setAttribute('allowfullscreen', '');
+      if (cfg.player) playerGlue(cfg, token, session, reporter, transport, frame);
       document.body.appendChild(frame);
       // A learner closing the window without Terminate: end the session the way the SCO left it.
       window.addEventListener('pagehide', function () { if (session.state === 'running') session.terminate(''); });
+    });
+  }
+
+  /** What the SCO set, for the course player's sequencer (`final`: at Terminate, with exit and time). */
+  function playerReport(session, final) {
+    var m = session.model, v = m.values;
+    function num(x) { return x === undefined || x === '' ? undefined : parseFloat(x); }
+    var r = {};
+    if (session.v12) {
+      r.lesson_status = m.implicit('cmi.core.lesson_status', 'cmi.core.lesson_status');
+    } else {
+      // Only what the SCO (or its threshold and passing score) decided: an unset status is left to the
+      // sequencer's defaults (SN 4.2.1), which `unknown` would override.
+      var c = m.implicit('cmi.completion_status', 'cmi.completion_status');
+      if (v['cmi.completion_status'] !== undefined || c !== 'unknown') r.completion_status = c;
+      var su = m.implicit('cmi.success_status', 'cmi.success_status');
+      if (v['cmi.success_status'] !== undefined || su !== 'unknown') r.success_status = su;
+      r.score_scaled = num(v['cmi.score.scaled']);
+      r.score_raw = num(v['cmi.score.raw']);
+      r.score_min = num(v['cmi.score.min']);
+      r.score_max = num(v['cmi.score.max']);
+      r.progress_measure = num(v['cmi.progress_measure']);
+      r.objectives = [];
+      for (var i = 0; i < m.count('cmi.objectives'); i++) {
+        var p = 'cmi.objectives.' + i + '.';
+        r.objectives.push({
+          id: v[p + 'id'], success_status: v[p + 'success_status'], completion_status: v[p + 'completion_status'],
+          score_scaled: num(v[p + 'score.scaled']), progress_measure: num(v[p + 'progress_measure']),
+          score_raw: num(v[p + 'score.raw']), score_min: num(v[p + 'score.min']), score_max: num(v[p + 'score.max'])
+        });
+      }
+    }
+    if (final) { r.exit = session.exit || ''; r.session_seconds = session.sessionSeconds || 0; }
+    return r;
+  }
+
+  /**
+   * A SCO delivered by Cairn's course player (the launch page is framed by the player page, same
+   * origin): on Commit and Terminate what the SCO set goes to the sequencer with this launch's own
+   * credential, whose answer keeps `adl.nav.request_valid.*` current; after Terminate, once everything
+   * is stored, the player is told, with the SCO's `adl.nav.request`. The player asks the launch page to
+   * end the SCO (a button was pressed): the SCO's frame is removed, so its own unload handlers may
+   * Terminate, and a SCO that did not is terminated as it left things (suspended for Suspend).
+   */
+  function playerGlue(cfg, token, session, reporter, transport, frame) {
+    session.model.nav = cfg.player.valid || null;
+    if (!session.v12) seedObjectives(session.model, cfg.player.objectives || []);
+    var queue = Promise.resolve();
+    var finished = null;
+    function post(final) {
+      queue = queue.then(function () { return transport.queue; }).then(function () {
+        return fetch('/launch/' + encodeURIComponent(cfg.id) + '/sequencing', {
+          method: 'POST', credentials: 'omit',
+          headers: { 'Authorization': 'Basic ' + token, 'Content-Type': 'application/json' },
+          body: JSON.stringify(playerReport(session, final))
+        }).then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (a) { if (a && a.valid) session.model.nav = a.valid; })
+          .catch(function () { /* the player still navigates; the report is lost */ });
+      });
+      return queue;
+    }
+    function tell() {
+      var req = session.v12 ? '_none_' : (session.model.values['adl.nav.request'] || '_none_');
+      if (window.parent !== window) window.parent.postMessage({ cairn: 'terminated', launch: cfg.id, request: req }, location.origin);
+    }
+    var commit = reporter.commit, terminate = reporter.terminate;
+    // After a commit the player refreshes its contents (statuses, what may be chosen).
+    reporter.commit = function (s) {
+      var ok = commit.call(reporter, s);
+      post(false).then(function () {
+        if (window.parent !== window) window.parent.postMessage({ cairn: 'committed', launch: cfg.id }, location.origin);
+      });
+      return ok;
+    };
+    reporter.terminate = function (s) {
+      var ok = terminate.call(reporter, s);
+      finished = post(true).then(tell);
+      return ok;
+    };
+    window.addEventListener('message', function (ev) {
+      if (ev.origin !== location.origin || ev.source !== window.parent || !ev.data || ev.data.cairn !== 'end') return;
+      if (frame.parentNode) frame.parentNode.removeChild(frame);
+      if (session.state === 'running') {
+        if (ev.data.suspend) session.model.values[session.v12 ? 'cmi.core.exit' : 'cmi.exit'] = 'suspend';
+        session.terminate('');
+      }
+      if (finished) finished.then(tell); else tell();
+    });
+  }
+
+  /**
+   * `cmi.objectives.n` as the sequencer reads them now, through shared objectives (SN 4.2.1.6; RTE
+   * 4.2.17): a known value wins over what a resumed attempt saved (ADL's SX-11a), an unknown one leaves
+   * it; objectives the SCO never set are added.
+   */
+  function seedObjectives(model, objectives) {
+    objectives.forEach(function (o) {
+      var n = model.count('cmi.objectives');
+      var at = n;
+      for (var i = 0; i < n; i++) if (model.values['cmi.objectives.' + i + '.id'] === o.id) at = i;
+      var p = 'cmi.objectives.' + at + '.';
+      model.values[p + 'id'] = o.id;
+      if (o.satisfied !== null && o.satisfied !== undefined) model.values[p + 'success_status'] = o.satisfied ? 'passed' : 'failed';
+      if (o.completed !== null && o.completed !== undefined) model.values[p + 'completion_status'] = o.completed ? 'completed' : 'incomplete';
+      if (o.score_scaled !== null && o.score_scaled !== undefined) model.values[p + 'score.scaled'] = String(o.score_scaled);
+      if (o.progress_measure !== null && o.progress_measure !== undefined) model.values[p + 'progress_measure'] = String(o.progress_measure);
+      ['raw', 'min', 'max'].forEach(function (k) {
+        var x = o['score_' + k];
+        if (x !== null && x !== undefined) model.values[p + 'score.' + k] = String(x);
+      });
+      if (at === n) model.counts['cmi.objectives'] = n + 1;
     });
   }
 
@@ -892,7 +1011,8 @@
   }
 
   return {
-    DataModel: DataModel, Session: Session, Reporter: Reporter, api: api, launch: launch,
+    DataModel: DataModel, Session: Session, Reporter: Reporter, api: api, launch: launch, playerReport: playerReport,
+    seedObjectives: seedObjectives,
     MODEL_12: MODEL_12, MODEL_2004: MODEL_2004, seconds: seconds, iso: iso, timespan12: timespan12, response: response
   };
 }));

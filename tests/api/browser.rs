@@ -553,3 +553,137 @@ async fn console_sign_in_and_pages_in_a_browser(app: TestApp) {
     shoot("overview-phone").await;
     browser.quit().await;
 }
+
+/// The body of the SCO the player shows (the player page frames Cairn's launch page, which frames the
+/// SCO; all on the content origin), as a script expression.
+const SCO_BODY: &str =
+    "(function () { var f = document.querySelector('#stage iframe'); var d = f && f.contentDocument; \
+     var g = d && d.querySelector('iframe'); return g && g.contentDocument && g.contentDocument.body; })()";
+
+/// Waits until the player shows the SCO titled `title`, initialised and done with its steps; answers
+/// what the SCO noted (`data-*`: entry, location, and the `adl.nav.request_valid.*` it read).
+async fn sco_ready(browser: &Browser, title: &str) -> Value {
+    let ready = format!(
+        "return !!({SCO_BODY} && {SCO_BODY}.ownerDocument.title === {} && {SCO_BODY}.getAttribute('data-ready') === 'true');",
+        json!(title)
+    );
+    let started = Instant::now();
+    while browser.eval(&ready).await != json!(true) {
+        if started.elapsed() > PATIENCE {
+            let seen = browser
+                .eval(&format!(
+                    "var b = {SCO_BODY}; return [document.getElementById('player-status').textContent, \
+                     b && b.ownerDocument.title, b && b.outerHTML];"
+                ))
+                .await;
+            panic!("the player never showed {title}; it shows {seen}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.eval(&format!("var b = {SCO_BODY}; var o = {{}}; for (var i = 0; i < b.attributes.length; i++) o[b.attributes[i].name] = b.attributes[i].value; return o;")).await
+}
+
+/// Issue 19: a learner takes a multi-SCO SCORM 2004 course through the player in Chromium. The
+/// contents and controls come from the sequencer; the introduction passes and the learner presses
+/// Continue; the lesson asks to continue itself (`adl.nav.request`); in the quiz the learner presses
+/// Suspend. Then, on another node of the same database (a second browser session reaching that
+/// node), the player resumes the quiz (`cmi.entry` = `resume`, its saved location back), the learner
+/// continues past the end, and the course is passed by rollup, which the derived result agrees with
+/// (status and score). The player page is axe-core clean; `CAIRN_PLAYER_SCREENSHOT=FILE` saves it.
+async fn a_learner_takes_a_sequenced_course_in_the_player_and_resumes_on_another_node(app: TestApp) {
+    let Some(browser) = Browser::start(&app).await else { return };
+    let course = crate::player::import_sequenced(&app).await;
+    let ann = json!({"name": "Ann Lee", "mbox": "mailto:ann@example.com"});
+    let (s, opened) = crate::player::open_player(&app, json!({"course": course, "learner": ann})).await;
+    assert_eq!(s, 201, "{opened}");
+    let registration = opened["registration"].as_str().unwrap().to_string();
+    browser.open(opened["url"].as_str().unwrap()).await;
+
+    let intro = sco_ready(&browser, "Introduction").await;
+    assert_eq!(intro["data-entry"], "ab-initio");
+    assert_eq!(intro["data-continue"], "true", "{intro}");
+    assert_eq!(intro["data-previous"], "false", "{intro}");
+    wait_until(&browser, "document.querySelector('[data-target=intro]').getAttribute('aria-current') === 'step'").await;
+    assert_eq!(browser.eval("return location.hash").await, "", "the credential left the address bar");
+    assert_eq!(browser.eval("return document.getElementById('nav-previous').disabled").await, true);
+    let violations = axe_violations(&browser).await;
+    assert_eq!(violations, json!([]), "accessibility violations on the player: {violations:#}");
+    if let Ok(path) = std::env::var("CAIRN_PLAYER_SCREENSHOT") {
+        std::fs::write(&path, browser.screenshot().await).expect("write screenshot");
+    }
+
+    // Continue (the player's button): the intro ends, the lesson runs and continues by itself.
+    wait_until(&browser, "!document.getElementById('nav-continue').disabled").await;
+    browser.eval("document.getElementById('nav-continue').click(); return true;").await;
+    let quiz = sco_ready(&browser, "Quiz").await;
+    assert_eq!(quiz["data-entry"], "ab-initio");
+    assert_eq!(quiz["data-previous"], "true", "{quiz}");
+    wait_until(&browser, "document.querySelector('[data-target=lesson] .st').textContent === 'passed'").await;
+    assert_eq!(browser.eval("return document.querySelector('[data-target=intro] .st').textContent").await, "passed");
+
+    // Suspend: the quiz is suspended where it was, the player says the place is kept.
+    browser.eval("document.getElementById('nav-suspend').click(); return true;").await;
+    wait_until(&browser, "document.getElementById('player-status').textContent.indexOf('place is kept') >= 0").await;
+    statements_until(&app, &registration, "/suspended").await;
+    browser.quit().await;
+
+    // Another node, another browser session: the same attempt resumes in the quiz.
+    let node = app.another_node().await;
+    let Some(browser) = Browser::start(&node).await else { return };
+    let (s, again) = crate::player::open_player(&node, json!({"course": course, "learner": ann})).await;
+    assert_eq!(s, 201, "{again}");
+    assert_eq!(again["registration"], registration.as_str());
+    browser.open(again["url"].as_str().unwrap()).await;
+    let quiz = sco_ready(&browser, "Quiz").await;
+    assert_eq!(quiz["data-entry"], "resume", "{quiz}");
+    assert_eq!(quiz["data-location"], "question-2", "its saved data came back: {quiz}");
+    wait_until(&browser, "!document.getElementById('nav-continue').disabled").await;
+    browser.eval("document.getElementById('nav-continue').click(); return true;").await;
+    wait_until(
+        &browser,
+        "document.body.getAttribute('data-course-status') === 'passed' && !document.querySelector('#stage iframe')",
+    )
+    .await;
+    let text = browser.eval("return document.getElementById('player-status').textContent").await;
+    assert!(text.as_str().is_some_and(|t| t.contains("left the course")), "{text}");
+    browser.quit().await;
+
+    // One source of truth: the rollup and the derived result agree.
+    let rollup = node.lms.player_course_status(&registration).await.unwrap().expect("a SCORM 2004 state");
+    assert_eq!((rollup.completed, rollup.satisfied), (Some(true), Some(true)));
+    let derived = result_of(&node, &json!({"course": course, "learner": opened["learner"]})).await;
+    assert_eq!(derived["status"], "passed", "{derived}");
+    let measure = rollup.measure.expect("a rolled-up measure");
+    let score = derived["score"].as_f64().expect("a derived score");
+    assert!((measure - score).abs() < 1e-9, "rollup measure {measure} vs derived score {score}");
+}
+both!(a_learner_takes_a_sequenced_course_in_the_player_and_resumes_on_another_node);
+
+/// SCORM 1.2 in the player, in Chromium: the second SCO needs the first (`adlcp:prerequisites`), so
+/// it is disabled in the contents until the first, through `window.API`, reports `passed`; Continue
+/// then delivers it, and Exit ends the course, completed.
+async fn a_scorm12_course_plays_in_the_player_with_prerequisites(app: TestApp) {
+    let Some(browser) = Browser::start(&app).await else { return };
+    let course = crate::player::import_scorm12_pair(&app).await;
+    let (s, opened) =
+        crate::player::open_player(&app, json!({"course": course, "learner": "mailto:ann@example.com"})).await;
+    assert_eq!(s, 201, "{opened}");
+    browser.open(opened["url"].as_str().unwrap()).await;
+    let first = sco_ready(&browser, "Controls").await;
+    assert_eq!(first["data-status"], "passed", "{first}");
+    wait_until(&browser, "!document.querySelector('[data-target=loads]').disabled").await;
+    wait_until(&browser, "!document.getElementById('nav-continue').disabled").await;
+    browser.eval("document.getElementById('nav-continue').click(); return true;").await;
+    let second = sco_ready(&browser, "Loads").await;
+    assert_eq!(second["data-entry"], "ab-initio", "{second}");
+    wait_until(&browser, "document.querySelector('[data-target=loads] .st').textContent === 'completed'").await;
+    browser.eval("document.getElementById('nav-exit').click(); return true;").await;
+    wait_until(
+        &browser,
+        "document.body.getAttribute('data-course-status') === 'completed' && !document.querySelector('#stage iframe')",
+    )
+    .await;
+    assert_eq!(axe_violations(&browser).await, json!([]), "the player after the course");
+    browser.quit().await;
+}
+both!(a_scorm12_course_plays_in_the_player_with_prerequisites);

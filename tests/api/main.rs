@@ -17,6 +17,7 @@ mod ingest_concurrency;
 mod launch;
 mod migrations;
 mod persons;
+mod player;
 mod query_windows;
 mod results;
 mod results_cmi5;

@@ -104,14 +104,16 @@ impl TestApp {
         Some(Self::spawn_on(&url, dir, configure).await)
     }
 
-    /// A second app (another "node") on the same database.
+    /// A second app (another "node") on the same database and the same content folder (nodes share
+    /// it, as a network mount in production).
     pub async fn another_node(&self) -> TestApp {
-        Self::spawn_on(&self.database_url, None, |_| {}).await
+        let content = Some(self.lms.settings.content_dir.clone());
+        Self::spawn_with(&self.database_url, None, |_| {}, ServerConfig::default(), content).await
     }
 
     /// The same database served with other connection limits (short timeouts, a small cap).
     pub async fn with_server(&self, server: ServerConfig) -> TestApp {
-        Self::spawn_with(&self.database_url, None, |_| {}, server).await
+        Self::spawn_with(&self.database_url, None, |_| {}, server, None).await
     }
 
     /// An app on an existing database (a private cluster's, say).
@@ -120,7 +122,7 @@ impl TestApp {
     }
 
     async fn spawn_on(url: &str, dir: Option<tempfile::TempDir>, configure: fn(&mut LrsConfig)) -> TestApp {
-        Self::spawn_with(url, dir, configure, ServerConfig::default()).await
+        Self::spawn_with(url, dir, configure, ServerConfig::default(), None).await
     }
 
     async fn spawn_with(
@@ -128,10 +130,12 @@ impl TestApp {
         dir: Option<tempfile::TempDir>,
         configure: fn(&mut LrsConfig),
         server: ServerConfig,
+        shared_content: Option<PathBuf>,
     ) -> TestApp {
         let store = Store::connect(url).await.expect("connect");
         store.migrate().await.expect("migrate");
         let content = tempfile::tempdir().expect("content dir");
+        let content_dir = shared_content.unwrap_or_else(|| content.path().to_path_buf());
         let mut config = LrsConfig {
             public_url: "http://cairn.test".into(),
             page_limit: 100,
@@ -144,7 +148,7 @@ impl TestApp {
             Lrs::new(store, config),
             LmsConfig {
                 content_url: "http://content.cairn.test".into(),
-                content_dir: content.path().to_path_buf(),
+                content_dir,
                 package_limits: Default::default(),
                 maintain_results: true,
             },

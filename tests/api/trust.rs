@@ -205,7 +205,7 @@ async fn a_launch_cannot_look_up_other_learners(app: TestApp) {
 both!(a_launch_cannot_look_up_other_learners);
 
 /// Every endpoint of the API origin, as `(method, path)`: the admin API and the xAPI resources.
-const ADMIN_ENDPOINTS: [(&str, &str); 18] = [
+const ADMIN_ENDPOINTS: [(&str, &str); 19] = [
     ("GET", "/api/courses"),
     ("POST", "/api/courses"),
     ("GET", "/api/courses/urn:x"),
@@ -224,6 +224,7 @@ const ADMIN_ENDPOINTS: [(&str, &str); 18] = [
     ("POST", "/api/sessions/x/bookings/cancel"),
     ("POST", "/api/sessions/x/attendance"),
     ("POST", "/api/launches"),
+    ("POST", "/api/players"),
 ];
 const XAPI_ENDPOINTS: [(&str, &str); 8] = [
     ("GET", "/xapi/statements"),
@@ -265,7 +266,7 @@ async fn every_endpoint_refuses_callers_it_does_not_serve(app: TestApp) {
         assert_eq!(status(Some((&xapi_all.key, &xapi_all.secret))).await, 403, "scope all {method} {path}");
         assert_eq!(status(Some((&launch_cred.0, &launch_cred.1))).await, 403, "a launch credential {method} {path}");
         let by_player = status(Some((&launcher.key, &launcher.secret))).await;
-        if path == "/api/launches" {
+        if path == "/api/launches" || path == "/api/players" {
             assert_eq!(by_player, 400, "the launch scope reaches {method} {path} (and is told what is wrong)");
         } else {
             assert_eq!(by_player, 403, "the launch scope {method} {path}");
@@ -293,6 +294,8 @@ async fn every_endpoint_refuses_callers_it_does_not_serve(app: TestApp) {
         format!("/launch/{}/runtime", l["id"].as_str().unwrap()),
         format!("/content/{version}/index.html"),
         "/static/scorm/runtime.js".to_string(),
+        "/static/player/player.js".to_string(),
+        "/player/returned".to_string(),
     ] {
         let r = send(&app.base, "GET", &path, Some((crate::support::KEY, crate::support::SECRET))).await.unwrap();
         assert_eq!(r.status(), 404, "{path} on the API origin");

@@ -1,5 +1,5 @@
 //! The content origin: a listener of its own (`--content-listen`, public address `CAIRN_CONTENT_URL`)
-//! that serves launch pages, the SCORM run-time and package files, and nothing else.
+//! that serves launch pages, the course player, the SCORM run-time and package files, and nothing else.
 //!
 //! Package content is code written by a third party and runs in the learner's browser. Served from the
 //! API origin, it could read other launches' tokens and call `/api` with whatever the browser holds for
@@ -9,6 +9,7 @@
 
 mod files;
 mod launch;
+mod player;
 
 pub use files::safe_relative;
 
@@ -37,6 +38,14 @@ pub fn router(lms: &Lms, cfg: &HttpConfig) -> Router {
         .route("/launch/{id}/fetch", post(launch::fetch).layer(fetch_cors))
         .route("/static/scorm/runtime.js", get(launch::runtime_js))
         .route("/static/scorm/launch.css", get(launch::launch_css))
+        .route("/launch/{id}/sequencing", post(player::report))
+        .route("/player/returned", get(player::returned))
+        .route("/player/{id}", get(player::page))
+        .route("/player/{id}/state", get(player::state))
+        .route("/player/{id}/navigate", post(player::navigate))
+        .route("/static/player/player.js", get(player::player_js))
+        .route("/static/player/player.css", get(player::player_css))
+        .route("/static/player/returned.js", get(player::returned_js))
         .fallback(|| async { ApiError::NotFound("no such resource on the content origin".into()) })
         .with_state(App::of(lms))
         .layer(axum::extract::DefaultBodyLimit::max(cfg.max_body_bytes.min(64 * 1024)))

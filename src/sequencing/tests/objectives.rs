@@ -152,3 +152,98 @@ fn runtime_init_reads_shared_objectives_and_entry() {
     go(&mut e, NavRequest::ResumeAll);
     assert_eq!(e.runtime_init("a").expect("init").entry, "resume");
 }
+
+/// 4th edition `adlseq:mapInfo` raw, minimum and maximum scores (SN 4th ed. 3.10.2.1; what ADL's
+/// SX-11 packages exercise): a SCO writes its objective's scores to a global, another SCO's objective
+/// reads them into `cmi.objectives.n.score.*` at launch; a map that does not read them leaves the
+/// reader's own; the state keeps them across a save and restore.
+#[test]
+fn raw_min_and_max_scores_are_shared_through_adlseq_maps() {
+    let writer = r#"<imsss:objectives><imsss:primaryObjective objectiveID="w"/><imsss:objective objectiveID="o1"/></imsss:objectives><adlseq:objectives><adlseq:objective objectiveID="o1"><adlseq:mapInfo targetObjectiveID="g-score" writeRawScore="true" writeMinScore="true" writeMaxScore="true"/></adlseq:objective><adlseq:objective objectiveID="w"><adlseq:mapInfo targetObjectiveID="g-primary" writeRawScore="true"/></adlseq:objective></adlseq:objectives>"#;
+    let reader = r#"<imsss:objectives><imsss:primaryObjective objectiveID="r"/><imsss:objective objectiveID="o1"/><imsss:objective objectiveID="own"/><imsss:objective objectiveID="prim"/></imsss:objectives><adlseq:objectives><adlseq:objective objectiveID="o1"><adlseq:mapInfo targetObjectiveID="g-score"/></adlseq:objective><adlseq:objective objectiveID="own"><adlseq:mapInfo targetObjectiveID="g-score" readRawScore="false" readMinScore="false" readMaxScore="false"/></adlseq:objective><adlseq:objective objectiveID="prim"><adlseq:mapInfo targetObjectiveID="g-primary"/></adlseq:objective></adlseq:objectives>"#;
+    let mut e = engine(&format!("{}{}{}", leaf("writer", &seq(writer)), leaf("reader", &seq(reader)), seq(FLOW)));
+    go(&mut e, NavRequest::Start);
+    report_with(
+        &mut e,
+        "writer",
+        RuntimeReport {
+            score_raw: Some(42.0),
+            objectives: vec![ObjectiveReport {
+                id: "o1".into(),
+                score_raw: Some(7.0),
+                score_min: Some(0.0),
+                score_max: Some(10.0),
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+    );
+    let g = e.state().globals.get("g-score").cloned().expect("written");
+    assert_eq!((g.raw_score, g.min_score, g.max_score), (Some(7.0), Some(0.0), Some(10.0)));
+    assert_eq!(e.state().globals.get("g-primary").and_then(|g| g.raw_score), Some(42.0));
+    // Saved and restored (another node): the scores are part of the state.
+    let json = serde_json::to_string(&e.state()).expect("save");
+    let mut e = Engine::restore(e.def().clone(), serde_json::from_str(&json).expect("restore"));
+    assert_eq!(go(&mut e, NavRequest::Continue).as_deref(), Some("reader"));
+    let init = e.runtime_init("reader").expect("init");
+    let of = |id: &str| init.objectives.iter().find(|o| o.id == id).cloned().expect("objective");
+    assert_eq!((of("o1").score_raw, of("o1").score_min, of("o1").score_max), (Some(7.0), Some(0.0), Some(10.0)));
+    assert_eq!((of("own").score_raw, of("own").score_min, of("own").score_max), (None, None, None));
+    assert_eq!(of("prim").score_raw, Some(42.0));
+    // The reader's own report does not write back (no write maps), and a new value stays local.
+    report_with(
+        &mut e,
+        "reader",
+        RuntimeReport {
+            objectives: vec![ObjectiveReport { id: "own".into(), score_raw: Some(3.0), ..Default::default() }],
+            ..Default::default()
+        },
+    );
+    assert_eq!(e.state().globals.get("g-score").and_then(|g| g.raw_score), Some(7.0));
+    let init = e.runtime_init("reader").expect("init");
+    assert_eq!(init.objectives.iter().find(|o| o.id == "own").and_then(|o| o.score_raw), Some(3.0));
+}
+
+/// The primary objective is reported twice when it has an identifier: as `cmi.score.*` /
+/// `cmi.success_status` and as its `cmi.objectives.n` entry, which the run-time initialised from the
+/// state (a resumed attempt's earlier score). What the SCO set on `cmi.score` wins; the entry counts
+/// only for what `cmi.score` left unset.
+#[test]
+fn the_primary_objectives_cmi_score_wins_over_its_objectives_entry() {
+    let mut e = engine(&format!(
+        "{}{}{}",
+        leaf("quiz", &seq(r#"<imsss:objectives><imsss:primaryObjective objectiveID="quiz-obj"/></imsss:objectives>"#)),
+        leaf("end", ""),
+        seq(FLOW)
+    ));
+    go(&mut e, NavRequest::Start);
+    let echo = ObjectiveReport {
+        id: "quiz-obj".into(),
+        score_scaled: Some(0.5),
+        success_status: Some("failed".into()),
+        ..Default::default()
+    };
+    report_with(
+        &mut e,
+        "quiz",
+        RuntimeReport {
+            score_scaled: Some(0.8),
+            success_status: Some("passed".into()),
+            objectives: vec![echo.clone()],
+            ..Default::default()
+        },
+    );
+    assert_eq!(st(&e, "quiz").measure, Some(0.8));
+    assert_eq!(st(&e, "quiz").satisfied, Some(true));
+    // Set only through the entry, it counts.
+    let mut e2 = engine(&format!(
+        "{}{}{}",
+        leaf("quiz", &seq(r#"<imsss:objectives><imsss:primaryObjective objectiveID="quiz-obj"/></imsss:objectives>"#)),
+        leaf("end", ""),
+        seq(FLOW)
+    ));
+    go(&mut e2, NavRequest::Start);
+    report_with(&mut e2, "quiz", RuntimeReport { objectives: vec![echo], ..Default::default() });
+    assert_eq!(st(&e2, "quiz").measure, Some(0.5));
+    assert_eq!(st(&e2, "quiz").satisfied, Some(false));
+}

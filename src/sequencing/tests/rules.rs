@@ -264,3 +264,50 @@ fn unknown_rule_conditions_never_fire() {
     go(&mut e, NavRequest::Start);
     assert_eq!(go(&mut e, NavRequest::Continue).as_deref(), Some("b"));
 }
+
+/// `attemptAbsoluteDurationLimit`: once the learner's time in an attempt (the session times the SCO
+/// reported) reaches the limit, the activity violates its limit conditions (UP.1) and cannot be
+/// delivered again, by flow or by choice; under the limit it can. `timeLimitExceeded` conditions
+/// read the same.
+#[test]
+fn attempt_duration_limit_blocks_the_activity_once_reached() {
+    let timed = |spent_us: i64| {
+        let mut e = engine(&format!(
+            "{}{}{}",
+            leaf("test", &seq(r#"<imsss:limitConditions attemptAbsoluteDurationLimit="PT10M"/>"#)),
+            leaf("after", ""),
+            seq(r#"<imsss:controlMode choice="true" flow="true"/>"#)
+        ));
+        assert_eq!(go(&mut e, NavRequest::Start).as_deref(), Some("test"));
+        report_with(&mut e, "test", RuntimeReport { session_time_us: Some(spent_us), ..Default::default() });
+        assert_eq!(go(&mut e, NavRequest::Continue).as_deref(), Some("after"));
+        e
+    };
+    let over = timed(11 * 60 * 1_000_000);
+    assert!(!over.request_valid(&NavRequest::Previous), "the test's time is used up");
+    assert!(!over.choice_valid("test"));
+    let under = timed(5 * 60 * 1_000_000);
+    assert!(under.request_valid(&NavRequest::Previous));
+    assert!(under.choice_valid("test"));
+
+    // A post-condition on timeLimitExceeded reads the same limit: over it, leaving the test ends
+    // the course (exit all); under it, flow goes on.
+    let post = |spent_us: i64| {
+        let mut e = engine(&format!(
+            "{}{}{}",
+            leaf(
+                "test",
+                &seq(
+                    r#"<imsss:sequencingRules><imsss:postConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="timeLimitExceeded"/></imsss:ruleConditions><imsss:ruleAction action="exitAll"/></imsss:postConditionRule></imsss:sequencingRules><imsss:limitConditions attemptAbsoluteDurationLimit="PT1M"/>"#
+                )
+            ),
+            leaf("after", ""),
+            seq(FLOW)
+        ));
+        assert_eq!(go(&mut e, NavRequest::Start).as_deref(), Some("test"));
+        report_with(&mut e, "test", RuntimeReport { session_time_us: Some(spent_us), ..Default::default() });
+        go(&mut e, NavRequest::Continue)
+    };
+    assert_eq!(post(61_000_000), None, "over the limit: exit all");
+    assert_eq!(post(30_000_000).as_deref(), Some("after"));
+}

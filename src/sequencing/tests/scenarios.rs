@@ -49,7 +49,7 @@ pub(super) fn start(org: &str) -> Engine {
 
 pub(super) const CHOICE_FALSE_FLOW: &str = r#"<imsss:controlMode choice="false" flow="true"/>"#;
 
-fn rules(exit: &str, post: &str) -> String {
+pub(super) fn rules(exit: &str, post: &str) -> String {
     format!(
         r#"<imsss:sequencingRules><imsss:exitConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="{exit}"/></imsss:ruleConditions><imsss:ruleAction action="exit"/></imsss:exitConditionRule><imsss:postConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="{post}"/></imsss:ruleConditions><imsss:ruleAction action="previous"/></imsss:postConditionRule></imsss:sequencingRules>"#
     )
@@ -57,7 +57,7 @@ fn rules(exit: &str, post: &str) -> String {
 
 /// activity_1, activity_2 { activity_3, activity_4, activity_5 }, activity_6 — the shape of most
 /// SX and RU packages.
-fn six(leaf3: &str, leaf5: &str, cluster_seq: &str) -> String {
+pub(super) fn six(leaf3: &str, leaf5: &str, cluster_seq: &str) -> String {
     format!(
         "{}{}{}{}",
         leaf("activity_1", ""),
