@@ -356,8 +356,13 @@ async fn upload(app: &TestApp, cookie: &str, csrf: Option<&str>, fixture: &str) 
     );
     body.extend_from_slice(&zip);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    send_multipart(app, cookie, "/console/courses", boundary, body).await
+}
+
+/// POSTs a `multipart/form-data` body with the session cookie.
+async fn send_multipart(app: &TestApp, cookie: &str, path: &str, boundary: &str, body: Vec<u8>) -> Answer {
     let r = client()
-        .post(format!("{}/console/courses", app.base))
+        .post(format!("{}{path}", app.base))
         .header(header::COOKIE, cookie)
         .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
         .body(body)
@@ -675,14 +680,7 @@ async fn post_csv(app: &TestApp, cookie: &str, csrf: &str, csv: &str) -> Answer 
         "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\n\
          Content-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
     );
-    let r = client()
-        .post(format!("{}/console/assignments/bulk", app.base))
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await;
-    answer(r.expect("send")).await
+    send_multipart(app, cookie, "/console/assignments/bulk", boundary, body.into_bytes()).await
 }
 
 /// Bulk assignment from an uploaded CSV: a file with a bad row shows each bad row and assigns
