@@ -14,7 +14,7 @@ use serde_json::json;
 use super::charts::{bar_chart, BarChart};
 use super::{check_csrf, minute, render, when, Frame, PageError, Signed};
 use crate::console::{Console, Role, Viewer};
-use crate::http::courses::{receive_file, Upload};
+use crate::http::courses::receive_file;
 use crate::lms::assignments::AssignRequest;
 use crate::lms::courses::render_tree;
 use crate::lms::reports::ResultsFilter;
@@ -98,6 +98,34 @@ pub async fn courses(
 /// Largest bulk assignment file the console takes.
 const MAX_CSV_BYTES: usize = 1 << 20;
 
+/// An admin's `multipart/form-data` form whose `csrf` field comes before its `file` field: reads up to
+/// and including the token, checking it and the role before a byte of the file is read. A form whose
+/// file (or end) comes before a valid token is refused (403).
+async fn admin_csrf_first(form: &mut Multipart, v: &Viewer) -> Result<(), PageError> {
+    let bad = |e: axum::extract::multipart::MultipartError| PageError(LrsError::BadRequest(format!("bad form: {e}")));
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some("csrf") => {
+                let text = field.text().await.map_err(bad)?;
+                check_csrf(v, &text)?;
+                v.require(Role::Admin)?;
+                return Ok(());
+            }
+            Some("file") => break,
+            _ => {}
+        }
+    }
+    Err(PageError(LrsError::Forbidden(
+        "the form's security token is missing or stale; reload the page and try again".into(),
+    )))
+}
+
+/// The form's next `file` field, after [`admin_csrf_first`].
+async fn file_field(form: &mut Multipart) -> Result<Option<axum::extract::multipart::Field<'_>>, PageError> {
+    let field = form.next_field().await.map_err(|e| PageError(LrsError::BadRequest(format!("bad form: {e}"))))?;
+    Ok(field.filter(|f| f.name() == Some("file")))
+}
+
 /// POST /console/assignments/bulk (admin): a CSV file (`learner,course,due[,grace_days,
 /// recurrence_months]`), `csrf` field first. Every row is checked before any is stored; a refused
 /// file shows each bad row and assigns nothing.
@@ -108,40 +136,20 @@ pub async fn assign_bulk(
 ) -> Result<Response, PageError> {
     let bad = |e: String| PageError(LrsError::BadRequest(e));
     let mut form = Multipart::from_request(req, &()).await.map_err(|e| bad(format!("bad form: {e}")))?;
-    let mut csrf_ok = false;
-    let mut text: Option<String> = None;
-    while let Some(mut field) = form.next_field().await.map_err(|e| bad(format!("bad form: {e}")))? {
-        match field.name() {
-            Some("csrf") => {
-                let t = field.text().await.map_err(|e| bad(format!("bad form: {e}")))?;
-                check_csrf(&v, &t)?;
-                v.require(Role::Admin)?;
-                csrf_ok = true;
-            }
-            Some("file") if csrf_ok => {
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(|e| bad(format!("bad form: {e}")))? {
-                    if bytes.len() + chunk.len() > MAX_CSV_BYTES {
-                        return Err(PageError(LrsError::TooLarge(format!(
-                            "the file is larger than the limit of {MAX_CSV_BYTES} bytes"
-                        ))));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                text = Some(String::from_utf8(bytes).map_err(|_| bad("the file is not UTF-8 text".into()))?);
-                break;
-            }
-            _ => {}
-        }
-    }
-    if !csrf_ok {
-        return Err(PageError(LrsError::Forbidden(
-            "the form's security token is missing or stale; reload the page and try again".into(),
-        )));
-    }
-    let Some(text) = text else {
+    admin_csrf_first(&mut form, &v).await?;
+    let Some(mut field) = file_field(&mut form).await? else {
         return courses_page(&console, &v, StatusCode::BAD_REQUEST, Some("choose a CSV file".into())).await;
     };
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| bad(format!("bad form: {e}")))? {
+        if bytes.len() + chunk.len() > MAX_CSV_BYTES {
+            return Err(PageError(LrsError::TooLarge(format!(
+                "the file is larger than the limit of {MAX_CSV_BYTES} bytes"
+            ))));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let text = String::from_utf8(bytes).map_err(|_| bad("the file is not UTF-8 text".into()))?;
     match console.lms().assign_csv(&text, Version::V2_0_0).await {
         Ok(Ok(rows)) => {
             console.audit(&v.login, "assignment.bulk", "", json!({"assignments": rows.len()})).await?;
@@ -163,38 +171,17 @@ pub async fn assign_bulk(
 pub async fn upload(State(console): State<Console>, Signed(v): Signed, req: Request) -> Result<Response, PageError> {
     let bad = |e: String| PageError(LrsError::BadRequest(e));
     let mut form = Multipart::from_request(req, &()).await.map_err(|e| bad(format!("bad form: {e}")))?;
-    let mut csrf_ok = false;
-    let mut upload: Option<Upload> = None;
-    while let Some(field) = form.next_field().await.map_err(|e| bad(format!("bad form: {e}")))? {
-        match field.name() {
-            Some("csrf") => {
-                let text = field.text().await.map_err(|e| bad(format!("bad form: {e}")))?;
-                check_csrf(&v, &text)?;
-                v.require(Role::Admin)?;
-                csrf_ok = true;
-            }
-            Some("file") if csrf_ok => {
-                let lms = console.lms();
-                upload = Some(receive_file(lms, field).await.map_err(|e| match e {
-                    crate::http::error::ApiError::TooLarge(n) => {
-                        PageError(LrsError::TooLarge(format!("the package is larger than the limit of {n} bytes")))
-                    }
-                    other => bad(other.to_string()),
-                })?);
-                break;
-            }
-            _ => {}
-        }
-    }
-    if !csrf_ok {
-        return Err(PageError(LrsError::Forbidden(
-            "the form's security token is missing or stale; reload the page and try again".into(),
-        )));
-    }
-    let Some(upload) = upload else {
+    admin_csrf_first(&mut form, &v).await?;
+    let Some(field) = file_field(&mut form).await? else {
         return courses_page(&console, &v, StatusCode::BAD_REQUEST, Some("choose a package zip to upload".into()))
             .await;
     };
+    let upload = receive_file(console.lms(), field).await.map_err(|e| match e {
+        crate::http::error::ApiError::TooLarge(n) => {
+            PageError(LrsError::TooLarge(format!("the package is larger than the limit of {n} bytes")))
+        }
+        other => bad(other.to_string()),
+    })?;
     match console.lms().import_package(upload.path(), None, Box::new(|_| {})).await {
         Ok(view) => {
             console
