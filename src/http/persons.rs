@@ -23,11 +23,7 @@ pub async fn list(State(lms): State<Lms>, _: Admin, q: QueryPairs) -> ApiResult<
         None => 50,
     };
     let rows = lms.search_persons(q.get("search").unwrap_or(""), limit).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for p in &rows {
-        out.push(lms.person_json(p).await?);
-    }
-    Ok(axum::Json(json!({"persons": out})).into_response())
+    Ok(axum::Json(json!({"persons": lms.persons_json(&rows).await?})).into_response())
 }
 
 /// POST /api/persons

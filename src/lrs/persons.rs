@@ -46,17 +46,28 @@ impl Lrs {
     /// A person as the persons API shows it: id, name, each identifier as an agent, and the names
     /// statements gave them.
     pub async fn person_json(&self, p: &PersonRow) -> Result<Value> {
-        let mut names = BTreeSet::new();
-        let mut identifiers = Vec::new();
-        for k in &p.identifiers {
-            if let Some(seen) = self.store.agent(k).await? {
-                for n in seen.get("name").and_then(Value::as_array).into_iter().flatten() {
-                    names.extend(n.as_str().map(str::to_string));
-                }
-            }
-            identifiers.push(agent::from_key(k));
-        }
-        Ok(json!({"id": p.id, "name": p.name, "identifiers": identifiers, "names_seen": names}))
+        Ok(self.persons_json(std::slice::from_ref(p)).await?.pop().unwrap_or(Value::Null))
+    }
+
+    /// [`Self::person_json`] of many persons, reading what statements showed of all their
+    /// identifiers in one go (a search page lists up to 500).
+    pub async fn persons_json(&self, persons: &[PersonRow]) -> Result<Vec<Value>> {
+        let keys: Vec<String> = persons.iter().flat_map(|p| p.identifiers.iter().cloned()).collect();
+        let seen = self.store.agents_by_key(&keys).await?;
+        Ok(persons
+            .iter()
+            .map(|p| {
+                let names: BTreeSet<&str> = p
+                    .identifiers
+                    .iter()
+                    .filter_map(|k| seen.get(k))
+                    .flat_map(|a| a.get("name").and_then(Value::as_array).into_iter().flatten())
+                    .filter_map(Value::as_str)
+                    .collect();
+                let identifiers: Vec<Value> = p.identifiers.iter().map(|k| agent::from_key(k)).collect();
+                json!({"id": p.id, "name": p.name, "identifiers": identifiers, "names_seen": names})
+            })
+            .collect())
     }
 
     /// Persons whose name or identifiers contain `term`.
@@ -84,11 +95,12 @@ impl Lrs {
             (false, Some(p)) => p.identifiers,
             _ => vec![key.to_string()],
         };
+        let stored = self.store.agents_by_key(&keys).await?;
         let mut out = json!({"objectType": "Person"});
-        for k in keys {
-            let mut seen = agent::person_from_agent(&agent::from_key(&k));
-            if let Some(s) = self.store.agent(&k).await? {
-                seen = agent::merge_values(&s, &seen);
+        for k in &keys {
+            let mut seen = agent::person_from_agent(&agent::from_key(k));
+            if let Some(s) = stored.get(k) {
+                seen = agent::merge_values(s, &seen);
             }
             out = agent::merge_values(&out, &seen);
         }

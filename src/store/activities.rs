@@ -31,6 +31,12 @@ impl Store {
         Ok(rows.iter().map(|r| Ok((r.get("key")?, r.get("body")?))).collect::<sqlx::Result<_>>()?)
     }
 
+    /// What statements showed of each of these agents that has been seen.
+    pub async fn agents_by_key(&self, keys: &[String]) -> Result<HashMap<String, serde_json::Value>> {
+        let rows = self.read_pairs_in("SELECT key AS k, body AS v FROM agents WHERE key IN", keys).await?;
+        Ok(rows.into_iter().filter_map(|(k, v)| Some((k, serde_json::from_str(&v).ok()?))).collect())
+    }
+
     pub async fn agent(&self, key: &str) -> Result<Option<serde_json::Value>> {
         let v: Option<String> = self.read().q("SELECT body FROM agents WHERE key = $1").bind(key).scalar_opt().await?;
         Ok(v.and_then(|s| serde_json::from_str(&s).ok()))

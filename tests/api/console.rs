@@ -734,5 +734,20 @@ async fn bulk_assignment_from_a_csv_is_all_or_nothing(app: TestApp) {
     assert_eq!(r.status(), 201);
     let r = api("who,what\nx,y\n".into()).await.expect("send");
     assert_eq!(r.status(), 400, "a header without the needed columns is named");
+    // Only the admin scope reaches the API route; signed out, the console route sends to sign-in.
+    app.lrs
+        .create_credential("csv-reader", vec!["all/read".into()], Some("csv-reader".into()), Some("pw".into()))
+        .await
+        .expect("cred");
+    for (auth, want) in [(Some(("csv-reader", "pw")), 403), (None, 401)] {
+        let mut r = client().post(format!("{}/api/assignments/bulk", app.base)).header("Content-Type", "text/csv");
+        if let Some((k, p)) = auth {
+            r = r.basic_auth(k, Some(p));
+        }
+        let r = r.body(format!("learner,course,due\nzed@example.com,{id},2031-03-01\n")).send().await.expect("send");
+        assert_eq!(r.status().as_u16(), want);
+    }
+    assert_eq!(post_csv(&app, "", &csrf, &good).await.status, 303, "signed out");
+    assert_eq!(app.lms.assignments(Some(id), None).await.expect("assignments").len(), 3, "none of them assigned");
 }
 both!(bulk_assignment_from_a_csv_is_all_or_nothing);
