@@ -16,7 +16,8 @@ if command -v node >/dev/null 2>&1; then
 else
   echo "!!! SKIPPED the JavaScript tests (tests/js/): node is not installed (apt-get install nodejs)" >&2
 fi
-# Stock xAPI clients for the interop tests (tests/clients.rs): TinCanJS and xAPI.js from the npm registry
+# Stock xAPI clients for the interop tests (tests/clients.rs): TinCanJS and xAPI.js from the npm registry,
+# with axe-core (accessibility checks) and oidc-provider (the OpenID provider of the sign-in tests),
 # (tests/clients/package-lock.json), the `tincan` package from PyPI in tests/clients/.venv. A failed or
 # impossible install only warns here: the tests then skip loudly, or fail under CAIRN_REQUIRE_CLIENTS=1.
 if command -v npm >/dev/null 2>&1; then

@@ -243,12 +243,24 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
     }
     let default_version = crate::xapi::Version::parse(&args.default_xapi_version)
         .with_context(|| format!("unsupported --default-xapi-version {:?}", args.default_xapi_version))?;
-    let cfg = HttpConfig { max_body_bytes: args.max_body_bytes, default_version };
+    let sso = match args.sso() {
+        Some(c) => Some(crate::sso::Sso::new(c, &lms.config.public_url, lms.store.clone())?),
+        None => None,
+    };
+    let cfg = HttpConfig { max_body_bytes: args.max_body_bytes, default_version, sso: sso.clone() };
     let app = http::router(&lms, &cfg);
     let content = http::content::router(&lms, &cfg);
     println!("Cairn xAPI LRS listening on http://{addr}/xapi/");
     println!("Content origin (launch pages and package files) on http://{content_addr}/");
     println!("Console (sign in with a console user or an admin credential) at http://{addr}/console");
+    if let Some(sso) = &sso {
+        println!(
+            "Single sign-on through {}: register the redirect URIs {} and {}",
+            sso.config().issuer,
+            sso.redirect_uri(crate::sso::Purpose::Console),
+            sso.redirect_uri(crate::sso::Purpose::Learn)
+        );
+    }
     tracing::info!(%addr, %content_addr, "listening");
     // The two origins share the process's open files: each gets half of the connection cap.
     let server = http::server::ServerConfig {
@@ -296,17 +308,19 @@ async fn users(lms: Lms, cmd: UsersCommand) -> anyhow::Result<()> {
     // The audit log names who did it: the operator at the server's terminal.
     const BY: &str = "cli";
     match cmd {
-        UsersCommand::Add { email, name, role, password_stdin } => {
+        UsersCommand::Add { email, name, role, password_stdin, sso_only } => {
             let role = Role::parse(&role)
                 .ok_or_else(|| anyhow::anyhow!("unknown role {role:?}: admin, instructor or analyst"))?;
-            let password = if password_stdin || !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            let password = if sso_only {
+                None
+            } else if password_stdin || !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line)?;
-                line.trim_end_matches(['\r', '\n']).to_string()
+                Some(line.trim_end_matches(['\r', '\n']).to_string())
             } else {
-                rpassword::prompt_password(format!("Password for {email}: "))?
+                Some(rpassword::prompt_password(format!("Password for {email}: "))?)
             };
-            let u = console.add_user(BY, NewUser { email, name, role, password: Some(password) }).await?;
+            let u = console.add_user(BY, NewUser { email, name, role, password }).await?;
             println!("added {} ({}), id {}", u.email, u.role, u.id);
         }
         UsersCommand::List => {

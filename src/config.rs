@@ -189,9 +189,44 @@ pub struct ServeArgs {
     /// Secret of that credential (random when unset). Never logged.
     #[arg(long, env = "CAIRN_BOOTSTRAP_SECRET", hide_env_values = true)]
     pub bootstrap_secret: Option<String>,
+    /// Single sign-on: the OpenID Connect issuer URL (discovery at `/.well-known/openid-configuration`).
+    /// Register `PUBLIC_URL/console/sso/callback` and `PUBLIC_URL/learn/sso/callback` as redirect URIs.
+    #[arg(long, env = "CAIRN_OIDC_ISSUER", requires = "oidc_client_id")]
+    pub oidc_issuer: Option<String>,
+    /// Single sign-on: this server's client id at the provider.
+    #[arg(long, env = "CAIRN_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+    /// Single sign-on: the client secret (none: a public client, PKCE only). Never logged.
+    #[arg(long, env = "CAIRN_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+    /// Single sign-on: scopes asked for besides `openid`, space-separated.
+    #[arg(long, env = "CAIRN_OIDC_SCOPES", default_value = "email profile")]
+    pub oidc_scopes: String,
+    /// Single sign-on: a claim naming the console role (admin, instructor or analyst; a dotted path
+    /// such as `realm_access.roles` reaches into objects). When the provider gives a role, it wins over
+    /// the role set in Cairn, and a console user is created at the first sign-in. Unset: an admin adds
+    /// users (`cairn users add --sso-only`) and sets their roles.
+    #[arg(long, env = "CAIRN_OIDC_ROLE_CLAIM")]
+    pub oidc_role_claim: Option<String>,
+    /// Single sign-on: the provider's name on the sign-in pages ("Sign in with …").
+    #[arg(long, env = "CAIRN_OIDC_LABEL", default_value = "single sign-on")]
+    pub oidc_label: String,
 }
 
 impl ServeArgs {
+    /// The single sign-on settings, when an issuer is configured.
+    pub fn sso(&self) -> Option<crate::sso::SsoConfig> {
+        let issuer = self.oidc_issuer.clone()?;
+        Some(crate::sso::SsoConfig {
+            issuer,
+            client_id: self.oidc_client_id.clone().unwrap_or_default(),
+            client_secret: self.oidc_client_secret.clone().filter(|s| !s.is_empty()),
+            scopes: self.oidc_scopes.split_whitespace().filter(|s| *s != "openid").map(str::to_string).collect(),
+            role_claim: self.oidc_role_claim.clone().filter(|s| !s.is_empty()),
+            label: self.oidc_label.clone(),
+        })
+    }
+
     /// The JSON bounds these options set.
     pub fn json_limits(&self) -> crate::xapi::json::JsonLimits {
         crate::xapi::json::JsonLimits {
@@ -216,8 +251,12 @@ pub enum UsersCommand {
         #[arg(long)]
         role: String,
         /// Read the password from the first line of standard input (for scripts).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "sso_only")]
         password_stdin: bool,
+        /// No password: the user signs in only through single sign-on (`serve --oidc-issuer …`),
+        /// matched by the provider's verified email at the first sign-in.
+        #[arg(long)]
+        sso_only: bool,
     },
     /// List console users.
     List,

@@ -18,11 +18,13 @@
 //! - [`results`]: derived results' rules: facts from statements, derivation, compliance, ids. Pure.
 //! - [`sequencing`]: the SCORM 2004 4th edition sequencing and navigation engine (activity tree,
 //!   navigation, rollup, objectives, TOC) and SCORM 1.2 prerequisites navigation. Pure.
+//! - [`sso`]: single sign-on with OpenID Connect (the relying party): proves who someone is at the
+//!   provider; the console and the learner side decide what that identity may do.
 //! - [`store`]: the one storage interface: one module per resource with its SQL, written once for
 //!   SQLite and PostgreSQL, their differences in `store::dialect`.
 //!
 //! Dependencies run one way: `http`/`cli` -> `console` -> `lms` -> `lrs` -> `xapi`, `store`; `lms` -> `results`,
-//! `package`, `sequencing`; `sequencing` -> `package`. See docs/architecture.md for the path of a statement, an import and a launch.
+//! `package`, `sequencing`; `sequencing` -> `package`; `http` -> `sso` -> `store`. See docs/architecture.md for the path of a statement, an import and a launch.
 
 pub mod bench;
 pub mod cli;
@@ -34,6 +36,7 @@ pub mod lrs;
 pub mod package;
 pub mod results;
 pub mod sequencing;
+pub mod sso;
 pub mod store;
 pub mod xapi;
 

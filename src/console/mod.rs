@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::lms::Lms;
 use crate::lrs::auth::{hash_secret, random_token, AuthError};
 use crate::lrs::error::{LrsError, Result};
+use crate::sso::{Identity, Sso};
 use crate::store::{AuditRow, ConsoleSessionRow, ConsoleUserRow, CredentialRow};
 
 /// What a console user may do.
@@ -48,6 +49,9 @@ impl Role {
         }
     }
 }
+
+/// Who the audit log names for what single sign-on did on its own (a user added or linked).
+const SSO_ACTOR: &str = "sso";
 
 /// Shortest password accepted for a console user.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -114,6 +118,9 @@ pub enum SignInError {
     Wrong,
     #[error("too many failed sign-ins; try again in {} s", .0.as_secs().max(1))]
     TooMany(Duration),
+    /// Single sign-on proved who someone is, but that gives them no console account (403).
+    #[error("{0}")]
+    NoAccount(String),
     #[error(transparent)]
     Other(#[from] LrsError),
 }
@@ -131,6 +138,8 @@ pub struct NewUser {
 pub struct Console {
     lms: Lms,
     pub config: Arc<ConsoleConfig>,
+    /// Single sign-on, when an OpenID provider is configured.
+    pub sso: Option<Sso>,
 }
 
 fn sha256_hex(s: &str) -> String {
@@ -139,7 +148,13 @@ fn sha256_hex(s: &str) -> String {
 
 impl Console {
     pub fn new(lms: Lms, config: ConsoleConfig) -> Console {
-        Console { lms, config: Arc::new(config) }
+        Console { lms, config: Arc::new(config), sso: None }
+    }
+
+    /// The console with single sign-on through `sso`.
+    pub fn with_sso(mut self, sso: Option<Sso>) -> Console {
+        self.sso = sso;
+        self
     }
 
     pub fn lms(&self) -> &Lms {
@@ -171,17 +186,74 @@ impl Console {
             }
             format!("{CREDENTIAL_USER}{}", who.key)
         };
+        self.start_session(&user_id).await.map_err(SignInError::Other)
+    }
+
+    /// Signs in the console user an OpenID provider vouched for; returns the new session's token.
+    ///
+    /// The user is found by the provider account linked to it, else by the verified email (the
+    /// account is then linked, so later sign-ins go by the account). With a role claim configured,
+    /// the provider's role wins over the one assigned in Cairn, and someone with a role but no
+    /// console user yet gets one; without a role claim, an admin must add the user first.
+    pub async fn sign_in_sso(&self, id: &Identity) -> std::result::Result<String, SignInError> {
+        let store = &self.lms.store;
+        let role = id.roles.iter().filter_map(|r| Role::parse(r)).max();
+        let who = id.email.clone().unwrap_or_else(|| id.subject.clone());
+        let linked = store.console_user_by_sso_subject(&id.subject).await.map_err(LrsError::from)?;
+        let user = match linked {
+            Some(u) => Some(u),
+            None => match &id.email {
+                Some(email) => store.console_user_by_email(email).await.map_err(LrsError::from)?,
+                None => None,
+            },
+        };
+        let user = match user {
+            Some(u) if u.sso_subject.as_deref().is_some_and(|s| s != id.subject) => {
+                return Err(SignInError::NoAccount(format!(
+                    "the console account for {who} signs in with another account at the provider"
+                )));
+            }
+            Some(u) => u,
+            None => {
+                let (Some(role), Some(email)) = (role, id.email.clone()) else {
+                    return Err(SignInError::NoAccount(format!(
+                        "{who} has no console account; ask an admin to add you (with single sign-on)"
+                    )));
+                };
+                let name = id.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| email.clone());
+                let new = NewUser { email, name: name.chars().take(200).collect(), role, password: None };
+                self.add_user(SSO_ACTOR, new).await.map_err(SignInError::Other)?
+            }
+        };
+        if user.disabled_us.is_some() {
+            return Err(SignInError::NoAccount(format!("the console account for {who} is disabled")));
+        }
+        let new_role = role.map(Role::as_str).filter(|r| *r != user.role);
+        if user.sso_subject.is_none() || new_role.is_some() {
+            if !store.link_console_user_sso(&user.id, &id.subject, new_role).await.map_err(LrsError::from)? {
+                return Err(SignInError::NoAccount(format!(
+                    "another console account already signs in with this provider account ({who})"
+                )));
+            }
+            let detail = json!({"subject": id.subject, "role": new_role});
+            self.audit(SSO_ACTOR, "user.sso_link", &user.email, detail).await.map_err(SignInError::Other)?;
+        }
+        self.start_session(&user.id).await.map_err(SignInError::Other)
+    }
+
+    /// A new session for `user_id`; answers its token (for the cookie).
+    async fn start_session(&self, user_id: &str) -> Result<String> {
         let token = random_token(43);
         let now = crate::now_us();
         let row = ConsoleSessionRow {
             token_sha256: sha256_hex(&token),
-            user_id: user_id.clone(),
+            user_id: user_id.to_string(),
             csrf: random_token(32),
             created_us: now,
             seen_us: now,
             ended_us: None,
         };
-        self.lms.store.insert_console_session(&row).await.map_err(LrsError::from)?;
+        self.lms.store.insert_console_session(&row).await?;
         Ok(token)
     }
 
@@ -278,6 +350,7 @@ impl Console {
             password_hash,
             created_us: crate::now_us(),
             disabled_us: None,
+            sso_subject: None,
         };
         if !self.lms.store.insert_console_user(&row).await? {
             return Err(LrsError::Conflict(format!("a user with email {email} exists")));

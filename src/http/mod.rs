@@ -42,6 +42,8 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Version named in answers to requests without a usable version header.
     pub default_version: Version,
+    /// Single sign-on for the console and the learner pages, when an OpenID provider is configured.
+    pub sso: Option<crate::sso::Sso>,
 }
 
 /// The origin (`scheme://host[:port]`) of a URL, as browsers compare origins in CSP and CORS.
@@ -150,7 +152,8 @@ pub fn router(lms: &Lms, cfg: &HttpConfig) -> Router {
             secure_cookies: lrs.config.public_url.starts_with("https://"),
             ..Default::default()
         },
-    );
+    )
+    .with_sso(cfg.sso.clone());
     Router::new()
         .nest("/console", console::router(console))
         .fallback_service(routes)

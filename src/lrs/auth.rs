@@ -311,7 +311,7 @@ pub struct NewCredential {
     pub row: CredentialRow,
 }
 
-pub(crate) fn random_token(len: usize) -> String {
+pub fn random_token(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     let mut rng = rand::thread_rng();
     (0..len).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()

@@ -15,6 +15,8 @@ pub struct ConsoleUserRow {
     pub password_hash: Option<String>,
     pub created_us: i64,
     pub disabled_us: Option<i64>,
+    /// The OpenID provider's account (`issuer sub`) this user signs in with, once linked.
+    pub sso_subject: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -38,7 +40,7 @@ pub struct AuditRow {
     pub detail: String,
 }
 
-const USER_COLUMNS: &str = "id, email, name, role, password_hash, created_us, disabled_us";
+pub(super) const USER_COLUMNS: &str = "id, email, name, role, password_hash, created_us, disabled_us, sso_subject";
 const SESSION_COLUMNS: &str = "token_sha256, user_id, csrf, created_us, seen_us, ended_us";
 
 impl Store {
@@ -47,7 +49,7 @@ impl Store {
         let n = self
             .write()
             .sql(format!(
-                "INSERT INTO console_users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                "INSERT INTO console_users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  ON CONFLICT (email) DO NOTHING"
             ))
             .bind(&u.id)
@@ -57,6 +59,7 @@ impl Store {
             .bind(&u.password_hash)
             .bind(u.created_us)
             .bind(u.disabled_us)
+            .bind(&u.sso_subject)
             .execute()
             .await?;
         Ok(n == 1)

@@ -28,6 +28,7 @@ pub mod postgres;
 mod results;
 mod sessions;
 pub mod sqlite;
+mod sso;
 mod statements;
 
 pub use activities::week_of;
@@ -42,6 +43,7 @@ pub use persons::{new_person_id, PersonGuard, PersonRow};
 pub use player::{PlayerSessionRow, PlayerStateRow};
 pub use results::{FactLink, FactRow, ResultWrite};
 pub use sessions::{BookOutcome, BookingRow, Cancelled, SessionRow};
+pub use sso::SsoLoginRow;
 pub use statements::{NewAttachment, NewStatement, StatementQuery, StoredStatement};
 
 use dialect::{Exec, Tx};

@@ -687,3 +687,100 @@ async fn a_scorm12_course_plays_in_the_player_with_prerequisites(app: TestApp) {
     browser.quit().await;
 }
 both!(a_scorm12_course_plays_in_the_player_with_prerequisites);
+
+/// Signs in at the OpenID provider's development pages as `login`, from the page that has the
+/// single sign-on link `link`; returns once the browser is back at `cairn.test` with a page loaded.
+async fn sso_sign_in(browser: &Browser, start: &str, link: &str, login: &str) {
+    browser.open(start).await;
+    wait_until(browser, "document.readyState === 'complete'").await;
+    browser.eval(&format!("document.querySelector('a[href=\"{link}\"]').click(); return true;")).await;
+    wait_until(
+        browser,
+        "location.hostname === '127.0.0.1' && document.readyState === 'complete' && !!document.forms[0]",
+    )
+    .await;
+    // The login page, then the consent page (each a form at the provider).
+    for _ in 0..4 {
+        if browser.eval("return location.hostname").await == "cairn.test" {
+            break;
+        }
+        if browser.eval("return !!document.querySelector('input[name=login]')").await == json!(true) {
+            let fill = format!(
+                "document.querySelector('input[name=login]').value = {}; \
+                 document.querySelector('input[name=password]').value = 'any password';",
+                json!(login)
+            );
+            browser.eval(&fill).await;
+        }
+        browser.eval("window.__cairn_before_submit = true; document.forms[0].submit(); return true;").await;
+        wait_until(browser, "!window.__cairn_before_submit && document.readyState === 'complete'").await;
+    }
+    assert_eq!(browser.eval("return location.hostname").await, "cairn.test", "the provider sent the browser back");
+}
+
+/// Issue 14: console sign-in through a real OpenID provider (`oidc-provider`, tests/api/oidc.rs), in
+/// Chromium. A user an admin added for single sign-on signs in with the role set in Cairn; someone the
+/// provider gives a role claim gets a console user with that role at the first sign-in (audited); an
+/// account whose email the provider marks unverified and that has no role gets no session. The
+/// sign-in page with its single sign-on link is axe-core clean.
+async fn console_single_sign_on_in_a_browser(app: TestApp) {
+    let accounts = json!({
+        "ivy": {"email": "Ivy@Example.org", "email_verified": true, "name": "Ivy Instructor"},
+        "nora": {"email": "nora@example.org", "email_verified": true, "name": "Nora New", "cairn_role": "analyst"},
+        "eve": {"email": "eve@example.org", "email_verified": false, "name": "Eve"},
+    });
+    let Some(provider) = crate::oidc::Provider::start(accounts).await else { return };
+    let node = app.with_sso(provider.config()).await;
+    let console = cairn::console::Console::new(app.lms.clone(), Default::default());
+    let ivy = cairn::console::NewUser {
+        email: "ivy@example.org".into(),
+        name: "Ivy Instructor".into(),
+        role: cairn::console::Role::Instructor,
+        password: None,
+    };
+    console.add_user("test", ivy).await.expect("add ivy");
+
+    let Some(browser) = Browser::start(&node).await else { return };
+    browser.open("http://cairn.test/console/sign-in").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    assert_eq!(axe_violations(&browser).await, json!([]), "sign-in page with single sign-on");
+    let link = browser.eval("return document.querySelector('a[href=\"/console/sso\"]').textContent").await;
+    assert_eq!(link, "Sign in with Test Provider");
+    sso_sign_in(&browser, "http://cairn.test/console/sign-in", "/console/sso", "ivy").await;
+    // The "signed in" page moves on by itself to the console, whose Strict cookie it now sends.
+    wait_until(&browser, "location.pathname === '/console' && document.readyState === 'complete'").await;
+    let header = browser.eval("return document.querySelector('header').textContent").await;
+    assert!(header.as_str().is_some_and(|t| t.contains("Ivy Instructor") && t.contains("instructor")), "{header}");
+    let users = app.lms.store.console_users().await.expect("users");
+    let ivy = users.iter().find(|u| u.email == "ivy@example.org").expect("ivy");
+    assert_eq!(ivy.sso_subject.as_deref(), Some(format!("{} ivy", provider.issuer).as_str()));
+    assert_eq!(ivy.role, "instructor", "no role claim: the role set in Cairn stays");
+    // An instructor cannot manage users (the server says so, whatever the page shows).
+    browser.open("http://cairn.test/console/users").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    let body = browser.eval("return document.body.textContent").await;
+    assert!(body.as_str().is_some_and(|t| t.contains("needs the admin role")), "{body}");
+    browser.quit().await;
+
+    // A first sign-in with a role claim creates the console user, audited as done by single sign-on.
+    let Some(browser) = Browser::start(&node).await else { return };
+    sso_sign_in(&browser, "http://cairn.test/console/sign-in", "/console/sso", "nora").await;
+    wait_until(&browser, "location.pathname === '/console' && document.readyState === 'complete'").await;
+    let users = app.lms.store.console_users().await.expect("users");
+    let nora = users.iter().find(|u| u.email == "nora@example.org").expect("nora was added");
+    assert_eq!((nora.role.as_str(), nora.name.as_str(), nora.password_hash.is_none()), ("analyst", "Nora New", true));
+    let audit = app.lms.store.audit_log(None, 20).await.expect("audit");
+    assert!(audit.iter().any(|a| a.actor == "sso" && a.action == "user.add" && a.target == "nora@example.org"));
+    browser.quit().await;
+
+    // An unverified email and no role: no account, no session.
+    let Some(browser) = Browser::start(&node).await else { return };
+    sso_sign_in(&browser, "http://cairn.test/console/sign-in", "/console/sso", "eve").await;
+    let body = browser.eval("return document.body.textContent").await;
+    assert!(body.as_str().is_some_and(|t| t.contains("has no console account")), "{body}");
+    browser.open("http://cairn.test/console").await;
+    wait_until(&browser, "location.pathname === '/console/sign-in'").await;
+    assert!(app.lms.store.console_users().await.expect("users").iter().all(|u| !u.email.starts_with("eve")));
+    browser.quit().await;
+}
+both!(console_single_sign_on_in_a_browser);

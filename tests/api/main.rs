@@ -16,6 +16,7 @@ mod faults;
 mod ingest_concurrency;
 mod launch;
 mod migrations;
+mod oidc;
 mod persons;
 mod player;
 mod query_windows;

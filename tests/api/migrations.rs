@@ -54,7 +54,8 @@ async fn postgres_schema(url: &str) -> Schema {
         let idx = sqlx::query(
             "SELECT i.relname::text FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
              JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
-             WHERE n.nspname = 'public' AND t.relname = $1 AND NOT x.indisprimary AND NOT x.indisunique",
+             WHERE n.nspname = 'public' AND t.relname = $1 AND NOT x.indisprimary \
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
         )
         .bind(&name)
         .fetch_all(&pool)

@@ -116,6 +116,12 @@ impl TestApp {
         Self::spawn_with(&self.database_url, None, |_| {}, server, None).await
     }
 
+    /// Another node on the same database and content, signing in through an OpenID provider.
+    pub async fn with_sso(&self, sso: cairn::sso::SsoConfig) -> TestApp {
+        let content = Some(self.lms.settings.content_dir.clone());
+        Self::spawn_full(&self.database_url, None, |_| {}, ServerConfig::default(), content, Some(sso)).await
+    }
+
     /// An app on an existing database (a private cluster's, say).
     pub async fn on_database(url: &str) -> TestApp {
         Self::spawn_on(url, None, |_| {}).await
@@ -131,6 +137,17 @@ impl TestApp {
         configure: fn(&mut LrsConfig),
         server: ServerConfig,
         shared_content: Option<PathBuf>,
+    ) -> TestApp {
+        Self::spawn_full(url, dir, configure, server, shared_content, None).await
+    }
+
+    async fn spawn_full(
+        url: &str,
+        dir: Option<tempfile::TempDir>,
+        configure: fn(&mut LrsConfig),
+        server: ServerConfig,
+        shared_content: Option<PathBuf>,
+        sso: Option<cairn::sso::SsoConfig>,
     ) -> TestApp {
         let store = Store::connect(url).await.expect("connect");
         store.migrate().await.expect("migrate");
@@ -159,7 +176,8 @@ impl TestApp {
                 .await
                 .expect("credential");
         }
-        let cfg = HttpConfig { max_body_bytes: 1024 * 1024, default_version: Version::V2_0_0 };
+        let sso = sso.map(|c| cairn::sso::Sso::new(c, &lrs.config.public_url, lrs.store.clone()).expect("sso config"));
+        let cfg = HttpConfig { max_body_bytes: 1024 * 1024, default_version: Version::V2_0_0, sso };
         let base = Self::listen(http::router(&lms, &cfg), server.clone()).await;
         let content_base = Self::listen(http::content::router(&lms, &cfg), server).await;
         TestApp {

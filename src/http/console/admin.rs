@@ -114,6 +114,8 @@ pub struct UserLine {
     role: String,
     created: String,
     active: bool,
+    /// "password", "single sign-on" or both.
+    signs_in_with: &'static str,
 }
 
 #[derive(Template)]
@@ -122,6 +124,8 @@ struct UsersPage {
     frame: Frame,
     rows: Vec<UserLine>,
     min_password: usize,
+    /// Single sign-on is configured: a user may be added without a password.
+    sso: bool,
     error: Option<String>,
     notice: Option<String>,
 }
@@ -138,6 +142,12 @@ async fn users_page(
         .await?
         .into_iter()
         .map(|u| UserLine {
+            signs_in_with: match (u.password_hash.is_some(), u.sso_subject.is_some()) {
+                (true, true) => "password, single sign-on",
+                (true, false) => "password",
+                (false, true) => "single sign-on",
+                (false, false) => "single sign-on (not yet used)",
+            },
             created: when(u.created_us),
             active: u.disabled_us.is_none(),
             id: u.id,
@@ -146,7 +156,8 @@ async fn users_page(
             role: u.role,
         })
         .collect();
-    let page = UsersPage { frame: Frame::of(v, "users"), rows, min_password: MIN_PASSWORD_CHARS, error, notice };
+    let sso = console.sso.is_some();
+    let page = UsersPage { frame: Frame::of(v, "users"), rows, min_password: MIN_PASSWORD_CHARS, sso, error, notice };
     Ok(render(status, &page))
 }
 
@@ -170,7 +181,8 @@ pub struct UserForm {
     password: String,
 }
 
-/// POST /console/users (admin): adds a user with a password.
+/// POST /console/users (admin): adds a user with a password, or (with single sign-on configured and
+/// no password given) one who signs in only through the provider.
 pub async fn add_user(
     State(console): State<Console>,
     Signed(v): Signed,
@@ -182,7 +194,8 @@ pub async fn add_user(
         let msg = format!("unknown role {:?}: admin, instructor or analyst", f.role);
         return users_page(&console, &v, StatusCode::BAD_REQUEST, None, Some(msg)).await;
     };
-    let user = NewUser { email: f.email, name: f.name, role, password: Some(f.password) };
+    let password = if f.password.is_empty() && console.sso.is_some() { None } else { Some(f.password) };
+    let user = NewUser { email: f.email, name: f.name, role, password };
     match console.add_user(&v.login, user).await {
         Ok(u) => {
             users_page(&console, &v, StatusCode::CREATED, Some(format!("Added {} ({}).", u.email, u.role)), None).await

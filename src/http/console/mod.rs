@@ -14,6 +14,7 @@ mod learners;
 mod pages;
 mod reports;
 mod sessions;
+pub(crate) mod sso;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Request, State};
@@ -38,6 +39,8 @@ pub fn router(console: Console) -> Router {
         .route("/", get(pages::overview))
         .route("/sign-in", get(sign_in_page).post(sign_in))
         .route("/sign-out", post(sign_out))
+        .route("/sso", get(sso::begin))
+        .route("/sso/callback", get(sso::callback))
         .route("/statements", get(pages::statements))
         .route("/statements.jsonl", get(reports::statements_jsonl))
         .route("/statements.csv", get(reports::statements_csv))
@@ -81,7 +84,11 @@ fn cookie_name(console: &Console) -> &'static str {
 }
 
 fn session_token(console: &Console, headers: &HeaderMap) -> Option<String> {
-    let name = cookie_name(console);
+    cookie_value(headers, cookie_name(console))
+}
+
+/// The value of the cookie `name`, if the request carries it.
+pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -256,10 +263,27 @@ async fn stylesheet() -> Response {
 struct SignInPage {
     error: Option<String>,
     login: String,
+    /// The provider's name for the single sign-on link, when one is configured.
+    sso_label: Option<String>,
 }
 
-async fn sign_in_page() -> Response {
-    render(StatusCode::OK, &SignInPage { error: None, login: String::new() })
+fn sso_label(console: &Console) -> Option<String> {
+    console.sso.as_ref().map(|s| s.config().label.clone())
+}
+
+async fn sign_in_page(State(console): State<Console>) -> Response {
+    render(StatusCode::OK, &SignInPage { error: None, login: String::new(), sso_label: sso_label(&console) })
+}
+
+/// `Set-Cookie` for a new console session.
+fn session_cookie(console: &Console, token: &str) -> Option<HeaderValue> {
+    let secure = if console.config.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        cookie_name(console),
+        console.config.absolute.as_secs()
+    );
+    HeaderValue::from_str(&cookie).ok()
 }
 
 #[derive(Deserialize)]
@@ -273,14 +297,8 @@ struct SignInForm {
 async fn sign_in(State(console): State<Console>, ClientAddr(ip): ClientAddr, Form(f): Form<SignInForm>) -> Response {
     match console.sign_in(ip, &f.login, &f.password).await {
         Ok(token) => {
-            let secure = if console.config.secure_cookies { "; Secure" } else { "" };
-            let cookie = format!(
-                "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-                cookie_name(&console),
-                console.config.absolute.as_secs()
-            );
             let mut resp = Redirect::to("/console").into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
+            if let Some(v) = session_cookie(&console, &token) {
                 resp.headers_mut().insert(header::SET_COOKIE, v);
             }
             resp
@@ -289,9 +307,11 @@ async fn sign_in(State(console): State<Console>, ClientAddr(ip): ClientAddr, For
             let status = match e {
                 SignInError::Wrong => StatusCode::UNAUTHORIZED,
                 SignInError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+                SignInError::NoAccount(_) => StatusCode::FORBIDDEN,
                 SignInError::Other(e) => return PageError(e).into_response(),
             };
-            render(status, &SignInPage { error: Some(e.to_string()), login: f.login.chars().take(254).collect() })
+            let login = f.login.chars().take(254).collect();
+            render(status, &SignInPage { error: Some(e.to_string()), login, sso_label: sso_label(&console) })
         }
     }
 }
