@@ -514,6 +514,31 @@ async fn console_sign_in_and_pages_in_a_browser(app: TestApp) {
     assert_eq!(axe_violations(&browser).await, json!([]), "session page");
     shoot("session").await;
 
+    // Upload a package through the form (the progress script, then the course's page).
+    browser.open("http://cairn.test/console/courses").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    let zip = tempfile::Builder::new().suffix(".zip").tempfile().expect("temp zip");
+    std::fs::write(zip.path(), crate::courses::zip_folder(&crate::launch::fixture("tincan"))).expect("zip");
+    // What the status line says during the upload, kept across the navigation to the course page.
+    browser
+        .eval(
+            "var s = document.querySelector('[data-upload-status]'); sessionStorage.setItem('said', ''); \
+             new MutationObserver(function () { sessionStorage.setItem('said', sessionStorage.getItem('said') + '|' + s.textContent); }) \
+               .observe(s, {childList: true, characterData: true, subtree: true}); return true;",
+        )
+        .await;
+    let input = browser.cmd(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": "#file"}))).await;
+    let element = input.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).expect("file input").to_string();
+    let path = zip.path().display().to_string();
+    browser.cmd(reqwest::Method::POST, &format!("/element/{element}/value"), Some(json!({"text": path}))).await;
+    browser.eval("document.querySelector('form[data-upload]').requestSubmit(); return true;").await;
+    wait_until(&browser, "location.pathname === '/console/course' && document.readyState === 'complete'").await;
+    let said = browser.eval("return sessionStorage.getItem('said')").await;
+    let said = said.as_str().unwrap_or_default();
+    assert!(said.contains("Uploading") && said.contains("importing and checking"), "status line: {said}");
+    let title = browser.eval("return document.querySelector('h1').textContent").await;
+    assert!(title.as_str().is_some_and(|t| !t.is_empty()), "{title}");
+
     // A course's page, through the library's link; then assign it with the form.
     browser.open("http://cairn.test/console/courses").await;
     wait_until(&browser, "document.readyState === 'complete'").await;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::charts::{bar_chart, BarChart};
-use super::{check_csrf, minute, render, when, Frame, PageError, Signed};
+use super::{check_csrf, minute, render, render_scripted, when, Frame, PageError, Signed};
 use crate::console::{Console, Role, Viewer};
 use crate::http::courses::receive_file;
 use crate::lms::assignments::AssignRequest;
@@ -76,7 +76,7 @@ async fn courses_page_with(
             version: c.version,
         })
         .collect();
-    Ok(render(status, &CoursesPage { frame: Frame::of(v, "courses"), rows, error, notice, row_errors }))
+    Ok(render_scripted(status, &CoursesPage { frame: Frame::of(v, "courses"), rows, error, notice, row_errors }))
 }
 
 #[derive(Deserialize)]

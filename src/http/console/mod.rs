@@ -32,7 +32,12 @@ use crate::lrs::LrsError;
 /// The pages' policy: nothing but our stylesheet and same-origin form posts.
 const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
                         frame-ancestors 'none'; base-uri 'none'";
+/// The policy of the one page with a script (the courses page's upload progress): scripts and requests
+/// from this origin only, and still nothing inline.
+const SCRIPTED_PAGE_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+                                 img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const STYLESHEET: &str = include_str!("../../../static/console/console.css");
+const UPLOAD_SCRIPT: &str = include_str!("../../../static/console/upload.js");
 
 pub fn router(console: Console) -> Router {
     Router::new()
@@ -69,6 +74,7 @@ pub fn router(console: Console) -> Router {
         .route("/users/{id}/disable", post(admin::disable_user))
         .route("/audit", get(admin::audit))
         .route("/assets/console.css", get(stylesheet))
+        .route("/assets/upload.js", get(upload_script))
         .fallback(|| async { error_page(StatusCode::NOT_FOUND, "There is no such page.") })
         .with_state(console)
         .layer(middleware::from_fn(same_origin_posts))
@@ -187,6 +193,21 @@ fn render(status: StatusCode, page: &impl Template) -> Response {
     }
 }
 
+/// [`render`] for a page that loads our own script.
+fn render_scripted(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(body) => {
+            let mut resp = html(status, body);
+            resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(SCRIPTED_PAGE_CSP));
+            resp
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a console page failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response()
+        }
+    }
+}
+
 /// What every page's layout needs.
 pub struct Frame {
     pub section: &'static str,
@@ -248,6 +269,14 @@ impl IntoResponse for PageError {
         }
         error_page(status, &api.to_string())
     }
+}
+
+async fn upload_script() -> Response {
+    let mut resp = UPLOAD_SCRIPT.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    resp
 }
 
 async fn stylesheet() -> Response {
