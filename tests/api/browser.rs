@@ -527,8 +527,10 @@ async fn console_sign_in_and_pages_in_a_browser(app: TestApp) {
                .observe(s, {childList: true, characterData: true, subtree: true}); return true;",
         )
         .await;
-    let input = browser.cmd(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": "#file"}))).await;
-    let element = input.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).expect("file input").to_string();
+    let input =
+        browser.cmd(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": "#file"}))).await;
+    let element =
+        input.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).expect("file input").to_string();
     let path = zip.path().display().to_string();
     browser.cmd(reqwest::Method::POST, &format!("/element/{element}/value"), Some(json!({"text": path}))).await;
     browser.eval("document.querySelector('form[data-upload]').requestSubmit(); return true;").await;
@@ -809,3 +811,85 @@ async fn console_single_sign_on_in_a_browser(app: TestApp) {
     browser.quit().await;
 }
 both!(console_single_sign_on_in_a_browser);
+
+/// Issue 14's main task in Chromium: an admin (a console user signed in with the form) assigns a
+/// course to themself, previews its module as that test learner (the preview page opens the launch on
+/// the content origin, where the SCO passes), and the course page then shows their row `on_time`. The
+/// preview is audited. An analyst gets 403 for the same preview.
+async fn console_preview_as_a_test_learner_turns_the_row_on_time(app: TestApp) {
+    let console = cairn::console::Console::new(app.lms.clone(), Default::default());
+    for (email, role) in
+        [("ada@example.org", cairn::console::Role::Admin), ("al@example.org", cairn::console::Role::Analyst)]
+    {
+        let user = cairn::console::NewUser {
+            email: email.into(),
+            name: email.split('@').next().unwrap_or_default().into(),
+            role,
+            password: Some("correct horse battery".into()),
+        };
+        console.add_user("test", user).await.expect("add user");
+    }
+    let course = import(&app, "scorm12-runtime").await;
+    let id = course["id"].as_str().expect("course id").to_string();
+    let Some(browser) = Browser::start(&app).await else { return };
+    browser.open("http://cairn.test/console/sign-in").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    submit(&browser, &[("login", "ada@example.org"), ("password", "correct horse battery")]).await;
+    let page = format!("http://cairn.test/console/course?id={}", urlencode(&id));
+    browser.open(&page).await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    submit(&browser, &[("learner", "ada@example.org"), ("due", "2099-12-31")]).await;
+    let row = "Array.from(document.querySelectorAll('tbody tr')).map(function (r) { return r.textContent; }).join('|')";
+    let rows = browser.eval(&format!("return {row}")).await;
+    assert!(rows.as_str().is_some_and(|t| t.contains("ada@example.org") && t.contains("pending")), "{rows}");
+    assert_eq!(axe_violations(&browser).await, json!([]), "course page with previews");
+
+    browser
+        .eval("document.querySelector('form[action=\"/console/course/preview\"] button').click(); return true;")
+        .await;
+    // The preview page moves on to the launch on the content origin, where the SCO runs and passes.
+    wait_until(&browser, "location.hostname === 'content.cairn.test'").await;
+    let started = Instant::now();
+    loop {
+        let filter = cairn::lms::reports::ResultsFilter { course: Some(id.clone()), limit: 10, ..Default::default() };
+        let (results, _) = app.lms.results(&filter, cairn::now_us()).await.expect("results");
+        if results.iter().any(|r| r.status == "passed") {
+            break;
+        }
+        assert!(started.elapsed() < PATIENCE, "the preview never passed: {results:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    browser.open(&page).await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    let rows = browser.eval(&format!("return {row}")).await;
+    assert!(rows.as_str().is_some_and(|t| t.contains("ada@example.org") && t.contains("on_time")), "{rows}");
+    let audit = app.lms.store.audit_log(None, 20).await.expect("audit");
+    assert!(audit.iter().any(|a| a.action == "course.preview" && a.actor == "ada@example.org" && a.target == id));
+    browser.quit().await;
+
+    // An analyst's session cannot preview (the server refuses, whatever the page shows).
+    let Some(browser) = Browser::start(&app).await else { return };
+    browser.open("http://cairn.test/console/sign-in").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    submit(&browser, &[("login", "al@example.org"), ("password", "correct horse battery")]).await;
+    browser.open(&page).await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    assert_eq!(
+        browser.eval("return document.querySelectorAll('form[action=\"/console/course/preview\"]').length").await,
+        0
+    );
+    // The analyst's own session and CSRF token, posted as the form would be.
+    let csrf = browser.eval("return document.querySelector('input[name=csrf]').value").await;
+    let cookie = browser.cmd(reqwest::Method::GET, "/cookie/cairn_console", None).await;
+    let answer = app
+        .client
+        .post(format!("{}/console/course/preview", app.base))
+        .header("cookie", format!("cairn_console={}", cookie["value"].as_str().unwrap_or_default()))
+        .form(&[("csrf", csrf.as_str().unwrap_or_default()), ("course", id.as_str()), ("module", "LESSON-1")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(answer.status(), 403, "an analyst's preview");
+    browser.quit().await;
+}
+both!(console_preview_as_a_test_learner_turns_the_row_on_time);

@@ -225,6 +225,10 @@ struct CoursePage {
     time_spent: Option<(String, String)>,
     assignments: Vec<AssignmentLine>,
     tree: String,
+    /// `(id, title)` of each module, for the preview buttons.
+    modules: Vec<(String, String)>,
+    /// Who a preview launches as.
+    preview_as: String,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -289,10 +293,94 @@ async fn course_page(
         time_spent,
         assignments,
         tree: render_tree(&view),
+        modules: view.course.modules().iter().map(|m| (m.id.clone(), m.title.clone())).collect(),
+        preview_as: preview_learner(console, v).1,
         notice,
         error,
     };
     Ok(render(status, &page))
+}
+
+/// Who a preview launches as: the console user as a learner (their email), so an admin can assign the
+/// course to themself and watch their own row; an admin credential's session previews as an account
+/// of its own. Answers the Agent and how the page names it.
+fn preview_learner(console: &Console, v: &Viewer) -> (serde_json::Value, String) {
+    if v.login.contains('@') {
+        let agent = json!({"objectType": "Agent", "name": v.name, "mbox": format!("mailto:{}", v.login)});
+        (agent, v.login.clone())
+    } else {
+        let name = format!("preview:{}", v.login.trim_start_matches("credential:"));
+        let home = format!("{}/console", console.lms().config.public_url);
+        let agent = json!({"objectType": "Agent", "name": v.name, "account": {"homePage": home, "name": name}});
+        (agent, format!("the test learner {name}"))
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PreviewForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    course: String,
+    #[serde(default)]
+    module: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/preview.html")]
+struct PreviewPage {
+    frame: Frame,
+    title: String,
+    module: String,
+    url: String,
+    course_link: String,
+    learner: String,
+}
+
+/// POST /console/course/preview (admin): launches one module of a course as a test learner (the
+/// admin), like a learner's launch: its statements are recorded and derived as that learner's. The
+/// answer is a page that opens the launch on the content origin (a redirect after a form post would
+/// leave the pages' `form-action 'self'`).
+pub async fn preview(
+    State(console): State<Console>,
+    Signed(v): Signed,
+    Form(f): Form<PreviewForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&v, &f.csrf)?;
+    v.require(Role::Admin)?;
+    let (learner, named) = preview_learner(&console, &v);
+    let public = console.lms().config.public_url.clone();
+    let back = format!("{public}{}", course_link(&f.course));
+    let req = crate::lms::launch::LaunchRequest {
+        course: f.course.clone(),
+        module: f.module.clone(),
+        learner,
+        registration: None,
+        mode: None,
+        version: None,
+        return_url: Some(back),
+    };
+    let launch = match console.lms().create_launch(req).await {
+        Ok(l) => l,
+        Err(e @ (LrsError::BadRequest(_) | LrsError::NotFound(_))) => {
+            let status =
+                if matches!(e, LrsError::NotFound(_)) { StatusCode::NOT_FOUND } else { StatusCode::BAD_REQUEST };
+            return course_page(&console, &v, &f.course, status, None, Some(e.to_string())).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    console.audit(&v.login, "course.preview", &f.course, json!({"module": f.module, "launch": launch.id})).await?;
+    let view = console.lms().course(&f.course, None).await?;
+    let module = view.course.modules().iter().find(|m| m.id == f.module).map(|m| m.title.clone()).unwrap_or_default();
+    let page = PreviewPage {
+        frame: Frame::of(&v, "courses"),
+        title: view.title.clone(),
+        module,
+        url: launch.url.clone(),
+        course_link: course_link(&f.course),
+        learner: named,
+    };
+    Ok(render(StatusCode::OK, &page))
 }
 
 /// Weeks the completions chart covers.

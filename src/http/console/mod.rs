@@ -56,6 +56,7 @@ pub fn router(console: Console) -> Router {
             get(courses::courses).post(courses::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/course", get(courses::course))
+        .route("/course/preview", post(courses::preview))
         .route("/learners", get(learners::learners))
         .route("/learner", get(learners::learner))
         .route("/assignments", post(courses::assign))
