@@ -60,6 +60,14 @@ impl Store {
         self.read().sql(sql).bind(course_id.unwrap_or("")).bind(learner_key.unwrap_or("")).fetch_all_as().await
     }
 
+    /// The groups that courses were assigned to (their agent keys), for the reports' group filter.
+    pub async fn assigned_groups(&self) -> Result<Vec<String>> {
+        self.read()
+            .q("SELECT DISTINCT group_key FROM assignments WHERE group_key IS NOT NULL ORDER BY group_key")
+            .scalars()
+            .await
+    }
+
     /// Assignments to any identifier of a person, optionally of one course.
     pub async fn assignments_of_person(&self, course_id: Option<&str>, person: &str) -> Result<Vec<AssignmentRow>> {
         let sql = format!(

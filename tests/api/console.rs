@@ -564,6 +564,24 @@ async fn exports_stream_every_statement_of_the_filter_and_reports_give_their_csv
     assert!(none.body.contains("0 rows"), "{}", none.body);
     let bad = get(&app, &ann, "/console/reports?due_before=soon").await;
     assert!(bad.status == 400 && bad.body.contains("due before"), "{}", bad.body);
+    // By group: a team's assignment, its members' rows only, with the compliance chart of the filter.
+    let team = json!({"objectType": "Group", "name": "Team A", "mbox": "mailto:team-a@example.com",
+                      "member": [{"mbox": "mailto:m1@example.com"}, {"mbox": "mailto:m2@example.com"}]});
+    let assign = json!({"course": course, "group": team, "due": "2099-01-01T00:00:00Z"});
+    let r = app.req(reqwest::Method::POST, "/api/assignments").json(&assign).send().await.expect("assign");
+    assert_eq!(r.status().as_u16(), 201, "{:?}", r.text().await);
+    let all = get(&app, &ann, "/console/reports").await;
+    assert!(
+        all.body.contains("<option value=\"Group|mbox:mailto:team-a@example.com\">team-a@example.com</option>"),
+        "{}",
+        all.body
+    );
+    assert!(all.body.contains("3 assigned rows of this filter by compliance: 0 on_time, 0 late, 1 overdue, 2 pending"));
+    let by_team = get(&app, &ann, "/console/reports?group=Group%7Cmbox%3Amailto%3Ateam-a%40example.com").await;
+    assert!(by_team.status == 200 && by_team.body.contains("2 rows"), "{}", by_team.body);
+    assert!(by_team.body.contains("m1@example.com") && !by_team.body.contains("late@example.com"));
+    let csv = get(&app, &ann, "/console/reports.csv?group=Group%7Cmbox%3Amailto%3Ateam-a%40example.com").await;
+    assert_eq!(csv.body.lines().count(), 3, "a header and the team's two rows: {}", csv.body);
 }
 
 both!(learners_are_found_by_email_or_name_and_their_page_shows_courses_bookings_and_statements);

@@ -8,6 +8,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
+use super::charts::{bar_chart, BarChart};
 use super::pages::{self, Filters};
 use super::{minute, render, Frame, PageError, Signed};
 use crate::console::Console;
@@ -29,6 +30,9 @@ pub struct ReportQuery {
     due_after: String,
     #[serde(default)]
     due_before: String,
+    /// A group's agent key (as the group select offers them).
+    #[serde(default)]
+    group: String,
 }
 
 pub struct Row {
@@ -47,6 +51,10 @@ struct ReportsPage {
     frame: Frame,
     f: ReportQuery,
     courses: Vec<(String, String)>,
+    /// `(key, label)` of the groups courses were assigned to.
+    groups: Vec<(String, String)>,
+    /// Rows of the filter per compliance state.
+    chart: BarChart,
     states: [&'static str; 5],
     rows: Vec<Row>,
     total: usize,
@@ -73,6 +81,7 @@ fn filter(q: &ReportQuery) -> Result<ResultsFilter, LrsError> {
     Ok(ResultsFilter {
         course: Some(q.course.clone()).filter(|c| !c.is_empty()),
         compliance: Some(q.compliance.clone()).filter(|c| !c.is_empty()),
+        group_key: Some(q.group.clone()).filter(|g| !g.is_empty()),
         due_after_us: day("due after", &q.due_after, false)?,
         due_before_us: day("due before", &q.due_before, true)?,
         ..Default::default()
@@ -87,21 +96,41 @@ pub async fn reports(
 ) -> Result<Response, PageError> {
     let lms = console.lms();
     let courses = lms.courses().await?.into_iter().map(|c| (c.id, c.title)).collect();
+    let groups = lms
+        .store
+        .assigned_groups()
+        .await
+        .map_err(LrsError::from)?
+        .into_iter()
+        .map(|k| {
+            let label = crate::xapi::agent::label(&k);
+            (k, label)
+        })
+        .collect();
     let csv_link = format!(
         "/console/reports.csv?{}",
         serde_urlencoded::to_string([
             ("course", &q.course),
             ("compliance", &q.compliance),
             ("due_after", &q.due_after),
-            ("due_before", &q.due_before)
+            ("due_before", &q.due_before),
+            ("group", &q.group)
         ])
         .unwrap_or_default()
     );
+    let mut counts = [0i64; STATES.len()];
     let (status, rows, total, error) = match filter(&q) {
         Ok(f) => {
-            let (rows, total) = lms.results(&ResultsFilter { limit: SHOWN, ..f }, crate::now_us()).await?;
+            // Every row of the filter for the chart's counts; the table shows the first `SHOWN`.
+            let (rows, total) = lms.results(&ResultsFilter { limit: usize::MAX, ..f }, crate::now_us()).await?;
+            for r in &rows {
+                if let Some(i) = STATES.iter().position(|s| Some(*s) == r.compliance) {
+                    counts[i] += 1;
+                }
+            }
             let rows = rows
                 .iter()
+                .take(SHOWN)
                 .map(|r| Row {
                     learner: r.learner_label.clone(),
                     course: r.course.clone(),
@@ -116,9 +145,28 @@ pub async fn reports(
         }
         Err(e) => (StatusCode::BAD_REQUEST, Vec::new(), 0, Some(e.to_string())),
     };
-    let page =
-        ReportsPage { frame: Frame::of(&v, "reports"), f: q, courses, states: STATES, rows, total, csv_link, error };
+    let points = STATES.iter().zip(counts).map(|(s, n)| (s.to_string(), s.to_string(), n)).collect();
+    let assigned: i64 = counts.iter().sum();
+    let chart =
+        bar_chart(points, 1, format!("{assigned} assigned rows of this filter by compliance: {}", summary(&counts)));
+    let page = ReportsPage {
+        frame: Frame::of(&v, "reports"),
+        f: q,
+        courses,
+        groups,
+        chart,
+        states: STATES,
+        rows,
+        total,
+        csv_link,
+        error,
+    };
     Ok(render(status, &page))
+}
+
+/// "3 on_time, 1 late, …" for the chart's sentence.
+fn summary(counts: &[i64]) -> String {
+    STATES.iter().zip(counts).map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ")
 }
 
 fn download(body: impl Into<Body>, content_type: &'static str, name: &'static str) -> Response {
