@@ -74,6 +74,7 @@ mod delivery;
 mod nav;
 mod nav_valid;
 mod objectives;
+mod observe;
 mod rollup;
 mod rules;
 pub mod scorm12;
@@ -93,6 +94,7 @@ use serde::{Deserialize, Serialize};
 
 pub use delivery::{ObjectiveInit, RuntimeInit};
 pub use nav_valid::{TocEntry, ValidRequests};
+pub use observe::Observed;
 pub use state::{SavedState, TreeState};
 pub use tree::{TreeDef, TreeError};
 
