@@ -881,3 +881,102 @@ async fn the_players_rollup_and_the_results_agree_after_each_step(app: TestApp) 
     assert!((score - (0.4 + 0.45) / 2.5).abs() < 1e-9, "{derived:#}");
 }
 both!(the_players_rollup_and_the_results_agree_after_each_step);
+
+/// Shared objectives are a person's, whatever identifier the player names: Ann passes the pretest
+/// as `mailto:` and her refresher, opened under her LMS account (the same person), reads it. When
+/// Bob's person is merged into Carl's, what Bob passed is Carl's too (the learner is one human).
+async fn global_objectives_are_kept_per_person(app: TestApp) {
+    let writes = r#"<imsss:sequencing><imsss:objectives><imsss:primaryObjective objectiveID="p"><imsss:mapInfo targetObjectiveID="urn:cairn:test:person-safety" writeSatisfiedStatus="true"/></imsss:primaryObjective></imsss:objectives></imsss:sequencing>"#;
+    let reads = r#"<imsss:sequencing><imsss:objectives><imsss:primaryObjective objectiveID="q"><imsss:mapInfo targetObjectiveID="urn:cairn:test:person-safety"/></imsss:primaryObjective></imsss:objectives></imsss:sequencing>"#;
+    let pretest =
+        import_zip(&app, package_2004("urn:cairn:test:p-pretest", "Pretest", &[("pretest", writes), ("end", "")]))
+            .await;
+    let refresher = import_zip(
+        &app,
+        package_2004("urn:cairn:test:p-refresher", "Refresher", &[("refresher", reads), ("final", "")]),
+    )
+    .await;
+    let ann_lms = json!({"account": {"homePage": "https://lms.example.com", "name": "ann"}});
+    let r = app
+        .req(Method::POST, "/api/persons")
+        .json(&json!({"name": "Ann", "identifiers": [{"mbox": ANN}, ann_lms]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+
+    // Passes the pretest in the player under `learner`.
+    async fn pass_pretest(app: &TestApp, course: &str, learner: Value) {
+        let (s, opened) = open_player(app, json!({"course": course, "learner": learner})).await;
+        assert_eq!(s, 201, "{opened}");
+        let (id, secret) = player_credential(opened["url"].as_str().unwrap());
+        let p = Player { id, secret };
+        let pre = delivered(&p.navigate(app, json!({"request": "open"})).await, "pretest");
+        let body = json!({"success_status": "passed", "completion_status": "completed"});
+        assert_eq!(report(app, &pre, body).await.0, 200);
+        p.navigate(app, json!({"request": "exitAll"})).await;
+    }
+    // The refresher's status for `learner`, as its contents show it.
+    async fn refresher_status(app: &TestApp, course: &str, learner: Value) -> Value {
+        let (s, opened) = open_player(app, json!({"course": course, "learner": learner})).await;
+        assert_eq!(s, 201, "{opened}");
+        let (id, secret) = player_credential(opened["url"].as_str().unwrap());
+        toc_entry(&Player { id, secret }.state(app).await, "refresher")["status"].clone()
+    }
+    pass_pretest(&app, &pretest, json!({"mbox": ANN})).await;
+    assert_eq!(refresher_status(&app, &refresher, ann_lms.clone()).await, "passed", "the same person");
+
+    pass_pretest(&app, &pretest, json!("mailto:bob@example.com")).await;
+    let carl = "mailto:carl@example.com";
+    assert_ne!(refresher_status(&app, &refresher, json!(carl)).await, "passed");
+    let persons = app.get_json("/api/persons?search=example.com").await.1;
+    let id_of = |mbox: &str| {
+        persons["persons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["identifiers"].as_array().unwrap().iter().any(|i| i["mbox"] == mbox))
+            .unwrap_or_else(|| panic!("no person with {mbox}: {persons:#}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (bob, carl_id) = (id_of("mailto:bob@example.com"), id_of(carl));
+    let r = app
+        .req(Method::POST, &format!("/api/persons/{carl_id}/merge"))
+        .json(&json!({"person": bob}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(refresher_status(&app, &refresher, json!(carl)).await, "passed", "Bob's objectives are Carl's now");
+}
+both!(global_objectives_are_kept_per_person);
+
+/// Player sessions whose credentials expired are removed whenever a player opens (and when the
+/// server starts): an expired credential reaches nothing, and its row does not linger.
+async fn expired_player_sessions_are_removed(app: TestApp) {
+    let course = import_sequenced(&app).await;
+    let (opened, player) = open(&app, &course).await;
+    let now = cairn::now_us();
+    let expired = cairn::store::PlayerSessionRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        registration: opened["registration"].as_str().unwrap().to_string(),
+        secret_sha256: "0".repeat(64),
+        created_us: now - 9 * 3_600_000_000,
+        expires_us: now - 3_600_000_000,
+    };
+    app.lrs.store.insert_player_session(&expired).await.unwrap();
+    let page = format!("{}/player/{}", app.content_base, expired.id);
+    assert_eq!(app.client.get(&page).send().await.unwrap().status(), 200, "stored, not yet removed");
+    assert_eq!(app.lms.remove_expired_player_sessions().await.unwrap(), 1);
+    assert_eq!(app.client.get(&page).send().await.unwrap().status(), 404);
+    assert_eq!(player.state(&app).await["title"], "Safety at work", "a live session stays");
+
+    // Opening a player removes what expired meanwhile.
+    app.lrs.store.insert_player_session(&expired).await.unwrap();
+    open(&app, &course).await;
+    assert_eq!(app.client.get(&page).send().await.unwrap().status(), 404);
+    assert_eq!(app.lms.remove_expired_player_sessions().await.unwrap(), 0);
+}
+both!(expired_player_sessions_are_removed);
