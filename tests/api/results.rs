@@ -515,3 +515,23 @@ fn cli_results() {
     assert_eq!(summary["learners"], 1);
     assert!(run(&["results", "rebuild"]).contains("rebuilt"));
 }
+
+/// A SCORM 2004 course imported before results came from its rollup has a definition without its
+/// activity tree; `POST /api/results/rebuild` (`cairn results rebuild`) registers it again from the
+/// course's latest version, so its results are the rollup's from then on.
+async fn a_rebuild_gives_older_scorm2004_definitions_their_rollup(app: TestApp) {
+    let course = import(&app, "scorm2004-4th").await;
+    let cid = course["id"].as_str().unwrap().to_string();
+    let store = &app.lrs.store;
+    let mut def: Value = serde_json::from_str(&store.course_def(&cid).await.unwrap().unwrap()).unwrap();
+    assert!(def.get("sequencing").is_some(), "imported with its tree");
+    def.as_object_mut().unwrap().remove("sequencing");
+    let acts: Vec<String> =
+        def["components"].as_array().unwrap().iter().map(|c| c["activity_id"].as_str().unwrap().to_string()).collect();
+    store.put_course_def(&cid, &def.to_string(), false, &acts).await.unwrap();
+    let r = app.req(Method::POST, "/api/results/rebuild").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let def: Value = serde_json::from_str(&store.course_def(&cid).await.unwrap().unwrap()).unwrap();
+    assert!(def.get("sequencing").is_some(), "registered again with its tree: {def:#}");
+}
+both!(a_rebuild_gives_older_scorm2004_definitions_their_rollup);
