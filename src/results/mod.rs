@@ -8,7 +8,7 @@
 //! - [`ids`]: the activity ids Cairn gives modules (a leaf: no cycle among these modules).
 //!
 //! The orchestration (maintaining results incrementally as statements arrive, rebuilding, assignments,
-//! sessions) is in `lrs::results`.
+//! sessions) is in `lms::results`.
 
 pub mod compliance;
 pub mod course;

@@ -33,6 +33,10 @@
 //! otherwise; `outcome.exception` then tells why nothing was delivered after the current
 //! attempt ended (e.g. `SB.2.1-1`, continue past the last activity, with `end_session`).
 //!
+//! Derived results replay a learner's statements through the same engine with
+//! [`Engine::observe`] (a SCO's session began, resumed, reported, ended), so a course's result is
+//! this rollup (`results::rollup`).
+//!
 //! The tree's state ([`SavedState`]) includes the global objectives. When
 //! [`TreeDef::objectives_global_to_system`] is true they are meant to be shared by the learner's
 //! other courses: the integrator may load them into / save them from `SavedState::globals`.

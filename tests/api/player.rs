@@ -903,7 +903,8 @@ async fn global_objectives_are_kept_per_person(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(r.status(), 201);
+    let ann_person = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
 
     // Passes the pretest in the player under `learner`.
     async fn pass_pretest(app: &TestApp, course: &str, learner: Value) {
@@ -950,6 +951,16 @@ async fn global_objectives_are_kept_per_person(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
     assert_eq!(refresher_status(&app, &refresher, json!(carl)).await, "passed", "Bob's objectives are Carl's now");
+
+    // Erasing Ann removes her shared objectives and her player states (which name her).
+    let store = &app.lrs.store;
+    assert!(store.player_globals(&ann_person).await.unwrap().is_some());
+    let ann_key = cairn::xapi::agent::key(&json!({"mbox": ANN})).unwrap();
+    assert!(store.latest_player_state(&ann_key, &pretest).await.unwrap().is_some());
+    let r = app.req(Method::DELETE, &format!("/api/persons/{ann_person}")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert!(store.player_globals(&ann_person).await.unwrap().is_none());
+    assert!(store.latest_player_state(&ann_key, &pretest).await.unwrap().is_none());
 }
 both!(global_objectives_are_kept_per_person);
 
