@@ -99,7 +99,7 @@ pub fn from_package(course_id: &str, course: &Course) -> CourseDef {
 /// The activity tree the derivation rolls up: the player's, except that assets are untracked.
 /// An asset never calls the run-time, so no statement shows it was visited; the player's End
 /// Attempt counts a visited asset completed and satisfied, which the derivation cannot see.
-fn sequencing_of(course: &Course) -> Option<Box<crate::sequencing::TreeDef>> {
+fn sequencing_of(course: &Course) -> Option<std::sync::Arc<crate::sequencing::TreeDef>> {
     // A tree the player cannot build either (too large, too deep) leaves the fixed rule in place.
     let mut tree = crate::sequencing::TreeDef::from_course(course).ok()?;
     let assets: std::collections::HashSet<&str> =
@@ -107,7 +107,7 @@ fn sequencing_of(course: &Course) -> Option<Box<crate::sequencing::TreeDef>> {
     for a in tree.activities.iter_mut().filter(|a| a.is_leaf() && assets.contains(&a.id.as_str())) {
         a.seq.tracked = false;
     }
-    Some(Box::new(tree))
+    Some(std::sync::Arc::new(tree))
 }
 
 #[cfg(test)]

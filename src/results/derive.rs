@@ -61,8 +61,25 @@ pub struct CourseDef {
     pub cmi5: bool,
     /// SCORM 2004: the activity tree as the course player sequences it. The course's completion,
     /// success and measure are then its rollup's (see [`super::rollup`]), not a rule of their own.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequencing: Option<Box<crate::sequencing::TreeDef>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "shared_tree")]
+    pub sequencing: Option<Arc<TreeDef>>,
+}
+
+/// The tree is read once per course and shared by every learner's derivation (it may be large).
+mod shared_tree {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::sequencing::TreeDef;
+
+    pub fn serialize<S: Serializer>(tree: &Option<Arc<TreeDef>>, s: S) -> Result<S::Ok, S::Error> {
+        tree.as_deref().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Arc<TreeDef>>, D::Error> {
+        Ok(Option::<TreeDef>::deserialize(d)?.map(Arc::new))
+    }
 }
 
 impl CourseDef {
@@ -355,10 +372,10 @@ pub fn derive(course: &CourseDef, facts: &[Fact]) -> Derived {
     let mut satisfied_at = Vec::new();
     let mut without_activity = false;
     let mut from = i64::MIN;
-    let tree: Option<Arc<TreeDef>> = course.sequencing.as_deref().cloned().map(Arc::new);
+    let tree = course.sequencing.as_ref();
     loop {
         let window: Vec<&Fact> = on_object.iter().copied().filter(|f| f.at_us > from).collect();
-        match course_satisfaction(course, tree.as_ref(), &window) {
+        match course_satisfaction(course, tree, &window) {
             Some(Some(t)) if satisfied_at.len() < 1000 => {
                 satisfied_at.push(t);
                 from = t;
@@ -386,7 +403,7 @@ pub fn derive(course: &CourseDef, facts: &[Fact]) -> Derived {
     };
     // A sequenced course: its SCOs, completion, success and measure as the rollup has them after
     // every fact (the player's view of the same statements).
-    let replayed = tree.as_ref().map(|t| rollup::replay(t, &course.id, &on_object));
+    let replayed = tree.map(|t| rollup::replay(t, &course.id, &on_object));
     for c in &course.components {
         let own: Vec<&Fact> = on_object.iter().copied().filter(|f| f.activity_id == c.activity_id).collect();
         let leaf = replayed.as_ref().filter(|_| rolled_up(course, c)).and_then(|r| r.leaves.get(&c.activity_id));

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use super::facts::{Fact, Verb};
 use super::ids::module_activity_id;
-use crate::sequencing::{Engine, Observed, RuntimeReport, Status, TreeDef};
+use crate::sequencing::{registration_seed, Engine, Observed, RuntimeReport, Status, TreeDef};
 
 /// What the rollup says of a learner's course after replaying their facts.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -87,9 +87,11 @@ pub fn replay(tree: &Arc<TreeDef>, course_id: &str, facts: &[&Fact]) -> Replay {
     ordered.sort_by(|(a, _), (b, _)| {
         (a.at_us, rank(a.verb), &a.statement_id).cmp(&(b.at_us, rank(b.verb), &b.statement_id))
     });
-    // Selection and randomization are drawn from a fixed seed: the statements do not say which
-    // registration's draw the learner saw.
-    let mut engine = Engine::new(tree.clone(), 0);
+    // Selection and randomization draw as the player did for the registration the learner's first
+    // statement names (the player's registration, when they used it; SCOs launched alone have no
+    // draw to match).
+    let seed = ordered.iter().find_map(|(f, _)| f.registration.as_deref()).map_or(0, registration_seed);
+    let mut engine = Engine::new(tree.clone(), seed);
     let mut out = Replay::default();
     let mut first_done: BTreeMap<&str, i64> = BTreeMap::new();
     for (f, leaf) in ordered {

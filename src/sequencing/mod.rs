@@ -104,6 +104,12 @@ pub use tree::{TreeDef, TreeError};
 
 use tree::Ix;
 
+/// The seed of a registration's selection and randomisation: fixed per registration, so every node
+/// draws the same, and a replay of the registration's statements draws what the learner saw.
+pub fn registration_seed(registration: &str) -> u64 {
+    uuid::Uuid::parse_str(registration).map(|u| u.as_u128() as u64).unwrap_or(0)
+}
+
 /// A navigation request (SN 4.4.2): from the player's controls or the SCO's `adl.nav.request`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "request", content = "target")]

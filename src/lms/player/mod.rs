@@ -175,12 +175,6 @@ impl Loaded {
     }
 }
 
-/// The seed of a registration's selection and randomisation: fixed per registration, so every node
-/// draws the same.
-fn seed_of(registration: &str) -> u64 {
-    uuid::Uuid::parse_str(registration).map(|u| u.as_u128() as u64).unwrap_or(0)
-}
-
 fn format_of(course: &Course) -> Result<&'static str> {
     Ok(match course.format {
         Format::Scorm2004 { .. } => "scorm2004",
@@ -229,7 +223,9 @@ impl Lms {
                 let kept = match format {
                     "scorm2004" => {
                         let def = TreeDef::from_course(&view.course).map_err(|e| bad(e.to_string()))?;
-                        Kept::Scorm2004 { engine: Engine::new(def, seed_of(&registration)).state() }
+                        Kept::Scorm2004 {
+                            engine: Engine::new(def, crate::sequencing::registration_seed(&registration)).state(),
+                        }
                     }
                     "scorm12" => {
                         Kept::Scorm12 { current: None, suspended: None, status: BTreeMap::new(), ended: false }

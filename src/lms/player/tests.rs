@@ -71,15 +71,30 @@ struct Learner {
     facts: Vec<facts::Fact>,
     clock: i64,
     ever_completed: bool,
+    registration: String,
 }
+
+const REGISTRATION: &str = "5f0c4b0e-8d7a-4c2e-9a51-3b7d2e1f0a99";
 
 impl Learner {
     fn new(org: &str) -> Learner {
+        Learner::in_registration(org, REGISTRATION)
+    }
+
+    /// The player seeds a registration's selection and randomisation with its id.
+    fn in_registration(org: &str, registration: &str) -> Learner {
         let course = course_of(org);
         let rules = from_package(COURSE, &course);
         assert!(rules.sequencing.is_some(), "a SCORM 2004 course derives through its rollup");
         let def = Arc::new(TreeDef::from_course(&course).expect("tree"));
-        Learner { engine: Engine::new(def, 1), rules, facts: Vec::new(), clock: 1_000_000, ever_completed: false }
+        Learner {
+            engine: Engine::new(def, crate::sequencing::registration_seed(registration)),
+            rules,
+            facts: Vec::new(),
+            clock: 1_000_000,
+            ever_completed: false,
+            registration: registration.to_string(),
+        }
     }
 
     fn nav(&mut self, req: NavRequest) -> Outcome {
@@ -94,6 +109,7 @@ impl Learner {
         let s = json!({"id": uuid::Uuid::from_u128(n).to_string(), "actor": {"mbox": "mailto:ann@example.com"},
             "verb": {"id": format!("http://adlnet.gov/expapi/verbs/{verb}")},
             "object": {"id": module_activity_id(COURSE, sco)}, "result": result,
+            "context": {"registration": self.registration},
             "timestamp": crate::xapi::timestamp::format_us(self.clock),
             "stored": crate::xapi::timestamp::format_us(self.clock)});
         self.facts.extend(facts::extract(&View::of(&s), None));
@@ -320,4 +336,30 @@ fn a_completed_but_failed_sco_reads_the_same_before_the_course_completes() {
     l.session("c", set(true, true, 0.9), "");
     l.nav(NavRequest::Continue);
     assert_eq!(l.agree("c completed"), Status::Completed);
+}
+
+/// Selection (`selectCount`) draws per registration: the derivation draws as the player did for the
+/// registration its statements name, so the SCOs it rolls up are the ones the learner was given
+/// (with another draw, a course of two selected SCOs out of four would never complete).
+#[test]
+fn selection_draws_as_the_players_registration() {
+    let pick = r#"<imsss:randomizationControls selectCount="2" selectionTiming="once"/>"#;
+    let org = format!("{}{}{}{}{}", item("a", ""), item("b", ""), item("c", ""), item("d", ""), root_seq(pick));
+    let mut delivered = std::collections::BTreeSet::new();
+    for n in 0..12u128 {
+        let registration = uuid::Uuid::from_u128(0x1234_5678_9abc_def0_1111_2222_3333_0000 + n * 7919).to_string();
+        let mut l = Learner::in_registration(&org, &registration);
+        let mut out = l.nav(NavRequest::Start);
+        let mut given = Vec::new();
+        while let Some(sco) = out.deliver.clone() {
+            given.push(sco.clone());
+            l.session(&sco, set(true, true, 0.8), "");
+            l.agree(&format!("{registration}: after {sco}"));
+            out = l.nav(NavRequest::Continue);
+        }
+        assert_eq!(given.len(), 2, "{registration}: two of four are selected");
+        assert_eq!(l.agree(&format!("{registration}: at the end")), Status::Passed, "{registration}");
+        delivered.insert(given);
+    }
+    assert!(delivered.len() > 1, "different registrations draw differently: {delivered:?}");
 }
