@@ -52,6 +52,8 @@ struct Set {
     completion: Option<&'static str>,
     success: Option<&'static str>,
     score: Option<f64>,
+    /// `cmi.progress_measure`.
+    progress: Option<f64>,
 }
 
 fn set(completed: bool, passed: bool, score: f64) -> Set {
@@ -59,8 +61,11 @@ fn set(completed: bool, passed: bool, score: f64) -> Set {
         completion: Some(if completed { "completed" } else { "incomplete" }),
         success: Some(if passed { "passed" } else { "failed" }),
         score: Some(score),
+        progress: None,
     }
 }
+
+const PROGRESS: &str = crate::xapi::vocab::scorm::EXT_PROGRESS_MEASURE;
 
 /// One learner in the player, seen twice: by the sequencer (navigation requests and the SCOs'
 /// reports, as the player feeds it) and by the derivation (the statements Cairn's run-time sends
@@ -145,10 +150,15 @@ impl Learner {
         if let Some(sc) = outcome.get("score").cloned() {
             self.statement(sco, "scored", json!({"score": sc}));
         }
+        if let Some(p) = s.progress {
+            outcome["extensions"] = json!({PROGRESS: p});
+            self.statement(sco, "progressed", json!({"extensions": {PROGRESS: p}}));
+        }
         let report = RuntimeReport {
             completion_status: s.completion.map(str::to_string),
             success_status: s.success.map(str::to_string),
             score_scaled: s.score,
+            progress_measure: s.progress,
             exit: Some(exit.to_string()),
             session_time_us: Some(1_000_000),
             ..Default::default()
@@ -362,4 +372,35 @@ fn selection_draws_as_the_players_registration() {
         delivered.insert(given);
     }
     assert!(delivered.len() > 1, "different registrations draw differently: {delivered:?}");
+}
+
+/// Progress rolls up too: a module (cluster) completed by measure when its SCOs' progress, weighted
+/// (`progressWeight`), reaches 0.45, the course completing with it; the run-time reports
+/// `cmi.progress_measure` in its statements (`progressed`, and the result of `terminated`).
+#[test]
+fn rollup_and_derived_results_agree_on_completion_by_progress() {
+    let leaf = |id: &str, extra: &str| {
+        format!(r#"<item identifier="{id}" identifierref="r"><title>{id}</title>{extra}</item>"#)
+    };
+    let module = format!(
+        r#"<item identifier="m"><title>m</title>{}{}{}<adlcp:completionThreshold completedByMeasure="true" minProgressMeasure="0.45"/><imsss:sequencing><imsss:controlMode flow="true"/></imsss:sequencing></item>"#,
+        leaf("a", ""),
+        leaf("b", r#"<adlcp:completionThreshold progressWeight="0.5"/>"#),
+        leaf("c", "")
+    );
+    let org = format!("{module}{}", root_seq(""));
+    let mut l = Learner::new(&org);
+    assert_eq!(l.nav(NavRequest::Start).deliver.as_deref(), Some("a"));
+    let progress = |p: f64| Set { progress: Some(p), success: Some("passed"), ..Set::default() };
+    l.session("a", progress(0.5), "");
+    l.nav(NavRequest::Continue);
+    assert_eq!(l.agree("a half done: 0.2"), Status::InProgress);
+    assert_eq!(l.engine.status("m").and_then(|s| s.completed), Some(false));
+    l.session("b", progress(1.0), "");
+    l.nav(NavRequest::Continue);
+    l.agree("b done: 0.4");
+    l.session("c", progress(0.5), "");
+    l.nav(NavRequest::Continue);
+    assert_eq!(l.engine.status("m").and_then(|s| s.completed), Some(true), "0.6 of the module");
+    assert_eq!(l.agree("c half done: 0.6"), Status::Passed);
 }
