@@ -302,9 +302,19 @@ fn rolled_up(course: &CourseDef, c: &Component) -> bool {
 /// When the course became satisfied considering only `facts`. A sequenced course's SCOs count
 /// through the rollup (the course activity completed), its other components (live sessions) by
 /// their own rules.
-fn course_satisfaction(course: &CourseDef, tree: Option<&Arc<TreeDef>>, facts: &[&Fact]) -> Satisfaction {
+/// `replayed`: the rollup over `facts`, when already computed.
+fn course_satisfaction(
+    course: &CourseDef,
+    tree: Option<&Arc<TreeDef>>,
+    replayed: Option<&rollup::Replay>,
+    facts: &[&Fact],
+) -> Satisfaction {
     if let Some(tree) = tree {
-        let mut latest = rollup::replay(tree, &course.id, facts).completed_at?;
+        let completed_at = match replayed {
+            Some(r) => r.completed_at,
+            None => rollup::replay(tree, &course.id, facts).completed_at,
+        };
+        let mut latest = completed_at?;
         for c in course.components.iter().filter(|c| c.required && !rolled_up(course, c)) {
             let own: Vec<&Fact> = facts.iter().copied().filter(|f| f.activity_id == c.activity_id).collect();
             match eval_component(c, &own).satisfied {
@@ -373,9 +383,13 @@ pub fn derive(course: &CourseDef, facts: &[Fact]) -> Derived {
     let mut without_activity = false;
     let mut from = i64::MIN;
     let tree = course.sequencing.as_ref();
+    // A sequenced course: its SCOs, completion, success and measure as the rollup has them after
+    // every fact (the player's view of the same statements). The first window is every fact.
+    let replayed = tree.map(|t| rollup::replay(t, &course.id, &on_object));
     loop {
         let window: Vec<&Fact> = on_object.iter().copied().filter(|f| f.at_us > from).collect();
-        match course_satisfaction(course, tree, &window) {
+        let whole = replayed.as_ref().filter(|_| from == i64::MIN);
+        match course_satisfaction(course, tree, whole, &window) {
             Some(Some(t)) if satisfied_at.len() < 1000 => {
                 satisfied_at.push(t);
                 from = t;
@@ -401,9 +415,6 @@ pub fn derive(course: &CourseDef, facts: &[Fact]) -> Derived {
             .filter(|f| f.activity_id == c.activity_id && !conflicts_with_mastery(&c.rule, f))
             .collect()
     };
-    // A sequenced course: its SCOs, completion, success and measure as the rollup has them after
-    // every fact (the player's view of the same statements).
-    let replayed = tree.map(|t| rollup::replay(t, &course.id, &on_object));
     for c in &course.components {
         let own: Vec<&Fact> = on_object.iter().copied().filter(|f| f.activity_id == c.activity_id).collect();
         let leaf = replayed.as_ref().filter(|_| rolled_up(course, c)).and_then(|r| r.leaves.get(&c.activity_id));
