@@ -210,6 +210,10 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
         },
     );
     let lms = Lms::new(core, lms_config(content_url, content_dir));
+    let expired = lms.remove_expired_player_sessions().await?;
+    if expired > 0 {
+        tracing::info!(expired, "removed expired course player sessions");
+    }
     if lms.credential_count().await? == 0 {
         let created = lms
             .create_credential(

@@ -108,8 +108,14 @@ impl Lms {
         if let Ok(old) = self.course_def(course_id).await {
             components.extend(old.components.into_iter().filter(|c| c.rule == Rule::Session));
         }
-        let def =
-            CourseDef { id: course_id.to_string(), title: req.title, course_activity: None, components, cmi5: false };
+        let def = CourseDef {
+            id: course_id.to_string(),
+            title: req.title,
+            course_activity: None,
+            components,
+            cmi5: false,
+            sequencing: None,
+        };
         self.save_course_def(&def, true).await?;
         Ok(def)
     }

@@ -212,7 +212,14 @@ impl Lms {
 
 fn empty_derived(_course: &str) -> Derived {
     derive::derive(
-        &CourseDef { id: String::new(), title: String::new(), course_activity: None, components: vec![], cmi5: false },
+        &CourseDef {
+            id: String::new(),
+            title: String::new(),
+            course_activity: None,
+            components: vec![],
+            cmi5: false,
+            sequencing: None,
+        },
         &[],
     )
 }

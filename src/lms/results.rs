@@ -267,6 +267,7 @@ impl Lms {
     /// statements read.
     pub async fn rebuild_results(&self) -> Result<usize> {
         self.store.clear_derived().await?;
+        self.upgrade_course_defs().await?;
         let mut after = 0i64;
         let mut count = 0usize;
         let mut touched = BTreeSet::new();
@@ -297,6 +298,25 @@ impl Lms {
             .collect();
         self.recompute_many(&pairs.into_iter().collect::<Vec<_>>()).await?;
         Ok(count)
+    }
+
+    /// Definitions of SCORM 2004 courses imported before their results came from the rollup carry no
+    /// activity tree: they are registered again from the course's latest version, so a rebuild after
+    /// an upgrade derives them as the player rolls them up. Called with no facts stored (cheap).
+    async fn upgrade_course_defs(&self) -> Result<()> {
+        for text in self.store.course_defs().await? {
+            let Ok(def) = serde_json::from_str::<CourseDef>(&text) else { continue };
+            let scorm2004 = |c: &derive::Component| matches!(c.rule, derive::Rule::Scorm { v12: false, .. });
+            if def.sequencing.is_some() || !def.components.iter().any(scorm2004) {
+                continue;
+            }
+            // Courses defined through the API from modules have no version of their own.
+            let Ok(view) = self.course(&def.id, None).await else { continue };
+            if matches!(view.course.format, crate::package::Format::Scorm2004 { .. }) {
+                self.register_package_course(&def.id, &view.course).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The reach of the launch whose credential stored this statement, if one did: its `authority`

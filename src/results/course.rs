@@ -92,7 +92,22 @@ pub fn from_package(course_id: &str, course: &Course) -> CourseDef {
             );
         }
     }
-    CourseDef { id: course_id.to_string(), title: course.title.clone(), course_activity, components, cmi5 }
+    let sequencing = matches!(course.format, Format::Scorm2004 { .. }).then(|| sequencing_of(course)).flatten();
+    CourseDef { id: course_id.to_string(), title: course.title.clone(), course_activity, components, cmi5, sequencing }
+}
+
+/// The activity tree the derivation rolls up: the player's, except that assets are untracked.
+/// An asset never calls the run-time, so no statement shows it was visited; the player's End
+/// Attempt counts a visited asset completed and satisfied, which the derivation cannot see.
+fn sequencing_of(course: &Course) -> Option<std::sync::Arc<crate::sequencing::TreeDef>> {
+    // A tree the player cannot build either (too large, too deep) leaves the fixed rule in place.
+    let mut tree = crate::sequencing::TreeDef::from_course(course).ok()?;
+    let assets: std::collections::HashSet<&str> =
+        course.modules().into_iter().filter(|m| m.scorm_type != Some(ScormType::Sco)).map(|m| m.id.as_str()).collect();
+    for a in tree.activities.iter_mut().filter(|a| a.is_leaf() && assets.contains(&a.id.as_str())) {
+        a.seq.tracked = false;
+    }
+    Some(std::sync::Arc::new(tree))
 }
 
 #[cfg(test)]

@@ -6,8 +6,12 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use super::facts::{Fact, Score, Verb};
+use super::rollup;
 use crate::package::MoveOn;
+use crate::sequencing::TreeDef;
 
 /// How a component decides it is satisfied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,6 +59,27 @@ pub struct CourseDef {
     /// True for cmi5 courses: Cairn writes `satisfied` statements for AUs, blocks and the course.
     #[serde(default)]
     pub cmi5: bool,
+    /// SCORM 2004: the activity tree as the course player sequences it. The course's completion,
+    /// success and measure are then its rollup's (see [`super::rollup`]), not a rule of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "shared_tree")]
+    pub sequencing: Option<Arc<TreeDef>>,
+}
+
+/// The tree is read once per course and shared by every learner's derivation (it may be large).
+mod shared_tree {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::sequencing::TreeDef;
+
+    pub fn serialize<S: Serializer>(tree: &Option<Arc<TreeDef>>, s: S) -> Result<S::Ok, S::Error> {
+        tree.as_deref().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Arc<TreeDef>>, D::Error> {
+        Ok(Option::<TreeDef>::deserialize(d)?.map(Arc::new))
+    }
 }
 
 impl CourseDef {
@@ -268,8 +293,38 @@ fn success_of(facts: &[&Fact]) -> Option<bool> {
     }
 }
 
-/// When the course became satisfied considering only `facts`.
-fn course_satisfaction(course: &CourseDef, facts: &[&Fact]) -> Satisfaction {
+/// Whether a component's satisfaction is the rollup's (a SCO of a sequenced course) rather than its
+/// own rule's.
+fn rolled_up(course: &CourseDef, c: &Component) -> bool {
+    course.sequencing.is_some() && matches!(c.rule, Rule::Scorm { .. })
+}
+
+/// When the course became satisfied considering only `facts`. A sequenced course's SCOs count
+/// through the rollup (the course activity completed), its other components (live sessions) by
+/// their own rules.
+/// `replayed`: the rollup over `facts`, when already computed.
+fn course_satisfaction(
+    course: &CourseDef,
+    tree: Option<&Arc<TreeDef>>,
+    replayed: Option<&rollup::Replay>,
+    facts: &[&Fact],
+) -> Satisfaction {
+    if let Some(tree) = tree {
+        let completed_at = match replayed {
+            Some(r) => r.completed_at,
+            None => rollup::replay(tree, &course.id, facts).completed_at,
+        };
+        let mut latest = completed_at?;
+        for c in course.components.iter().filter(|c| c.required && !rolled_up(course, c)) {
+            let own: Vec<&Fact> = facts.iter().copied().filter(|f| f.activity_id == c.activity_id).collect();
+            match eval_component(c, &own).satisfied {
+                Some(Some(t)) => latest = latest.max(t),
+                Some(None) => {}
+                None => return None,
+            }
+        }
+        return Some(Some(latest));
+    }
     // A cmi5 course is satisfied by its AUs only: a statement about the course activity is no cmi5
     // defined statement (their object is an AU, §9.4).
     let by_course = course.course_activity.as_ref().filter(|_| !course.cmi5).and_then(|ca| {
@@ -327,9 +382,14 @@ pub fn derive(course: &CourseDef, facts: &[Fact]) -> Derived {
     let mut satisfied_at = Vec::new();
     let mut without_activity = false;
     let mut from = i64::MIN;
+    let tree = course.sequencing.as_ref();
+    // A sequenced course: its SCOs, completion, success and measure as the rollup has them after
+    // every fact (the player's view of the same statements). The first window is every fact.
+    let replayed = tree.map(|t| rollup::replay(t, &course.id, &on_object));
     loop {
         let window: Vec<&Fact> = on_object.iter().copied().filter(|f| f.at_us > from).collect();
-        match course_satisfaction(course, &window) {
+        let whole = replayed.as_ref().filter(|_| from == i64::MIN);
+        match course_satisfaction(course, tree, whole, &window) {
             Some(Some(t)) if satisfied_at.len() < 1000 => {
                 satisfied_at.push(t);
                 from = t;
@@ -357,7 +417,16 @@ pub fn derive(course: &CourseDef, facts: &[Fact]) -> Derived {
     };
     for c in &course.components {
         let own: Vec<&Fact> = on_object.iter().copied().filter(|f| f.activity_id == c.activity_id).collect();
-        let ev = eval_component(c, &own);
+        let leaf = replayed.as_ref().filter(|_| rolled_up(course, c)).and_then(|r| r.leaves.get(&c.activity_id));
+        let ev = match leaf {
+            Some((done_at, st)) => ComponentEval {
+                // Completed once is completed (the course's own completion is kept the same way).
+                satisfied: done_at.map(Some).or((st.completed == Some(true)).then_some(None)),
+                success: st.satisfied,
+                any: !own.is_empty() || st.attempted,
+            },
+            None => eval_component(c, &own),
+        };
         let satisfied = ev.satisfied.is_some();
         let status = match (satisfied, ev.success) {
             (_, Some(true)) => Status::Passed,
@@ -367,7 +436,8 @@ pub fn derive(course: &CourseDef, facts: &[Fact]) -> Derived {
             _ => Status::NotStarted,
         };
         if c.required {
-            any_failed |= status == Status::Failed;
+            // A sequenced course's SCOs fail it only through the rollup (below).
+            any_failed |= status == Status::Failed && leaf.is_none();
             if let Some(s) = ev.success {
                 success_known.push(s);
             }
@@ -386,7 +456,10 @@ pub fn derive(course: &CourseDef, facts: &[Fact]) -> Derived {
             status,
             satisfied,
             satisfied_at_us: ev.satisfied.flatten(),
-            score: latest.and_then(|s| s.scaled),
+            score: match leaf {
+                Some((_, st)) => st.measure,
+                None => latest.and_then(|s| s.scaled),
+            },
         });
     }
 
@@ -414,7 +487,21 @@ pub fn derive(course: &CourseDef, facts: &[Fact]) -> Derived {
     };
 
     let satisfied = !satisfied_at.is_empty() || without_activity;
-    let passed = course_success == Some(true) || (!success_known.is_empty() && success_known.iter().all(|s| *s));
+    let mut passed = course_success == Some(true) || (!success_known.is_empty() && success_known.iter().all(|s| *s));
+    let (mut score, mut first_score, mut best_score) = (score, first_score, best_score);
+    if let Some(r) = &replayed {
+        // The rollup decides: passed when the course activity is satisfied, failed (before it
+        // completes) when it is not, and its measure is the course's score.
+        passed = r.course.satisfied == Some(true);
+        any_failed |= r.course.satisfied == Some(false);
+        if let Some(m) = r.course.measure {
+            // A one-SCO course keeps the SCO's raw score beside the measure.
+            let same = score.filter(|s| s.scaled == Some(m));
+            score = Some(Score { scaled: Some(m), ..same.unwrap_or_default() });
+            first_score = r.measure_at_completion.or(Some(m));
+            best_score = r.best_measure.or(Some(m));
+        }
+    }
     let status = if satisfied {
         if passed {
             Status::Passed
@@ -506,6 +593,7 @@ mod tests {
                 blocks: vec![],
             }],
             cmi5: true,
+            sequencing: None,
         }
     }
 
@@ -614,6 +702,7 @@ mod tests {
                 },
             ],
             cmi5: false,
+            sequencing: None,
         }
     }
 
@@ -693,6 +782,7 @@ mod tests {
                 blocks: vec![],
             }],
             cmi5: false,
+            sequencing: None,
         };
         let d = derive(&c, &[scored(fact("http://t", Verb::Passed, 7), 0.75)]);
         assert_eq!(d.status, Status::Passed);
@@ -726,6 +816,7 @@ mod tests {
                 },
             ],
             cmi5: false,
+            sequencing: None,
         };
         let d = derive(&c, &[fact("http://m", Verb::Completed, 1)]);
         assert_eq!(d.status, Status::InProgress);

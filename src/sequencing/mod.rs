@@ -33,6 +33,10 @@
 //! otherwise; `outcome.exception` then tells why nothing was delivered after the current
 //! attempt ended (e.g. `SB.2.1-1`, continue past the last activity, with `end_session`).
 //!
+//! Derived results replay a learner's statements through the same engine with
+//! [`Engine::observe`] (a SCO's session began, resumed, reported, ended), so a course's result is
+//! this rollup (`results::rollup`).
+//!
 //! The tree's state ([`SavedState`]) includes the global objectives. When
 //! [`TreeDef::objectives_global_to_system`] is true they are meant to be shared by the learner's
 //! other courses: the integrator may load them into / save them from `SavedState::globals`.
@@ -74,6 +78,7 @@ mod delivery;
 mod nav;
 mod nav_valid;
 mod objectives;
+mod observe;
 mod rollup;
 mod rules;
 pub mod scorm12;
@@ -93,10 +98,17 @@ use serde::{Deserialize, Serialize};
 
 pub use delivery::{ObjectiveInit, RuntimeInit};
 pub use nav_valid::{TocEntry, ValidRequests};
+pub use observe::Observed;
 pub use state::{SavedState, TreeState};
 pub use tree::{TreeDef, TreeError};
 
 use tree::Ix;
+
+/// The seed of a registration's selection and randomisation: fixed per registration, so every node
+/// draws the same, and a replay of the registration's statements draws what the learner saw.
+pub fn registration_seed(registration: &str) -> u64 {
+    uuid::Uuid::parse_str(registration).map(|u| u.as_u128() as u64).unwrap_or(0)
+}
 
 /// A navigation request (SN 4.4.2): from the player's controls or the SCO's `adl.nav.request`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

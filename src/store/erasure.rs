@@ -139,6 +139,7 @@ impl Store {
         conn.execute_for_ids("DELETE FROM person_identifiers WHERE ifi_key IN", "", &keys).await?;
         conn.q("DELETE FROM persons WHERE id = $1").bind(&e.person).execute().await?;
         conn.q("DELETE FROM results WHERE learner_key = $1").bind(&e.person).execute().await?;
+        conn.q("DELETE FROM player_person_globals WHERE person_id = $1").bind(&e.person).execute().await?;
         attachments.sort();
         attachments.dedup();
         for sha2 in &attachments {

@@ -226,7 +226,7 @@ impl Store {
                 .await?;
         }
         for p in &losers {
-            forget_if_empty(&mut conn, p).await?;
+            forget_if_empty(&mut conn, p, to).await?;
         }
         tx.commit().await?;
         Ok(losers)
@@ -258,11 +258,13 @@ impl Store {
     }
 }
 
-/// Drops what a person without identifiers leaves behind: its results and its name.
-async fn forget_if_empty(conn: &mut Conn<'_>, person: &str) -> Result<()> {
+/// Drops what a person without identifiers leaves behind: its results and its name. Its shared
+/// objectives go to `heir`, the person its identifiers joined (they are the same learner's).
+async fn forget_if_empty(conn: &mut Conn<'_>, person: &str, heir: &str) -> Result<()> {
     let left: i64 =
         conn.q("SELECT count(*) FROM person_identifiers WHERE person_id = $1").bind(person).scalar().await?;
     if left == 0 {
+        super::player::fold_player_globals(conn, person, heir).await?;
         conn.q("DELETE FROM results WHERE learner_key = $1").bind(person).execute().await?;
         conn.q("DELETE FROM persons WHERE id = $1").bind(person).execute().await?;
     }
@@ -328,12 +330,21 @@ impl Store {
     }
 
     /// Removes the learning-management rows of these agents: launches (which revokes their
-    /// credentials), bookings and assignments. The first half of an erasure.
+    /// credentials), course player states and sessions, bookings and assignments. The first half
+    /// of an erasure.
     pub async fn erase_learner_rows(&self, keys: &[String]) -> Result<()> {
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let mut tx = self.begin_write().await?;
         let mut conn = tx.conn();
         conn.execute_for_ids("DELETE FROM launches WHERE agent_key IN", "", &keys).await?;
+        // The course player's registrations name the learner (its agent), and their sessions go too.
+        conn.execute_for_ids(
+            "DELETE FROM player_sessions WHERE registration IN (SELECT registration FROM player_states WHERE agent_key IN",
+            ")",
+            &keys,
+        )
+        .await?;
+        conn.execute_for_ids("DELETE FROM player_states WHERE agent_key IN", "", &keys).await?;
         conn.execute_for_ids("DELETE FROM bookings WHERE learner_key IN", "", &keys).await?;
         conn.execute_for_ids("DELETE FROM assignments WHERE learner_key IN", "", &keys).await?;
         tx.commit().await

@@ -134,12 +134,20 @@ impl Store {
 }
 
 impl Store {
-    /// A learner's system-wide global objectives (JSON) and their revision; None before any.
-    pub async fn player_globals(&self, agent_key: &str) -> Result<Option<(String, i64)>> {
+    /// Removes player sessions (and so their credentials' rows) that expired before `now_us`;
+    /// returns how many. Their registrations' states stay: a learner opens a new player on them.
+    pub async fn remove_expired_player_sessions(&self, now_us: i64) -> Result<u64> {
+        self.write().q("DELETE FROM player_sessions WHERE expires_us <= $1").bind(now_us).execute().await
+    }
+}
+
+impl Store {
+    /// A person's system-wide global objectives (JSON) and their revision; None before any.
+    pub async fn player_globals(&self, person: &str) -> Result<Option<(String, i64)>> {
         let row = self
             .read()
-            .q("SELECT globals, revision FROM player_globals WHERE agent_key = $1")
-            .bind(agent_key)
+            .q("SELECT globals, revision FROM player_person_globals WHERE person_id = $1")
+            .bind(person)
             .fetch_optional()
             .await?;
         Ok(match row {
@@ -148,11 +156,11 @@ impl Store {
         })
     }
 
-    /// Writes a learner's global objectives if they are still at `revision` (None: none stored yet);
+    /// Writes a person's global objectives if they are still at `revision` (None: none stored yet);
     /// false when another request wrote them first.
     pub async fn put_player_globals(
         &self,
-        agent_key: &str,
+        person: &str,
         revision: Option<i64>,
         globals: &str,
         at_us: i64,
@@ -160,9 +168,9 @@ impl Store {
         let n = match revision {
             None => {
                 self.write()
-                    .q("INSERT INTO player_globals (agent_key, globals, revision, updated_us) VALUES ($1, $2, 0, $3) \
-                        ON CONFLICT (agent_key) DO NOTHING")
-                    .bind(agent_key)
+                    .q("INSERT INTO player_person_globals (person_id, globals, revision, updated_us) \
+                        VALUES ($1, $2, 0, $3) ON CONFLICT (person_id) DO NOTHING")
+                    .bind(person)
                     .bind(globals)
                     .bind(at_us)
                     .execute()
@@ -170,9 +178,9 @@ impl Store {
             }
             Some(rev) => {
                 self.write()
-                    .q("UPDATE player_globals SET globals = $3, revision = revision + 1, updated_us = $4 \
-                        WHERE agent_key = $1 AND revision = $2")
-                    .bind(agent_key)
+                    .q("UPDATE player_person_globals SET globals = $3, revision = revision + 1, updated_us = $4 \
+                        WHERE person_id = $1 AND revision = $2")
+                    .bind(person)
                     .bind(rev)
                     .bind(globals)
                     .bind(at_us)
@@ -182,4 +190,41 @@ impl Store {
         };
         Ok(n == 1)
     }
+}
+
+/// When a person stops existing because its identifiers joined `heir` (a merge), its shared
+/// objectives join `heir`'s: what `heir` already has wins, the rest is added. The revision moves on,
+/// so a player that read either row before retries.
+pub(super) async fn fold_player_globals(conn: &mut super::dialect::Conn<'_>, from: &str, heir: &str) -> Result<()> {
+    type Map = serde_json::Map<String, serde_json::Value>;
+    let read = |text: Option<String>| -> Map { text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default() };
+    let theirs: Option<String> =
+        conn.q("SELECT globals FROM player_person_globals WHERE person_id = $1").bind(from).scalar_opt().await?;
+    let Some(theirs) = theirs else { return Ok(()) };
+    let mine: Option<String> =
+        conn.q("SELECT globals FROM player_person_globals WHERE person_id = $1").bind(heir).scalar_opt().await?;
+    let had = mine.is_some();
+    let mut merged = read(Some(theirs));
+    merged.extend(read(mine));
+    let text = serde_json::Value::Object(merged).to_string();
+    let now = crate::now_us();
+    if had {
+        conn.q("UPDATE player_person_globals SET globals = $2, revision = revision + 1, updated_us = $3 \
+                WHERE person_id = $1")
+            .bind(heir)
+            .bind(text)
+            .bind(now)
+            .execute()
+            .await?;
+    } else {
+        conn.q("INSERT INTO player_person_globals (person_id, globals, revision, updated_us) VALUES ($1, $2, 0, $3) \
+                ON CONFLICT (person_id) DO NOTHING")
+            .bind(heir)
+            .bind(text)
+            .bind(now)
+            .execute()
+            .await?;
+    }
+    conn.q("DELETE FROM player_person_globals WHERE person_id = $1").bind(from).execute().await?;
+    Ok(())
 }

@@ -645,6 +645,10 @@
       score.raw = num(m.values['cmi.score.raw']);
       score.min = num(m.values['cmi.score.min']);
       score.max = num(m.values['cmi.score.max']);
+      // The progress measure rolls up to clusters (completion by measure, progress weights): the
+      // results' replay of the sequencer's rollup reads it from the statements.
+      var pm = num(m.values['cmi.progress_measure']);
+      if (pm !== undefined) { o.extensions = {}; o.extensions[PROGRESS_MEASURE] = pm; }
     }
     for (var k in score) if (score[k] === undefined) delete score[k];
     // xAPI wants raw within min..max; drop what would make the statement invalid rather than lose it.
@@ -686,6 +690,7 @@
   var VERB = 'http://adlnet.gov/expapi/verbs/';
   var ATTEMPT_STATE = 'https://w3id.org/xapi/scorm/attempt-state';
   var ACTIVITY_STATE = 'https://w3id.org/xapi/scorm/activity-state';
+  var PROGRESS_MEASURE = 'https://w3id.org/xapi/scorm/result/extensions/progress_measure';
 
   function uuid() {
     if (typeof crypto !== 'undefined' && crypto.randomUUID) return crypto.randomUUID();
@@ -763,6 +768,13 @@
     if (sc && this.reported.score !== sc) {
       this.reported.score = sc;
       out.push(this.statement('scored', { score: o.score }));
+    }
+    var pm = o.extensions ? o.extensions[PROGRESS_MEASURE] : undefined;
+    if (pm !== undefined && this.reported.progress !== pm) {
+      this.reported.progress = pm;
+      var ext = {};
+      ext[PROGRESS_MEASURE] = pm;
+      out.push(this.statement('progressed', { extensions: ext }));
     }
     return out;
   };

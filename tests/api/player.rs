@@ -613,6 +613,11 @@ both!(concurrent_navigation_on_two_nodes_loses_nothing);
 
 /// A one-organization SCORM 2004 package whose items are `(id, sequencing)`, all launching `sco.html`.
 fn package_2004(identifier: &str, title: &str, items: &[(&str, &str)]) -> Vec<u8> {
+    package_2004_with(identifier, title, items, "")
+}
+
+/// [`package_2004`] with more of the organization's sequencing (after its control mode).
+fn package_2004_with(identifier: &str, title: &str, items: &[(&str, &str)], root: &str) -> Vec<u8> {
     let items: String = items
         .iter()
         .map(|(id, seq)| format!(r#"<item identifier="{id}" identifierref="R"><title>{id}</title>{seq}</item>"#))
@@ -623,7 +628,7 @@ fn package_2004(identifier: &str, title: &str, items: &[(&str, &str)]) -> Vec<u8
   xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3" xmlns:imsss="http://www.imsglobal.org/xsd/imsss">
   <metadata><schema>ADL SCORM</schema><schemaversion>2004 4th Edition</schemaversion></metadata>
   <organizations default="ORG"><organization identifier="ORG"><title>{title}</title>{items}
-    <imsss:sequencing><imsss:controlMode choice="true" flow="true"/></imsss:sequencing>
+    <imsss:sequencing><imsss:controlMode choice="true" flow="true"/>{root}</imsss:sequencing>
   </organization></organizations>
   <resources><resource identifier="R" type="webcontent" adlcp:scormType="sco" href="sco.html"><file href="sco.html"/></resource></resources>
 </manifest>"#
@@ -720,3 +725,269 @@ pub async fn import_scorm12_pair(app: &TestApp) -> String {
     import_zip(app, zip_of(&[("imsmanifest.xml", manifest), ("controls.html", &controls), ("loads.html", &loads)]))
         .await
 }
+
+/// One delivered SCO's session as Cairn's run-time carries it out: the statements of ADL's xAPI
+/// SCORM profile (`initialized` or `resumed`, what changed, `terminated` or `suspended`) with the
+/// launch's own credential, and the same values reported to the sequencer at Terminate.
+async fn sco_session(app: &TestApp, launch: &(String, (String, String)), set: Value, exit: &str) {
+    let runtime = format!("{}/launch/{}/runtime", app.content_base, launch.0);
+    let (s, cfg) = json_of(app.client.get(runtime).basic_auth(&launch.1 .0, Some(&launch.1 .1))).await;
+    assert_eq!(s, 200, "{cfg}");
+    let statement = |verb: &str, result: Value| {
+        let mut st = json!({"actor": cfg["actor"], "verb": {"id": format!("http://adlnet.gov/expapi/verbs/{verb}")},
+            "object": {"id": cfg["activity_id"]},
+            "context": {"registration": cfg["registration"], "contextActivities": {"grouping": [{"id": cfg["course_id"]}]}}});
+        if result.as_object().is_some_and(|o| !o.is_empty()) {
+            st["result"] = result;
+        }
+        st
+    };
+    let post = |body: Value| async move {
+        let r = as_cred(app, &launch.1, Method::POST, "/xapi/statements").json(&body).send().await.expect("post");
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    };
+    post(json!([statement(if cfg["entry"] == "resume" { "resumed" } else { "initialized" }, json!({}))])).await;
+    let mut outcome = json!({});
+    match set["completion_status"].as_str() {
+        Some("completed") => outcome["completion"] = json!(true),
+        Some("incomplete") => outcome["completion"] = json!(false),
+        _ => {}
+    }
+    if let Some(x) = set["success_status"].as_str() {
+        outcome["success"] = json!(x == "passed");
+    }
+    if let Some(sc) = set["score_scaled"].as_f64() {
+        outcome["score"] = json!({"scaled": sc});
+    }
+    let mut changes = Vec::new();
+    if outcome["completion"] == true {
+        changes.push(statement("completed", json!({"completion": true})));
+    }
+    if let Some(ok) = outcome["success"].as_bool() {
+        let mut r = json!({"success": ok});
+        if outcome.get("score").is_some() {
+            r["score"] = outcome["score"].clone();
+        }
+        changes.push(statement(if ok { "passed" } else { "failed" }, r));
+    }
+    if outcome.get("score").is_some() {
+        changes.push(statement("scored", json!({"score": outcome["score"]})));
+    }
+    let mut end = outcome.clone();
+    end["duration"] = json!("PT5S");
+    changes.push(statement(if exit == "suspend" { "suspended" } else { "terminated" }, end));
+    let mut body = set.clone();
+    body["exit"] = json!(exit);
+    body["session_seconds"] = json!(5.0);
+    let (s, r) = report(app, launch, body).await;
+    assert_eq!(s, 200, "{r}");
+    post(Value::Array(changes)).await;
+}
+
+/// The player's rolled-up course status and `/api/results` agree (see docs/player.md): completed
+/// (once) and satisfied is `passed`, completed otherwise `completed`, not satisfied before that
+/// `failed`, else `in_progress`; the measure is the score.
+async fn agree(app: &TestApp, player: &Player, course: &str, ever_completed: &mut bool, step: &str) -> Value {
+    let v = player.state(app).await;
+    let cs = &v["course_status"];
+    *ever_completed |= cs["completed"] == true;
+    let derived = crate::results_cmi5::result_of(app, course, &json!({"mbox": ANN})).await;
+    let expected = match (*ever_completed, cs["satisfied"].as_bool()) {
+        (true, Some(true)) => "passed",
+        (true, _) => "completed",
+        (false, Some(false)) => "failed",
+        _ if cs["label"] == "not attempted" => "not_started",
+        _ => "in_progress",
+    };
+    // No result row yet reads as not started.
+    let status = derived["status"].as_str().unwrap_or("not_started");
+    assert_eq!(status, expected, "{step}: rollup {cs}, derived {derived:#}");
+    match (cs["measure"].as_f64(), derived["score"].as_f64()) {
+        (Some(m), Some(s)) => assert!((m - s).abs() < 1e-9, "{step}: measure {m}, score {s}"),
+        (m, s) => assert_eq!(m, s, "{step}: rollup {cs}, derived {derived:#}"),
+    }
+    v
+}
+
+/// One source of truth over HTTP: a course whose author wrote its rollup (satisfied when any module
+/// is, not satisfied when none is, completed when two of three are; the last module weighs half)
+/// taken in the player, each SCO sending its statements with its launch credential and its report
+/// to the sequencer, as the run-time does: after every step the player's rollup and `/api/results`
+/// agree, through a failed-but-completed module, a silent one (completed and satisfied when its
+/// attempt ends), and a suspend and resume.
+async fn the_players_rollup_and_the_results_agree_after_each_step(app: TestApp) {
+    let rule = |set: &str, extra: &str, cond: &str, action: &str| {
+        format!(
+            r#"<imsss:rollupRule childActivitySet="{set}" {extra}><imsss:rollupConditions><imsss:rollupCondition condition="{cond}"/></imsss:rollupConditions><imsss:rollupAction action="{action}"/></imsss:rollupRule>"#
+        )
+    };
+    let rules = format!(
+        "<imsss:rollupRules>{}{}{}{}</imsss:rollupRules>",
+        rule("any", "", "satisfied", "satisfied"),
+        rule("none", "", "satisfied", "notSatisfied"),
+        rule("atLeastCount", r#"minimumCount="2""#, "completed", "completed"),
+        rule("all", "", "activityProgressKnown", "incomplete"),
+    );
+    let half = r#"<imsss:sequencing><imsss:rollupRules objectiveMeasureWeight="0.5"/></imsss:sequencing>"#;
+    let course = import_zip(
+        &app,
+        package_2004_with("urn:cairn:test:agree", "Authored rollup", &[("a", ""), ("b", ""), ("c", half)], &rules),
+    )
+    .await;
+    let (_, player) = open(&app, &course).await;
+    let mut done = false;
+    let v = agree(&app, &player, &course, &mut done, "opened").await;
+    assert_eq!(v["course_status"]["completed"], Value::Null);
+
+    let a = delivered(&player.navigate(&app, json!({"request": "open"})).await, "a");
+    sco_session(
+        &app,
+        &a,
+        json!({"completion_status": "completed", "success_status": "failed", "score_scaled": 0.4}),
+        "",
+    )
+    .await;
+    let b = delivered(&player.navigate(&app, json!({"request": "continue"})).await, "b");
+    let v = agree(&app, &player, &course, &mut done, "a completed, failed").await;
+    assert_eq!(crate::results_cmi5::result_of(&app, &course, &json!({"mbox": ANN})).await["status"], "in_progress");
+    assert_eq!(v["course_status"]["satisfied"], Value::Null, "b and c unknown: no rule fires");
+
+    // b says nothing: its attempt's end completes and satisfies it (SN UP.4), for both.
+    sco_session(&app, &b, json!({}), "").await;
+    let c = delivered(&player.navigate(&app, json!({"request": "continue"})).await, "c");
+    let v = agree(&app, &player, &course, &mut done, "b silent").await;
+    assert_eq!(v["course_status"]["completed"], true, "two of three completed: {v:#}");
+    assert_eq!(v["course_status"]["satisfied"], true, "b satisfied: {v:#}");
+
+    sco_session(&app, &c, json!({"completion_status": "incomplete", "score_scaled": 0.9}), "suspend").await;
+    player.navigate(&app, json!({"request": "suspendAll"})).await;
+    agree(&app, &player, &course, &mut done, "c suspended").await;
+
+    let c = delivered(&player.navigate(&app, json!({"request": "open"})).await, "c");
+    sco_session(
+        &app,
+        &c,
+        json!({"completion_status": "completed", "success_status": "passed", "score_scaled": 0.9}),
+        "",
+    )
+    .await;
+    let v = player.navigate(&app, json!({"request": "continue"})).await;
+    assert_eq!(v["ended"], true, "{v:#}");
+    agree(&app, &player, &course, &mut done, "c resumed and passed").await;
+    let derived = crate::results_cmi5::result_of(&app, &course, &json!({"mbox": ANN})).await;
+    assert_eq!(derived["status"], "passed", "{derived:#}");
+    // The measure weighs c half: (0.4 + 0 + 0.5 * 0.9) / 2.5.
+    let score = derived["score"].as_f64().expect("score");
+    assert!((score - (0.4 + 0.45) / 2.5).abs() < 1e-9, "{derived:#}");
+}
+both!(the_players_rollup_and_the_results_agree_after_each_step);
+
+/// Shared objectives are a person's, whatever identifier the player names: Ann passes the pretest
+/// as `mailto:` and her refresher, opened under her LMS account (the same person), reads it. When
+/// Bob's person is merged into Carl's, what Bob passed is Carl's too (the learner is one human).
+async fn global_objectives_are_kept_per_person(app: TestApp) {
+    let writes = r#"<imsss:sequencing><imsss:objectives><imsss:primaryObjective objectiveID="p"><imsss:mapInfo targetObjectiveID="urn:cairn:test:person-safety" writeSatisfiedStatus="true"/></imsss:primaryObjective></imsss:objectives></imsss:sequencing>"#;
+    let reads = r#"<imsss:sequencing><imsss:objectives><imsss:primaryObjective objectiveID="q"><imsss:mapInfo targetObjectiveID="urn:cairn:test:person-safety"/></imsss:primaryObjective></imsss:objectives></imsss:sequencing>"#;
+    let pretest =
+        import_zip(&app, package_2004("urn:cairn:test:p-pretest", "Pretest", &[("pretest", writes), ("end", "")]))
+            .await;
+    let refresher = import_zip(
+        &app,
+        package_2004("urn:cairn:test:p-refresher", "Refresher", &[("refresher", reads), ("final", "")]),
+    )
+    .await;
+    let ann_lms = json!({"account": {"homePage": "https://lms.example.com", "name": "ann"}});
+    let r = app
+        .req(Method::POST, "/api/persons")
+        .json(&json!({"name": "Ann", "identifiers": [{"mbox": ANN}, ann_lms]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let ann_person = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+
+    // Passes the pretest in the player under `learner`.
+    async fn pass_pretest(app: &TestApp, course: &str, learner: Value) {
+        let (s, opened) = open_player(app, json!({"course": course, "learner": learner})).await;
+        assert_eq!(s, 201, "{opened}");
+        let (id, secret) = player_credential(opened["url"].as_str().unwrap());
+        let p = Player { id, secret };
+        let pre = delivered(&p.navigate(app, json!({"request": "open"})).await, "pretest");
+        let body = json!({"success_status": "passed", "completion_status": "completed"});
+        assert_eq!(report(app, &pre, body).await.0, 200);
+        p.navigate(app, json!({"request": "exitAll"})).await;
+    }
+    // The refresher's status for `learner`, as its contents show it.
+    async fn refresher_status(app: &TestApp, course: &str, learner: Value) -> Value {
+        let (s, opened) = open_player(app, json!({"course": course, "learner": learner})).await;
+        assert_eq!(s, 201, "{opened}");
+        let (id, secret) = player_credential(opened["url"].as_str().unwrap());
+        toc_entry(&Player { id, secret }.state(app).await, "refresher")["status"].clone()
+    }
+    pass_pretest(&app, &pretest, json!({"mbox": ANN})).await;
+    assert_eq!(refresher_status(&app, &refresher, ann_lms.clone()).await, "passed", "the same person");
+
+    pass_pretest(&app, &pretest, json!("mailto:bob@example.com")).await;
+    let carl = "mailto:carl@example.com";
+    assert_ne!(refresher_status(&app, &refresher, json!(carl)).await, "passed");
+    let persons = app.get_json("/api/persons?search=example.com").await.1;
+    let id_of = |mbox: &str| {
+        persons["persons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["identifiers"].as_array().unwrap().iter().any(|i| i["mbox"] == mbox))
+            .unwrap_or_else(|| panic!("no person with {mbox}: {persons:#}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (bob, carl_id) = (id_of("mailto:bob@example.com"), id_of(carl));
+    let r = app
+        .req(Method::POST, &format!("/api/persons/{carl_id}/merge"))
+        .json(&json!({"person": bob}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(refresher_status(&app, &refresher, json!(carl)).await, "passed", "Bob's objectives are Carl's now");
+
+    // Erasing Ann removes her shared objectives and her player states (which name her).
+    let store = &app.lrs.store;
+    assert!(store.player_globals(&ann_person).await.unwrap().is_some());
+    let ann_key = cairn::xapi::agent::key(&json!({"mbox": ANN})).unwrap();
+    assert!(store.latest_player_state(&ann_key, &pretest).await.unwrap().is_some());
+    let r = app.req(Method::DELETE, &format!("/api/persons/{ann_person}")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert!(store.player_globals(&ann_person).await.unwrap().is_none());
+    assert!(store.latest_player_state(&ann_key, &pretest).await.unwrap().is_none());
+}
+both!(global_objectives_are_kept_per_person);
+
+/// Player sessions whose credentials expired are removed whenever a player opens (and when the
+/// server starts): an expired credential reaches nothing, and its row does not linger.
+async fn expired_player_sessions_are_removed(app: TestApp) {
+    let course = import_sequenced(&app).await;
+    let (opened, player) = open(&app, &course).await;
+    let now = cairn::now_us();
+    let expired = cairn::store::PlayerSessionRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        registration: opened["registration"].as_str().unwrap().to_string(),
+        secret_sha256: "0".repeat(64),
+        created_us: now - 9 * 3_600_000_000,
+        expires_us: now - 3_600_000_000,
+    };
+    app.lrs.store.insert_player_session(&expired).await.unwrap();
+    let page = format!("{}/player/{}", app.content_base, expired.id);
+    assert_eq!(app.client.get(&page).send().await.unwrap().status(), 200, "stored, not yet removed");
+    assert_eq!(app.lms.remove_expired_player_sessions().await.unwrap(), 1);
+    assert_eq!(app.client.get(&page).send().await.unwrap().status(), 404);
+    assert_eq!(player.state(&app).await["title"], "Safety at work", "a live session stays");
+
+    // Opening a player removes what expired meanwhile.
+    app.lrs.store.insert_player_session(&expired).await.unwrap();
+    open(&app, &course).await;
+    assert_eq!(app.client.get(&page).send().await.unwrap().status(), 404);
+    assert_eq!(app.lms.remove_expired_player_sessions().await.unwrap(), 0);
+}
+both!(expired_player_sessions_are_removed);

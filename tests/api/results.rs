@@ -397,6 +397,65 @@ async fn incremental_equals_rebuilt(app: TestApp) {
 }
 both!(incremental_equals_rebuilt);
 
+/// The same for a SCORM 2004 course, whose results are its rollup replayed from the statements
+/// (docs/player.md): random session starts, resumes, reports, ends and suspends on its SCOs (one
+/// nested in a cluster, one satisfied by measure), with voiding and out-of-order timestamps.
+async fn incremental_equals_rebuilt_for_a_sequenced_course(app: TestApp) {
+    let course = import(&app, "scorm2004-4th").await;
+    let cid = course["id"].as_str().unwrap().to_string();
+    fn leaves(nodes: &Value, out: &mut Vec<String>) {
+        for n in nodes.as_array().into_iter().flatten() {
+            match n.get("children") {
+                Some(c) => leaves(c, out),
+                None => out.extend(n["id"].as_str().map(str::to_string)),
+            }
+        }
+    }
+    let mut ids = Vec::new();
+    leaves(&course["course"]["root"], &mut ids);
+    assert!(ids.len() >= 2, "{course:#}");
+    let acts: Vec<String> = ids.iter().map(|m| format!("{}/{}", cid.trim_end_matches('/'), m)).collect();
+    let people: Vec<Value> = (0..3).map(|i| learner(&format!("q{i}"))).collect();
+    for seed in 0..4u64 {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut stored: Vec<String> = Vec::new();
+        for _ in 0..30 {
+            if !stored.is_empty() && rng.gen_bool(0.1) {
+                let target = stored.swap_remove(rng.gen_range(0..stored.len()));
+                let void = json!({"actor": {"mbox": "mailto:admin@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"}, "object": {"objectType": "StatementRef", "id": target}});
+                assert_eq!(app.post_statements(&void).await.0, 200);
+                continue;
+            }
+            let who = &people[rng.gen_range(0..people.len())];
+            let verbs =
+                ["initialized", "resumed", "completed", "passed", "failed", "scored", "terminated", "suspended"];
+            let verb = verbs[rng.gen_range(0..verbs.len())];
+            let mut extra = json!({"timestamp": days(-rng.gen_range(0..30))});
+            let mut result = json!({});
+            if rng.gen_bool(0.5) {
+                result["score"] = json!({"scaled": (rng.gen_range(0..=100) as f64) / 100.0});
+            }
+            if matches!(verb, "terminated" | "suspended") && rng.gen_bool(0.5) {
+                result["completion"] = json!(rng.gen_bool(0.5));
+                result["duration"] = json!(format!("PT{}S", rng.gen_range(1..100)));
+            }
+            if result.as_object().is_some_and(|o| !o.is_empty()) {
+                extra["result"] = result;
+            }
+            let (status, ids) = app.post_statements(&st(who, verb, &acts[rng.gen_range(0..acts.len())], extra)).await;
+            assert_eq!(status, 200);
+            stored.push(ids[0].as_str().unwrap().to_string());
+        }
+        let before = results_of(&app, &cid).await;
+        assert!(!before.is_empty(), "seed {seed}: the statements count toward the course");
+        let r = app.req(Method::POST, "/api/results/rebuild").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let after = results_of(&app, &cid).await;
+        assert_eq!(before, after, "seed {seed}");
+    }
+}
+both!(incremental_equals_rebuilt_for_a_sequenced_course);
+
 /// Bad admin requests are refused with a message and change nothing.
 async fn results_api_rejects_bad_input(app: TestApp) {
     let cases = [
@@ -456,3 +515,23 @@ fn cli_results() {
     assert_eq!(summary["learners"], 1);
     assert!(run(&["results", "rebuild"]).contains("rebuilt"));
 }
+
+/// A SCORM 2004 course imported before results came from its rollup has a definition without its
+/// activity tree; `POST /api/results/rebuild` (`cairn results rebuild`) registers it again from the
+/// course's latest version, so its results are the rollup's from then on.
+async fn a_rebuild_gives_older_scorm2004_definitions_their_rollup(app: TestApp) {
+    let course = import(&app, "scorm2004-4th").await;
+    let cid = course["id"].as_str().unwrap().to_string();
+    let store = &app.lrs.store;
+    let mut def: Value = serde_json::from_str(&store.course_def(&cid).await.unwrap().unwrap()).unwrap();
+    assert!(def.get("sequencing").is_some(), "imported with its tree");
+    def.as_object_mut().unwrap().remove("sequencing");
+    let acts: Vec<String> =
+        def["components"].as_array().unwrap().iter().map(|c| c["activity_id"].as_str().unwrap().to_string()).collect();
+    store.put_course_def(&cid, &def.to_string(), false, &acts).await.unwrap();
+    let r = app.req(Method::POST, "/api/results/rebuild").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let def: Value = serde_json::from_str(&store.course_def(&cid).await.unwrap().unwrap()).unwrap();
+    assert!(def.get("sequencing").is_some(), "registered again with its tree: {def:#}");
+}
+both!(a_rebuild_gives_older_scorm2004_definitions_their_rollup);

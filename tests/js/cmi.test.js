@@ -373,6 +373,22 @@ test('2004: success and completion are evaluated against the passing score and t
   assert.strictEqual(api.GetValue('cmi.scaled_passing_score'), '0.8');
 });
 
+test('2004: the progress measure is reported (progressed, and in the terminated result), once per change', () => {
+  const sent = [];
+  const { api } = session('2004', {}, null, sent);
+  const EXT = 'https://w3id.org/xapi/scorm/result/extensions/progress_measure';
+  api.Initialize('');
+  api.SetValue('cmi.progress_measure', '0.4');
+  api.Commit('');
+  api.Commit('');
+  api.SetValue('cmi.progress_measure', '0.75');
+  api.Terminate('');
+  assert.deepStrictEqual(verbs(sent), ['initialized', 'progressed', 'progressed', 'terminated']);
+  const all = sent.filter((r) => r.path === 'statements').flatMap((r) => r.body);
+  assert.deepStrictEqual(all[1].result, { extensions: { [EXT]: 0.4 } });
+  assert.deepStrictEqual(all[3].result.extensions, { [EXT]: 0.75 });
+});
+
 test('2004: statements follow the xAPI SCORM profile', () => {
   const sent = [];
   const { api } = session('2004', {}, null, sent);

@@ -175,12 +175,6 @@ impl Loaded {
     }
 }
 
-/// The seed of a registration's selection and randomisation: fixed per registration, so every node
-/// draws the same.
-fn seed_of(registration: &str) -> u64 {
-    uuid::Uuid::parse_str(registration).map(|u| u.as_u128() as u64).unwrap_or(0)
-}
-
 fn format_of(course: &Course) -> Result<&'static str> {
     Ok(match course.format {
         Format::Scorm2004 { .. } => "scorm2004",
@@ -229,7 +223,9 @@ impl Lms {
                 let kept = match format {
                     "scorm2004" => {
                         let def = TreeDef::from_course(&view.course).map_err(|e| bad(e.to_string()))?;
-                        Kept::Scorm2004 { engine: Engine::new(def, seed_of(&registration)).state() }
+                        Kept::Scorm2004 {
+                            engine: Engine::new(def, crate::sequencing::registration_seed(&registration)).state(),
+                        }
                     }
                     "scorm12" => {
                         Kept::Scorm12 { current: None, suspended: None, status: BTreeMap::new(), ended: false }
@@ -257,6 +253,9 @@ impl Lms {
                     .ok_or_else(|| LrsError::NotFound("the registration vanished".into()))?
             }
         };
+        // Expired sessions are removed whenever one opens (and at start): their credentials
+        // reach nothing, and nothing else would ever remove them.
+        self.remove_expired_player_sessions().await?;
         let id = uuid::Uuid::new_v4().to_string();
         let secret = random_token(40);
         let session = PlayerSessionRow {
@@ -278,6 +277,11 @@ impl Lms {
             learner: serde_json::from_str(&row.actor).unwrap_or(Value::Null),
             expires_at: format_us(session.expires_us),
         })
+    }
+
+    /// Removes the player sessions whose credentials expired; returns how many.
+    pub async fn remove_expired_player_sessions(&self) -> Result<u64> {
+        Ok(self.store.remove_expired_player_sessions(crate::now_us()).await?)
     }
 
     /// The learner agent as launches would store it (cmi5 needs an account; see `create_launch`).
@@ -332,7 +336,7 @@ impl Lms {
         let mut system = None;
         if let (Kept::Scorm2004 { engine }, Some(d)) = (&mut kept, &def) {
             if d.objectives_global_to_system {
-                let (globals, revision) = self.system_globals(&row.agent_key).await?;
+                let (globals, revision) = self.system_globals(&row.agent_key).await?.1;
                 engine.globals.extend(globals.clone());
                 system = Some((globals, revision));
             }
@@ -340,14 +344,22 @@ impl Lms {
         Ok(Loaded { row, course, kept, def, system })
     }
 
-    async fn system_globals(&self, agent_key: &str) -> Result<(Globals, Option<i64>)> {
-        Ok(match self.store.player_globals(agent_key).await? {
+    /// The shared objectives of the person the learner's identifier belongs to (a learner is one
+    /// person whatever identifier a player or launch names), with the person and the revision read.
+    async fn system_globals(&self, agent_key: &str) -> Result<(String, (Globals, Option<i64>))> {
+        let person = self
+            .persons_of_keys(std::iter::once(agent_key.to_string()))
+            .await?
+            .remove(agent_key)
+            .ok_or_else(|| LrsError::NotFound("the learner has no person".into()))?;
+        let read = match self.store.player_globals(&person).await? {
             Some((text, revision)) => (serde_json::from_str(&text).unwrap_or_default(), Some(revision)),
             None => (Globals::new(), None),
-        })
+        };
+        Ok((person, read))
     }
 
-    /// Merges the global objectives a registration changed into the learner's system-wide ones
+    /// Merges the global objectives a registration changed into the learner's (person's) ones
     /// (compare-and-set, retried: another course may be writing other objectives at once).
     async fn share_globals(&self, l: &Loaded, kept: &Kept) -> Result<()> {
         let (Some(_), Kept::Scorm2004 { engine: before }, Kept::Scorm2004 { engine: after }) =
@@ -365,10 +377,11 @@ impl Lms {
             return Ok(());
         }
         for _ in 0..CAS_RETRIES {
-            let (mut globals, revision) = self.system_globals(&l.row.agent_key).await?;
+            // The person is read again each time: a merge may have moved the learner meanwhile.
+            let (person, (mut globals, revision)) = self.system_globals(&l.row.agent_key).await?;
             globals.extend(changed.clone());
             let text = serde_json::to_string(&globals).map_err(|e| bad(e.to_string()))?;
-            if self.store.put_player_globals(&l.row.agent_key, revision, &text, crate::now_us()).await? {
+            if self.store.put_player_globals(&person, revision, &text, crate::now_us()).await? {
                 return Ok(());
             }
         }

@@ -4,6 +4,7 @@
 mod choice;
 mod flow;
 mod objectives;
+mod observe;
 mod rollup;
 mod rules;
 mod scenarios;
