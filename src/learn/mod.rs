@@ -168,15 +168,7 @@ impl Learn {
         }
         let name = match &person.name {
             Some(n) => n.clone(),
-            // The name statements gave them, else their first identifier.
-            None => {
-                let seen = self.lms.person_json(&person).await?;
-                seen.pointer("/names_seen/0")
-                    .and_then(serde_json::Value::as_str)
-                    .map(str::to_string)
-                    .or_else(|| person.identifiers.first().map(|k| crate::xapi::agent::label(k)))
-                    .unwrap_or_default()
-            }
+            None => self.name_seen(&person).await?,
         };
         Ok(Some(Learner {
             person_id: person.id,
@@ -185,6 +177,23 @@ impl Learn {
             csrf: s.csrf,
             token_sha256: digest,
         }))
+    }
+
+    /// The name of a person without one of their own: what statements called them, else what an
+    /// assignment did, else their first identifier.
+    async fn name_seen(&self, person: &crate::store::PersonRow) -> Result<String> {
+        use serde_json::Value;
+        let seen = self.lms.person_json(person).await?;
+        if let Some(n) = seen.pointer("/names_seen/0").and_then(Value::as_str) {
+            return Ok(n.to_string());
+        }
+        for a in self.lms.store.assignments_of_person(None, &person.id).await? {
+            let agent: Value = serde_json::from_str(&a.learner).unwrap_or(Value::Null);
+            if let Some(n) = agent.get("name").and_then(Value::as_str).filter(|n| !n.trim().is_empty()) {
+                return Ok(n.to_string());
+            }
+        }
+        Ok(person.identifiers.first().map(|k| crate::xapi::agent::label(k)).unwrap_or_default())
     }
 
     pub async fn sign_out(&self, l: &Learner) -> Result<()> {

@@ -127,7 +127,6 @@ impl AssignedCourse {
             _ => "Assigned",
         }
     }
-
 }
 
 /// Everything `/learn` shows.
@@ -277,7 +276,8 @@ impl Learn {
             sessions_required,
             score: percent(r.score),
             can_start,
-            started: r.status != "not_started",
+            // Begun: a module has been opened (a booking alone is activity on the course, not a start).
+            started: modules.iter().any(|c| c.status != crate::results::derive::Status::NotStarted),
             completed: completed_us.filter(|_| satisfied).map(|c| zones::day(c, tz)),
             done,
             certificate: satisfied && completed_us.is_some(),

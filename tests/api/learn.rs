@@ -341,3 +341,209 @@ async fn sessions_are_scheduled_in_a_known_time_zone(app: TestApp) {
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap_or_default().contains("start must be an RFC 3339 time or a local date-time"));
 }
+
+/// Clicks the element `selector` names (a form's button) and waits for the next page to load.
+async fn click_and_wait(browser: &crate::browser::Browser, selector: &str) {
+    browser.eval("window.__cairn_before_click = true; return true;").await;
+    let script =
+        format!("var e = document.querySelector({}); if (!e) return false; e.click(); return true;", json!(selector));
+    assert_eq!(browser.eval(&script).await, json!(true), "nothing to click at {selector}");
+    crate::browser::wait_until(browser, "!window.__cairn_before_click && document.readyState === 'complete'").await;
+}
+
+/// The page's text.
+async fn text_of(browser: &crate::browser::Browser) -> String {
+    browser.eval("return document.body.innerText").await.as_str().unwrap_or_default().to_string()
+}
+
+/// Fetches a path with the page's cookies (as a download would): `[status, content type, text]`.
+async fn fetch_in_page(browser: &crate::browser::Browser, path: &str) -> Value {
+    browser
+        .eval_async(
+            "var done = arguments[arguments.length - 1]; \
+             fetch(arguments[0], {credentials: 'same-origin'}).then(function (r) { \
+               return r.arrayBuffer().then(function (b) { \
+                 var bytes = new Uint8Array(b), s = ''; \
+                 for (var i = 0; i < Math.min(bytes.length, 4000); i++) s += String.fromCharCode(bytes[i]); \
+                 done([r.status, r.headers.get('content-type'), s]); }); \
+             }, function (e) { done(['failed', String(e)]); });",
+            json!([path]),
+        )
+        .await
+}
+
+/// axe-core finds no serious or critical violation on the page shown.
+async fn axe_clean(browser: &crate::browser::Browser, what: &str) {
+    let violations = crate::browser::axe_violations(browser).await;
+    assert_eq!(violations, json!([]), "accessibility violations on {what}: {violations:#}");
+}
+
+both!(a_learner_signs_in_takes_a_course_and_books_a_session_in_a_browser);
+/// Issue 18 in Chromium: Ann signs in with her sign-in link (the Continue button), sees her course
+/// due in her time zone, joins the waitlist of a full session, books a seat in another, cancels and
+/// books again, sees its join link (it starts within minutes), downloads its `.ics`, launches the
+/// course (which completes itself), comes back to see it `on_time` with its score and downloads
+/// the certificate; Bob, signed in the same way, sees none of it. axe-core clean on every page, and
+/// no sideways scroll on a phone. `CAIRN_LEARN_SCREENSHOTS=DIR` saves `learn.png` and
+/// `learn-phone.png` there.
+async fn a_learner_signs_in_takes_a_course_and_books_a_session_in_a_browser(app: TestApp) {
+    use crate::browser::{wait_until, Browser};
+    let Some(browser) = Browser::start(&app).await else { return };
+    let course = crate::launch::import(&app, "scorm12-runtime").await["id"].as_str().unwrap_or_default().to_string();
+    let other = crate::launch::import(&app, "tincan-runtime").await["id"].as_str().unwrap_or_default().to_string();
+    let due = days(7);
+    assign(&app, &course, "ann@example.com", "Ann Lee", &due).await;
+    assign(&app, &other, "bob@example.com", "Bob Roe", &days(9)).await;
+    let soon = |minutes: i64| {
+        (time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    // A full session (Carl holds its one seat) and an online one starting in ten minutes; neither
+    // is required, so the course completes with its module.
+    let full = schedule(
+        &app,
+        json!({"course": course, "title": "Hands-on drill", "start": days(2), "end": days(3), "capacity": 1,
+               "timezone": "Europe/Paris", "location": "Hall B", "required": false}),
+    )
+    .await;
+    let carl = json!({"learner": {"mbox": "mailto:carl@example.com"}});
+    let r = app.req(Method::POST, &format!("/api/sessions/{full}/bookings")).json(&carl).send().await.expect("book");
+    assert_eq!(r.status(), 201);
+    let online = schedule(
+        &app,
+        json!({"course": course, "title": "Live Q&A", "start": soon(10), "end": soon(70), "capacity": 20,
+               "timezone": "America/New_York", "join_url": "https://meet.example.com/qa", "required": false}),
+    )
+    .await;
+
+    // Signing in: the link's page, then its Continue button.
+    let link = link_for(&app, &person_of(&app, "ann@example.com").await).await;
+    browser.open(link["url"].as_str().unwrap_or_default()).await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    axe_clean(&browser, "the sign-in link's page").await;
+    click_and_wait(&browser, "form[action='/learn/link'] button").await;
+    assert_eq!(browser.eval("return location.pathname").await, "/learn");
+    axe_clean(&browser, "my training").await;
+    let text = text_of(&browser).await;
+    assert!(text.contains("Fire Safety Basics (SCORM 1.2)") && text.contains("Ann Lee"), "{text}");
+
+    // Her time zone, then the due date in it.
+    crate::browser::submit(&browser, &[("timezone", "Asia/Tokyo")]).await;
+    let tokyo = cairn::lms::zones::zone("Asia/Tokyo").expect("zone");
+    let due_us =
+        cairn::xapi::timestamp::parse_timestamp(&due).map(|t| (t.unix_timestamp_nanos() / 1000) as i64).unwrap_or(0);
+    let text = text_of(&browser).await;
+    assert!(text.contains("Your time zone is saved.") && text.contains("Asia/Tokyo"), "{text}");
+    let shown = cairn::lms::zones::show(due_us, &tokyo);
+    assert!(text.contains(&format!("Due\n{shown}")) || text.contains(&shown), "due {shown} in {text}");
+    assert!(text.contains("Pending"), "{text}");
+
+    // The full session offers its waitlist.
+    let slot = |id: &str, inner: &str| format!("[data-session='{id}'] {inner}");
+    let label = browser
+        .eval(&format!(
+            "return document.querySelector({}).textContent",
+            json!(slot(&full, "form[action='/learn/book'] button"))
+        ))
+        .await;
+    assert!(label.as_str().is_some_and(|l| l.starts_with("Join the waitlist")), "{label}");
+    click_and_wait(&browser, &slot(&full, "form[action='/learn/book'] button")).await;
+    let text = text_of(&browser).await;
+    assert!(text.contains("you are on its waitlist") && text.contains("On the waitlist (place 1)"), "{text}");
+
+    // The online session: book, cancel, book again; its join link shows (it starts in minutes).
+    click_and_wait(&browser, &slot(&online, "form[action='/learn/book'] button")).await;
+    assert!(text_of(&browser).await.contains("Your seat is booked."));
+    click_and_wait(&browser, &slot(&online, "form[action='/learn/cancel'] button")).await;
+    assert!(text_of(&browser).await.contains("Your booking is cancelled."));
+    assert_eq!(
+        browser.eval(&format!("return !!document.querySelector({})", json!(slot(&online, "a.join")))).await,
+        json!(false),
+        "no join link without a seat"
+    );
+    click_and_wait(&browser, &slot(&online, "form[action='/learn/book'] button")).await;
+    let href = browser.eval(&format!("return document.querySelector({}).href", json!(slot(&online, "a.join")))).await;
+    assert_eq!(href, "https://meet.example.com/qa");
+    let text = text_of(&browser).await;
+    assert!(text.contains("(America/New_York)") && text.contains("JST"), "both zones: {text}");
+    axe_clean(&browser, "my training with bookings").await;
+    let seats: Vec<_> =
+        app.lms.bookings(&online).await.expect("bookings").into_iter().filter(|b| b.has_seat()).collect();
+    assert_eq!(seats.len(), 1, "one seat after cancelling and booking again");
+
+    // The calendar file, as the link downloads it.
+    let ics = fetch_in_page(&browser, &format!("/learn/calendar?session={online}")).await;
+    assert_eq!(ics[0], 200, "{ics}");
+    assert!(ics[1].as_str().unwrap_or("").starts_with("text/calendar"), "{ics}");
+    let body = ics[2].as_str().unwrap_or("");
+    assert!(body.contains("SUMMARY:Live Q&A") && body.contains("URL:https://meet.example.com/qa"), "{body}");
+    if let Ok(dir) = std::env::var("CAIRN_LEARN_SCREENSHOTS") {
+        std::fs::write(format!("{dir}/learn.png"), browser.screenshot().await).expect("screenshot");
+    }
+
+    // The course: Start launches it (one module), the SCO completes itself with 85 %.
+    click_and_wait(&browser, "form[action='/learn/start'] button").await;
+    let started = std::time::Instant::now();
+    loop {
+        let (_, r) = app.get_json(&format!("/api/results?course={}", crate::launch::urlencode(&course))).await;
+        let row = r["results"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|x| x["learner"]["mbox"] == "mailto:ann@example.com").cloned());
+        if row.as_ref().is_some_and(|x| x["compliance"] == "on_time") {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "the course never completed: {r}");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    browser.open("http://cairn.test/learn").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    let done = format!("tr[data-course='{course}']");
+    let row = browser.eval(&format!("var r = document.querySelector({}); return r && r.innerText", json!(done))).await;
+    let row = row.as_str().unwrap_or_default().to_string();
+    assert!(row.contains("Completed on time") && row.contains("85 %"), "{row}");
+    axe_clean(&browser, "my training after completing").await;
+    let href = browser
+        .eval(&format!("return document.querySelector({}).getAttribute('href')", json!(format!("{done} a"))))
+        .await;
+    let pdf = fetch_in_page(&browser, href.as_str().unwrap_or_default()).await;
+    assert_eq!((pdf[0].clone(), pdf[1].clone()), (json!(200), json!("application/pdf")), "{pdf}");
+    assert!(pdf[2].as_str().unwrap_or("").starts_with("%PDF-"), "{pdf}");
+    assert!(pdf[2].as_str().unwrap_or("").contains("Ann Lee"), "the certificate names her");
+
+    // On a phone: usable, no sideways scroll, still axe-clean.
+    browser.cmd(Method::POST, "/window/rect", Some(json!({"width": 400, "height": 860}))).await;
+    browser.open("http://cairn.test/learn").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    axe_clean(&browser, "my training on a phone").await;
+    let wide = browser.eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    assert_eq!(wide, json!(0), "the page does not scroll sideways on a phone");
+    if let Ok(dir) = std::env::var("CAIRN_LEARN_SCREENSHOTS") {
+        std::fs::write(format!("{dir}/learn-phone.png"), browser.screenshot().await).expect("screenshot");
+    }
+
+    // Signing out; the sign-in page; a used link's page.
+    click_and_wait(&browser, "form[action='/learn/sign-out'] button").await;
+    assert_eq!(browser.eval("return location.pathname").await, "/learn/sign-in");
+    axe_clean(&browser, "the sign-in page").await;
+    browser.open(link["url"].as_str().unwrap_or_default()).await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    assert!(text_of(&browser).await.contains("no longer works"));
+    axe_clean(&browser, "a used link's page").await;
+
+    // Bob signs in the same way and sees none of Ann's training.
+    let link = link_for(&app, &person_of(&app, "bob@example.com").await).await;
+    browser.cmd(Method::POST, "/window/rect", Some(json!({"width": 1100, "height": 760}))).await;
+    browser.open(link["url"].as_str().unwrap_or_default()).await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    click_and_wait(&browser, "form[action='/learn/link'] button").await;
+    let text = text_of(&browser).await;
+    assert!(text.contains("Fire Safety Basics (TinCan)") && text.contains("Bob Roe"), "{text}");
+    for theirs in ["SCORM 1.2", "Live Q&A", "Hands-on drill", "Ann Lee", "85 %"] {
+        assert!(!text.contains(theirs), "Bob sees {theirs}: {text}");
+    }
+    let cert = fetch_in_page(&browser, href.as_str().unwrap_or_default()).await;
+    assert_eq!(cert[0], 403, "Ann's certificate is not Bob's: {cert}");
+    axe_clean(&browser, "another learner's training").await;
+    browser.quit().await;
+}

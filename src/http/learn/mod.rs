@@ -22,13 +22,22 @@ use crate::learn::{Learn, Learner};
 use crate::lrs::LrsError;
 use crate::store::BookOutcome;
 
-/// No inline anything: our stylesheet, our one script, same-origin form posts.
-const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-                        connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// No inline anything: our stylesheet, our one script, form posts to this origin, and the content
+/// origin as the one place a form's answer may redirect to (Start sends the browser to the course
+/// there, and browsers hold redirects after a form post to `form-action`).
+fn page_csp(content_url: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; \
+         form-action 'self' {}; frame-ancestors 'none'; base-uri 'none'",
+        super::origin_of(content_url)
+    )
+}
 const STYLESHEET: &str = include_str!("../../../static/learn/learn.css");
 const ZONE_SCRIPT: &str = include_str!("../../../static/learn/zone.js");
 
 pub fn router(learn: Learn) -> Router {
+    let csp = HeaderValue::from_str(&page_csp(&learn.lms().settings.content_url))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'; style-src 'self'; form-action 'self'"));
     Router::new()
         .route("/", get(training))
         .route("/sign-in", get(sign_in_page))
@@ -45,6 +54,21 @@ pub fn router(learn: Learn) -> Router {
         .fallback(|| async { error_page(StatusCode::NOT_FOUND, "There is no such page.") })
         .with_state(learn)
         .layer(middleware::from_fn(same_origin_posts))
+        .layer(middleware::from_fn_with_state(csp, pages_policy))
+}
+
+/// Every page of `/learn` carries the pages' policy (other answers keep the API origin's).
+async fn pages_policy(State(csp): State<HeaderValue>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let is_page = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("text/html"));
+    if is_page {
+        resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    resp
 }
 
 async fn same_origin_posts(req: Request, next: Next) -> Response {
@@ -110,7 +134,6 @@ fn html(status: StatusCode, body: String) -> Response {
     let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
@@ -292,7 +315,10 @@ async fn training_page(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let t = learn.my_training(l).await?;
-    let (done_courses, open): (Vec<_>, Vec<_>) = t.courses.into_iter().partition(|c| c.done);
+    // Cards: what is still to do, and done courses that still have live sessions to show (a seat
+    // booked, one attended, or slots open); the table: what is done, with certificates.
+    let open = t.courses.iter().filter(|c| !c.done || !c.sessions.is_empty()).cloned().collect();
+    let done_courses = t.courses.into_iter().filter(|c| c.done).collect();
     let page = TrainingPage {
         name: l.name.clone(),
         csrf: l.csrf.clone(),
