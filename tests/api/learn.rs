@@ -547,3 +547,69 @@ async fn a_learner_signs_in_takes_a_course_and_books_a_session_in_a_browser(app:
     axe_clean(&browser, "another learner's training").await;
     browser.quit().await;
 }
+
+both!(a_course_of_several_modules_opens_in_the_player_and_attendance_shows);
+/// Start opens a course of several modules in the course player (content origin); a single module
+/// launches (see above). Attendance marked by an instructor shows on the learner's page with what
+/// remains. `/learn` is not served on the content origin. A learner session ends after 30 minutes
+/// idle, and at once when the person is erased.
+async fn a_course_of_several_modules_opens_in_the_player_and_attendance_shows(app: TestApp) {
+    let course = crate::player::import_scorm12_pair(&app).await;
+    assign(&app, &course, "ann@example.com", "Ann Lee", &days(5)).await;
+    let session = schedule(
+        &app,
+        json!({"course": course, "title": "Yard walk", "start": days(-2), "end": days(-1), "timezone": "UTC"}),
+    )
+    .await;
+    // Booked before it took place (the API books past sessions; learners cannot), then attended.
+    let ann_agent = json!({"learner": {"mbox": "mailto:ann@example.com"}});
+    let r = app
+        .req(Method::POST, &format!("/api/sessions/{session}/bookings"))
+        .json(&ann_agent)
+        .send()
+        .await
+        .expect("book");
+    assert_eq!(r.status(), 201);
+    let person = person_of(&app, "ann@example.com").await;
+    let ann = sign_in_with(&app, link_for(&app, &person).await["url"].as_str().unwrap_or_default()).await;
+    let page = get(&app, &ann, "/learn").await;
+    assert!(page.body.contains("0 of 2 modules done") && page.body.contains("0 of 1 attended"), "{}", page.body);
+    assert!(page.body.contains("Booked; attendance not recorded"), "{}", page.body);
+    assert!(!page.body.contains("Cancel my booking"), "a past session cannot be cancelled");
+    let csrf = csrf_of(&page.body);
+    let late = post(&app, &ann, "/learn/cancel", &[("csrf", &csrf), ("session", &session)]).await;
+    assert_eq!(late.status, 409, "{}", late.body);
+    assert!(late.body.contains("has started"), "{}", late.body);
+    let r = app
+        .req(Method::POST, &format!("/api/sessions/{session}/attendance"))
+        .json(&ann_agent)
+        .send()
+        .await
+        .expect("attend");
+    assert!(r.status().is_success());
+    let page = get(&app, &ann, "/learn").await;
+    assert!(page.body.contains("1 of 1 attended") && page.body.contains(">Attended<"), "{}", page.body);
+    assert!(page.body.contains("0 of 2 modules done"), "what remains after it: {}", page.body);
+
+    let start = post(&app, &ann, "/learn/start", &[("csrf", &csrf), ("course", &course)]).await;
+    assert_eq!(start.status, 303, "{}", start.body);
+    assert!(start.location().starts_with("http://content.cairn.test/player/"), "{}", start.location());
+    let on_content = client().get(format!("{}/learn", app.content_base)).header(header::COOKIE, &ann).send().await;
+    assert_eq!(on_content.expect("send").status(), 404);
+
+    // Idle for longer than 30 minutes: signed out.
+    let idle = cairn::learn::Learn::new(
+        app.lms.clone(),
+        cairn::learn::LearnConfig { idle: std::time::Duration::from_millis(1), ..Default::default() },
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let token = ann.split_once('=').map(|(_, t)| t).unwrap_or_default();
+    assert!(idle.learner(token).await.expect("lookup").is_none(), "an idle session is over");
+    // Erasing the person ends their session and their links.
+    let spare = link_for(&app, &person).await;
+    let r = app.req(Method::DELETE, &format!("/api/persons/{person}")).send().await.expect("erase");
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap_or_default());
+    assert_eq!(get(&app, &ann, "/learn").await.location(), "/learn/sign-in");
+    let token = spare["url"].as_str().unwrap_or_default().split("t=").nth(1).unwrap_or_default().to_string();
+    assert_eq!(post(&app, "", "/learn/link", &[("t", &token)]).await.status, 410);
+}
