@@ -61,7 +61,8 @@ pub enum Seat {
 pub struct Slot {
     pub id: String,
     pub title: String,
-    /// Start and end in the learner's zone, and the start in the organiser's.
+    /// Start and end in the learner's zone (the end as a time of day when on the same day), and
+    /// the start in the organiser's.
     pub starts: String,
     pub ends_clock: String,
     pub starts_iso: String,
@@ -247,7 +248,12 @@ impl Learn {
                 .filter(|_| seat == Seat::Booked && now >= s.starts_us - JOIN_LEAD_US && now < s.ends_us);
             sessions.push(Slot {
                 starts: zones::show(s.starts_us, tz),
-                ends_clock: zones::clock(s.ends_us, tz),
+                // The end's time of day, or its date too when it ends on another day.
+                ends_clock: if zones::day(s.starts_us, tz) == zones::day(s.ends_us, tz) {
+                    zones::clock(s.ends_us, tz)
+                } else {
+                    zones::show(s.ends_us, tz)
+                },
                 starts_iso: crate::xapi::timestamp::format_us(s.starts_us),
                 organiser: zones::show(s.starts_us, &organiser_tz),
                 organiser_zone: s.timezone.clone(),

@@ -403,7 +403,7 @@ async fn a_learner_signs_in_takes_a_course_and_books_a_session_in_a_browser(app:
     // is required, so the course completes with its module.
     let full = schedule(
         &app,
-        json!({"course": course, "title": "Hands-on drill", "start": days(2), "end": days(3), "capacity": 1,
+        json!({"course": course, "title": "Hands-on drill", "start": days(2), "end": soon(2 * 24 * 60 + 120), "capacity": 1,
                "timezone": "Europe/Paris", "location": "Hall B", "required": false}),
     )
     .await;
@@ -479,7 +479,10 @@ async fn a_learner_signs_in_takes_a_course_and_books_a_session_in_a_browser(app:
     let body = ics[2].as_str().unwrap_or("");
     assert!(body.contains("SUMMARY:Live Q&A") && body.contains("URL:https://meet.example.com/qa"), "{body}");
     if let Ok(dir) = std::env::var("CAIRN_LEARN_SCREENSHOTS") {
+        // Tall enough to show both sessions.
+        browser.cmd(Method::POST, "/window/rect", Some(json!({"width": 1100, "height": 1250}))).await;
         std::fs::write(format!("{dir}/learn.png"), browser.screenshot().await).expect("screenshot");
+        browser.cmd(Method::POST, "/window/rect", Some(json!({"width": 1100, "height": 760}))).await;
     }
 
     // The course: Start launches it (one module), the SCO completes itself with 85 %.
