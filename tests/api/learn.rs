@@ -6,8 +6,8 @@
 use reqwest::{header, Method};
 use serde_json::{json, Value};
 
-use crate::both;
 use crate::support::{TestApp, KEY};
+use crate::{both, both_configured};
 
 /// A browser-like client: keeps no cookies of its own and follows no redirects, so tests see both.
 fn client() -> reqwest::Client {
@@ -131,6 +131,8 @@ async fn a_sign_in_link_works_once_and_only_by_its_button(app: TestApp) {
     assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
     assert!(!page.body.contains("<script>"), "no inline script");
     assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
+    assert_eq!(get(&app, &cookie, "/learn/sign-in").await.location(), "/learn", "signed in already");
+    assert_eq!(get(&app, "", "/learn/sign-in").await.status, 200);
 
     // Used: the same link, a made-up one, an expired one.
     let again = post(&app, "", "/learn/link", &[("t", token)]).await;
@@ -615,4 +617,31 @@ async fn a_course_of_several_modules_opens_in_the_player_and_attendance_shows(ap
     assert_eq!(get(&app, &ann, "/learn").await.location(), "/learn/sign-in");
     let token = spare["url"].as_str().unwrap_or_default().split("t=").nth(1).unwrap_or_default().to_string();
     assert_eq!(post(&app, "", "/learn/link", &[("t", &token)]).await.status, 410);
+}
+
+fn https(c: &mut cairn::lrs::LrsConfig) {
+    c.public_url = "https://cairn.test".into();
+}
+
+both_configured!(behind_https_the_cookie_is_secure_and_host_pinned, https);
+/// Served as `https://…`, the learner cookie is `__Host-cairn_learn; Secure; Path=/` (browsers
+/// accept the `__Host-` prefix only with `Path=/`), and links name the public https address.
+async fn behind_https_the_cookie_is_secure_and_host_pinned(app: TestApp) {
+    let course = crate::launch::import(&app, "scorm12-runtime").await["id"].as_str().unwrap_or_default().to_string();
+    assign(&app, &course, "ann@example.com", "Ann Lee", &days(7)).await;
+    let link = link_for(&app, &person_of(&app, "ann@example.com").await).await;
+    let url = link["url"].as_str().unwrap_or_default();
+    assert!(url.starts_with("https://cairn.test/learn/link?t="), "{url}");
+    let token = url.split("t=").nth(1).unwrap_or_default();
+    let used = post(&app, "", "/learn/link", &[("t", token)]).await;
+    assert_eq!(used.status, 303, "{}", used.body);
+    let set = used.headers[header::SET_COOKIE].to_str().unwrap_or("").to_string();
+    for part in ["__Host-cairn_learn=", "Path=/;", "HttpOnly", "SameSite=Strict", "Secure"] {
+        assert!(set.contains(part), "{part} in {set}");
+    }
+    let cookie = set.split(';').next().unwrap_or("").to_string();
+    assert_eq!(get(&app, &cookie, "/learn").await.status, 200);
+    // The plain name is not read in this mode (a cookie tossed in without the prefix signs nobody in).
+    let plain = cookie.replace("__Host-cairn_learn=", "cairn_learn=");
+    assert_eq!(get(&app, &plain, "/learn").await.location(), "/learn/sign-in");
 }

@@ -195,9 +195,15 @@ impl IntoResponse for PageError {
 #[template(path = "learn/sign_in.html")]
 struct SignInPage {}
 
-/// GET /learn/sign-in: how to get in. Single sign-on, when configured, adds its button here.
-async fn sign_in_page() -> Response {
-    render(StatusCode::OK, &SignInPage {})
+/// GET /learn/sign-in: how to get in. Single sign-on, when configured, adds its button here. A
+/// learner already signed in goes to their training.
+async fn sign_in_page(State(learn): State<Learn>, headers: HeaderMap) -> Result<Response, PageError> {
+    if let Some(token) = session_token(&learn, &headers) {
+        if learn.learner(&token).await?.is_some() {
+            return Ok(Redirect::to("/learn").into_response());
+        }
+    }
+    Ok(render(StatusCode::OK, &SignInPage {}))
 }
 
 #[derive(Deserialize)]
