@@ -75,6 +75,7 @@ async fn setup(a: &Args, maintain: bool) -> (Lms, tempfile::TempDir) {
         content_dir: dir.path().join("content"),
         package_limits: Default::default(),
         maintain_results: maintain,
+        learner_link_ttl: cairn::lms::LEARNER_LINK_TTL,
     };
     let lrs = Lms::new(Lrs::new(store, cfg), settings);
     for c in 0..a.courses {

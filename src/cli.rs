@@ -6,7 +6,9 @@ use anyhow::Context;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::config::{Cli, Command, CoursesCommand, CredentialsCommand, PersonsCommand, ServeArgs, UsersCommand};
+use crate::config::{
+    Cli, Command, CoursesCommand, CredentialsCommand, LearnersCommand, PersonsCommand, ServeArgs, UsersCommand,
+};
 use crate::http::{self, HttpConfig};
 use crate::lms::{courses, Lms, LmsConfig};
 use crate::lrs::{Lrs, LrsConfig};
@@ -42,6 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Credentials(cmd) => credentials(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
         Command::Users(cmd) => users(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
         Command::Persons(cmd) => persons(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
+        Command::Learners(cmd) => learners(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
         Command::Import { package, course_id, json } => {
             import(lms_for(store, "127.0.0.1:8080", 100, content_dir), package, course_id, json).await
         }
@@ -184,7 +187,13 @@ fn lms_for(store: Store, listen: &str, page_limit: usize, content_dir: PathBuf) 
 
 /// The learning-management side's settings.
 fn lms_config(content_url: String, content_dir: PathBuf) -> LmsConfig {
-    LmsConfig { content_url, content_dir, package_limits: Default::default(), maintain_results: true }
+    // CAIRN_LEARNER_LINK_TTL (`15m`, `1h`): read here, so `serve` and `cairn learners link` agree.
+    let learner_link_ttl = std::env::var("CAIRN_LEARNER_LINK_TTL")
+        .ok()
+        .and_then(|v| humantime::parse_duration(v.trim()).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or(crate::lms::LEARNER_LINK_TTL);
+    LmsConfig { content_url, content_dir, package_limits: Default::default(), maintain_results: true, learner_link_ttl }
 }
 
 async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::Result<()> {
@@ -402,6 +411,23 @@ async fn persons(lms: Lms, cmd: PersonsCommand) -> anyhow::Result<()> {
                 }
             }
             print(lms.erase_person(&id, "cli").await?);
+        }
+    }
+    Ok(())
+}
+
+async fn learners(lms: Lms, cmd: LearnersCommand) -> anyhow::Result<()> {
+    match cmd {
+        LearnersCommand::Link { person, json } => {
+            let id = person_arg(&lms, &person).await?;
+            let learn = crate::learn::Learn::new(lms, Default::default());
+            let link = learn.issue_sign_in_link(&id, "cli").await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&link)?);
+            } else {
+                println!("{}", link.url);
+                eprintln!("works once, until {}", link.expires_at);
+            }
         }
     }
     Ok(())

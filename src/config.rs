@@ -40,6 +40,9 @@ pub enum Command {
     /// Persons: one learner behind several agent identifiers; merge, split, export, erase.
     #[command(subcommand)]
     Persons(PersonsCommand),
+    /// Learners' way in to `/learn` (their training page).
+    #[command(subcommand)]
+    Learners(LearnersCommand),
     /// Import a package zip (SCORM 1.2/2004, cmi5, TinCan, AICC) as a new course version.
     Import {
         /// The package file.
@@ -265,6 +268,19 @@ pub enum UsersCommand {
 }
 
 /// Agents are given as `mailto:…` or Agent JSON.
+#[derive(Debug, Subcommand)]
+pub enum LearnersCommand {
+    /// Print a single-use sign-in link to `/learn` for a person (its id, or one of its agents:
+    /// `mailto:…` or Agent JSON). It works once, within CAIRN_LEARNER_LINK_TTL (default 15m); set
+    /// CAIRN_PUBLIC_URL to the address browsers reach the server by.
+    Link {
+        person: String,
+        /// Print `{person, url, expires_at}` as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum PersonsCommand {
     /// List persons whose name or identifiers contain a term (all when none is given).

@@ -8,6 +8,8 @@
 //!   extractors, error mapping, guards, connection handling) and, in [`http::content`], the content
 //!   origin (launch pages, package files). Thin.
 //! - [`console`]: the console's use cases: users and roles, sign-in sessions, the audit log.
+//! - [`learn`]: the learner's side (`/learn`): sign-in links, learner sessions, "my training",
+//!   bookings, calendar files and certificates; pages in [`http::learn`].
 //! - [`xapi`]: the specification as code: versions, validation, agents, statement preparation,
 //!   comparison, formats, attachments and signatures. No HTTP, no SQL.
 //! - [`lrs`]: the xAPI core (statements, queries, documents, identities, credentials) over the store.
@@ -31,6 +33,7 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod http;
+pub mod learn;
 pub mod lms;
 pub mod lrs;
 pub mod package;

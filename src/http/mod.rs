@@ -15,6 +15,7 @@ pub mod guard;
 pub mod health;
 pub mod identity;
 pub mod launch;
+pub mod learn;
 pub mod persons;
 pub mod player;
 pub mod results;
@@ -133,7 +134,8 @@ pub fn router(lms: &Lms, cfg: &HttpConfig) -> Router {
         )
         .route("/persons/{id}/merge", axum::routing::post(persons::merge))
         .route("/persons/{id}/export", get(persons::export))
-        .route("/persons/{id}/statements", get(persons::statements));
+        .route("/persons/{id}/statements", get(persons::statements))
+        .route("/persons/{id}/sign-in-link", axum::routing::post(persons::sign_in_link));
     let routes = Router::new()
         .nest("/xapi", xapi)
         .nest("/api", api)
@@ -154,8 +156,16 @@ pub fn router(lms: &Lms, cfg: &HttpConfig) -> Router {
         },
     )
     .with_sso(cfg.sso.clone());
+    let learn = crate::learn::Learn::new(
+        lms.clone(),
+        crate::learn::LearnConfig {
+            secure_cookies: lrs.config.public_url.starts_with("https://"),
+            ..Default::default()
+        },
+    );
     Router::new()
         .nest("/console", console::router(console))
+        .nest("/learn", learn::router(learn))
         .fallback_service(routes)
         .layer(middleware::from_fn(launch::collapse_xapi_slashes))
         .layer(middleware::from_fn(guard::no_login_dialog_for_browsers))

@@ -137,3 +137,11 @@ pub async fn statements(
     });
     Ok(axum::Json(crate::lrs::statements::statement_result(stmts, more_url)).into_response())
 }
+
+/// POST /api/persons/{id}/sign-in-link: a single-use, short-lived link that signs the person in to
+/// `/learn` (audited with the credential that asked).
+pub async fn sign_in_link(State(lms): State<Lms>, Admin(who): Admin, Path(id): Path<String>) -> ApiResult<Response> {
+    let learn = crate::learn::Learn::new(lms, Default::default());
+    let link = learn.issue_sign_in_link(&id, &format!("credential:{}", who.key)).await?;
+    Ok((StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")], axum::Json(link)).into_response())
+}

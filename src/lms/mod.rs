@@ -12,6 +12,7 @@
 //! - [`definitions`]: what each course is derived against;
 //! - [`assignments`], [`sessions`]: who must complete what by when; live sessions and attendance;
 //! - [`reports`]: results rows, CSV and course summaries for analysts;
+//! - [`zones`]: IANA time zones (live sessions are scheduled in one; learners read times in theirs);
 //! - [`hooks`]: the guard and observer the core calls.
 
 pub mod assignments;
@@ -25,6 +26,7 @@ pub mod player;
 pub mod reports;
 pub mod results;
 pub mod sessions;
+pub mod zones;
 
 use std::ops::Deref;
 use std::path::PathBuf;
@@ -46,7 +48,13 @@ pub struct LmsConfig {
     /// Keep derived results current as statements arrive (on by default; off only to measure what
     /// that maintenance costs, after which `rebuild_results` brings results up to date).
     pub maintain_results: bool,
+    /// How long a learner's sign-in link stays usable (`/learn`): long enough to open a mail,
+    /// short enough that an old mail signs nobody in.
+    pub learner_link_ttl: std::time::Duration,
 }
+
+/// The default of [`LmsConfig::learner_link_ttl`]: 15 minutes.
+pub const LEARNER_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// The learning-management side over one xAPI core. Cheap to clone (shared state).
 #[derive(Clone)]

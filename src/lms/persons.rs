@@ -181,6 +181,8 @@ impl Lms {
         let p = self.person_row(id).await?;
         let launches = self.store.launches_of_agents(&p.identifiers).await?;
         self.store.erase_learner_rows(&p.identifiers).await?;
+        // Their sign-in links, learner sessions (signed out at once) and settings.
+        self.store.erase_learner_side(id).await?;
         // Their launch credentials stop here at once; other nodes refuse them too, since every
         // statement and document a launch sends reads its (now deleted) launch row.
         for l in &launches {

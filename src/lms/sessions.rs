@@ -18,8 +18,10 @@ use crate::xapi::{agent, Version};
 pub struct SessionRequest {
     pub course: String,
     pub title: String,
+    /// RFC 3339, or a local date-time without offset (`2026-12-01T09:00`) read in `timezone`.
     pub start: String,
     pub end: String,
+    /// The organiser's zone, an IANA name (`Europe/Paris`); learners see times in it and in theirs.
     #[serde(default = "utc")]
     pub timezone: String,
     #[serde(default)]
@@ -30,6 +32,22 @@ pub struct SessionRequest {
     pub join_url: Option<String>,
     #[serde(default = "yes")]
     pub required: bool,
+}
+
+/// A session's start or end: RFC 3339, or a local date-time read in the session's zone.
+fn session_time(name: &str, v: &str, tz: &jiff::tz::TimeZone) -> Result<i64> {
+    // An offset (`Z`, `+01:00`, `-05:00`) after the date makes it an absolute time.
+    let time_part = v.trim().split_once(['T', 't', ' ']).map(|(_, t)| t).unwrap_or("");
+    let absolute = time_part.contains(['Z', 'z', '+', '-']);
+    match absolute {
+        true => parse_ts(name, v),
+        false => super::zones::local_to_us(v, tz).ok_or_else(|| {
+            bad(format!(
+                "{name} must be an RFC 3339 time or a local date-time such as 2026-12-01T09:00 \
+                 (read in the session's time zone), got {v:?}"
+            ))
+        }),
+    }
 }
 
 fn utc() -> String {
@@ -54,8 +72,10 @@ impl Lms {
     /// Announces a live session as a component of a course.
     pub async fn create_session(&self, req: SessionRequest) -> Result<SessionRow> {
         let mut def = self.course_def(&req.course).await?;
-        let starts = parse_ts("start", &req.start)?;
-        let ends = parse_ts("end", &req.end)?;
+        let tz = super::zones::zone(&req.timezone).map_err(|e| bad(format!("timezone: {e}")))?;
+        let timezone = tz.iana_name().unwrap_or(req.timezone.trim()).to_string();
+        let starts = session_time("start", &req.start, &tz)?;
+        let ends = session_time("end", &req.end, &tz)?;
         if ends <= starts {
             return Err(bad("end must be after start"));
         }
@@ -73,7 +93,7 @@ impl Lms {
             title: req.title.clone(),
             starts_us: starts,
             ends_us: ends,
-            timezone: req.timezone,
+            timezone,
             capacity: req.capacity,
             location: req.location,
             join_url: req.join_url,

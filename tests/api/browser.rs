@@ -47,7 +47,7 @@ fn chromedriver() -> Option<String> {
 }
 
 /// A browser session.
-struct Browser {
+pub(crate) struct Browser {
     client: reqwest::Client,
     session: String,
 }
@@ -55,7 +55,7 @@ struct Browser {
 impl Browser {
     /// A headless Chromium that resolves `cairn.test` to the test server; None (after a loud message) when
     /// the browser is not installed.
-    async fn start(app: &TestApp) -> Option<Browser> {
+    pub(crate) async fn start(app: &TestApp) -> Option<Browser> {
         let Some(driver) = chromedriver() else {
             if std::env::var("CAIRN_REQUIRE_BROWSER").as_deref() == Ok("1") {
                 panic!("a browser is required (CAIRN_REQUIRE_BROWSER=1) but {CHROMIUM} or {CHROMEDRIVER} is missing");
@@ -86,7 +86,7 @@ impl Browser {
         Some(Browser { client, session: format!("{driver}/session/{id}") })
     }
 
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let mut r = self.client.request(method, format!("{}{path}", self.session));
         if let Some(b) = body {
             r = r.json(&b);
@@ -95,26 +95,26 @@ impl Browser {
         v["value"].clone()
     }
 
-    async fn open(&self, url: &str) {
+    pub(crate) async fn open(&self, url: &str) {
         self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
     }
 
     /// Runs a script in the page (top frame) and returns its value.
-    async fn eval(&self, script: &str) -> Value {
+    pub(crate) async fn eval(&self, script: &str) -> Value {
         self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await
     }
 
     /// Runs an asynchronous script (its last argument is the callback) and returns what it passed back.
-    async fn eval_async(&self, script: &str, args: Value) -> Value {
+    pub(crate) async fn eval_async(&self, script: &str, args: Value) -> Value {
         self.cmd(reqwest::Method::POST, "/execute/async", Some(json!({"script": script, "args": args}))).await
     }
 
-    async fn screenshot(&self) -> Vec<u8> {
+    pub(crate) async fn screenshot(&self) -> Vec<u8> {
         let b64 = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
         base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap_or_default()).expect("png")
     }
 
-    async fn quit(self) {
+    pub(crate) async fn quit(self) {
         let _ = self.client.delete(&self.session).send().await;
     }
 }
@@ -299,7 +299,7 @@ async fn scorm12_scorm2004_cmi5_and_tincan_courses_report_in_a_browser(app: Test
 
 /// axe-core (vendored through `npm ci --prefix tests/clients`, as `scripts/test.sh` does) run on the top
 /// document: its serious and critical violations.
-async fn axe_violations(browser: &Browser) -> Value {
+pub(crate) async fn axe_violations(browser: &Browser) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/node_modules/axe-core/axe.min.js");
     let axe = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (run npm ci --prefix tests/clients)", path.display()));
@@ -408,7 +408,7 @@ async fn hostile_content_reaches_nothing(app: TestApp) {
 both!(hostile_content_reaches_nothing);
 
 /// Polls `condition` (a script returning a boolean) until it holds.
-async fn wait_until(browser: &Browser, condition: &str) {
+pub(crate) async fn wait_until(browser: &Browser, condition: &str) {
     let started = Instant::now();
     while browser.eval(&format!("return !!({condition});")).await != json!(true) {
         assert!(started.elapsed() < PATIENCE, "timed out waiting for {condition}");
@@ -418,7 +418,7 @@ async fn wait_until(browser: &Browser, condition: &str) {
 
 /// Fills the form fields (`id` → value) and submits the form holding the first, then waits for the
 /// next page to have loaded.
-async fn submit(browser: &Browser, fields: &[(&str, &str)]) {
+pub(crate) async fn submit(browser: &Browser, fields: &[(&str, &str)]) {
     let marker = "window.__cairn_before_submit = true;";
     browser.eval(marker).await;
     let mut script = String::new();

@@ -453,11 +453,13 @@ async fn an_instructor_schedules_a_session_books_learners_and_marks_attendance(a
     let page_url = made.location().to_string();
     let s = app.lms.sessions(Some(&course)).await.expect("sessions").remove(0);
     assert_eq!((s.title.as_str(), s.ends_us - s.starts_us, s.capacity), ("Fire drill", 90 * 60_000_000, Some(1)));
+    // The start was entered in the organiser's zone: 09:30 in Paris (winter time) is 08:30 UTC.
+    assert_eq!(cairn::xapi::timestamp::format_us(s.starts_us), "2030-03-01T08:30:00.000Z");
     // The calendar of March 2030 shows it on Friday the 1st (weeks start on Monday: 25 Feb to 31 Mar).
     let cal = get(&app, &ian, "/console/sessions?month=2030-03").await;
     assert!(cal.body.contains("Sessions in 2030-03"), "{}", cal.body);
     let first = cal.body.split("2030-03-01</span>").nth(1).expect("1 March").split("</td>").next().unwrap_or("");
-    assert!(first.contains("09:30 Fire drill"), "{first}");
+    assert!(first.contains("08:30 Fire drill"), "{first}");
     assert!(cal.body.contains("2030-02-25</span>") && cal.body.contains("2030-03-31</span>"), "{}", cal.body);
     assert!(cal.body.contains("month=2030-02") && cal.body.contains("month=2030-04"));
     assert_eq!(get(&app, &ian, "/console/sessions?month=March").await.status, 400);

@@ -15,6 +15,7 @@ mod edge;
 mod faults;
 mod ingest_concurrency;
 mod launch;
+mod learn;
 mod migrations;
 mod oidc;
 mod persons;

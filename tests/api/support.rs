@@ -168,6 +168,7 @@ impl TestApp {
                 content_dir,
                 package_limits: Default::default(),
                 maintain_results: true,
+                learner_link_ttl: cairn::lms::LEARNER_LINK_TTL,
             },
         );
         let lrs = lms.core().clone();

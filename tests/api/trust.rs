@@ -205,7 +205,7 @@ async fn a_launch_cannot_look_up_other_learners(app: TestApp) {
 both!(a_launch_cannot_look_up_other_learners);
 
 /// Every endpoint of the API origin, as `(method, path)`: the admin API and the xAPI resources.
-const ADMIN_ENDPOINTS: [(&str, &str); 19] = [
+const ADMIN_ENDPOINTS: [(&str, &str); 20] = [
     ("GET", "/api/courses"),
     ("POST", "/api/courses"),
     ("GET", "/api/courses/urn:x"),
@@ -225,6 +225,7 @@ const ADMIN_ENDPOINTS: [(&str, &str); 19] = [
     ("POST", "/api/sessions/x/attendance"),
     ("POST", "/api/launches"),
     ("POST", "/api/players"),
+    ("POST", "/api/persons/x/sign-in-link"),
 ];
 const XAPI_ENDPOINTS: [(&str, &str); 8] = [
     ("GET", "/xapi/statements"),

@@ -156,22 +156,29 @@ fn check_csrf(v: &Viewer, given: &str) -> Result<(), PageError> {
 /// Refuses POSTs that a browser marks as cross-site or whose Origin is another host, before any
 /// handler runs (the `SameSite=Strict` cookie already keeps the session out of them; this is the second lock).
 async fn same_origin_posts(req: Request, next: Next) -> Response {
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        let h = req.headers();
-        let cross_site = h
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|s| s.eq_ignore_ascii_case("cross-site") || s.eq_ignore_ascii_case("same-site"));
-        let other_origin = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|origin| {
-            let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-            let authority = origin.split_once("://").map(|(_, a)| a).unwrap_or(origin);
-            origin != "null" && !authority.eq_ignore_ascii_case(host)
-        });
-        if cross_site || other_origin {
-            return error_page(StatusCode::FORBIDDEN, "Cross-site form posts to the console are refused.");
-        }
+    if cross_site_post(&req) {
+        return error_page(StatusCode::FORBIDDEN, "Cross-site form posts to the console are refused.");
     }
     next.run(req).await
+}
+
+/// Whether a request is a POST (any method but GET and HEAD) that the browser marks as cross-site
+/// or same-site, or whose `Origin` is another host: the pages of `/console` and `/learn` refuse them.
+pub(super) fn cross_site_post(req: &Request) -> bool {
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        return false;
+    }
+    let h = req.headers();
+    let cross_site = h
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|s| s.eq_ignore_ascii_case("cross-site") || s.eq_ignore_ascii_case("same-site"));
+    let other_origin = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()).is_some_and(|origin| {
+        let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let authority = origin.split_once("://").map(|(_, a)| a).unwrap_or(origin);
+        origin != "null" && !authority.eq_ignore_ascii_case(host)
+    });
+    cross_site || other_origin
 }
 
 /// A rendered page with the console's headers.

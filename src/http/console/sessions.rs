@@ -198,10 +198,13 @@ pub async fn schedule(
     check_csrf(&v, &f.csrf)?;
     v.require(Role::Instructor)?;
     let attempt = async {
-        let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-        let start = time::PrimitiveDateTime::parse(f.start.trim().get(..16).unwrap_or(""), &format)
-            .map_err(|_| LrsError::BadRequest(format!("the start must be a date and time, got {:?}", f.start)))?
-            .assume_utc();
+        // The start is a local time in the organiser's zone, as they think of it.
+        let timezone = non_empty(&f.timezone).unwrap_or_else(|| "UTC".into());
+        let tz = crate::lms::zones::zone(&timezone).map_err(|e| LrsError::BadRequest(format!("time zone: {e}")))?;
+        let start_us = crate::lms::zones::local_to_us(f.start.trim(), &tz)
+            .ok_or_else(|| LrsError::BadRequest(format!("the start must be a date and time, got {:?}", f.start)))?;
+        let start = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(start_us) * 1000)
+            .map_err(|_| LrsError::BadRequest(format!("the start is out of range, got {:?}", f.start)))?;
         let minutes: i64 = f
             .minutes
             .trim()
@@ -222,7 +225,7 @@ pub async fn schedule(
             title: non_empty(&f.title).ok_or_else(|| LrsError::BadRequest("a title is required".into()))?,
             start: rfc(start),
             end: rfc(start + time::Duration::minutes(minutes)),
-            timezone: non_empty(&f.timezone).unwrap_or_else(|| "UTC".into()),
+            timezone,
             capacity,
             location: non_empty(&f.location),
             join_url: non_empty(&f.join_url),
