@@ -162,7 +162,8 @@ pub fn router(lms: &Lms, cfg: &HttpConfig) -> Router {
             secure_cookies: lrs.config.public_url.starts_with("https://"),
             ..Default::default()
         },
-    );
+    )
+    .with_sso(cfg.sso.clone());
     Router::new()
         .nest("/console", console::router(console))
         .nest("/learn", learn::router(learn))

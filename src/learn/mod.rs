@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::lms::Lms;
 use crate::lrs::auth::random_token;
 use crate::lrs::error::{LrsError, Result};
+use crate::sso::{Identity, Sso};
 use crate::store::LearnerSessionRow;
 
 #[derive(Debug, Clone)]
@@ -83,11 +84,43 @@ fn sha256_hex(s: &str) -> String {
 pub struct Learn {
     lms: Lms,
     pub config: Arc<LearnConfig>,
+    /// Single sign-on, when an OpenID provider is configured.
+    pub sso: Option<Sso>,
 }
 
 impl Learn {
     pub fn new(lms: Lms, config: LearnConfig) -> Learn {
-        Learn { lms, config: Arc::new(config) }
+        Learn { lms, config: Arc::new(config), sso: None }
+    }
+
+    /// The learner side with single sign-on through `sso`.
+    pub fn with_sso(mut self, sso: Option<Sso>) -> Learn {
+        self.sso = sso;
+        self
+    }
+
+    /// Signs in the learner an OpenID provider vouched for: the person owning `mailto:` their
+    /// verified email. Someone the store has never seen gets a person of their own (they see an
+    /// empty training page until something is assigned to that email). Answers the session token.
+    pub async fn sign_in_sso(&self, id: &Identity) -> Result<String> {
+        let Some(email) = &id.email else {
+            return Err(LrsError::Forbidden(
+                "the provider gave no verified email address, which is how Cairn knows learners".into(),
+            ));
+        };
+        let agent = json!({"objectType": "Agent", "mbox": format!("mailto:{email}")});
+        let key = crate::xapi::agent::key(&agent)
+            .ok_or_else(|| LrsError::BadRequest(format!("{email:?} is not an email address")))?;
+        let person = match self.lms.person_of_key(&key).await? {
+            Some(p) => p,
+            None => {
+                let name = id.name.clone().filter(|n| !n.trim().is_empty() && n.chars().count() <= 200);
+                self.lms.create_person(crate::lms::persons::NewPerson { name, identifiers: vec![agent] }).await?
+            }
+        };
+        let detail = json!({"subject": id.subject}).to_string();
+        self.lms.store.insert_audit("sso", "learner.sso_sign_in", &person.id, &detail, crate::now_us()).await?;
+        self.start_session(&person.id).await
     }
 
     pub fn lms(&self) -> &Lms {

@@ -717,7 +717,7 @@ both!(a_scorm12_course_plays_in_the_player_with_prerequisites);
 
 /// Signs in at the OpenID provider's development pages as `login`, from the page that has the
 /// single sign-on link `link`; returns once the browser is back at `cairn.test` with a page loaded.
-async fn sso_sign_in(browser: &Browser, start: &str, link: &str, login: &str) {
+pub(crate) async fn sso_sign_in(browser: &Browser, start: &str, link: &str, login: &str) {
     browser.open(start).await;
     wait_until(browser, "document.readyState === 'complete'").await;
     browser.eval(&format!("document.querySelector('a[href=\"{link}\"]').click(); return true;")).await;

@@ -645,3 +645,51 @@ async fn behind_https_the_cookie_is_secure_and_host_pinned(app: TestApp) {
     let plain = cookie.replace("__Host-cairn_learn=", "cairn_learn=");
     assert_eq!(get(&app, &plain, "/learn").await.location(), "/learn/sign-in");
 }
+
+/// Issue 18: a learner signs in to `/learn` through a real OpenID provider (`oidc-provider`,
+/// tests/api/oidc.rs) in Chromium and lands on their own training, the person owning `mailto:` the
+/// provider's verified email; the sign-in page offers the provider's link and is axe-core clean.
+/// Someone the store has never seen gets a person of their own and an empty page; an account
+/// whose email the provider marks unverified gets no session.
+async fn a_learner_signs_in_with_single_sign_on_in_a_browser(app: TestApp) {
+    use crate::browser::{sso_sign_in, wait_until, Browser};
+    let accounts = json!({
+        "lena": {"email": "Lena@Example.com", "email_verified": true, "name": "Lena Park"},
+        "zed": {"email": "zed@example.com", "email_verified": true, "name": "Zed New"},
+        "eve": {"email": "ann@example.com", "email_verified": false},
+    });
+    let Some(provider) = crate::oidc::Provider::start(accounts).await else { return };
+    let node = app.with_sso(provider.config()).await;
+    let course = crate::launch::import(&app, "scorm12-runtime").await["id"].as_str().unwrap_or_default().to_string();
+    assign(&app, &course, "lena@example.com", "Lena Park", &days(7)).await;
+    assign(&app, &course, "ann@example.com", "Ann Lee", &days(7)).await;
+
+    let Some(browser) = Browser::start(&node).await else { return };
+    browser.open("http://cairn.test/learn/sign-in").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    axe_clean(&browser, "the sign-in page with single sign-on").await;
+    sso_sign_in(&browser, "http://cairn.test/learn/sign-in", "/learn/sso", "lena").await;
+    wait_until(&browser, "location.pathname === '/learn' && document.readyState === 'complete'").await;
+    let text = text_of(&browser).await;
+    assert!(text.contains("Fire Safety Basics (SCORM 1.2)") && text.contains("Lena Park"), "{text}");
+    assert!(!text.contains("Ann Lee"), "nothing of another learner: {text}");
+    browser.quit().await;
+
+    let Some(browser) = Browser::start(&node).await else { return };
+    sso_sign_in(&browser, "http://cairn.test/learn/sign-in", "/learn/sso", "zed").await;
+    wait_until(&browser, "location.pathname === '/learn' && document.readyState === 'complete'").await;
+    let text = text_of(&browser).await;
+    assert!(text.contains("Zed New") && !text.contains("Fire Safety Basics"), "{text}");
+    assert!(person_of(&app, "zed@example.com").await.len() > 10, "zed has a person now");
+    browser.quit().await;
+
+    // An unverified email is never used: no session as Ann.
+    let Some(browser) = Browser::start(&node).await else { return };
+    sso_sign_in(&browser, "http://cairn.test/learn/sign-in", "/learn/sso", "eve").await;
+    let text = text_of(&browser).await;
+    assert!(text.contains("no verified email"), "{text}");
+    browser.open("http://cairn.test/learn").await;
+    wait_until(&browser, "location.pathname === '/learn/sign-in'").await;
+    browser.quit().await;
+}
+both!(a_learner_signs_in_with_single_sign_on_in_a_browser);

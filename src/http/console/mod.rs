@@ -14,7 +14,7 @@ mod learners;
 mod pages;
 mod reports;
 mod sessions;
-pub(crate) mod sso;
+pub mod sso;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Request, State};

@@ -17,9 +17,11 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use crate::http::console::sso::{binding_cookie, binding_cookie_name};
 use crate::learn::training::AssignedCourse;
 use crate::learn::{Learn, Learner};
 use crate::lrs::LrsError;
+use crate::sso::{Callback, Purpose, SsoError};
 use crate::store::BookOutcome;
 
 /// No inline anything: our stylesheet, our one script, form posts to this origin, and the content
@@ -43,6 +45,8 @@ pub fn router(learn: Learn) -> Router {
         .route("/sign-in", get(sign_in_page))
         .route("/link", get(link_page).post(use_link))
         .route("/sign-out", post(sign_out))
+        .route("/sso", get(sso_begin))
+        .route("/sso/callback", get(sso_callback))
         .route("/timezone", post(set_timezone))
         .route("/start", post(start))
         .route("/book", post(book))
@@ -193,7 +197,10 @@ impl IntoResponse for PageError {
 
 #[derive(Template)]
 #[template(path = "learn/sign_in.html")]
-struct SignInPage {}
+struct SignInPage {
+    /// The provider's name for the single sign-on link, when one is configured.
+    sso_label: Option<String>,
+}
 
 /// GET /learn/sign-in: how to get in. Single sign-on, when configured, adds its button here. A
 /// learner already signed in goes to their training.
@@ -203,7 +210,8 @@ async fn sign_in_page(State(learn): State<Learn>, headers: HeaderMap) -> Result<
             return Ok(Redirect::to("/learn").into_response());
         }
     }
-    Ok(render(StatusCode::OK, &SignInPage {}))
+    let sso_label = learn.sso.as_ref().map(|s| s.config().label.clone());
+    Ok(render(StatusCode::OK, &SignInPage { sso_label }))
 }
 
 #[derive(Deserialize)]
@@ -245,15 +253,85 @@ async fn use_link(State(learn): State<Learn>, Form(f): Form<LinkForm>) -> Result
 /// The answer that signs a browser in with a learner session token: the cookie, and "my training".
 /// Single sign-on's callback answers the same after [`Learn::start_session`].
 pub fn signed_in(learn: &Learn, token: &str) -> Response {
+    let mut resp = Redirect::to("/learn").into_response();
+    if let Some(v) = session_cookie(learn, token) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// `Set-Cookie` for a new learner session.
+fn session_cookie(learn: &Learn, token: &str) -> Option<HeaderValue> {
     let (name, path) = cookie(learn);
     let secure = if learn.config.secure_cookies { "; Secure" } else { "" };
     let value = format!(
         "{name}={token}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         learn.config.absolute.as_secs()
     );
-    let mut resp = Redirect::to("/learn").into_response();
-    if let Ok(v) = HeaderValue::from_str(&value) {
-        resp.headers_mut().insert(header::SET_COOKIE, v);
+    HeaderValue::from_str(&value).ok()
+}
+
+/// GET /learn/sso (anyone): begins a single sign-on at the provider (a link, not a form: a form's
+/// redirect to the provider would leave the pages' `form-action`).
+async fn sso_begin(State(learn): State<Learn>) -> Response {
+    let Some(sso) = &learn.sso else {
+        return error_page(StatusCode::NOT_FOUND, "Single sign-on is not configured on this server.");
+    };
+    match sso.begin(Purpose::Learn).await {
+        Ok(b) => {
+            let mut resp = Redirect::to(&b.authorize_url).into_response();
+            if let Some(c) = binding_cookie(Purpose::Learn, learn.config.secure_cookies, Some(&b.browser_token)) {
+                resp.headers_mut().append(header::SET_COOKIE, c);
+            }
+            resp
+        }
+        Err(e) => sso_failed(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "learn/sso_done.html")]
+struct SsoDone {
+    who: String,
+}
+
+/// A refused or failed single sign-on: 400 for a callback not ours to take, 502 when the provider failed.
+fn sso_failed(e: SsoError) -> Response {
+    match e {
+        SsoError::Refused(m) => error_page(StatusCode::BAD_REQUEST, &format!("Single sign-on failed: {m}.")),
+        SsoError::Provider(m) => {
+            tracing::warn!(error = %m, "single sign-on: the provider failed");
+            error_page(StatusCode::BAD_GATEWAY, &format!("Single sign-on failed: {m}."))
+        }
+        SsoError::Store(e) => PageError(LrsError::from(e)).into_response(),
+    }
+}
+
+/// GET /learn/sso/callback (the provider's redirect): signs the learner in as the person owning
+/// their verified email, and answers a same-site page that moves on to `/learn` (the Strict session
+/// cookie would not travel on a redirect that began at the provider).
+async fn sso_callback(State(learn): State<Learn>, headers: HeaderMap, Query(cb): Query<Callback>) -> Response {
+    let Some(sso) = &learn.sso else {
+        return error_page(StatusCode::NOT_FOUND, "Single sign-on is not configured on this server.");
+    };
+    let secure = learn.config.secure_cookies;
+    let binding = crate::http::console::cookie_value(&headers, binding_cookie_name(Purpose::Learn, secure));
+    let mut resp = match sso.finish(Purpose::Learn, binding.as_deref(), &cb).await {
+        Err(e) => sso_failed(e),
+        Ok(identity) => match learn.sign_in_sso(&identity).await {
+            Ok(token) => {
+                let who = identity.email.clone().unwrap_or_default();
+                let mut resp = render(StatusCode::OK, &SsoDone { who });
+                if let Some(c) = session_cookie(&learn, &token) {
+                    resp.headers_mut().append(header::SET_COOKIE, c);
+                }
+                resp
+            }
+            Err(e) => PageError(e).into_response(),
+        },
+    };
+    if let Some(c) = binding_cookie(Purpose::Learn, secure, None) {
+        resp.headers_mut().append(header::SET_COOKIE, c);
     }
     resp
 }
