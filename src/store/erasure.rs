@@ -108,6 +108,7 @@ impl Store {
             }
         }
         let seqs: Vec<i64> = e.remove.iter().map(|(s, _)| *s).collect();
+        uncount_days(&mut conn, &seqs).await?;
         delete_by_seq(&mut conn, "DELETE FROM statement_index WHERE seq IN", &seqs).await?;
         conn.execute_for_ids("DELETE FROM result_facts WHERE statement_id IN", "", &removed_ids).await?;
         delete_by_seq(&mut conn, "DELETE FROM statements WHERE seq IN", &seqs).await?;
@@ -153,6 +154,32 @@ impl Store {
         }
         tx.commit().await
     }
+}
+
+/// Takes statements about to be removed off the statements stored per day (`statement_days`).
+async fn uncount_days(conn: &mut Conn<'_>, seqs: &[i64]) -> Result<()> {
+    const DAY_US: i64 = 86_400_000_000;
+    let backend = conn.backend();
+    let mut days: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    for chunk in seqs.chunks(ROWS_PER_INSERT) {
+        let mut q: Q<'_> =
+            conn.sql(format!("SELECT stored_us FROM statements WHERE seq IN ({})", backend.param_list(1, chunk.len())));
+        for s in chunk {
+            q = q.bind(*s);
+        }
+        for stored in q.scalars::<i64>().await? {
+            *days.entry(stored.div_euclid(DAY_US) * DAY_US).or_default() += 1;
+        }
+    }
+    let rows: Vec<(i64, i64)> = days.into_iter().collect();
+    conn.insert_rows(
+        "INSERT INTO statement_days (day_us, slot, n) VALUES",
+        "ON CONFLICT (day_us, slot) DO UPDATE SET n = statement_days.n + excluded.n",
+        3,
+        &rows,
+        |q, (d, n)| q.bind(*d).bind(0i64).bind(-*n),
+    )
+    .await
 }
 
 async fn delete_by_seq(conn: &mut Conn<'_>, before: &str, seqs: &[i64]) -> Result<()> {

@@ -375,9 +375,21 @@ async fn export_and_erasure(app: TestApp) {
     assert_eq!(export["bookings"].as_array().unwrap().len(), 1);
     assert_eq!(export["results"].as_array().unwrap().len(), 1);
 
+    // The statements stored per day (the console's overview) are counted as they are written, and
+    // erasure takes its removed statements off them.
+    let day = 86_400_000_000i64;
+    let today = cairn::now_us().div_euclid(day) * day;
+    let per_day = |app: &TestApp| {
+        let store = app.lms.store.clone();
+        async move { store.statements_per_day(today - day, 2).await.expect("per day").iter().sum::<i64>() }
+    };
+    let before = per_day(&app).await;
+    assert_eq!(before, app.statement_count().await, "every statement counted on its day");
+
     let (s, erased) = send(&app, Method::DELETE, &format!("/api/persons/{id}"), None).await;
     assert_eq!(s, 200, "{erased}");
     assert_eq!(erased["statements_removed"], 3, "two statements and the booking's `registered`: {erased}");
+    assert_eq!(per_day(&app).await, before - 3, "erased statements are no longer counted");
     let (s, _) = app.get_json(&format!("/api/persons/{id}")).await;
     assert_eq!(s, 404);
     // Nothing anywhere names Ann: every statement, the `more` page, results, documents; also as

@@ -179,14 +179,14 @@ impl Store {
         Ok(v.unwrap_or(0))
     }
 
-    /// Statements stored on each of `days` days from `from_us` (UTC day boundaries when `from_us` is
-    /// one): a range of the `stored` index, counted per day.
+    /// Statements stored on each of `days` days from `from_us` (a UTC day boundary), from the counts
+    /// kept per day as statements are written (`statement_days`), not by counting statements.
     pub async fn statements_per_day(&self, from_us: i64, days: i64) -> Result<Vec<i64>> {
         const DAY_US: i64 = 86_400_000_000;
         let rows = self
             .read()
-            .q("SELECT (stored_us - $1) / 86400000000 AS d, COUNT(*) AS n FROM statements \
-                WHERE stored_us >= $1 AND stored_us < $2 GROUP BY (stored_us - $1) / 86400000000")
+            .q("SELECT (day_us - $1) / 86400000000 AS d, CAST(SUM(n) AS BIGINT) AS n FROM statement_days \
+                WHERE day_us >= $1 AND day_us < $2 GROUP BY day_us")
             .bind(from_us)
             .bind(from_us + days * DAY_US)
             .fetch_all()

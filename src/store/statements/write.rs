@@ -37,7 +37,42 @@ pub(in crate::store) async fn insert_in(
             .execute()
             .await?;
     }
-    Ok(())
+    // Last, so that the one row several writers may share is held for the shortest time.
+    count_days(conn, batch).await
+}
+
+/// Slots per day in `statement_days` (see its migration).
+const DAY_SLOTS: u32 = 16;
+const DAY_US: i64 = 86_400_000_000;
+
+/// Adds the batch to the statements stored per day.
+async fn count_days(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<()> {
+    let mut days: Vec<(i64, i64)> = Vec::new();
+    for st in batch {
+        let day = st.stored_us.div_euclid(DAY_US) * DAY_US;
+        match days.last_mut() {
+            Some((d, n)) if *d == day => *n += 1,
+            _ => days.push((day, 1)),
+        }
+    }
+    days.sort_unstable();
+    days.dedup_by(|b, a| {
+        if a.0 == b.0 {
+            a.1 += b.1;
+            true
+        } else {
+            false
+        }
+    });
+    let slot = i64::from(rand::random::<u32>() % DAY_SLOTS);
+    conn.insert_rows(
+        "INSERT INTO statement_days (day_us, slot, n) VALUES",
+        "ON CONFLICT (day_us, slot) DO UPDATE SET n = statement_days.n + excluded.n",
+        3,
+        &days,
+        |q, (d, n)| q.bind(*d).bind(slot).bind(*n),
+    )
+    .await
 }
 
 /// Whether a stored statement refers (StatementRef) to one of the batch's ids.
