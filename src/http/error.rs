@@ -61,6 +61,19 @@ impl From<AuthError> for ApiError {
     }
 }
 
+/// What a page for people (console, learner pages) shows for a use-case error: the status the API
+/// would answer, and its message; a server error is logged with its details and shown plainly.
+pub fn for_people(e: LrsError) -> (StatusCode, String) {
+    let api = ApiError::Lrs(e);
+    let status = api.status();
+    if status.is_server_error() {
+        // Logged with its details by the API error's own answer, which is then dropped.
+        drop(axum::response::IntoResponse::into_response(api));
+        return (status, "The server could not do this just now; try again shortly.".into());
+    }
+    (status, api.to_string())
+}
+
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {

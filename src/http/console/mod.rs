@@ -268,14 +268,8 @@ impl From<LrsError> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let api = super::error::ApiError::Lrs(self.0);
-        let status = api.status();
-        if status.is_server_error() {
-            // Logged with its details by the API error's own answer, which is then dropped.
-            drop(api.into_response());
-            return error_page(status, "The server could not do this just now; try again shortly.");
-        }
-        error_page(status, &api.to_string())
+        let (status, message) = super::error::for_people(self.0);
+        error_page(status, &message)
     }
 }
 

@@ -36,17 +36,22 @@ pub(crate) fn binding_cookie(purpose: Purpose, secure: bool, value: Option<&str>
     HeaderValue::from_str(&format!("{name}={v}; Path=/; HttpOnly; SameSite=Lax; Max-Age={age}{flag}")).ok()
 }
 
-/// A refused or failed single sign-on as a page: 400 for a callback that is not ours to take, 502
-/// when the provider failed, 403 when the identity has no console account.
-pub(crate) fn sso_error_page(e: SsoError) -> Response {
+/// What a page says of a refused or failed single sign-on (console and learner pages alike): 400 for
+/// a callback that is not ours to take, 502 when the provider failed.
+pub(crate) fn sso_failure(e: SsoError) -> (StatusCode, String) {
     match e {
-        SsoError::Refused(m) => error_page(StatusCode::BAD_REQUEST, &format!("Single sign-on failed: {m}.")),
+        SsoError::Refused(m) => (StatusCode::BAD_REQUEST, format!("Single sign-on failed: {m}.")),
         SsoError::Provider(m) => {
             tracing::warn!(error = %m, "single sign-on: the provider failed");
-            error_page(StatusCode::BAD_GATEWAY, &format!("Single sign-on failed: {m}."))
+            (StatusCode::BAD_GATEWAY, format!("Single sign-on failed: {m}."))
         }
-        SsoError::Store(e) => super::PageError(crate::lrs::LrsError::from(e)).into_response(),
+        SsoError::Store(e) => crate::http::error::for_people(crate::lrs::LrsError::from(e)),
     }
+}
+
+fn sso_error_page(e: SsoError) -> Response {
+    let (status, message) = sso_failure(e);
+    error_page(status, &message)
 }
 
 /// GET /console/sso (anyone): begins a sign-in at the provider.

@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use crate::http::console::sso::{binding_cookie, binding_cookie_name};
+use crate::http::console::sso::{binding_cookie, binding_cookie_name, sso_failure};
 use crate::learn::training::AssignedCourse;
 use crate::learn::{Learn, Learner};
 use crate::lrs::LrsError;
@@ -184,14 +184,8 @@ impl From<LrsError> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let api = super::error::ApiError::Lrs(self.0);
-        let status = api.status();
-        if status.is_server_error() {
-            // Logged with its details by the API error's own answer, which is then dropped.
-            drop(api.into_response());
-            return error_page(status, "The server could not do this just now; try again shortly.");
-        }
-        error_page(status, &api.to_string())
+        let (status, message) = super::error::for_people(self.0);
+        error_page(status, &message)
     }
 }
 
@@ -295,16 +289,9 @@ struct SsoDone {
     who: String,
 }
 
-/// A refused or failed single sign-on: 400 for a callback not ours to take, 502 when the provider failed.
 fn sso_failed(e: SsoError) -> Response {
-    match e {
-        SsoError::Refused(m) => error_page(StatusCode::BAD_REQUEST, &format!("Single sign-on failed: {m}.")),
-        SsoError::Provider(m) => {
-            tracing::warn!(error = %m, "single sign-on: the provider failed");
-            error_page(StatusCode::BAD_GATEWAY, &format!("Single sign-on failed: {m}."))
-        }
-        SsoError::Store(e) => PageError(LrsError::from(e)).into_response(),
-    }
+    let (status, message) = sso_failure(e);
+    error_page(status, &message)
 }
 
 /// GET /learn/sso/callback (the provider's redirect): signs the learner in as the person owning
