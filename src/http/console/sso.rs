@@ -42,8 +42,11 @@ pub(crate) fn sso_failure(e: SsoError) -> (StatusCode, String) {
     match e {
         SsoError::Refused(m) => (StatusCode::BAD_REQUEST, format!("Single sign-on failed: {m}.")),
         SsoError::Provider(m) => {
+            // The details (URLs, TLS and token errors) go to the log, not to whoever is signing in.
             tracing::warn!(error = %m, "single sign-on: the provider failed");
-            (StatusCode::BAD_GATEWAY, format!("Single sign-on failed: {m}."))
+            let msg = "Single sign-on failed: the sign-in provider could not be reached or gave an answer \
+                       that could not be verified. Try again later; the server's log has the details.";
+            (StatusCode::BAD_GATEWAY, msg.to_string())
         }
         SsoError::Store(e) => crate::http::error::for_people(crate::lrs::LrsError::from(e)),
     }
