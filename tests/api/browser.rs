@@ -466,6 +466,7 @@ async fn console_sign_in_and_pages_in_a_browser(app: TestApp) {
         "/console",
         "/console/statements",
         "/console/courses",
+        "/console/reports",
         "/console/credentials",
         "/console/users",
         "/console/audit",
