@@ -8,11 +8,11 @@ use serde_json::{json, Value};
 
 use super::assignments::cycle_registration;
 use super::results::ResultRecord;
-use super::{parse_ts, Lms};
+use super::Lms;
 use crate::lrs::error::Result;
-use crate::results::compliance::{self, Terms};
+use crate::results::compliance::{self, Standing, Terms};
 use crate::results::derive::{self, CourseDef, Derived, Status};
-use crate::store::AssignmentRow;
+use crate::store::{AssignedRow, AssignmentRow, ResultBriefRow};
 use crate::xapi::agent;
 use crate::xapi::timestamp::format_us as ts;
 
@@ -57,133 +57,238 @@ pub struct ResultsFilter {
     pub offset: usize,
 }
 
+/// A results row before its derived record is read: what the filters, counts and charts need,
+/// from the result's brief columns (see [`crate::store::ResultBrief`]) and the assignment.
+#[derive(Debug, Clone)]
+pub struct Brief {
+    pub course: String,
+    pub assignment: Option<AssignmentRow>,
+    /// The person the result is kept for (`None`: an assigned identifier with no statement yet).
+    pub person: Option<String>,
+    pub status: Status,
+    pub score: Option<f64>,
+    pub time_spent_s: f64,
+    pub completed_us: Option<i64>,
+    pub standing: Option<Standing>,
+}
+
+impl Brief {
+    pub fn compliance(&self) -> Option<&'static str> {
+        self.standing.map(|s| s.compliance.as_str())
+    }
+}
+
+/// The parts of a derived result a brief reads.
+struct Lite {
+    status: Status,
+    score: Option<f64>,
+    time_spent_s: f64,
+    satisfied_at_us: Vec<i64>,
+    without_activity: bool,
+}
+
+impl Lite {
+    fn of(d: &Derived) -> Lite {
+        Lite {
+            status: d.status,
+            score: d.score.and_then(|s| s.scaled),
+            time_spent_s: d.time_spent_s,
+            satisfied_at_us: d.satisfied_at_us.clone(),
+            without_activity: d.satisfied_without_activity,
+        }
+    }
+
+    /// From the brief columns; a row without them (written before they existed) from its body.
+    fn read(r: &ResultBriefRow) -> Option<Lite> {
+        if let Some(body) = &r.body {
+            return serde_json::from_str::<ResultRecord>(body).ok().map(|rec| Lite::of(&rec.derived));
+        }
+        Some(Lite {
+            status: Status::parse(r.status.as_deref()?)?,
+            score: r.scaled,
+            time_spent_s: r.time_spent_s.unwrap_or(0.0),
+            satisfied_at_us: r.satisfied_us.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default(),
+            without_activity: r.satisfied_free.unwrap_or(false),
+        })
+    }
+}
+
+fn terms_of(a: &AssignmentRow) -> Terms {
+    Terms {
+        assigned_us: a.assigned_us,
+        due_us: a.due_us,
+        grace_days: a.grace_days,
+        recurrence_months: a.recurrence_months,
+        waived: a.waived_us.is_some(),
+    }
+}
+
 impl Lms {
     /// Results rows: every assignment of the matching courses/learners, plus learners with activity
-    /// on a course but no assignment (their due date and compliance are null).
+    /// on a course but no assignment (their due date and compliance are null). Only the returned
+    /// page's derived records are read; filters and the total come from [`Lms::briefs`].
     pub async fn results(&self, f: &ResultsFilter, now_us: i64) -> Result<(Vec<ResultRow>, usize)> {
-        // Gather assignments and result records per course: for one learner across courses, two
-        // queries by learner; otherwise per course.
+        let briefs = self.briefs(f, now_us).await?;
+        let total = briefs.len();
+        let limit = if f.limit == 0 { usize::MAX } else { f.limit };
+        let page: Vec<Brief> = briefs.into_iter().skip(f.offset).take(limit).collect();
+        Ok((self.rows_of(&page, now_us).await?, total))
+    }
+
+    /// The filtered results rows without their derived records (for counts and charts over every
+    /// learner of a course), in the order [`Lms::results`] pages them.
+    pub async fn briefs(&self, f: &ResultsFilter, now_us: i64) -> Result<Vec<Brief>> {
         // Results are kept per person; the learner filter names one of the person's identifiers.
         let person = match &f.learner_key {
             Some(k) => match self.store.persons_of(std::slice::from_ref(k)).await?.remove(k) {
                 Some(p) => Some(p),
-                None => return Ok((Vec::new(), 0)),
+                None => return Ok(Vec::new()),
             },
             None => None,
         };
-        let mut per_course: BTreeMap<String, (Vec<AssignmentRow>, HashMap<String, ResultRecord>)> = BTreeMap::new();
-        let parse = |b: &str| serde_json::from_str::<ResultRecord>(b).ok();
-        match (&f.course, &person) {
-            (None, Some(p)) => {
-                for a in self.store.assignments_of_person(None, p).await? {
-                    per_course.entry(a.course_id.clone()).or_default().0.push(a);
-                }
-                for (course, body) in self.store.results_of_learner(p).await? {
-                    if let Some(r) = parse(&body) {
-                        per_course.entry(course).or_default().1.insert(p.clone(), r);
-                    }
-                }
+        let assigned: Vec<AssignedRow> = match &person {
+            Some(p) => self
+                .store
+                .assignments_of_person(f.course.as_deref(), p)
+                .await?
+                .into_iter()
+                .map(|a| AssignedRow { a, person_id: Some(p.clone()) })
+                .collect(),
+            None => self.store.assignments_with_persons(f.course.as_deref()).await?,
+        };
+        let mut records: HashMap<(String, String), Lite> = HashMap::new();
+        for r in self.store.result_briefs(f.course.as_deref().unwrap_or(""), person.as_deref().unwrap_or("")).await? {
+            if let Some(lite) = Lite::read(&r) {
+                records.insert((r.course_id, r.learner_key), lite);
             }
-            _ => {
-                let courses: Vec<String> = match &f.course {
-                    Some(c) => vec![c.clone()],
-                    None => self
-                        .store
-                        .course_defs()
-                        .await?
-                        .iter()
-                        .filter_map(|t| serde_json::from_str::<CourseDef>(t).ok())
-                        .map(|d| d.id)
-                        .collect(),
-                };
-                for course_id in courses {
-                    let (assignments, rows) = match &person {
-                        Some(p) => (
-                            self.store.assignments_of_person(Some(&course_id), p).await?,
-                            self.store.result(&course_id, p).await?.map(|b| vec![(p.clone(), b)]).unwrap_or_default(),
-                        ),
-                        None => (
-                            self.store.assignments(Some(&course_id), None).await?,
-                            self.store.results_of_course(&course_id).await?,
-                        ),
-                    };
-                    let records = rows.into_iter().filter_map(|(k, b)| parse(&b).map(|r| (k, r))).collect();
-                    per_course.insert(course_id, (assignments, records));
+        }
+        // Every course of the store when neither a course nor a learner is named: only defined ones.
+        let defined: Option<BTreeSet<String>> = match (&f.course, &person) {
+            (None, None) => Some(self.store.course_def_ids().await?.into_iter().collect()),
+            _ => None,
+        };
+        let counts = |course: &str| defined.as_ref().is_none_or(|d| d.contains(course));
+        let nothing = Lite::of(&empty_derived(""));
+        let mut assigned_rows: Vec<&AssignedRow> = assigned.iter().filter(|r| counts(&r.a.course_id)).collect();
+        // Course by course, each in assignment order (the store's order; the sort is stable).
+        assigned_rows.sort_by(|x, y| x.a.course_id.cmp(&y.a.course_id));
+        let mut out = Vec::new();
+        let mut with_assignment: BTreeSet<(&str, &str)> = BTreeSet::new();
+        for r in assigned_rows {
+            let a = &r.a;
+            if f.group_key.is_some() && a.group_key != f.group_key {
+                continue;
+            }
+            let lite =
+                r.person_id.as_ref().and_then(|p| records.get(&(a.course_id.clone(), p.clone()))).unwrap_or(&nothing);
+            if let Some(p) = &r.person_id {
+                with_assignment.insert((a.course_id.as_str(), p.as_str()));
+            }
+            let standing = compliance::standing_of(&terms_of(a), &lite.satisfied_at_us, lite.without_activity, now_us);
+            // A waived assignment counts as satisfied.
+            let status = match (a.waived_us.is_some(), lite.status) {
+                (true, Status::NotStarted | Status::InProgress | Status::Failed) => Status::Completed,
+                (_, s) => s,
+            };
+            out.push(Brief {
+                course: a.course_id.clone(),
+                assignment: Some(a.clone()),
+                person: r.person_id.clone(),
+                status,
+                score: lite.score,
+                time_spent_s: lite.time_spent_s,
+                completed_us: standing.completed_us,
+                standing: Some(standing),
+            });
+        }
+        if f.group_key.is_none() {
+            let mut rest: Vec<(&(String, String), &Lite)> = records
+                .iter()
+                .filter(|((c, p), l)| {
+                    counts(c) && l.status != Status::NotStarted && !with_assignment.contains(&(c.as_str(), p.as_str()))
+                })
+                .collect();
+            rest.sort_by(|x, y| x.0.cmp(y.0));
+            out.extend(rest.into_iter().map(|((course, p), l)| Brief {
+                course: course.clone(),
+                assignment: None,
+                person: Some(p.clone()),
+                status: l.status,
+                score: l.score,
+                time_spent_s: l.time_spent_s,
+                completed_us: l.satisfied_at_us.first().copied(),
+                standing: None,
+            }));
+        }
+        out.retain(|b| {
+            let due = b.standing.map(|s| s.due_us);
+            f.status.as_ref().is_none_or(|s| s == b.status.as_str())
+                && f.compliance.as_ref().is_none_or(|c| Some(c.as_str()) == b.compliance())
+                && f.due_before_us.is_none_or(|x| due.is_some_and(|d| d < x))
+                && f.due_after_us.is_none_or(|x| due.is_some_and(|d| d > x))
+        });
+        Ok(out)
+    }
+
+    /// The full rows of these briefs: their derived records read, course by course.
+    pub async fn rows_of(&self, briefs: &[Brief], now_us: i64) -> Result<Vec<ResultRow>> {
+        let mut wanted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for b in briefs {
+            if let Some(p) = &b.person {
+                wanted.entry(b.course.as_str()).or_default().insert(p.clone());
+            }
+        }
+        let mut derived: HashMap<(String, String), Derived> = HashMap::new();
+        for (course, persons) in wanted {
+            let persons: Vec<String> = persons.into_iter().collect();
+            for (p, body) in self.store.result_bodies(course, &persons).await? {
+                if let Ok(r) = serde_json::from_str::<ResultRecord>(&body) {
+                    derived.insert((course.to_string(), p), r.derived);
                 }
             }
         }
-        // Whose each assignment is, and how a learner with results but no assignment is shown.
-        let assigned_keys: Vec<String> = per_course
-            .values()
-            .flat_map(|(a, _)| a.iter().map(|a| a.learner_key.clone()))
+        // How a learner with results but no assignment is shown: the person's oldest identifier.
+        let unassigned: Vec<String> = briefs
+            .iter()
+            .filter(|b| b.assignment.is_none())
+            .filter_map(|b| b.person.clone())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let person_of = self.store.persons_of(&assigned_keys).await?;
-        let mut out = Vec::new();
-        let mut unassigned: Vec<(&String, &String, &ResultRecord)> = Vec::new();
-        for (course_id, (assignments, records)) in &per_course {
-            let mut assigned = BTreeSet::new();
-            for a in assignments {
-                if f.group_key.is_some() && a.group_key != f.group_key {
-                    continue;
-                }
-                let p = person_of.get(&a.learner_key);
-                assigned.extend(p.cloned());
-                let d = p
-                    .and_then(|p| records.get(p))
-                    .map(|r| r.derived.clone())
-                    .unwrap_or_else(|| empty_derived(course_id));
-                out.push(row(course_id, Some(a), &a.learner_key, p.map(String::as_str), &d, now_us));
-            }
-            if f.group_key.is_none() {
-                let mut rest: Vec<(&String, &String, &ResultRecord)> = records
-                    .iter()
-                    .filter(|(k, r)| !assigned.contains(*k) && r.derived.status != Status::NotStarted)
-                    .map(|(k, r)| (course_id, k, r))
-                    .collect();
-                rest.sort_by(|a, b| a.1.cmp(b.1));
-                unassigned.extend(rest);
-            }
-        }
+        let mut shown_as: HashMap<String, String> = HashMap::new();
         if !unassigned.is_empty() {
-            let persons: Vec<String> =
-                unassigned.iter().map(|(_, p, _)| (*p).clone()).collect::<BTreeSet<_>>().into_iter().collect();
-            let mut shown_as: HashMap<String, String> = HashMap::new();
-            for (p, key) in self.store.identifiers_of(&persons).await? {
+            for (p, key) in self.store.identifiers_of(&unassigned).await? {
                 shown_as.entry(p).or_insert(key);
             }
-            for (course_id, p, r) in unassigned {
-                let Some(key) = shown_as.get(p) else { continue };
-                out.push(row(course_id, None, key, Some(p), &r.derived, now_us));
+        }
+        let nothing = empty_derived("");
+        let mut out = Vec::with_capacity(briefs.len());
+        for b in briefs {
+            let d = b.person.as_ref().and_then(|p| derived.get(&(b.course.clone(), p.clone()))).unwrap_or(&nothing);
+            match &b.assignment {
+                Some(a) => out.push(row(&b.course, Some(a), &a.learner_key, b.person.as_deref(), d, now_us)),
+                None => {
+                    let Some(key) = b.person.as_ref().and_then(|p| shown_as.get(p)) else { continue };
+                    out.push(row(&b.course, None, key, b.person.as_deref(), d, now_us));
+                }
             }
         }
-        out.retain(|r| {
-            f.status.as_ref().is_none_or(|s| s == r.status)
-                && f.compliance.as_ref().is_none_or(|c| Some(c.as_str()) == r.compliance)
-                && f.due_before_us
-                    .is_none_or(|b| r.due.as_ref().and_then(|d| parse_ts("due", d).ok()).is_some_and(|d| d < b))
-                && f.due_after_us
-                    .is_none_or(|a| r.due.as_ref().and_then(|d| parse_ts("due", d).ok()).is_some_and(|d| d > a))
-        });
-        let total = out.len();
-        let page: Vec<ResultRow> =
-            out.into_iter().skip(f.offset).take(if f.limit == 0 { usize::MAX } else { f.limit }).collect();
-        Ok((page, total))
+        Ok(out)
     }
 
     /// Counts per status and compliance, completion rate, mean and median score of a course.
     pub async fn course_summary(&self, course_id: &str, now_us: i64) -> Result<Value> {
         let def = self.course_def(course_id).await?;
-        let (rows, total) =
-            self.results(&ResultsFilter { course: Some(course_id.to_string()), ..Default::default() }, now_us).await?;
+        let rows =
+            self.briefs(&ResultsFilter { course: Some(course_id.to_string()), ..Default::default() }, now_us).await?;
+        let total = rows.len();
         let mut by_status: BTreeMap<&str, usize> =
             ["not_started", "in_progress", "completed", "passed", "failed"].into_iter().map(|s| (s, 0)).collect();
         let mut by_compliance: BTreeMap<&str, usize> = BTreeMap::new();
         let mut scores: Vec<f64> = Vec::new();
         for r in &rows {
-            *by_status.entry(r.status).or_default() += 1;
-            if let Some(c) = r.compliance {
+            *by_status.entry(r.status.as_str()).or_default() += 1;
+            if let Some(c) = r.compliance() {
                 *by_compliance.entry(c).or_default() += 1;
             }
             scores.extend(r.score);
@@ -234,19 +339,7 @@ fn row(
     now_us: i64,
 ) -> ResultRow {
     let learner = a.and_then(|a| serde_json::from_str(&a.learner).ok()).unwrap_or_else(|| agent::from_key(learner_key));
-    let standing = a.map(|a| {
-        compliance::standing(
-            &Terms {
-                assigned_us: a.assigned_us,
-                due_us: a.due_us,
-                grace_days: a.grace_days,
-                recurrence_months: a.recurrence_months,
-                waived: a.waived_us.is_some(),
-            },
-            d,
-            now_us,
-        )
-    });
+    let standing = a.map(|a| compliance::standing(&terms_of(a), d, now_us));
     let completed = standing.map(|s| s.completed_us).unwrap_or_else(|| d.satisfied_at_us.first().copied());
     // A waived assignment counts as satisfied.
     let status = match (a.is_some_and(|a| a.waived_us.is_some()), d.status) {

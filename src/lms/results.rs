@@ -15,7 +15,7 @@ use crate::lrs::seams::Touched;
 use crate::results::derive::{self, CourseDef, Derived};
 use crate::results::facts::{self, Fact, LaunchScope};
 use crate::results::ids;
-use crate::store::{FactLink, ResultWrite};
+use crate::store::{FactLink, ResultBrief, ResultWrite};
 use crate::store::{FactRow, PersonGuard};
 use crate::xapi::{agent, Version};
 
@@ -254,6 +254,7 @@ impl Lms {
                         course_id: course_id.to_string(),
                         learner_key: learner_key.clone(),
                         body,
+                        brief: brief_of(&record.derived),
                     });
                 }
             }
@@ -437,4 +438,15 @@ fn cmi5_satisfied(
         out.push(make(&def.id, "course"));
     }
     out
+}
+
+/// The columns written beside a result's body for counts and filters (see [`ResultBrief`]).
+pub(super) fn brief_of(d: &Derived) -> ResultBrief {
+    ResultBrief {
+        status: d.status.as_str().to_string(),
+        scaled: d.score.and_then(|s| s.scaled),
+        time_spent_s: d.time_spent_s,
+        satisfied_us: serde_json::to_string(&d.satisfied_at_us).unwrap_or_else(|_| "[]".into()),
+        satisfied_free: d.satisfied_without_activity,
+    }
 }

@@ -69,6 +69,32 @@ impl Lms {
         Ok(self.store.bookings(session_id).await?)
     }
 
+    /// The learner keys (as their results rows show them) whose results record attending the session,
+    /// among those who booked it: only the booked persons' derived records are read.
+    pub async fn attended(
+        &self,
+        s: &SessionRow,
+        bookings: &[crate::store::BookingRow],
+    ) -> Result<std::collections::HashSet<String>> {
+        let now = crate::now_us();
+        let booked: Vec<String> = bookings.iter().map(|b| b.learner_key.clone()).collect();
+        let persons: std::collections::HashSet<String> = self.store.persons_of(&booked).await?.into_values().collect();
+        let filter = super::reports::ResultsFilter { course: Some(s.course_id.clone()), ..Default::default() };
+        let briefs: Vec<_> = self
+            .briefs(&filter, now)
+            .await?
+            .into_iter()
+            .filter(|b| b.person.as_ref().is_some_and(|p| persons.contains(p)))
+            .collect();
+        Ok(self
+            .rows_of(&briefs, now)
+            .await?
+            .iter()
+            .filter(|r| r.attendance.get(&s.activity_id) == Some(&true))
+            .filter_map(|r| agent::key(&r.learner))
+            .collect())
+    }
+
     /// Announces a live session as a component of a course.
     pub async fn create_session(&self, req: SessionRequest) -> Result<SessionRow> {
         let mut def = self.course_def(&req.course).await?;

@@ -89,9 +89,14 @@ pub fn add_months(us: i64, months: i64) -> i64 {
 const DAY_US: i64 = 86_400 * 1_000_000;
 
 pub fn standing(terms: &Terms, d: &Derived, now_us: i64) -> Standing {
+    standing_of(terms, &d.satisfied_at_us, d.satisfied_without_activity, now_us)
+}
+
+/// [`standing`] from the only parts of a derived result it reads: when the course became satisfied,
+/// and whether it is satisfied without any statement.
+pub fn standing_of(terms: &Terms, satisfied_at_us: &[i64], without_activity: bool, now_us: i64) -> Standing {
     let grace = terms.grace_days.max(0) * DAY_US;
-    let completions: Vec<i64> =
-        if d.satisfied_without_activity { vec![terms.assigned_us] } else { d.satisfied_at_us.clone() };
+    let completions: Vec<i64> = if without_activity { vec![terms.assigned_us] } else { satisfied_at_us.to_vec() };
     if terms.waived {
         return Standing {
             compliance: Compliance::Waived,

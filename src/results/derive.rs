@@ -113,6 +113,12 @@ impl Status {
             Status::Failed => "failed",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        [Status::NotStarted, Status::InProgress, Status::Completed, Status::Passed, Status::Failed]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

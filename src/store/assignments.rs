@@ -21,6 +21,14 @@ pub struct AssignmentRow {
     pub waived_reason: Option<String>,
 }
 
+/// An assignment and the person its learner is.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AssignedRow {
+    #[sqlx(flatten)]
+    pub a: AssignmentRow,
+    pub person_id: Option<String>,
+}
+
 const COLUMNS: &str = "id, course_id, learner_key, learner, assigned_us, due_us, grace_days, recurrence_months, \
      registration, group_key, waived_us, waived_reason";
 
@@ -66,6 +74,18 @@ impl Store {
             .q("SELECT DISTINCT group_key FROM assignments WHERE group_key IS NOT NULL ORDER BY group_key")
             .scalars()
             .await
+    }
+
+    /// Every assignment, or those of one course, each with the person its learner is (`None` for an
+    /// identifier no statement or merge has filed under a person yet), in one query.
+    pub async fn assignments_with_persons(&self, course_id: Option<&str>) -> Result<Vec<AssignedRow>> {
+        let columns = COLUMNS.split(", ").map(|c| format!("a.{}", c.trim())).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {columns}, pi.person_id FROM assignments a \
+             LEFT JOIN person_identifiers pi ON pi.ifi_key = a.learner_key \
+             WHERE ($1 = '' OR a.course_id = $1) ORDER BY a.assigned_us, a.id"
+        );
+        self.read().sql(sql).bind(course_id.unwrap_or("")).fetch_all_as().await
     }
 
     /// Assignments to any identifier of a person, optionally of one course.

@@ -20,13 +20,45 @@ pub struct FactLink {
     pub activity_id: String,
 }
 
-/// A derived result to write: the learner's record (JSON text) for one course.
+/// A derived result to write: the learner's record (JSON text) for one course, and the columns
+/// counts and filters read without parsing it.
 #[derive(Debug, Clone)]
 pub struct ResultWrite {
     pub course_id: String,
     pub learner_key: String,
     pub body: String,
+    pub brief: ResultBrief,
 }
+
+/// What the console's counts and charts and the results filters read of a result (a copy of fields
+/// of the body, written with it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResultBrief {
+    pub status: String,
+    pub scaled: Option<f64>,
+    pub time_spent_s: f64,
+    /// Times the course became satisfied, as a JSON array.
+    pub satisfied_us: String,
+    pub satisfied_free: bool,
+}
+
+/// A result's brief as read: `body` is filled only for a row written before the brief columns
+/// existed and not backfilled (its status is NULL), so the caller can read the body instead.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ResultBriefRow {
+    pub course_id: String,
+    /// The person the result is kept for.
+    pub learner_key: String,
+    pub status: Option<String>,
+    pub scaled: Option<f64>,
+    pub time_spent_s: Option<f64>,
+    pub satisfied_us: Option<String>,
+    pub satisfied_free: Option<bool>,
+    pub body: Option<String>,
+}
+
+const BRIEF_COLUMNS: &str = "course_id, learner_key, status, scaled, time_spent_s, satisfied_us, satisfied_free, \
+     CASE WHEN status IS NULL THEN body END AS body";
 
 /// Fact rows in multi-row inserts; a (statement, activity) already filed stays as it is.
 pub(super) async fn insert_fact_rows(conn: &mut Conn<'_>, facts: &[FactRow]) -> Result<()> {
@@ -54,11 +86,25 @@ pub(super) async fn upsert_result_rows(conn: &mut Conn<'_>, rows: &[ResultWrite]
         .map(|(_, r)| r)
         .collect();
     conn.insert_rows(
-        "INSERT INTO results (course_id, learner_key, body, updated_us) VALUES",
-        "ON CONFLICT (course_id, learner_key) DO UPDATE SET body = excluded.body, updated_us = excluded.updated_us",
-        4,
+        "INSERT INTO results (course_id, learner_key, body, updated_us, status, scaled, time_spent_s, satisfied_us, \
+         satisfied_free) VALUES",
+        "ON CONFLICT (course_id, learner_key) DO UPDATE SET body = excluded.body, updated_us = excluded.updated_us, \
+         status = excluded.status, scaled = excluded.scaled, time_spent_s = excluded.time_spent_s, \
+         satisfied_us = excluded.satisfied_us, satisfied_free = excluded.satisfied_free",
+        9,
         &unique,
-        |q, r| q.bind(&r.course_id).bind(&r.learner_key).bind(&r.body).bind(now),
+        |q, r| {
+            let b = &r.brief;
+            q.bind(&r.course_id)
+                .bind(&r.learner_key)
+                .bind(&r.body)
+                .bind(now)
+                .bind(&b.status)
+                .bind(b.scaled)
+                .bind(b.time_spent_s)
+                .bind(&b.satisfied_us)
+                .bind(b.satisfied_free)
+        },
     )
     .await
 }
@@ -209,13 +255,13 @@ impl Store {
         self.read().q("SELECT body FROM course_defs WHERE course_id = $1").bind(course_id).scalar_opt().await
     }
 
-    pub async fn course_defs(&self) -> Result<Vec<String>> {
-        self.read().q("SELECT body FROM course_defs ORDER BY course_id").scalars().await
+    /// The ids of every course results are derived for.
+    pub async fn course_def_ids(&self) -> Result<Vec<String>> {
+        self.read().q("SELECT course_id FROM course_defs ORDER BY course_id").scalars().await
     }
 
-    pub async fn put_result(&self, course_id: &str, learner_key: &str, body: &str) -> Result<()> {
-        let row = ResultWrite { course_id: course_id.into(), learner_key: learner_key.into(), body: body.into() };
-        self.put_results(std::slice::from_ref(&row)).await
+    pub async fn course_defs(&self) -> Result<Vec<String>> {
+        self.read().q("SELECT body FROM course_defs ORDER BY course_id").scalars().await
     }
 
     /// Writes many results in one transaction (one fsync, not one each).
@@ -236,6 +282,34 @@ impl Store {
             .fetch_all()
             .await?;
         Ok(rows.iter().map(|r| Ok((r.get("learner_key")?, r.get("body")?))).collect::<sqlx::Result<_>>()?)
+    }
+
+    /// The briefs of every result, of one course, or of one person (`""` for any).
+    pub async fn result_briefs(&self, course_id: &str, person: &str) -> Result<Vec<ResultBriefRow>> {
+        let sql = format!(
+            "SELECT {BRIEF_COLUMNS} FROM results WHERE ($1 = '' OR course_id = $1) AND ($2 = '' OR learner_key = $2)"
+        );
+        self.read().sql(sql).bind(course_id).bind(person).fetch_all_as().await
+    }
+
+    /// `(person, body)` of these persons' results for one course.
+    pub async fn result_bodies(&self, course_id: &str, persons: &[String]) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for chunk in persons.chunks(super::dialect::ROWS_PER_INSERT) {
+            let ex = self.read();
+            let b = ex.backend();
+            let sql = format!(
+                "SELECT learner_key AS k, body AS v FROM results WHERE course_id = {} AND learner_key IN ({})",
+                b.param(1),
+                b.param_list(2, chunk.len())
+            );
+            let mut q = Q::pairs(ex, &sql).bind(course_id);
+            for p in chunk {
+                q = q.bind(p);
+            }
+            out.extend(q.fetch().await?);
+        }
+        Ok(out)
     }
 
     /// Every result of one learner: `(course, body)`.

@@ -17,7 +17,7 @@ use crate::console::{Console, Role, Viewer};
 use crate::http::courses::receive_file;
 use crate::lms::assignments::AssignRequest;
 use crate::lms::courses::render_tree;
-use crate::lms::reports::ResultsFilter;
+use crate::lms::reports::{Brief, ResultsFilter};
 use crate::lrs::LrsError;
 use crate::xapi::Version;
 
@@ -196,6 +196,10 @@ pub async fn upload(State(console): State<Console>, Signed(v): Signed, req: Requ
     }
 }
 
+/// Assignments listed on a course's page (a course assigned to 10,000 learners would otherwise be a
+/// page of megabytes).
+const ASSIGNMENTS_SHOWN: usize = 500;
+
 pub struct AssignmentLine {
     id: String,
     learner: String,
@@ -223,7 +227,10 @@ struct CoursePage {
     completions: BarChart,
     /// Median and mean time spent by learners with any, e.g. "12 min".
     time_spent: Option<(String, String)>,
+    /// The first [`ASSIGNMENTS_SHOWN`] assignments; the reports page pages through all of them.
     assignments: Vec<AssignmentLine>,
+    assignment_count: usize,
+    reports_link: String,
     tree: String,
     /// `(id, title)` of each module, for the preview buttons.
     modules: Vec<(String, String)>,
@@ -251,26 +258,30 @@ async fn course_page(
 ) -> Result<Response, PageError> {
     let lms = console.lms();
     let view = lms.course(id, None).await?;
-    let (rows, _) =
-        lms.results(&ResultsFilter { course: Some(id.to_string()), ..Default::default() }, crate::now_us()).await?;
+    let rows =
+        lms.briefs(&ResultsFilter { course: Some(id.to_string()), ..Default::default() }, crate::now_us()).await?;
     let mut by_status: BTreeMap<&'static str, usize> =
         ["not_started", "in_progress", "completed", "passed", "failed"].into_iter().map(|s| (s, 0)).collect();
     for r in &rows {
-        *by_status.entry(r.status).or_default() += 1;
+        *by_status.entry(r.status.as_str()).or_default() += 1;
     }
     let order = ["not_started", "in_progress", "completed", "passed", "failed"];
     let statuses = order.iter().map(|s| (*s, by_status.get(s).copied().unwrap_or(0))).collect();
-    let assignments = rows
-        .iter()
+    let assigned: Vec<_> = rows.iter().filter(|r| r.assignment.is_some()).collect();
+    let assignment_count = assigned.len();
+    let assignments = assigned
+        .into_iter()
+        .take(ASSIGNMENTS_SHOWN)
         .filter_map(|r| {
-            let id = r.assignment.clone()?;
+            let a = r.assignment.as_ref()?;
+            let compliance = r.compliance().unwrap_or("");
             Some(AssignmentLine {
-                id,
-                learner: r.learner_label.clone(),
-                due: minute(r.due.as_deref()),
-                status: r.status.to_string(),
-                compliance: r.compliance.unwrap_or("").to_string(),
-                waived: (r.compliance == Some("waived")).then(|| "waived".to_string()),
+                id: a.id.clone(),
+                learner: crate::xapi::agent::label(&a.learner_key),
+                due: r.standing.map(|s| when(s.due_us)).unwrap_or_default(),
+                status: r.status.as_str().to_string(),
+                compliance: compliance.to_string(),
+                waived: (compliance == "waived").then(|| "waived".to_string()),
             })
         })
         .collect();
@@ -287,6 +298,8 @@ async fn course_page(
         files: view.files,
         warnings: view.warnings.clone(),
         learners: rows.len(),
+        assignment_count,
+        reports_link: format!("/console/reports?{}", serde_urlencoded::to_string([("course", id)]).unwrap_or_default()),
         statuses,
         scores,
         completions,
@@ -388,10 +401,7 @@ const WEEKS: i64 = 12;
 
 /// The course summary's charts: learners per score band (scaled score, tenths), completions per week
 /// over the last [`WEEKS`] weeks, and the median and mean time spent.
-fn course_charts(
-    rows: &[crate::lms::reports::ResultRow],
-    now_us: i64,
-) -> (BarChart, BarChart, Option<(String, String)>) {
+fn course_charts(rows: &[Brief], now_us: i64) -> (BarChart, BarChart, Option<(String, String)>) {
     let mut bands = [0i64; 10];
     for score in rows.iter().filter_map(|r| r.score) {
         bands[((score.clamp(0.0, 1.0) * 10.0) as usize).min(9)] += 1;
@@ -410,11 +420,7 @@ fn course_charts(
     let week_us = 7 * 86_400_000_000i64;
     let first = now_us - (WEEKS - 1) * week_us - now_us.rem_euclid(86_400_000_000);
     let mut weeks = vec![0i64; WEEKS as usize];
-    for r in rows {
-        let Some(at) = r.completed_at.as_deref().and_then(|t| crate::xapi::timestamp::parse_timestamp(t).ok()) else {
-            continue;
-        };
-        let us = (at.unix_timestamp_nanos() / 1000) as i64;
+    for us in rows.iter().filter_map(|r| r.completed_us) {
         if us >= first {
             if let Some(slot) = weeks.get_mut(((us - first) / week_us) as usize) {
                 *slot += 1;
@@ -432,7 +438,7 @@ fn course_charts(
         .collect();
     let completions = bar_chart(points, 2, format!("{done} completions in the last {WEEKS} weeks, per week"));
 
-    let mut spent: Vec<f64> = rows.iter().map(|r| r.time_spent_seconds).filter(|t| *t > 0.0).collect();
+    let mut spent: Vec<f64> = rows.iter().map(|r| r.time_spent_s).filter(|t| *t > 0.0).collect();
     spent.sort_by(f64::total_cmp);
     let time_spent = (!spent.is_empty()).then(|| {
         let n = spent.len();

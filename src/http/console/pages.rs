@@ -113,11 +113,11 @@ pub async fn overview(State(console): State<Console>, Signed(v): Signed) -> Resu
     let this_week = active.last().copied().unwrap_or(0);
     let weeks = bar_chart(points, 2, format!("{this_week} learners active this week; {WEEKS} weeks shown"));
 
-    let (rows, _) = lms.results(&ResultsFilter::default(), now).await?;
+    let rows = lms.briefs(&ResultsFilter::default(), now).await?;
     let mut done: BTreeMap<&str, i64> = BTreeMap::new();
     for r in &rows {
         let n = done.entry(r.course.as_str()).or_default();
-        if matches!(r.status, "completed" | "passed") {
+        if matches!(r.status.as_str(), "completed" | "passed") {
             *n += 1;
         }
     }
@@ -127,7 +127,7 @@ pub async fn overview(State(console): State<Console>, Signed(v): Signed) -> Resu
         bar_chart(points, 1, format!("{total} learners completed or passed, across {} courses", done.len()));
     let mut per_course: BTreeMap<String, [usize; 5]> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.assignment.is_some()) {
-        if let Some(i) = r.compliance.and_then(|c| STATES.iter().position(|s| *s == c)) {
+        if let Some(i) = r.compliance().and_then(|c| STATES.iter().position(|s| *s == c)) {
             per_course.entry(r.course.clone()).or_default()[i] += 1;
         }
     }

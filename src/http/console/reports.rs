@@ -122,15 +122,16 @@ pub async fn reports(
     let (status, rows, total, error) = match filter(&q) {
         Ok(f) => {
             // Every row of the filter for the chart's counts; the table shows the first `SHOWN`.
-            let (rows, total) = lms.results(&ResultsFilter { limit: usize::MAX, ..f }, crate::now_us()).await?;
-            for r in &rows {
-                if let Some(i) = STATES.iter().position(|s| Some(*s) == r.compliance) {
+            let now = crate::now_us();
+            let briefs = lms.briefs(&f, now).await?;
+            for r in &briefs {
+                if let Some(i) = STATES.iter().position(|s| Some(*s) == r.compliance()) {
                     counts[i] += 1;
                 }
             }
-            let rows = rows
+            let shown = lms.rows_of(&briefs[..briefs.len().min(SHOWN)], now).await?;
+            let rows = shown
                 .iter()
-                .take(SHOWN)
                 .map(|r| Row {
                     learner: r.learner_label.clone(),
                     course: r.course.clone(),
@@ -141,7 +142,7 @@ pub async fn reports(
                     completed: minute(r.completed_at.as_deref()),
                 })
                 .collect();
-            (StatusCode::OK, rows, total, None)
+            (StatusCode::OK, rows, briefs.len(), None)
         }
         Err(e) => (StatusCode::BAD_REQUEST, Vec::new(), 0, Some(e.to_string())),
     };

@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 
 use super::{check_csrf, render, when, Frame, PageError, Pairs, Signed};
 use crate::console::{Console, Role, Viewer};
-use crate::lms::reports::ResultsFilter;
 use crate::lms::sessions::SessionRequest;
 use crate::lrs::LrsError;
 use crate::xapi::Version;
@@ -303,15 +302,8 @@ async fn session_page(
 ) -> Result<Response, PageError> {
     let lms = console.lms();
     let s = lms.session(id).await?;
-    let (results, _) = lms
-        .results(&ResultsFilter { course: Some(s.course_id.clone()), ..Default::default() }, crate::now_us())
-        .await?;
-    let attended: std::collections::HashSet<String> = results
-        .iter()
-        .filter(|r| r.attendance.get(&s.activity_id) == Some(&true))
-        .filter_map(|r| crate::xapi::agent::key(&r.learner))
-        .collect();
     let all = lms.bookings(id).await?;
+    let attended = lms.attended(&s, &all).await?;
     let mut waiting: Vec<(i64, String)> =
         all.iter().filter(|b| b.waiting()).map(|b| (b.waitlisted_us.unwrap_or(0), agent_label(&b.learner))).collect();
     waiting.sort();
