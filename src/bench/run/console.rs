@@ -73,26 +73,32 @@ impl Ctx {
         Ok(())
     }
 
-    /// Course 0 of the data set defined in Cairn (its units as components) and assigned to every
-    /// learner (one Group of them all, due a week ago, so the course page and the overdue report
-    /// show every learner), as a training manager would see it. Answers the course's IRI.
+    /// Course 0 of the data set imported into Cairn as a TinCan package (its course activity the data
+    /// set's course IRI, its units the package's activities, so the generated statements count toward
+    /// it) and assigned to every learner (one Group of them all, due a week ago, so the course page and
+    /// the overdue report show every learner), as a training manager would see it. A TinCan course
+    /// completes through its course activity, which the generated statements never name, so nobody
+    /// completes it: the units give progress and scores. Answers the course's IRI.
     async fn course_for_every_learner(&self) -> anyhow::Result<String> {
         let u = Universe::new(self.args.data.spec());
         let course = u.course(0);
-        let components: Vec<Value> = (0..u.units(0))
-            .map(|i| json!({"kind": "activity", "activity_id": u.unit(0, i), "title": format!("Unit {i}")}))
-            .collect();
         let target = &self.client.target;
         let http = &self.client.http;
+        // Uploaded as an authoring tool publishes one: the zip as the body of `POST /api/courses`.
         let resp = http
-            .put(format!("{}/api/courses/{}", target.origin, enc_path(&course)))
+            .post(format!("{}/api/courses", target.origin))
             .basic_auth(&target.key, Some(&target.secret))
-            .json(&json!({"title": "Bench course 0", "components": components}))
+            .header(reqwest::header::CONTENT_TYPE, "application/zip")
+            .body(tincan_package(&u, 0)?)
             .send()
             .await
-            .context("defining the bench course")?;
+            .context("importing the bench course")?;
         if !resp.status().is_success() {
-            bail!("defining the bench course: HTTP {} {}", resp.status(), resp.text().await.unwrap_or_default());
+            bail!("importing the bench course: HTTP {} {}", resp.status(), resp.text().await.unwrap_or_default());
+        }
+        let imported: Value = resp.json().await.context("reading the imported course")?;
+        if imported.get("id").and_then(Value::as_str) != Some(course.as_str()) {
+            bail!("the bench package was imported as {:?}, not {course}", imported.get("id"));
         }
         let members: Vec<Value> = (0..u.spec.learners).map(|i| u.learner(i)).collect();
         let due = time::OffsetDateTime::now_utc() - time::Duration::days(7);
@@ -112,7 +118,77 @@ impl Ctx {
     }
 }
 
-/// A path segment, percent-encoded.
-fn enc_path(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+/// Course `c` of the data set as a TinCan package, built in memory: `tincan.xml` names the course
+/// activity (the course IRI, type `course`, no launch of its own) and one launchable activity per
+/// unit (the unit IRIs the generated statements are about), each with an `index.html`.
+fn tincan_package(u: &Universe, c: u32) -> anyhow::Result<Vec<u8>> {
+    use std::io::Write;
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    xml.push_str("<tincan xmlns=\"http://projecttincan.com/tincan.xsd\">\n  <activities>\n");
+    xml.push_str(&format!(
+        "    <activity id=\"{}\" type=\"http://adlnet.gov/expapi/activities/course\">\n      \
+         <name lang=\"en-US\">Course {c}</name>\n      \
+         <description lang=\"en-US\">Course {c} of the bench data set.</description>\n    </activity>\n",
+        esc(&u.course(c))
+    ));
+    let mut pages = Vec::new();
+    for i in 0..u.units(c) {
+        let page = format!("unit-{i:02}/index.html");
+        xml.push_str(&format!(
+            "    <activity id=\"{}\" type=\"http://adlnet.gov/expapi/activities/lesson\">\n      \
+             <name lang=\"en-US\">Unit {} of course {c}</name>\n      <launch lang=\"en-US\">{page}</launch>\n    \
+             </activity>\n",
+            esc(&u.unit(c, i)),
+            i + 1
+        ));
+        let html = format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Unit {n} of course {c}</title>\
+             </head>\n<body><h1>Unit {n} of course {c}</h1></body></html>\n",
+            n = i + 1
+        );
+        pages.push((page, html));
+    }
+    xml.push_str("  </activities>\n</tincan>\n");
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut buf);
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    z.start_file("tincan.xml", opts)?;
+    z.write_all(xml.as_bytes())?;
+    for (name, html) in pages {
+        z.start_file(name, opts)?;
+        z.write_all(html.as_bytes())?;
+    }
+    z.finish()?;
+    Ok(buf.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::generate::Spec;
+
+    /// The bench's package imports as a TinCan course whose course activity is the data set's course 0
+    /// and whose parts are its units, each launched from its own page.
+    #[test]
+    fn the_bench_package_is_course_0_with_its_units() {
+        let u = Universe::new(Spec { statements: 1000, learners: 10, courses: 4, seed: 7 });
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("bench.zip");
+        std::fs::write(&zip, tincan_package(&u, 0).unwrap()).unwrap();
+        let dest = dir.path().join("out");
+        let imported =
+            crate::package::import_file(&zip, &dest, &crate::package::Limits::default(), &mut |_| {}).unwrap();
+        assert_eq!(imported.warnings, Vec::<String>::new());
+        assert_eq!(imported.course.id.as_deref(), Some(u.course(0).as_str()));
+        let def = crate::results::course::from_package(&u.course(0), &imported.course);
+        assert_eq!(def.course_activity.as_deref(), Some(u.course(0).as_str()));
+        let ids: Vec<&str> = def.components.iter().map(|c| c.activity_id.as_str()).collect();
+        let mut expected = vec![u.course(0)];
+        expected.extend((0..u.units(0)).map(|i| u.unit(0, i)));
+        assert_eq!(ids, expected);
+        for i in 0..u.units(0) {
+            assert!(dest.join(format!("unit-{i:02}/index.html")).is_file(), "unit {i}'s page");
+        }
+    }
 }
