@@ -719,6 +719,24 @@ both!(a_scorm12_course_plays_in_the_player_with_prerequisites);
 /// Signs in at the OpenID provider's development pages as `login`, from the page that has the
 /// single sign-on link `link`; returns once the browser is back at `cairn.test` with a page loaded.
 pub(crate) async fn sso_sign_in(browser: &Browser, start: &str, link: &str, login: &str) {
+    provider_pages(browser, start, link, login, false).await;
+    assert_eq!(browser.eval("return location.hostname").await, "cairn.test", "the provider sent the browser back");
+}
+
+/// The same sign-in, except that the provider holds the browser back from Cairn's callback
+/// (tests/clients/oidc_provider.mjs, through a cookie set on its pages): answers the callback URL,
+/// not yet used, with the browser left on the provider's page that links to it.
+pub(crate) async fn sso_callback_url(browser: &Browser, start: &str, link: &str, login: &str) -> String {
+    provider_pages(browser, start, link, login, true).await;
+    let url = browser.eval("var a = document.getElementById('cairn-held-callback'); return a ? a.href : null").await;
+    let url = url.as_str().unwrap_or_else(|| panic!("the provider did not hold the callback: {url}")).to_string();
+    assert!(url.starts_with("http://cairn.test/") && url.contains("code="), "{url}");
+    url
+}
+
+/// The provider's login and consent pages, as `login`; with `hold`, the provider is asked (a cookie on
+/// its origin) to link to the callback rather than redirect to it.
+async fn provider_pages(browser: &Browser, start: &str, link: &str, login: &str, hold: bool) {
     browser.open(start).await;
     wait_until(browser, "document.readyState === 'complete'").await;
     browser.eval(&format!("document.querySelector('a[href=\"{link}\"]').click(); return true;")).await;
@@ -727,9 +745,12 @@ pub(crate) async fn sso_sign_in(browser: &Browser, start: &str, link: &str, logi
         "location.hostname === '127.0.0.1' && document.readyState === 'complete' && !!document.forms[0]",
     )
     .await;
+    if hold {
+        browser.eval("document.cookie = 'cairn_hold_callback=1; path=/'; return true;").await;
+    }
     // The login page, then the consent page (each a form at the provider).
     for _ in 0..4 {
-        if browser.eval("return location.hostname").await == "cairn.test" {
+        if browser.eval("return location.hostname === 'cairn.test' || !document.forms[0]").await == json!(true) {
             break;
         }
         if browser.eval("return !!document.querySelector('input[name=login]')").await == json!(true) {
@@ -743,14 +764,59 @@ pub(crate) async fn sso_sign_in(browser: &Browser, start: &str, link: &str, logi
         browser.eval("window.__cairn_before_submit = true; document.forms[0].submit(); return true;").await;
         wait_until(browser, "!window.__cairn_before_submit && document.readyState === 'complete'").await;
     }
-    assert_eq!(browser.eval("return location.hostname").await, "cairn.test", "the provider sent the browser back");
+}
+
+/// Fetches `url` from the page shown, with the browser's cookies (and keeping those it answers with),
+/// posting `form` (`[name, value]` pairs) when given; answers the status and the body as served. The
+/// page must let scripts make requests to its origin: the console's pages allow none
+/// (`connect-src 'none'`), the learner's pages on the same origin do (`connect-src 'self'`).
+pub(crate) async fn fetch_served(browser: &Browser, url: &str, form: Option<&Value>) -> (u64, String) {
+    let got = browser
+        .eval_async(
+            "var done = arguments[arguments.length - 1]; \
+             var init = arguments[1] ? {method: 'POST', body: new URLSearchParams(arguments[1])} : {}; \
+             fetch(arguments[0], init).then(function (r) { \
+               return r.text().then(function (t) { done([r.status, t]); }); \
+             }, function (e) { done(['failed', String(e)]); });",
+            json!([url, form]),
+        )
+        .await;
+    let status = got[0].as_u64().unwrap_or_else(|| panic!("fetching {url}: {got}"));
+    (status, got[1].as_str().unwrap_or_default().to_string())
+}
+
+/// axe-core on a page that moves on by itself (a meta refresh), as the server answered it: `html` is
+/// written into the document shown, a page of the same origin (so the page's stylesheet loads as when
+/// served), and that document is left open. Chromium starts a refresh's timer only once its document
+/// has loaded, so the page stays while axe runs; its `<h1>` must read `heading` and the browser must be
+/// where it was when axe is done, so the check cannot pass on another page. Afterwards,
+/// `document.close()` lets the refresh go.
+pub(crate) async fn axe_violations_of_served(browser: &Browser, html: &str, heading: &str) -> Value {
+    let before = browser.eval("return location.href").await;
+    browser.eval(&format!("document.open(); document.write({}); return true;", json!(html))).await;
+    wait_until(
+        browser,
+        "document.querySelectorAll('link[rel=stylesheet]').length > 0 && \
+         Array.from(document.querySelectorAll('link[rel=stylesheet]')).every(function (l) { \
+           return l.sheet && l.sheet.cssRules.length > 0; })",
+    )
+    .await;
+    let shown = "return [location.href, (document.querySelector('h1') || {}).textContent, \
+                 (document.querySelector('meta[http-equiv=refresh]') || {content: null}).content]";
+    let page = browser.eval(shown).await;
+    assert_eq!((&page[0], page[1].as_str()), (&before, Some(heading)), "the page written: {page}");
+    assert!(page[2].as_str().is_some_and(|c| c.starts_with("0; url=")), "it moves on at once: {page}");
+    let violations = axe_violations(browser).await;
+    assert_eq!(browser.eval(shown).await, page, "the page stayed while axe ran");
+    violations
 }
 
 /// Issue 14: console sign-in through a real OpenID provider (`oidc-provider`, tests/api/oidc.rs), in
 /// Chromium. A user an admin added for single sign-on signs in with the role set in Cairn; someone the
 /// provider gives a role claim gets a console user with that role at the first sign-in (audited); an
 /// account whose email the provider marks unverified and that has no role gets no session. The
-/// sign-in page with its single sign-on link is axe-core clean.
+/// sign-in page with its single sign-on link, and the "signed in" page the callback answers (before its
+/// meta refresh moves on), are axe-core clean.
 async fn console_single_sign_on_in_a_browser(app: TestApp) {
     let accounts = json!({
         "ivy": {"email": "Ivy@Example.org", "email_verified": true, "name": "Ivy Instructor"},
@@ -810,13 +876,33 @@ async fn console_single_sign_on_in_a_browser(app: TestApp) {
     wait_until(&browser, "location.pathname === '/console/sign-in'").await;
     assert!(app.lms.store.console_users().await.expect("users").iter().all(|u| !u.email.starts_with("eve")));
     browser.quit().await;
+
+    // The "signed in" page, as the callback answers it, is axe-core clean: the provider holds the
+    // browser back from the callback, the browser fetches it (same origin, the sign-in's cookie) and
+    // the answer is checked before its refresh to the console goes, which it then does, signed in.
+    let Some(browser) = Browser::start(&node).await else { return };
+    let callback = sso_callback_url(&browser, "http://cairn.test/console/sign-in", "/console/sso", "ivy").await;
+    assert!(callback.starts_with("http://cairn.test/console/sso/callback?"), "{callback}");
+    // Fetched from a learner page of the same origin: console pages allow scripts no requests.
+    browser.open("http://cairn.test/learn/sign-in").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    let (status, html) = fetch_served(&browser, &callback, None).await;
+    assert_eq!(status, 200, "{html}");
+    let violations = axe_violations_of_served(&browser, &html, "Signed in").await;
+    assert_eq!(violations, json!([]), "accessibility violations on the signed-in page: {violations:#}");
+    browser.eval("document.close(); return true;").await;
+    wait_until(&browser, "location.pathname === '/console' && document.readyState === 'complete'").await;
+    let header = browser.eval("return document.querySelector('header').textContent").await;
+    assert!(header.as_str().is_some_and(|t| t.contains("Ivy Instructor")), "{header}");
+    browser.quit().await;
 }
 both!(console_single_sign_on_in_a_browser);
 
 /// Issue 14's main task in Chromium: an admin (a console user signed in with the form) assigns a
 /// course to themself, previews its module as that test learner (the preview page opens the launch on
 /// the content origin, where the SCO passes), and the course page then shows their row `on_time`. The
-/// preview is audited. An analyst gets 403 for the same preview.
+/// preview is audited, and its page is axe-core clean (before its meta refresh moves on). An analyst
+/// gets 403 for the same preview.
 async fn console_preview_as_a_test_learner_turns_the_row_on_time(app: TestApp) {
     let console = cairn::console::Console::new(app.lms.clone(), Default::default());
     for (email, role) in
@@ -866,6 +952,24 @@ async fn console_preview_as_a_test_learner_turns_the_row_on_time(app: TestApp) {
     assert!(rows.as_str().is_some_and(|t| t.contains("ada@example.org") && t.contains("on_time")), "{rows}");
     let audit = app.lms.store.audit_log(None, 20).await.expect("audit");
     assert!(audit.iter().any(|a| a.action == "course.preview" && a.actor == "ada@example.org" && a.target == id));
+
+    // The preview page, as the server answers the course page's form (its fields posted by the browser,
+    // from a learner page of the same origin: console pages allow scripts no requests), is axe-core
+    // clean; checked before its refresh to the launch goes, which it then does.
+    browser.open(&page).await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    let form = browser
+        .eval("return Array.from(new FormData(document.querySelector('form[action=\"/console/course/preview\"]')))")
+        .await;
+    assert!(form.as_array().is_some_and(|f| f.len() == 3), "csrf, course and module: {form}");
+    browser.open("http://cairn.test/learn/sign-in").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    let (status, html) = fetch_served(&browser, "/console/course/preview", Some(&form)).await;
+    assert_eq!(status, 200, "{html}");
+    let violations = axe_violations_of_served(&browser, &html, "Preview of Extinguishers").await;
+    assert_eq!(violations, json!([]), "accessibility violations on the preview page: {violations:#}");
+    browser.eval("document.close(); return true;").await;
+    wait_until(&browser, "location.hostname === 'content.cairn.test'").await;
     browser.quit().await;
 
     // An analyst's session cannot preview (the server refuses, whatever the page shows).

@@ -648,11 +648,12 @@ async fn behind_https_the_cookie_is_secure_and_host_pinned(app: TestApp) {
 
 /// Issue 18: a learner signs in to `/learn` through a real OpenID provider (`oidc-provider`,
 /// tests/api/oidc.rs) in Chromium and lands on their own training, the person owning `mailto:` the
-/// provider's verified email; the sign-in page offers the provider's link and is axe-core clean.
+/// provider's verified email; the sign-in page offers the provider's link and is axe-core clean, and
+/// so is the "signed in" page the callback answers (before its meta refresh moves on).
 /// Someone the store has never seen gets a person of their own and an empty page; an account
 /// whose email the provider marks unverified gets no session.
 async fn a_learner_signs_in_with_single_sign_on_in_a_browser(app: TestApp) {
-    use crate::browser::{sso_sign_in, wait_until, Browser};
+    use crate::browser::{axe_violations_of_served, fetch_served, sso_callback_url, sso_sign_in, wait_until, Browser};
     let accounts = json!({
         "lena": {"email": "Lena@Example.com", "email_verified": true, "name": "Lena Park"},
         "zed": {"email": "zed@example.com", "email_verified": true, "name": "Zed New"},
@@ -690,6 +691,23 @@ async fn a_learner_signs_in_with_single_sign_on_in_a_browser(app: TestApp) {
     assert!(text.contains("no verified email"), "{text}");
     browser.open("http://cairn.test/learn").await;
     wait_until(&browser, "location.pathname === '/learn/sign-in'").await;
+    browser.quit().await;
+
+    // The "signed in" page, as the callback answers it, is axe-core clean: the provider holds the
+    // browser back from the callback, a learner page fetches it (same origin, the sign-in's cookie) and
+    // the answer is checked before its refresh to /learn goes, which it then does, signed in.
+    let Some(browser) = Browser::start(&node).await else { return };
+    let callback = sso_callback_url(&browser, "http://cairn.test/learn/sign-in", "/learn/sso", "lena").await;
+    assert!(callback.starts_with("http://cairn.test/learn/sso/callback?"), "{callback}");
+    browser.open("http://cairn.test/learn/sign-in").await;
+    wait_until(&browser, "document.readyState === 'complete'").await;
+    let (status, html) = fetch_served(&browser, &callback, None).await;
+    assert_eq!(status, 200, "{html}");
+    let violations = axe_violations_of_served(&browser, &html, "Signed in").await;
+    assert_eq!(violations, json!([]), "accessibility violations on the signed-in page: {violations:#}");
+    browser.eval("document.close(); return true;").await;
+    wait_until(&browser, "location.pathname === '/learn' && document.readyState === 'complete'").await;
+    assert!(text_of(&browser).await.contains("Lena Park"), "signed in as Lena");
     browser.quit().await;
 }
 both!(a_learner_signs_in_with_single_sign_on_in_a_browser);
