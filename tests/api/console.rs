@@ -431,6 +431,67 @@ async fn uploads_need_the_admin_role_and_the_csrf_token_before_the_file(app: Tes
     assert!(broken.body.contains("class=\"error\""), "{}", broken.body);
 }
 
+both!(an_instructor_or_an_analyst_cannot_preview_a_module);
+/// `POST /console/course/preview` is the admin's: an instructor's and an analyst's sessions, with their
+/// own valid CSRF tokens, get 403 (the role, not the token) for a SCORM module and a cmi5 AU (and a
+/// request without a session is sent to sign in), and nothing is started: no launch, no statement (a
+/// cmi5 preview writes `launched`), no audit row. The same forms from an admin's session do all three,
+/// so the counts would see them.
+async fn an_instructor_or_an_analyst_cannot_preview_a_module(app: TestApp) {
+    let scorm = crate::launch::import(&app, "scorm12-runtime").await["id"].as_str().unwrap_or_default().to_string();
+    let cmi5 = crate::launch::import(&app, "cmi5-runtime").await["id"].as_str().unwrap_or_default().to_string();
+    let previews =
+        [(scorm.as_str(), "LESSON-1"), (cmi5.as_str(), "https://cairn.example/courses/fire-safety-cmi5/alarm")];
+    let statements = || async {
+        let (status, page) = app.get_json("/xapi/statements?limit=100").await;
+        assert_eq!(status, 200, "{page}");
+        page["statements"].as_array().map(Vec::len).unwrap_or_default()
+    };
+    let previews_audited = || async {
+        let log = app.lms.store.audit_log(None, 100).await.expect("audit");
+        log.iter().filter(|a| a.action == "course.preview").count()
+    };
+    let launches_of = |email: &str| {
+        let key = cairn::xapi::agent::key(&json!({"mbox": format!("mailto:{email}")})).expect("agent key");
+        let (store, scorm) = (app.lrs.store.clone(), scorm.clone());
+        async move { store.launches_of(&key, &scorm, "").await.expect("launches").len() }
+    };
+    let (statements_before, audited_before) = (statements().await, previews_audited().await);
+    for (email, role) in [("ivy@example.org", Role::Instructor), ("al@example.org", Role::Analyst)] {
+        add_user(&app, email, role).await;
+        let cookie = sign_in(&app, email, "correct horse battery").await.unwrap_or_else(|a| panic!("{}", a.body));
+        for (course, module) in previews {
+            let page = get(&app, &cookie, &format!("/console/course?id={}", crate::launch::urlencode(course))).await;
+            assert_eq!(page.status, 200, "{email} reads the course page: {}", page.body);
+            assert!(!page.body.contains("/console/course/preview"), "no preview offered to {email}");
+            let csrf = csrf_of(&page.body);
+            let form = [("csrf", csrf.as_str()), ("course", course), ("module", module)];
+            let refused = post(&app, &cookie, "/console/course/preview", &form).await;
+            assert_eq!(refused.status, 403, "{email} previewing {module}: {}", refused.body);
+            assert!(refused.body.contains("needs the admin role"), "refused for the role: {}", refused.body);
+        }
+        assert_eq!(launches_of(email).await, 0, "no launch for {email}");
+    }
+    let signed_out = post(&app, "", "/console/course/preview", &[("course", &scorm), ("module", "LESSON-1")]).await;
+    assert_eq!((signed_out.status, signed_out.location()), (303, "/console/sign-in"), "signed out");
+    assert_eq!(statements().await, statements_before, "no statement");
+    assert_eq!(previews_audited().await, audited_before, "no audit row");
+
+    // An admin's session: the same forms start both previews.
+    add_user(&app, "ada@example.org", Role::Admin).await;
+    let ada = sign_in(&app, "ada@example.org", "correct horse battery").await.unwrap_or_else(|a| panic!("{}", a.body));
+    for (course, module) in previews {
+        let page = get(&app, &ada, &format!("/console/course?id={}", crate::launch::urlencode(course))).await;
+        let csrf = csrf_of(&page.body);
+        let form = [("csrf", csrf.as_str()), ("course", course), ("module", module)];
+        let started = post(&app, &ada, "/console/course/preview", &form).await;
+        assert_eq!(started.status, 200, "the admin previews {module}: {}", started.body);
+    }
+    assert_eq!(launches_of("ada@example.org").await, 1, "the admin's SCORM launch");
+    assert!(statements().await > statements_before, "the cmi5 preview wrote its first statements");
+    assert_eq!(previews_audited().await, audited_before + 2);
+}
+
 both!(an_instructor_schedules_a_session_books_learners_and_marks_attendance);
 async fn an_instructor_schedules_a_session_books_learners_and_marks_attendance(app: TestApp) {
     crate::launch::import(&app, "scorm12-single").await;
