@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::dialect::conditions;
 use super::{Result, Store};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -61,11 +62,15 @@ impl Store {
 
     /// Assignments, optionally of one course and/or one learner.
     pub async fn assignments(&self, course_id: Option<&str>, learner_key: Option<&str>) -> Result<Vec<AssignmentRow>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM assignments WHERE ($1 = '' OR course_id = $1) AND ($2 = '' OR learner_key = $2) \
-             ORDER BY assigned_us, id"
-        );
-        self.read().sql(sql).bind(course_id.unwrap_or("")).bind(learner_key.unwrap_or("")).fetch_all_as().await
+        // Conditions only for the filters given: `($1 = '' OR course_id = $1)` would keep SQLite
+        // from using the index (the plan is made before the value is known).
+        let (conditions, values) = conditions(&[("course_id", course_id), ("learner_key", learner_key)]);
+        let sql = format!("SELECT {COLUMNS} FROM assignments{conditions} ORDER BY assigned_us, id");
+        let mut q = self.read().sql(sql);
+        for v in values {
+            q = q.bind(v);
+        }
+        q.fetch_all_as().await
     }
 
     /// The groups that courses were assigned to (their agent keys), for the reports' group filter.
@@ -80,12 +85,16 @@ impl Store {
     /// identifier no statement or merge has filed under a person yet), in one query.
     pub async fn assignments_with_persons(&self, course_id: Option<&str>) -> Result<Vec<AssignedRow>> {
         let columns = COLUMNS.split(", ").map(|c| format!("a.{}", c.trim())).collect::<Vec<_>>().join(", ");
+        let (conditions, values) = conditions(&[("a.course_id", course_id)]);
         let sql = format!(
             "SELECT {columns}, pi.person_id FROM assignments a \
-             LEFT JOIN person_identifiers pi ON pi.ifi_key = a.learner_key \
-             WHERE ($1 = '' OR a.course_id = $1) ORDER BY a.assigned_us, a.id"
+             LEFT JOIN person_identifiers pi ON pi.ifi_key = a.learner_key{conditions} ORDER BY a.assigned_us, a.id"
         );
-        self.read().sql(sql).bind(course_id.unwrap_or("")).fetch_all_as().await
+        let mut q = self.read().sql(sql);
+        for v in values {
+            q = q.bind(v);
+        }
+        q.fetch_all_as().await
     }
 
     /// Assignments to any identifier of a person, optionally of one course.

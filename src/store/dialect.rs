@@ -463,6 +463,23 @@ impl Conn<'_> {
 /// Rows per multi-row insert and keys per `IN (…)` lookup: with up to 8 parameters a row, well under
 /// SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
 pub(super) const ROWS_PER_INSERT: usize = 500;
+
+/// ` WHERE a = $1 AND b = $2` for the columns whose value is given (nothing when none is), and the
+/// values to bind in order. Optional filters are written this way rather than as
+/// `($1 = '' OR a = $1)`: SQLite plans a statement before its values are bound, so that form scans
+/// the table instead of using the column's index.
+pub(super) fn conditions<'a>(filters: &[(&str, Option<&'a str>)]) -> (String, Vec<&'a str>) {
+    let mut parts = Vec::new();
+    let mut values = Vec::new();
+    for (column, value) in filters {
+        if let Some(v) = value {
+            values.push(*v);
+            parts.push(format!("{column} = ${}", values.len()));
+        }
+    }
+    let sql = if parts.is_empty() { String::new() } else { format!(" WHERE {}", parts.join(" AND ")) };
+    (sql, values)
+}
 /// Index rows per multi-row insert on SQLite (3 parameters each).
 pub(super) const INDEX_ROWS_PER_INSERT: usize = 2000;
 

@@ -286,10 +286,15 @@ impl Store {
 
     /// The briefs of every result, of one course, or of one person (`""` for any).
     pub async fn result_briefs(&self, course_id: &str, person: &str) -> Result<Vec<ResultBriefRow>> {
-        let sql = format!(
-            "SELECT {BRIEF_COLUMNS} FROM results WHERE ($1 = '' OR course_id = $1) AND ($2 = '' OR learner_key = $2)"
-        );
-        self.read().sql(sql).bind(course_id).bind(person).fetch_all_as().await
+        let given = |v: &'static str, x: &str| (v, (!x.is_empty()).then(|| x.to_string()));
+        let (course, person) = (given("course_id", course_id), given("learner_key", person));
+        let (conditions, values) =
+            super::dialect::conditions(&[(course.0, course.1.as_deref()), (person.0, person.1.as_deref())]);
+        let mut q = self.read().sql(format!("SELECT {BRIEF_COLUMNS} FROM results{conditions}"));
+        for v in values {
+            q = q.bind(v);
+        }
+        q.fetch_all_as().await
     }
 
     /// `(person, body)` of these persons' results for one course.
