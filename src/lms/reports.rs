@@ -12,7 +12,7 @@ use super::Lms;
 use crate::lrs::error::Result;
 use crate::results::compliance::{self, Standing, Terms};
 use crate::results::derive::{self, CourseDef, Derived, Status};
-use crate::store::{AssignedRow, AssignmentRow, ResultBriefRow};
+use crate::store::{AssignedBriefRow, AssignmentRow, BriefColumns};
 use crate::xapi::agent;
 use crate::xapi::timestamp::format_us as ts;
 
@@ -62,7 +62,7 @@ pub struct ResultsFilter {
 #[derive(Debug, Clone)]
 pub struct Brief {
     pub course: String,
-    pub assignment: Option<AssignmentRow>,
+    pub assignment: Option<Assigned>,
     /// The person the result is kept for (`None`: an assigned identifier with no statement yet).
     pub person: Option<String>,
     pub status: Status,
@@ -70,6 +70,13 @@ pub struct Brief {
     pub time_spent_s: f64,
     pub completed_us: Option<i64>,
     pub standing: Option<Standing>,
+}
+
+/// What a brief keeps of its assignment (the full row is read for the rows shown).
+#[derive(Debug, Clone)]
+pub struct Assigned {
+    pub id: String,
+    pub learner_key: String,
 }
 
 impl Brief {
@@ -99,7 +106,7 @@ impl Lite {
     }
 
     /// From the brief columns; a row without them (written before they existed) from its body.
-    fn read(r: &ResultBriefRow) -> Option<Lite> {
+    fn read(r: &BriefColumns) -> Option<Lite> {
         if let Some(body) = &r.body {
             return serde_json::from_str::<ResultRecord>(body).ok().map(|rec| Lite::of(&rec.derived));
         }
@@ -110,6 +117,16 @@ impl Lite {
             satisfied_at_us: r.satisfied_us.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default(),
             without_activity: r.satisfied_free.unwrap_or(false),
         })
+    }
+}
+
+fn terms_of_brief(a: &AssignedBriefRow) -> Terms {
+    Terms {
+        assigned_us: a.assigned_us,
+        due_us: a.due_us,
+        grace_days: a.grace_days,
+        recurrence_months: a.recurrence_months,
+        waived: a.waived_us.is_some(),
     }
 }
 
@@ -146,22 +163,7 @@ impl Lms {
             },
             None => None,
         };
-        let assigned: Vec<AssignedRow> = match &person {
-            Some(p) => self
-                .store
-                .assignments_of_person(f.course.as_deref(), p)
-                .await?
-                .into_iter()
-                .map(|a| AssignedRow { a, person_id: Some(p.clone()) })
-                .collect(),
-            None => self.store.assignments_with_persons(f.course.as_deref()).await?,
-        };
-        let mut records: HashMap<(String, String), Lite> = HashMap::new();
-        for r in self.store.result_briefs(f.course.as_deref().unwrap_or(""), person.as_deref().unwrap_or("")).await? {
-            if let Some(lite) = Lite::read(&r) {
-                records.insert((r.course_id, r.learner_key), lite);
-            }
-        }
+        let mut assigned = self.store.assigned_briefs(f.course.as_deref(), person.as_deref()).await?;
         // Every course of the store when neither a course nor a learner is named: only defined ones.
         let defined: Option<BTreeSet<String>> = match (&f.course, &person) {
             (None, None) => Some(self.store.course_def_ids().await?.into_iter().collect()),
@@ -169,56 +171,52 @@ impl Lms {
         };
         let counts = |course: &str| defined.as_ref().is_none_or(|d| d.contains(course));
         let nothing = Lite::of(&empty_derived(""));
-        let mut assigned_rows: Vec<&AssignedRow> = assigned.iter().filter(|r| counts(&r.a.course_id)).collect();
-        // Course by course, each in assignment order (the store's order; the sort is stable).
-        assigned_rows.sort_by(|x, y| x.a.course_id.cmp(&y.a.course_id));
+        // Course by course (in Rust's order, whatever the database's collation), each as assigned.
+        assigned.sort_by(|x, y| x.course_id.cmp(&y.course_id));
         let mut out = Vec::new();
-        let mut with_assignment: BTreeSet<(&str, &str)> = BTreeSet::new();
-        for r in assigned_rows {
-            let a = &r.a;
-            if f.group_key.is_some() && a.group_key != f.group_key {
+        for a in assigned {
+            if !counts(&a.course_id) || (f.group_key.is_some() && a.group_key != f.group_key) {
                 continue;
             }
-            let lite =
-                r.person_id.as_ref().and_then(|p| records.get(&(a.course_id.clone(), p.clone()))).unwrap_or(&nothing);
-            if let Some(p) = &r.person_id {
-                with_assignment.insert((a.course_id.as_str(), p.as_str()));
-            }
-            let standing = compliance::standing_of(&terms_of(a), &lite.satisfied_at_us, lite.without_activity, now_us);
+            let lite = Lite::read(&a.brief);
+            let lite = lite.as_ref().unwrap_or(&nothing);
+            let standing =
+                compliance::standing_of(&terms_of_brief(&a), &lite.satisfied_at_us, lite.without_activity, now_us);
             // A waived assignment counts as satisfied.
             let status = match (a.waived_us.is_some(), lite.status) {
                 (true, Status::NotStarted | Status::InProgress | Status::Failed) => Status::Completed,
                 (_, s) => s,
             };
             out.push(Brief {
-                course: a.course_id.clone(),
-                assignment: Some(a.clone()),
-                person: r.person_id.clone(),
+                assignment: Some(Assigned { id: a.id, learner_key: a.learner_key }),
+                person: a.person_id,
                 status,
                 score: lite.score,
                 time_spent_s: lite.time_spent_s,
                 completed_us: standing.completed_us,
                 standing: Some(standing),
+                course: a.course_id,
             });
         }
         if f.group_key.is_none() {
-            let mut rest: Vec<(&(String, String), &Lite)> = records
-                .iter()
-                .filter(|((c, p), l)| {
-                    counts(c) && l.status != Status::NotStarted && !with_assignment.contains(&(c.as_str(), p.as_str()))
-                })
-                .collect();
-            rest.sort_by(|x, y| x.0.cmp(y.0));
-            out.extend(rest.into_iter().map(|((course, p), l)| Brief {
-                course: course.clone(),
-                assignment: None,
-                person: Some(p.clone()),
-                status: l.status,
-                score: l.score,
-                time_spent_s: l.time_spent_s,
-                completed_us: l.satisfied_at_us.first().copied(),
-                standing: None,
-            }));
+            let mut rest = self.store.unassigned_briefs(f.course.as_deref(), person.as_deref()).await?;
+            rest.sort_by(|x, y| (&x.course_id, &x.learner_key).cmp(&(&y.course_id, &y.learner_key)));
+            for r in rest {
+                let Some(l) = Lite::read(&r.brief) else { continue };
+                if !counts(&r.course_id) || l.status == Status::NotStarted {
+                    continue;
+                }
+                out.push(Brief {
+                    course: r.course_id,
+                    assignment: None,
+                    person: Some(r.learner_key),
+                    status: l.status,
+                    score: l.score,
+                    time_spent_s: l.time_spent_s,
+                    completed_us: l.satisfied_at_us.first().copied(),
+                    standing: None,
+                });
+            }
         }
         out.retain(|b| {
             let due = b.standing.map(|s| s.due_us);
@@ -261,12 +259,19 @@ impl Lms {
                 shown_as.entry(p).or_insert(key);
             }
         }
+        let ids: Vec<String> = briefs.iter().filter_map(|b| b.assignment.as_ref().map(|a| a.id.clone())).collect();
+        let assignments: HashMap<String, AssignmentRow> =
+            self.store.assignments_by_id(&ids).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
         let nothing = empty_derived("");
         let mut out = Vec::with_capacity(briefs.len());
         for b in briefs {
             let d = b.person.as_ref().and_then(|p| derived.get(&(b.course.clone(), p.clone()))).unwrap_or(&nothing);
             match &b.assignment {
-                Some(a) => out.push(row(&b.course, Some(a), &a.learner_key, b.person.as_deref(), d, now_us)),
+                Some(a) => {
+                    // Removed since the briefs were read: left out.
+                    let Some(a) = assignments.get(&a.id) else { continue };
+                    out.push(row(&b.course, Some(a), &a.learner_key, b.person.as_deref(), d, now_us))
+                }
                 None => {
                     let Some(key) = b.person.as_ref().and_then(|p| shown_as.get(p)) else { continue };
                     out.push(row(&b.course, None, key, b.person.as_deref(), d, now_us));

@@ -22,14 +22,6 @@ pub struct AssignmentRow {
     pub waived_reason: Option<String>,
 }
 
-/// An assignment and the person its learner is.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct AssignedRow {
-    #[sqlx(flatten)]
-    pub a: AssignmentRow,
-    pub person_id: Option<String>,
-}
-
 const COLUMNS: &str = "id, course_id, learner_key, learner, assigned_us, due_us, grace_days, recurrence_months, \
      registration, group_key, waived_us, waived_reason";
 
@@ -81,22 +73,6 @@ impl Store {
             .await
     }
 
-    /// Every assignment, or those of one course, each with the person its learner is (`None` for an
-    /// identifier no statement or merge has filed under a person yet), in one query.
-    pub async fn assignments_with_persons(&self, course_id: Option<&str>) -> Result<Vec<AssignedRow>> {
-        let columns = COLUMNS.split(", ").map(|c| format!("a.{}", c.trim())).collect::<Vec<_>>().join(", ");
-        let (conditions, values) = conditions(&[("a.course_id", course_id)]);
-        let sql = format!(
-            "SELECT {columns}, pi.person_id FROM assignments a \
-             LEFT JOIN person_identifiers pi ON pi.ifi_key = a.learner_key{conditions} ORDER BY a.assigned_us, a.id"
-        );
-        let mut q = self.read().sql(sql);
-        for v in values {
-            q = q.bind(v);
-        }
-        q.fetch_all_as().await
-    }
-
     /// Assignments to any identifier of a person, optionally of one course.
     pub async fn assignments_of_person(&self, course_id: Option<&str>, person: &str) -> Result<Vec<AssignmentRow>> {
         let sql = format!(
@@ -104,6 +80,22 @@ impl Store {
              (SELECT ifi_key FROM person_identifiers WHERE person_id = $2) ORDER BY assigned_us, id"
         );
         self.read().sql(sql).bind(course_id.unwrap_or("")).bind(person).fetch_all_as().await
+    }
+
+    /// These assignments (any order; unknown ids are left out).
+    pub async fn assignments_by_id(&self, ids: &[String]) -> Result<Vec<AssignmentRow>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(super::dialect::ROWS_PER_INSERT) {
+            let ex = self.read();
+            let sql =
+                format!("SELECT {COLUMNS} FROM assignments WHERE id IN ({})", ex.backend().param_list(1, chunk.len()));
+            let mut q = ex.sql(sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            out.extend(q.fetch_all_as::<AssignmentRow>().await?);
+        }
+        Ok(out)
     }
 
     pub async fn assignment(&self, id: &str) -> Result<Option<AssignmentRow>> {

@@ -33,7 +33,7 @@ mod sso;
 mod statements;
 
 pub use activities::week_of;
-pub use assignments::{AssignedRow, AssignmentRow};
+pub use assignments::AssignmentRow;
 pub use console::{AuditRow, ConsoleSessionRow, ConsoleUserRow};
 pub use courses::{CourseVersionRow, NewCourseVersion};
 pub use credentials::CredentialRow;
@@ -43,7 +43,7 @@ pub use launches::LaunchRow;
 pub use learn::LearnerSessionRow;
 pub use persons::{new_person_id, PersonGuard, PersonRow};
 pub use player::{PlayerSessionRow, PlayerStateRow};
-pub use results::{FactLink, FactRow, ResultBrief, ResultBriefRow, ResultWrite};
+pub use results::{AssignedBriefRow, BriefColumns, FactLink, FactRow, ResultBrief, ResultBriefRow, ResultWrite};
 pub use sessions::{BookOutcome, BookingRow, Cancelled, SessionRow};
 pub use sso::SsoLoginRow;
 pub use statements::{NewAttachment, NewStatement, StatementQuery, StoredStatement};

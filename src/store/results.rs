@@ -42,13 +42,11 @@ pub struct ResultBrief {
     pub satisfied_free: bool,
 }
 
-/// A result's brief as read: `body` is filled only for a row written before the brief columns
-/// existed and not backfilled (its status is NULL), so the caller can read the body instead.
+/// A result's brief columns as read: `body` is filled only for a row written before the brief
+/// columns existed and not backfilled (its status is NULL), so the caller can read the body instead.
+/// All `None` for an assignment without a result.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ResultBriefRow {
-    pub course_id: String,
-    /// The person the result is kept for.
-    pub learner_key: String,
+pub struct BriefColumns {
     pub status: Option<String>,
     pub scaled: Option<f64>,
     pub time_spent_s: Option<f64>,
@@ -57,8 +55,38 @@ pub struct ResultBriefRow {
     pub body: Option<String>,
 }
 
-const BRIEF_COLUMNS: &str = "course_id, learner_key, status, scaled, time_spent_s, satisfied_us, satisfied_free, \
-     CASE WHEN status IS NULL THEN body END AS body";
+/// A result with no assignment behind it, briefly.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ResultBriefRow {
+    pub course_id: String,
+    /// The person the result is kept for.
+    pub learner_key: String,
+    #[sqlx(flatten)]
+    pub brief: BriefColumns,
+}
+
+/// An assignment's terms, the person its learner is (`None` for an identifier no statement or merge
+/// has filed under a person yet) and that person's result for the course, briefly: what counting
+/// and filtering results rows reads, in one row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AssignedBriefRow {
+    pub id: String,
+    pub course_id: String,
+    pub learner_key: String,
+    pub assigned_us: i64,
+    pub due_us: i64,
+    pub grace_days: i64,
+    pub recurrence_months: Option<i64>,
+    pub group_key: Option<String>,
+    pub waived_us: Option<i64>,
+    pub person_id: Option<String>,
+    #[sqlx(flatten)]
+    pub brief: BriefColumns,
+}
+
+/// The brief columns of `results r` (the body only where they are missing).
+const BRIEF_COLUMNS: &str = "r.status, r.scaled, r.time_spent_s, r.satisfied_us, r.satisfied_free, \
+     CASE WHEN r.status IS NULL THEN r.body END AS body";
 
 /// Fact rows in multi-row inserts; a (statement, activity) already filed stays as it is.
 pub(super) async fn insert_fact_rows(conn: &mut Conn<'_>, facts: &[FactRow]) -> Result<()> {
@@ -284,13 +312,57 @@ impl Store {
         Ok(rows.iter().map(|r| Ok((r.get("learner_key")?, r.get("body")?))).collect::<sqlx::Result<_>>()?)
     }
 
-    /// The briefs of every result, of one course, or of one person (`""` for any).
-    pub async fn result_briefs(&self, course_id: &str, person: &str) -> Result<Vec<ResultBriefRow>> {
-        let given = |v: &'static str, x: &str| (v, (!x.is_empty()).then(|| x.to_string()));
-        let (course, person) = (given("course_id", course_id), given("learner_key", person));
-        let (conditions, values) =
-            super::dialect::conditions(&[(course.0, course.1.as_deref()), (person.0, person.1.as_deref())]);
-        let mut q = self.read().sql(format!("SELECT {BRIEF_COLUMNS} FROM results{conditions}"));
+    /// Every assignment (of one course, of one person's identifiers, or all) with its person and
+    /// that person's result briefly, ordered by course, then as assigned.
+    pub async fn assigned_briefs(
+        &self,
+        course_id: Option<&str>,
+        person: Option<&str>,
+    ) -> Result<Vec<AssignedBriefRow>> {
+        let mut conditions = Vec::new();
+        let mut values = Vec::new();
+        if let Some(c) = course_id {
+            values.push(c);
+            conditions.push(format!("a.course_id = ${}", values.len()));
+        }
+        if let Some(p) = person {
+            values.push(p);
+            conditions.push(format!(
+                "a.learner_key IN (SELECT ifi_key FROM person_identifiers WHERE person_id = ${})",
+                values.len()
+            ));
+        }
+        let filter = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
+        let sql = format!(
+            "SELECT a.id, a.course_id, a.learner_key, a.assigned_us, a.due_us, a.grace_days, a.recurrence_months, \
+             a.group_key, a.waived_us, pi.person_id, {BRIEF_COLUMNS} FROM assignments a \
+             LEFT JOIN person_identifiers pi ON pi.ifi_key = a.learner_key \
+             LEFT JOIN results r ON r.course_id = a.course_id AND r.learner_key = pi.person_id{filter} \
+             ORDER BY a.course_id, a.assigned_us, a.id"
+        );
+        let mut q = self.read().sql(sql);
+        for v in values {
+            q = q.bind(v);
+        }
+        q.fetch_all_as().await
+    }
+
+    /// Results (of one course, of one person, or all) that are not `not_started` and whose person has
+    /// no assignment of the course under any identifier, briefly, ordered by course and person.
+    pub async fn unassigned_briefs(
+        &self,
+        course_id: Option<&str>,
+        person: Option<&str>,
+    ) -> Result<Vec<ResultBriefRow>> {
+        let (conditions, values) = super::dialect::conditions(&[("r.course_id", course_id), ("r.learner_key", person)]);
+        let more = if conditions.is_empty() { " WHERE" } else { " AND" };
+        let sql = format!(
+            "SELECT r.course_id, r.learner_key, {BRIEF_COLUMNS} FROM results r{conditions}{more} \
+             (r.status IS NULL OR r.status <> 'not_started') AND NOT EXISTS (SELECT 1 FROM person_identifiers pi \
+             JOIN assignments a ON a.learner_key = pi.ifi_key AND a.course_id = r.course_id \
+             WHERE pi.person_id = r.learner_key) ORDER BY r.course_id, r.learner_key"
+        );
+        let mut q = self.read().sql(sql);
         for v in values {
             q = q.bind(v);
         }
