@@ -16,11 +16,18 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// The store's connection settings: the URL's, and the server's defaults for everything else
+    /// (durability included: `fsync` and `synchronous_commit` as the server has them). `cairn bench
+    /// floor` connects with these, so the floor it measures cannot drift from the store.
+    pub fn connect_options(url: &str) -> Result<PgConnectOptions> {
+        Ok(url.parse()?)
+    }
+
     /// Opens one connection directly before building the pool: the pool retries a failed connect
     /// until its acquire timeout and then reports only "pool timed out", so an unreachable server, a
     /// wrong password or a missing database would cost 30 seconds and hide the cause.
     pub async fn connect(url: &str) -> Result<Self> {
-        let opts: PgConnectOptions = url.parse()?;
+        let opts = Self::connect_options(url)?;
         PgConnection::connect_with(&opts).await?.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)

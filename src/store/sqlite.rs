@@ -236,21 +236,38 @@ async fn run_in_savepoint(tx: &mut sqlx::Transaction<'static, Db>, work: &mut Wo
     }
 }
 
+/// The settings of every connection of the store, readers and writer alike.
+fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        // Savepoints (one per request in a group commit) journal every page they touch; in a
+        // temporary file that was a tenth of the writer's time.
+        .pragma("temp_store", "MEMORY"))
+}
+
+/// The write connection's settings on top of `opts`. Its page cache holds the hot index pages
+/// between commits (default: 2 MB), and WAL checkpoints run every 16 MB of log instead of every 4 MB:
+/// each one rewrites the pages that changed since the last, so fewer, larger checkpoints write the
+/// hot pages fewer times.
+fn with_writer_settings(opts: SqliteConnectOptions) -> SqliteConnectOptions {
+    opts.pragma("cache_size", "-32768").pragma("wal_autocheckpoint", "4000")
+}
+
 impl SqliteStore {
+    /// The settings of the store's write connection: the durability pragmas of every connection
+    /// (WAL, `synchronous=FULL`) and the writer's own cache and checkpoint settings. `cairn bench
+    /// floor` opens its scratch file with these, so the floor it measures cannot drift from the store.
+    pub fn writer_options(url: &str) -> Result<SqliteConnectOptions> {
+        Ok(with_writer_settings(connect_options(url)?))
+    }
+
     pub async fn connect(url: &str) -> Result<Self> {
-        let opts = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            // Savepoints (one per request in a group commit) journal every page they touch; in a
-            // temporary file that was a tenth of the writer's time.
-            .pragma("temp_store", "MEMORY");
-        // The writer's page cache holds the hot index pages between commits (default: 2 MB), and WAL
-        // checkpoints run every 16 MB of log instead of every 4 MB: each one rewrites the pages that
-        // changed since the last, so fewer, larger checkpoints write the hot pages fewer times.
-        let write_opts = opts.clone().pragma("cache_size", "-32768").pragma("wal_autocheckpoint", "4000");
+        let opts = connect_options(url)?;
+        let write_opts = with_writer_settings(opts.clone());
         // A failed COMMIT or ROLLBACK (`database or disk is full`) leaves the connection inside a
         // transaction as far as sqlx knows, and every later BEGIN on it failed until restart
         // (issue 17). Such a connection is closed instead of reused; the pool opens a fresh one.
