@@ -24,6 +24,9 @@ pub struct PhaseResult {
     pub max_ms: f64,
     /// Peak RSS of the server during the phase, in MiB; None when unknown (remote server).
     pub peak_rss_mib: Option<f64>,
+    /// No server took part (the bare insert floor): the RSS column does not apply.
+    #[serde(skip)]
+    pub no_server: bool,
     pub note: String,
 }
 
@@ -188,6 +191,7 @@ pub fn report(results: &[PhaseResult], machine: &str, rss_known: bool) -> String
     for r in results {
         let rss = match r.peak_rss_mib {
             Some(m) => format!("{m:.0}"),
+            None if r.no_server => "n/a".into(),
             None if rss_known => "?".into(),
             None => "unknown (remote)".into(),
         };

@@ -1,9 +1,12 @@
 //! `cairn bench`: a reproducible benchmark suite. [`generate`] makes a deterministic, realistic
 //! statement data set; [`run`] drives an LRS over HTTP with it (ingest, queries, State documents) and
-//! reports medians, p99 and throughput, plus the server's peak RSS when it runs on this machine.
+//! reports medians, p99 and throughput, plus the server's peak RSS when it runs on this machine;
+//! [`floor`] measures the bare durable insert rate of the same statements, which batch ingest is
+//! compared with.
 //! The driver speaks plain xAPI over HTTP, so it measures any conformant LRS the same way; it only
 //! talks to loopback addresses, and every loop is bounded in count and in time.
 
+pub mod floor;
 pub mod generate;
 mod measure;
 pub mod run;
@@ -19,7 +22,30 @@ pub enum BenchCommand {
     Generate(GenerateArgs),
     /// Drive load against an LRS on loopback and report latency percentiles, throughput and peak RSS.
     Run(run::RunArgs),
+    /// Measure the bare durable insert rate of the data set's statements: the floor for batch ingest.
+    ///
+    /// Inserts --rows statement bodies of the bench data set (real generated JSON, 1.55 KB on average)
+    /// into a bare table, a text primary key (the statement id) and the body and nothing else: no other
+    /// index, no validation, no HTTP. Transactions of --batch rows come from --clients concurrent
+    /// writers, with the store's own connection settings on the backend of the global --database, so
+    /// the durability is exactly Cairn's (SQLite: WAL, synchronous=FULL and the writer's pragmas;
+    /// PostgreSQL: the server's fsync and synchronous_commit). On SQLite the clients queue on one
+    /// connection that group-commits, as Cairn's writer does; on PostgreSQL each client has its own
+    /// connection. Prints rows/s and the p50/p99 latency per transaction as `bench run` does; `bench
+    /// run`'s ingest workload measures the same floor first and reports batch ingest as a share of it.
+    ///
+    /// Scratch space: SQLite, a new file beside the store's file (a temporary folder when no
+    /// --database is given); PostgreSQL, a uniquely named table in the given database. Both are
+    /// removed afterwards, after the rows were counted.
+    Floor(floor::FloorArgs),
 }
+
+/// The global `--database` default: for `bench`, "none given" (measure on a scratch file elsewhere
+/// rather than beside ./cairn.db).
+pub(crate) const DEFAULT_DATABASE: &str = "sqlite://cairn.db";
+/// The data set's default learners and courses.
+pub const DEFAULT_LEARNERS: u32 = 2_000;
+pub const DEFAULT_COURSES: u32 = 40;
 
 /// The shape of a generated data set; the same values always give the same bytes.
 #[derive(Debug, Clone, Args)]
@@ -28,10 +54,10 @@ pub struct DataArgs {
     #[arg(long, default_value_t = 10_000)]
     pub statements: u64,
     /// Number of distinct learners (actors).
-    #[arg(long, default_value_t = 2_000)]
+    #[arg(long, default_value_t = DEFAULT_LEARNERS)]
     pub learners: u32,
     /// Number of courses; even ones follow cmi5, odd ones the SCORM profile.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = DEFAULT_COURSES)]
     pub courses: u32,
     /// Seed of the generator.
     #[arg(long, default_value_t = 1)]
@@ -61,6 +87,7 @@ pub async fn main(cmd: BenchCommand, database: &str, content_dir: Option<PathBuf
     match cmd {
         BenchCommand::Generate(args) => write_data_set(&args),
         BenchCommand::Run(args) => run::run(args, database, content_dir).await,
+        BenchCommand::Floor(args) => floor::floor_command(args, database).await,
     }
 }
 

@@ -288,6 +288,7 @@ where
         p99_ms: ms(o.hist.value_at_quantile(0.99)),
         max_ms: ms(o.hist.max()),
         peak_rss_mib: peak,
+        no_server: false,
         note: String::new(),
     };
     eprintln!(
@@ -377,6 +378,7 @@ impl Ctx {
             p99_ms: o.hist.value_at_quantile(0.99) as f64 / 1000.0,
             max_ms: o.hist.max() as f64 / 1000.0,
             peak_rss_mib: peak,
+            no_server: false,
             note: "includes the driver generating statements on the same cores".into(),
         };
         eprintln!("    {:.0} statements/s", r.throughput());
