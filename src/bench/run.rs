@@ -5,7 +5,10 @@
 //! driver's own JSON work does not count against the server (both share this machine's cores).
 //!
 //! Phases, in order (pick with `--workload`):
-//! * `ingest`: single-statement POSTs from 1, 16 and 64 clients, then batches of 100 and 1,000;
+//! * `ingest`: the bare insert floor on the spawned server's database first (`bench::floor`: same
+//!   batches of 100 and clients as the batch phase, no server; not measured against a `--target`,
+//!   whose database is unknown here), then single-statement POSTs from 1, 16 and 64 clients, then
+//!   batches of 100 and 1,000; a line under the table gives batches of 100 as a share of the floor;
 //! * `load`: fills the store up to `--statements` with batches of 1,000 (its throughput is reported);
 //! * `query`: filtered queries (limit 100), `since`/`until` windows, `ascending`, and 10,000 results
 //!   paged through `more`;
@@ -27,6 +30,7 @@ use bytes::Bytes;
 use clap::Args;
 use serde_json::Value;
 
+use super::floor::{FloorPlan, PgForm};
 use super::generate::{verbs, Generated, Generator, Universe};
 use super::measure::{drive, PhaseResult, RssWatch};
 pub use super::measure::{machine_description, report};
@@ -309,6 +313,11 @@ struct Ctx {
     results: Vec<PhaseResult>,
     /// When this run started filling the store: `since`/`until` windows fall after it.
     load_started: Option<time::OffsetDateTime>,
+    /// The spawned server's database, where the ingest workload measures the bare insert floor
+    /// (None against a `--target`: its database is unknown here).
+    floor_database: Option<String>,
+    /// The floor's row name once measured, else why not (after the ingest workload).
+    floor: Option<Result<String, String>>,
 }
 
 impl Ctx {
@@ -319,6 +328,69 @@ impl Ctx {
     /// Bodies for `n` POSTs of `per` statements each.
     fn payloads(&self, n: u64, per: usize) -> Arc<Vec<Payload>> {
         Arc::new((0..n).map(|_| self.feed.take(per)).filter(|b| !b.is_empty()).map(|b| payload(&b, per == 1)).collect())
+    }
+
+    /// The bare insert floor on the server's backend, with the same batches and clients as the
+    /// batch-ingest phase of 100 statements, its row first in the table (see `bench::floor`).
+    async fn floor(&mut self) {
+        let Some(database) = self.floor_database.clone() else {
+            self.floor = Some(Err("remote target".into()));
+            return;
+        };
+        let plan = FloorPlan {
+            rows: 100 * self.ops(300),
+            batch: 100,
+            clients: self.args.batch_clients,
+            data: self.args.data.spec(),
+            pg_form: PgForm::Unnest,
+            limit: Duration::from_secs(self.args.phase_seconds.max(1)),
+        };
+        eprintln!("  {}: {} rows", plan.name(), plan.rows);
+        match super::floor::measure(&database, &plan).await {
+            Ok(f) => {
+                let r = f.result;
+                eprintln!("    {:.0} rows/s, p50 {:.2} ms, p99 {:.2} ms", r.throughput(), r.p50_ms, r.p99_ms);
+                self.floor = Some(Ok(r.name.clone()));
+                self.results.push(r);
+            }
+            Err(e) => {
+                eprintln!("    failed: {e:#}");
+                self.floor = Some(Err(format!("failed: {e:#}")));
+            }
+        }
+    }
+
+    /// The line under the table: batch ingest of 100 as a share of the floor.
+    fn floor_line(&self, ingest: &str) -> Option<(String, serde_json::Value)> {
+        let floor = self.floor.as_ref()?;
+        let name = match floor {
+            Ok(name) => name,
+            Err(why) => {
+                return Some((
+                    format!("floor: not measured ({why})"),
+                    serde_json::json!({"measured": false, "reason": why}),
+                ))
+            }
+        };
+        let f = self.results.iter().find(|r| &r.name == name)?;
+        let i = self.results.iter().find(|r| r.name == ingest)?;
+        let ratio = if f.throughput() > 0.0 { i.throughput() / f.throughput() } else { 0.0 };
+        let line = format!(
+            "ratio to the floor: {:.0} % = {ingest} ({:.0} statements/s) / {name} ({:.0} rows/s), both from this \
+             run (target: at least 50 %)",
+            ratio * 100.0,
+            i.throughput(),
+            f.throughput()
+        );
+        let json = serde_json::json!({
+            "measured": true,
+            "floor": name,
+            "floor_rows_per_second": f.throughput(),
+            "ingest": ingest,
+            "ingest_statements_per_second": i.throughput(),
+            "ratio": ratio,
+        });
+        Some((line, json))
     }
 
     async fn ingest(&mut self, name: &str, clients: usize, per: usize, warmup: u64, ops: u64) {
@@ -601,6 +673,11 @@ impl Ctx {
     }
 }
 
+/// The name of a batch-ingest phase's row.
+fn batches_name(per: usize, clients: usize) -> String {
+    format!("POST batches of {per}, {clients} clients")
+}
+
 /// A spawned `cairn serve`, stopped (SIGTERM, then SIGKILL) when dropped or finished.
 struct Spawned {
     child: tokio::process::Child,
@@ -622,18 +699,19 @@ impl Spawned {
 }
 
 /// Starts `cairn serve` on an ephemeral loopback port and waits for its "listening" line.
+/// Returns the server, its xAPI URL and the database it serves.
 async fn spawn_server(
     database: &str,
     content_dir: Option<PathBuf>,
     key: &str,
     secret: &str,
-) -> anyhow::Result<(Spawned, String)> {
+) -> anyhow::Result<(Spawned, String, String)> {
     use tokio::io::AsyncBufReadExt;
     let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
     let dir = std::env::temp_dir().join(format!("cairn-bench-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     // The global default means "none given": measure a fresh SQLite file rather than ./cairn.db.
-    let database = if database == "sqlite://cairn.db" {
+    let database = if database == super::DEFAULT_DATABASE {
         format!("sqlite://{}", dir.join("bench.db").display())
     } else {
         database.to_string()
@@ -682,7 +760,7 @@ async fn spawn_server(
     };
     // Keep draining stdout so the server never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok((spawned, url))
+    Ok((spawned, url, database))
 }
 
 /// Refuses anything but loopback: this tool generates load, and load only ever goes to this machine.
@@ -709,22 +787,29 @@ fn check_loopback(xapi: &str) -> anyhow::Result<(String, String)> {
 pub async fn run(args: RunArgs, database: &str, content_dir: Option<PathBuf>) -> anyhow::Result<()> {
     let key = args.key.clone().unwrap_or_else(|| "cairn-bench".into());
     let secret = args.secret.clone().unwrap_or_else(|| "cairn-bench-secret".into());
-    let (spawned, xapi, pid) = if args.spawn {
-        let (s, url) = spawn_server(database, content_dir, &key, &secret).await?;
+    let (spawned, xapi, pid, served) = if args.spawn {
+        let (s, url, served) = spawn_server(database, content_dir, &key, &secret).await?;
         let pid = s.child.id();
-        (Some(s), url, pid)
+        (Some(s), url, pid, Some(served))
     } else {
         let t = args.target.clone().ok_or_else(|| anyhow!("give --target URL or --spawn"))?;
-        (None, t, args.server_pid)
+        (None, t, args.server_pid, None)
     };
-    let result = run_phases(args, &xapi, key, secret, pid).await;
+    let result = run_phases(args, &xapi, key, secret, pid, served).await;
     if let Some(s) = spawned {
         s.stop().await;
     }
     result
 }
 
-async fn run_phases(args: RunArgs, xapi: &str, key: String, secret: String, pid: Option<u32>) -> anyhow::Result<()> {
+async fn run_phases(
+    args: RunArgs,
+    xapi: &str,
+    key: String,
+    secret: String,
+    pid: Option<u32>,
+    floor_database: Option<String>,
+) -> anyhow::Result<()> {
     let (xapi, origin) = check_loopback(xapi)?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
@@ -761,18 +846,29 @@ async fn run_phases(args: RunArgs, xapi: &str, key: String, secret: String, pid:
         }
     }
     let server_pid = pid;
-    let mut ctx = Ctx { args: args.clone(), client, feed, server_pid, results: Vec::new(), load_started: None };
+    let mut ctx = Ctx {
+        args: args.clone(),
+        client,
+        feed,
+        server_pid,
+        results: Vec::new(),
+        load_started: None,
+        floor_database,
+        floor: None,
+    };
     let machine = machine_description();
     eprintln!("{machine}");
     if workloads.iter().any(|w| w == "ingest") {
-        ctx.load_started = Some(time::OffsetDateTime::now_utc());
         eprintln!("ingest");
+        // Before the store starts filling: no statement arrives while the floor runs.
+        ctx.floor().await;
+        ctx.load_started = Some(time::OffsetDateTime::now_utc());
         ctx.ingest("POST 1 statement, 1 client", 1, 1, 100, 2_000).await;
         ctx.ingest("POST 1 statement, 16 clients", 16, 1, 500, 10_000).await;
         ctx.ingest("POST 1 statement, 64 clients", 64, 1, 1_000, 20_000).await;
         let bc = args.batch_clients;
-        ctx.ingest(&format!("POST batches of 100, {bc} clients"), bc, 100, 10, 300).await;
-        ctx.ingest(&format!("POST batches of 1000, {bc} clients"), bc, 1000, 4, 40).await;
+        ctx.ingest(&batches_name(100, bc), bc, 100, 10, 300).await;
+        ctx.ingest(&batches_name(1000, bc), bc, 1000, 4, 40).await;
     }
     if workloads.iter().any(|w| w == "load") {
         ctx.load_started.get_or_insert_with(time::OffsetDateTime::now_utc);
@@ -791,8 +887,15 @@ async fn run_phases(args: RunArgs, xapi: &str, key: String, secret: String, pid:
         ctx.state().await;
     }
     println!("{}", report(&ctx.results, &machine, pid.is_some()));
+    let floor = ctx.floor_line(&batches_name(100, args.batch_clients));
+    if let Some((line, _)) = &floor {
+        println!("{line}\n");
+    }
     if let Some(path) = &args.json {
-        let doc = serde_json::json!({"machine": machine, "results": ctx.results});
+        let mut doc = serde_json::json!({"machine": machine, "results": ctx.results});
+        if let Some((_, f)) = floor {
+            doc["floor"] = f;
+        }
         std::fs::write(path, serde_json::to_string_pretty(&doc)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
