@@ -2,7 +2,7 @@
 //! statement data set; [`run`] drives an LRS over HTTP with it (ingest, queries, State documents) and
 //! reports medians, p99 and throughput, plus the server's peak RSS when it runs on this machine;
 //! [`floor`] measures the bare durable insert rate of the same statements, which batch ingest is
-//! compared with.
+//! compared with; [`size`] reports what a store takes on disk per statement.
 //! The driver speaks plain xAPI over HTTP, so it measures any conformant LRS the same way; it only
 //! talks to loopback addresses, and every loop is bounded in count and in time.
 
@@ -10,6 +10,7 @@ pub mod floor;
 pub mod generate;
 mod measure;
 pub mod run;
+pub mod size;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -38,6 +39,14 @@ pub enum BenchCommand {
     /// --database is given); PostgreSQL, a uniquely named table in the given database. Both are
     /// removed afterwards, after the rows were counted.
     Floor(floor::FloorArgs),
+    /// Report the store's size on disk per statement, table by table and index by index.
+    ///
+    /// Reads the store of the global --database through a read-only connection of its own (a running
+    /// server may stay up): SQLite's pages in use per table and index (the `dbstat` table), or
+    /// PostgreSQL's table sizes (TOAST and maps included) and index sizes in the connection's schema,
+    /// with the number of stored statements and bytes per statement. `bench run --spawn` prints the
+    /// same report after its phases.
+    Size(size::SizeArgs),
 }
 
 /// The global `--database` default: for `bench`, "none given" (measure on a scratch file elsewhere
@@ -88,6 +97,7 @@ pub async fn main(cmd: BenchCommand, database: &str, content_dir: Option<PathBuf
         BenchCommand::Generate(args) => write_data_set(&args),
         BenchCommand::Run(args) => run::run(args, database, content_dir).await,
         BenchCommand::Floor(args) => floor::floor_command(args, database).await,
+        BenchCommand::Size(args) => size::size_command(args, database).await,
     }
 }
 

@@ -16,6 +16,9 @@
 //!   overdue report, a course) from one signed-in admin;
 //! * `state`: a State PUT/GET mix from many clients, as SCORM and cmi5 content does on every page.
 //!
+//! After the phases, a spawned server's store is measured on disk per statement, table by table
+//! (`bench::size`).
+//!
 //! Peak RSS per phase is read from `/proc/<pid>/status` when the server runs here (`--spawn` or
 //! `--server-pid`): `clear_refs` resets `VmHWM` at the phase start and a sampler also tracks `VmRSS`.
 
@@ -313,8 +316,8 @@ struct Ctx {
     results: Vec<PhaseResult>,
     /// When this run started filling the store: `since`/`until` windows fall after it.
     load_started: Option<time::OffsetDateTime>,
-    /// The spawned server's database, where the ingest workload measures the bare insert floor
-    /// (None against a `--target`: its database is unknown here).
+    /// The spawned server's database, where the ingest workload measures the bare insert floor and
+    /// the store size is read at the end (None against a `--target`: its database is unknown here).
     floor_database: Option<String>,
     /// The floor's row name once measured, else why not (after the ingest workload).
     floor: Option<Result<String, String>>,
@@ -891,10 +894,27 @@ async fn run_phases(
     if let Some((line, _)) = &floor {
         println!("{line}\n");
     }
+    // The store the phases filled, on disk per statement (only known for a spawned server).
+    let size = match &ctx.floor_database {
+        Some(database) => match super::size::measure(database).await {
+            Ok(size) => {
+                println!("{}", size.report());
+                Some(size)
+            }
+            Err(e) => {
+                println!("store size: not measured ({e:#})\n");
+                None
+            }
+        },
+        None => None,
+    };
     if let Some(path) = &args.json {
         let mut doc = serde_json::json!({"machine": machine, "results": ctx.results});
         if let Some((_, f)) = floor {
             doc["floor"] = f;
+        }
+        if let Some(size) = size {
+            doc["store_size"] = serde_json::to_value(size)?;
         }
         std::fs::write(path, serde_json::to_string_pretty(&doc)?)
             .with_context(|| format!("writing {}", path.display()))?;

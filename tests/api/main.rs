@@ -31,5 +31,6 @@ mod statements_attachments;
 mod statements_data;
 mod statements_query;
 mod stock_clients;
+mod store_size;
 mod trust;
 mod waitlists;
