@@ -71,18 +71,26 @@ impl StoreSize {
             self.statements,
             self.per_statement().map(|b| format!("{b:.0}")).unwrap_or_else(|| "n/a".into()),
         );
-        let mut tables: Vec<&str> = self.parts.iter().map(|p| p.table.as_str()).collect();
-        tables.sort_by_key(|t| std::cmp::Reverse(self.of_table(t)));
-        tables.dedup();
-        for t in tables {
-            let total = self.of_table(t);
-            if total == 0 {
-                continue;
-            }
+        let tables: std::collections::BTreeSet<&str> = self.parts.iter().map(|p| p.table.as_str()).collect();
+        let mut tables: Vec<(&str, u64)> = tables.into_iter().map(|t| (t, self.of_table(t))).collect();
+        tables.sort_by_key(|&(t, bytes)| (std::cmp::Reverse(bytes), t));
+        // Tables under a thousandth of the store (empty LMS tables, the schema) go on one line.
+        let small = |bytes: u64| bytes * 1000 < self.bytes;
+        for &(t, total) in tables.iter().filter(|(_, b)| !small(*b)) {
             out.push_str(&format!("| **{t}** (all) | | {:.1} | {:.0} |\n", mib(total), per(total)));
             for p in self.parts.iter().filter(|p| p.table == t) {
                 out.push_str(&format!("| {} | {} | {:.1} | {:.0} |\n", p.name, p.kind, mib(p.bytes), per(p.bytes)));
             }
+        }
+        let rest: Vec<&(&str, u64)> = tables.iter().filter(|(_, b)| small(*b)).collect();
+        if !rest.is_empty() {
+            let bytes = rest.iter().map(|(_, b)| b).sum();
+            out.push_str(&format!(
+                "| {} other tables with their indexes, each under 0.1 % | | {:.1} | {:.0} |\n",
+                rest.len(),
+                mib(bytes),
+                per(bytes)
+            ));
         }
         out
     }
