@@ -16,7 +16,6 @@ use clap::Args;
 use serde::Serialize;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use sqlx::Row;
 
 use crate::store::postgres::PgStore;
 
@@ -49,7 +48,19 @@ pub struct StoreSize {
     pub parts: Vec<Part>,
 }
 
+/// `(name, kind, table, bytes)` as both backends' queries return them.
+type PartRow = (String, String, String, i64);
+
 impl StoreSize {
+    fn of(backend: &'static str, statements: i64, rows: Vec<PartRow>) -> StoreSize {
+        let parts: Vec<Part> = rows
+            .into_iter()
+            .map(|(name, kind, table, bytes)| Part { name, kind, table, bytes: bytes.max(0) as u64 })
+            .collect();
+        let bytes = parts.iter().map(|p| p.bytes).sum();
+        StoreSize { backend, statements: statements.max(0) as u64, bytes, parts }
+    }
+
     pub fn per_statement(&self) -> Option<f64> {
         (self.statements > 0).then(|| self.bytes as f64 / self.statements as f64)
     }
@@ -114,26 +125,14 @@ async fn sqlite(database: &str) -> anyhow::Result<StoreSize> {
     let result = async {
         let statements: i64 = sqlx::query_scalar("SELECT count(*) FROM statements").fetch_one(&pool).await?;
         // Every table and index with the table it belongs to; dbstat names both but not the owner.
-        let rows = sqlx::query(
+        let rows: Vec<PartRow> = sqlx::query_as(
             "SELECT d.name AS name, COALESCE(m.type, 'table') AS kind, COALESCE(m.tbl_name, d.name) AS tbl, \
              SUM(d.pgsize) AS bytes FROM dbstat d LEFT JOIN sqlite_schema m ON m.name = d.name \
              GROUP BY d.name ORDER BY bytes DESC, d.name",
         )
         .fetch_all(&pool)
         .await?;
-        let parts = rows
-            .iter()
-            .map(|r| {
-                Ok(Part {
-                    name: r.try_get("name")?,
-                    kind: r.try_get("kind")?,
-                    table: r.try_get("tbl")?,
-                    bytes: r.try_get::<i64, _>("bytes")?.max(0) as u64,
-                })
-            })
-            .collect::<sqlx::Result<Vec<_>>>()?;
-        let bytes = parts.iter().map(|p| p.bytes).sum();
-        anyhow::Ok(StoreSize { backend: "sqlite", statements: statements.max(0) as u64, bytes, parts })
+        anyhow::Ok(StoreSize::of("sqlite", statements, rows))
     }
     .await;
     pool.close().await;
@@ -145,7 +144,7 @@ async fn postgres(database: &str) -> anyhow::Result<StoreSize> {
     let pool = PgPoolOptions::new().max_connections(1).connect_with(opts).await.context("connecting")?;
     let result = async {
         let statements: i64 = sqlx::query_scalar("SELECT count(*) FROM statements").fetch_one(&pool).await?;
-        let rows = sqlx::query(
+        let rows: Vec<PartRow> = sqlx::query_as(
             "SELECT c.relname::text AS name, CASE c.relkind WHEN 'i' THEN 'index' ELSE 'table' END AS kind, \
              COALESCE(t.relname, c.relname)::text AS tbl, \
              (CASE c.relkind WHEN 'i' THEN pg_relation_size(c.oid) ELSE pg_table_size(c.oid) END)::bigint AS bytes \
@@ -155,19 +154,7 @@ async fn postgres(database: &str) -> anyhow::Result<StoreSize> {
         )
         .fetch_all(&pool)
         .await?;
-        let parts = rows
-            .iter()
-            .map(|r| {
-                Ok(Part {
-                    name: r.try_get("name")?,
-                    kind: r.try_get("kind")?,
-                    table: r.try_get("tbl")?,
-                    bytes: r.try_get::<i64, _>("bytes")?.max(0) as u64,
-                })
-            })
-            .collect::<sqlx::Result<Vec<_>>>()?;
-        let bytes = parts.iter().map(|p| p.bytes).sum();
-        anyhow::Ok(StoreSize { backend: "postgres", statements: statements.max(0) as u64, bytes, parts })
+        anyhow::Ok(StoreSize::of("postgres", statements, rows))
     }
     .await;
     pool.close().await;
