@@ -349,19 +349,15 @@ pub struct LearnerCourse {
     pub course_id: String,
 }
 
-/// The fact rows of one statement's facts (one per activity it is linked to) and the pairs they touch.
+/// The fact rows of one statement's facts (each with the activities it is linked to) and the pairs they touch.
 fn fact_rows(facts: Vec<Fact>, rows: &mut Vec<FactRow>, touched: &mut Touched) -> Result<()> {
     for f in facts {
         let text = serde_json::to_string(&f).map_err(|e| bad(e.to_string()))?;
-        for linked in std::iter::once(&f.activity_id).chain(f.context_ids.iter()) {
-            rows.push(FactRow {
-                statement_id: f.statement_id.clone(),
-                linked: linked.clone(),
-                learner_key: f.learner_key.clone(),
-                body: text.clone(),
-            });
-            touched.insert(FactLink { learner_key: f.learner_key.clone(), activity_id: linked.clone() });
+        let linked: Vec<String> = std::iter::once(&f.activity_id).chain(f.context_ids.iter()).cloned().collect();
+        for l in &linked {
+            touched.insert(FactLink { learner_key: f.learner_key.clone(), activity_id: l.clone() });
         }
+        rows.push(FactRow { statement_id: f.statement_id, learner_key: f.learner_key, body: text, linked });
     }
     Ok(())
 }

@@ -110,7 +110,7 @@ impl Store {
         let seqs: Vec<i64> = e.remove.iter().map(|(s, _)| *s).collect();
         uncount_days(&mut conn, &seqs).await?;
         delete_by_seq(&mut conn, "DELETE FROM statement_index WHERE seq IN", &seqs).await?;
-        conn.execute_for_ids("DELETE FROM result_facts WHERE statement_id IN", "", &removed_ids).await?;
+        super::results::delete_facts_of(&mut conn, &removed_ids, "").await?;
         delete_by_seq(&mut conn, "DELETE FROM statements WHERE seq IN", &seqs).await?;
         for (seq, body) in &e.rewrite {
             conn.q("UPDATE statements SET body = $1 WHERE seq = $2").bind(body).bind(*seq).execute().await?;
@@ -136,7 +136,14 @@ impl Store {
         conn.execute_for_ids("DELETE FROM documents WHERE agent_key IN", "", &keys).await?;
         conn.execute_for_ids("DELETE FROM agents WHERE key IN", "", &keys).await?;
         conn.execute_for_ids("DELETE FROM learner_weeks WHERE ifi_key IN", "", &keys).await?;
-        conn.execute_for_ids("DELETE FROM result_facts WHERE learner_key IN", "", &keys).await?;
+        conn.execute_for_ids(
+            "DELETE FROM result_facts WHERE statement_id IN (SELECT statement_id FROM result_fact_links \
+             WHERE learner_key IN",
+            ")",
+            &keys,
+        )
+        .await?;
+        conn.execute_for_ids("DELETE FROM result_fact_links WHERE learner_key IN", "", &keys).await?;
         conn.execute_for_ids("DELETE FROM person_identifiers WHERE ifi_key IN", "", &keys).await?;
         conn.q("DELETE FROM persons WHERE id = $1").bind(&e.person).execute().await?;
         conn.q("DELETE FROM results WHERE learner_key = $1").bind(&e.person).execute().await?;

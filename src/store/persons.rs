@@ -276,7 +276,7 @@ impl Store {
     /// the person's identifiers re-derives.
     pub async fn courses_of_person(&self, person: &str) -> Result<Vec<String>> {
         self.read()
-            .q("SELECT ca.course_id FROM result_facts f \
+            .q("SELECT ca.course_id FROM result_fact_links f \
                 JOIN person_identifiers pi ON pi.ifi_key = f.learner_key \
                 JOIN course_activities ca ON ca.activity_id = f.linked WHERE pi.person_id = $1 \
                 UNION SELECT course_id FROM results WHERE learner_key = $1 \

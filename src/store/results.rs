@@ -1,16 +1,20 @@
-//! Derived results: the facts results maintenance files per (statement, activity), the course
+//! Derived results: the facts results maintenance files (one per statement, linked to each activity
+//! it concerns), the course
 //! definitions it derives against (with the activities each course includes), and the results.
 
 use super::dialect::{Conn, Q};
 use super::{PersonGuard, Result, Store};
 
-/// A fact of the results engine, filed under one activity it concerns.
+/// A statement's fact for the results engine, filed under every activity it concerns. The body is
+/// stored once (`result_facts`) and each activity is a small link row (`result_fact_links`): a body
+/// per link made facts the largest part of the store (issue 15, `cairn bench size`).
 #[derive(Debug, Clone)]
 pub struct FactRow {
     pub statement_id: String,
-    pub linked: String,
     pub learner_key: String,
     pub body: String,
+    /// The activities it concerns (its object first), each once.
+    pub linked: Vec<String>,
 }
 
 /// Where a fact is filed: one learner's facts about one activity (also what a write touched).
@@ -88,16 +92,48 @@ pub struct AssignedBriefRow {
 const BRIEF_COLUMNS: &str = "r.status, r.scaled, r.time_spent_s, r.satisfied_us, r.satisfied_free, \
      CASE WHEN r.status IS NULL THEN r.body END AS body";
 
-/// Fact rows in multi-row inserts; a (statement, activity) already filed stays as it is.
+/// Fact rows in multi-row inserts, a body and its links; a statement already filed stays as it is.
 pub(super) async fn insert_fact_rows(conn: &mut Conn<'_>, facts: &[FactRow]) -> Result<()> {
     conn.insert_rows(
-        "INSERT INTO result_facts (statement_id, linked, learner_key, body) VALUES",
-        "ON CONFLICT (statement_id, linked) DO NOTHING",
-        4,
+        "INSERT INTO result_facts (statement_id, learner_key, body) VALUES",
+        "ON CONFLICT (statement_id) DO NOTHING",
+        3,
         facts,
-        |q, f| q.bind(&f.statement_id).bind(&f.linked).bind(&f.learner_key).bind(&f.body),
+        |q, f| q.bind(&f.statement_id).bind(&f.learner_key).bind(&f.body),
+    )
+    .await?;
+    let links: Vec<(&str, &str, &str)> = facts
+        .iter()
+        .flat_map(|f| f.linked.iter().map(move |l| (f.learner_key.as_str(), l.as_str(), f.statement_id.as_str())))
+        .collect();
+    conn.insert_rows(
+        "INSERT INTO result_fact_links (learner_key, linked, statement_id) VALUES",
+        "ON CONFLICT (learner_key, linked, statement_id) DO NOTHING",
+        3,
+        &links,
+        |q, l| q.bind(l.0).bind(l.1).bind(l.2),
     )
     .await
+}
+
+/// Removes the facts (bodies and links) of these statements; `and` narrows further (SQL text
+/// about `statement_id`). The links go first, found through their bodies' learners: the links are
+/// keyed by learner, so no index by statement is kept for this rare path (voiding, erasure).
+pub(super) async fn delete_facts_of(conn: &mut Conn<'_>, ids: &[&str], and: &str) -> Result<()> {
+    let backend = conn.backend();
+    for chunk in ids.chunks(super::dialect::ROWS_PER_INSERT) {
+        // The ids twice (SQLite's placeholders are not numbered, so they cannot be reused).
+        let (first, second) = (backend.param_list(1, chunk.len()), backend.param_list(chunk.len() + 1, chunk.len()));
+        let mut q = conn.sql(format!(
+            "DELETE FROM result_fact_links WHERE learner_key IN (SELECT learner_key FROM result_facts \
+             WHERE statement_id IN ({first})) AND statement_id IN ({second}) {and}"
+        ));
+        for id in chunk.iter().chain(chunk) {
+            q = q.bind(*id);
+        }
+        q.execute().await?;
+    }
+    conn.execute_for_ids("DELETE FROM result_facts WHERE statement_id IN", and, ids).await
 }
 
 /// Result rows upserted in chunks; a (course, learner) given twice keeps its last body (one
@@ -185,9 +221,10 @@ impl Store {
         let ex = self.under(g);
         let b = ex.backend();
         let sql = format!(
-            "SELECT DISTINCT pi.person_id AS k, f.statement_id, f.body AS v FROM result_facts f \
-             JOIN person_identifiers pi ON pi.ifi_key = f.learner_key \
-             WHERE pi.person_id IN ({}) AND f.linked IN ({})",
+            "SELECT DISTINCT pi.person_id AS k, f.statement_id, f.body AS v FROM result_fact_links l \
+             JOIN person_identifiers pi ON pi.ifi_key = l.learner_key \
+             JOIN result_facts f ON f.statement_id = l.statement_id \
+             WHERE pi.person_id IN ({}) AND l.linked IN ({})",
             b.param_list(1, persons.len()),
             b.param_list(persons.len() + 1, activities.len())
         );
@@ -242,7 +279,8 @@ impl Store {
     pub async fn fact_links_of(&self, statement_ids: &[String]) -> Result<Vec<FactLink>> {
         let pairs = self
             .read_pairs_in(
-                "SELECT learner_key AS k, linked AS v FROM result_facts WHERE statement_id IN",
+                "SELECT l.learner_key AS k, l.linked AS v FROM result_facts f JOIN result_fact_links l \
+                 ON l.learner_key = f.learner_key AND l.statement_id = f.statement_id WHERE f.statement_id IN",
                 statement_ids,
             )
             .await?;
@@ -412,7 +450,7 @@ impl Store {
     /// Every person with a fact on an activity of the course.
     pub async fn learners_of_course(&self, course_id: &str) -> Result<Vec<String>> {
         self.read()
-            .q("SELECT DISTINCT pi.person_id FROM result_facts f \
+            .q("SELECT DISTINCT pi.person_id FROM result_fact_links f \
                 JOIN course_activities ca ON ca.activity_id = f.linked \
                 JOIN person_identifiers pi ON pi.ifi_key = f.learner_key WHERE ca.course_id = $1")
             .bind(course_id)
@@ -424,6 +462,7 @@ impl Store {
     pub async fn clear_derived(&self) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let mut conn = tx.conn();
+        conn.q("DELETE FROM result_fact_links").execute().await?;
         conn.q("DELETE FROM result_facts").execute().await?;
         conn.q("DELETE FROM results").execute().await?;
         tx.commit().await

@@ -656,3 +656,115 @@ async fn result_briefs_agree_with_bodies(app: TestApp) {
     assert_eq!((summary().await, results_of(&app, course).await), before, "after the backfill");
 }
 both!(result_briefs_agree_with_bodies);
+
+/// A statement's fact is stored once with a link row per activity it concerns (migration 0016): the
+/// links are exactly its object, parent and grouping activities, a voided statement leaves neither
+/// body nor links, and the migration turns the older layout (the body repeated per link) into the
+/// same rows, after which results stay the same and keep following new statements.
+async fn fact_bodies_once_and_their_links(app: TestApp) {
+    let course = "http://example.com/f";
+    let acts = ["http://example.com/f/a", "http://example.com/f/b"];
+    let comps: Vec<Value> = acts.iter().map(|a| json!({"kind": "activity", "activity_id": a})).collect();
+    let r = app
+        .req(Method::PUT, &format!("/api/courses/{course}"))
+        .json(&json!({"title": "F", "components": comps}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let people: Vec<Value> = (0..3).map(|i| learner(&format!("f{i}"))).collect();
+    let ctx = json!({"context": {"contextActivities": {
+        "parent": [{"id": course}], "grouping": [{"id": "http://example.com/g"}]}}});
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        let verb = ["experienced", "completed"][i % 2];
+        let (status, body) = app.post_statements(&st(&people[i % 3], verb, acts[i % 2], ctx.clone())).await;
+        assert_eq!(status, 200, "{body}");
+        ids.push(body[0].as_str().unwrap().to_string());
+    }
+    let void = json!({"actor": people[0], "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+                      "object": {"objectType": "StatementRef", "id": ids[0]}});
+    assert_eq!(app.post_statements(&void).await.0, 200);
+
+    type Rows = Vec<(String, String, String)>;
+    async fn rows(url: &str, sql: &'static str) -> Rows {
+        if url.starts_with("sqlite") {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
+        } else {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
+        }
+    }
+    async fn execute(url: &str, sql: &'static str) {
+        if url.starts_with("sqlite") {
+            sqlx::raw_sql(sql).execute(&sqlx::SqlitePool::connect(url).await.unwrap()).await.unwrap();
+        } else {
+            sqlx::raw_sql(sql).execute(&sqlx::PgPool::connect(url).await.unwrap()).await.unwrap();
+        }
+    }
+    let links_sql = "SELECT learner_key, linked, statement_id FROM result_fact_links \
+                     ORDER BY learner_key, linked, statement_id";
+    let bodies_sql = "SELECT statement_id, learner_key, body FROM result_facts ORDER BY statement_id";
+    let url = app.database_url.clone();
+    let links = rows(&url, links_sql).await;
+    let bodies = rows(&url, bodies_sql).await;
+    // Eleven facts (the voided one and the voiding statement have none), one body each.
+    assert_eq!(bodies.len(), 11, "{bodies:#?}");
+    assert!(bodies.iter().all(|b| b.0 != ids[0]) && links.iter().all(|l| l.2 != ids[0]), "voided: gone");
+    for (id, learner_key, body) in &bodies {
+        let fact: Value = serde_json::from_str(body).unwrap();
+        let mut linked: Vec<&str> = links
+            .iter()
+            .filter(|l| &l.2 == id)
+            .inspect(|l| assert_eq!(&l.0, learner_key))
+            .map(|l| l.1.as_str())
+            .collect();
+        linked.sort();
+        let object = fact["activity_id"].as_str().unwrap();
+        let mut expected = vec![object, course, "http://example.com/g"];
+        expected.sort();
+        assert_eq!(linked, expected, "the object, parent and grouping of {id}");
+    }
+    assert_eq!(links.len(), 33);
+    let before = results_of(&app, course).await;
+    assert!(before.iter().any(|r| r["status"] == "in_progress" || r["status"] == "completed"), "{before:#?}");
+
+    // The layout before 0016, rebuilt from the rows above; then the migration as shipped.
+    execute(
+        &url,
+        "CREATE TABLE old_facts (statement_id TEXT NOT NULL, linked TEXT NOT NULL, learner_key TEXT NOT NULL, \
+         body TEXT NOT NULL, PRIMARY KEY (statement_id, linked)); \
+         INSERT INTO old_facts SELECT l.statement_id, l.linked, l.learner_key, f.body FROM result_fact_links l \
+         JOIN result_facts f ON f.statement_id = l.statement_id; \
+         DROP TABLE result_fact_links; DROP TABLE result_facts; ALTER TABLE old_facts RENAME TO result_facts; \
+         CREATE INDEX result_facts_learner ON result_facts (learner_key, linked);",
+    )
+    .await;
+    let migration = if url.starts_with("sqlite") {
+        include_str!("../../migrations/sqlite/0016_fact_links.sql")
+    } else {
+        include_str!("../../migrations/postgres/0016_fact_links.sql")
+    };
+    execute(&url, migration).await;
+    assert_eq!(rows(&url, links_sql).await, links, "links after the migration");
+    assert_eq!(rows(&url, bodies_sql).await, bodies, "bodies after the migration");
+    assert_eq!(results_of(&app, course).await, before);
+
+    // The migrated store keeps following: f2 completes both activities, and voiding one undoes it.
+    let f2 = &people[2];
+    let mut last = String::new();
+    for a in acts {
+        let (status, body) = app.post_statements(&st(f2, "completed", a, ctx.clone())).await;
+        assert_eq!(status, 200);
+        last = body[0].as_str().unwrap().to_string();
+    }
+    assert_eq!(find(&results_of(&app, course).await, "f2")["status"], "completed");
+    let void = json!({"actor": f2, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+                      "object": {"objectType": "StatementRef", "id": last}});
+    assert_eq!(app.post_statements(&void).await.0, 200);
+    let after = rows(&url, links_sql).await;
+    assert_eq!(after.len(), 36, "three links of the one new fact left");
+    assert!(after.iter().all(|l| l.2 != last));
+}
+both!(fact_bodies_once_and_their_links);

@@ -170,9 +170,9 @@ async fn drop_voided_facts(conn: &mut Conn<'_>, batch: &[NewStatement], referenc
     let targets: Vec<&str> =
         batch.iter().filter(|st| st.is_voiding).filter_map(|st| st.object_ref.as_deref()).collect();
     let arrived: Vec<&str> = if referenced { batch.iter().map(|st| st.id.as_str()).collect() } else { Vec::new() };
-    conn.execute_for_ids("DELETE FROM result_facts WHERE statement_id IN", "", &targets).await?;
+    results::delete_facts_of(conn, &targets, "").await?;
     let only_voided = "AND statement_id IN (SELECT id FROM statements WHERE voided)";
-    conn.execute_for_ids("DELETE FROM result_facts WHERE statement_id IN", only_voided, &arrived).await
+    results::delete_facts_of(conn, &arrived, only_voided).await
 }
 
 /// The rules that tie statements together, once every row of the batch is in:
