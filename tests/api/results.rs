@@ -53,6 +53,15 @@ fn st(who: &Value, verb: &str, object: &str, extra: Value) -> Value {
     s
 }
 
+/// Runs SQL text (several statements) on the test's database directly.
+async fn execute(url: &str, sql: &'static str) {
+    if url.starts_with("sqlite") {
+        sqlx::raw_sql(sql).execute(&sqlx::SqlitePool::connect(url).await.unwrap()).await.unwrap();
+    } else {
+        sqlx::raw_sql(sql).execute(&sqlx::PgPool::connect(url).await.unwrap()).await.unwrap();
+    }
+}
+
 async fn results_of(app: &TestApp, course: &str) -> Vec<Value> {
     let q = serde_urlencoded::to_string([("course", course)]).unwrap();
     let (status, body) = app.get_json(&format!("/api/results?{q}")).await;
@@ -627,13 +636,6 @@ async fn result_briefs_agree_with_bodies(app: TestApp) {
         };
         rows
     }
-    async fn execute(url: &str, sql: &'static str) {
-        if url.starts_with("sqlite") {
-            sqlx::raw_sql(sql).execute(&sqlx::SqlitePool::connect(url).await.unwrap()).await.unwrap();
-        } else {
-            sqlx::raw_sql(sql).execute(&sqlx::PgPool::connect(url).await.unwrap()).await.unwrap();
-        }
-    }
     let url = app.database_url.clone();
     let written = briefs(&url, select).await;
     assert!(written.len() >= 5, "a result per person with activity (q1..q5): {written:?}");
@@ -694,13 +696,6 @@ async fn fact_bodies_once_and_their_links(app: TestApp) {
         } else {
             let pool = sqlx::PgPool::connect(url).await.unwrap();
             sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
-        }
-    }
-    async fn execute(url: &str, sql: &'static str) {
-        if url.starts_with("sqlite") {
-            sqlx::raw_sql(sql).execute(&sqlx::SqlitePool::connect(url).await.unwrap()).await.unwrap();
-        } else {
-            sqlx::raw_sql(sql).execute(&sqlx::PgPool::connect(url).await.unwrap()).await.unwrap();
         }
     }
     let links_sql = "SELECT learner_key, linked, statement_id FROM result_fact_links \
