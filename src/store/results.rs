@@ -1,6 +1,6 @@
 //! Derived results: the facts results maintenance files (one per statement, linked to each activity
-//! it concerns), the course
-//! definitions it derives against (with the activities each course includes), and the results.
+//! it concerns), the course definitions it derives against (with the activities each course
+//! includes), and the results.
 
 use super::dialect::{Conn, Q};
 use super::{PersonGuard, Result, Store};
