@@ -79,13 +79,18 @@ async fn count_days(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<()> {
 async fn any_referrer(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<bool> {
     let backend = conn.backend();
     for chunk in batch.chunks(ROWS_PER_INSERT) {
+        // A count, not `LIMIT 1`: PostgreSQL plans `LIMIT 1` as a sequential scan that stops at the
+        // first match whenever the table has no statistics yet (a new store's first minutes, before
+        // autovacuum's first ANALYZE), and matches almost never exist, so it read the whole table:
+        // 42 % of the database's time in batch ingest (`pg_stat_statements`). The count probes the
+        // partial `object_ref` index for each id.
         let sql =
-            format!("SELECT 1 FROM statements WHERE object_ref IN ({}) LIMIT 1", backend.param_list(1, chunk.len()));
+            format!("SELECT count(*) FROM statements WHERE object_ref IN ({})", backend.param_list(1, chunk.len()));
         let mut q = conn.sql(sql);
         for st in chunk {
             q = q.bind(&st.id);
         }
-        if q.fetch_optional().await?.is_some() {
+        if q.scalar::<i64>().await? > 0 {
             return Ok(true);
         }
     }
