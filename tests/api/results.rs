@@ -598,43 +598,19 @@ async fn result_briefs_agree_with_bodies(app: TestApp) {
                   satisfied_free = NULL";
     type Brief = (String, String, Option<String>, Option<f64>, Option<f64>, Value, Option<bool>);
     async fn briefs(url: &str, sql: &'static str) -> Vec<Brief> {
-        use sqlx::Row;
-        let rows = if url.starts_with("sqlite") {
+        type Raw = (String, String, Option<String>, Option<f64>, Option<f64>, Option<String>, Option<bool>);
+        let raw: Vec<Raw> = if url.starts_with("sqlite") {
             let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-            let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap();
-            rows.iter()
-                .map(|r| {
-                    let sat: Option<String> = r.get(5);
-                    (
-                        r.get(0),
-                        r.get(1),
-                        r.get(2),
-                        r.get(3),
-                        r.get(4),
-                        sat.map(|t| serde_json::from_str(&t).unwrap()).unwrap_or(Value::Null),
-                        r.get(6),
-                    )
-                })
-                .collect()
+            sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
         } else {
             let pool = sqlx::PgPool::connect(url).await.unwrap();
-            let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap();
-            rows.iter()
-                .map(|r| {
-                    let sat: Option<String> = r.get(5);
-                    (
-                        r.get(0),
-                        r.get(1),
-                        r.get(2),
-                        r.get(3),
-                        r.get(4),
-                        sat.map(|t| serde_json::from_str(&t).unwrap()).unwrap_or(Value::Null),
-                        r.get(6),
-                    )
-                })
-                .collect()
+            sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
         };
-        rows
+        raw.into_iter()
+            .map(|(c, l, s, sc, t, sat, free)| {
+                (c, l, s, sc, t, sat.map(|t| serde_json::from_str(&t).unwrap()).unwrap_or(Value::Null), free)
+            })
+            .collect()
     }
     let url = app.database_url.clone();
     let written = briefs(&url, select).await;
