@@ -383,40 +383,40 @@ impl Conn<'_> {
         }
     }
 
-    /// Inserts `(kind, key, seq)` rows of `statement_index`, skipping ones that exist.
+    /// Inserts `(key_id, stored_us, seq)` rows of `statement_index`, skipping ones that exist.
     ///
     /// PostgreSQL: three arrays in one statement whose text never changes. A multi-row VALUES list has
     /// a new text for every row count (a batch of 100 statements gives ~1,500 index rows, a different
     /// number each time), and PostgreSQL parsed and planned each one, with its thousands of
     /// parameters, anew: a fixed cost per request that dominated batches of 100. SQLite: multi-row
     /// INSERTs of up to [`INDEX_ROWS_PER_INSERT`] rows with anonymous parameters.
-    pub async fn insert_index_rows(&mut self, rows: &[(String, &str, i64)]) -> Result<()> {
+    pub async fn insert_index_rows(&mut self, rows: &[(i64, i64, i64)]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
         match self {
             Conn::Pg(c, h) => {
-                let kinds: Vec<&str> = rows.iter().map(|(k, _, _)| k.as_str()).collect();
-                let keys: Vec<&str> = rows.iter().map(|(_, k, _)| *k).collect();
-                let seqs: Vec<i64> = rows.iter().map(|(_, _, s)| *s).collect();
+                let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+                let stored: Vec<i64> = rows.iter().map(|r| r.1).collect();
+                let seqs: Vec<i64> = rows.iter().map(|r| r.2).collect();
                 let insert = sqlx::query(
-                    "INSERT INTO statement_index (kind, key, seq) \
-                     SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING",
+                    "INSERT INTO statement_index (key_id, stored_us, seq) \
+                     SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[]) ON CONFLICT DO NOTHING",
                 )
-                .bind(kinds)
-                .bind(keys)
+                .bind(ids)
+                .bind(stored)
                 .bind(seqs);
                 h.guard(async { Ok(insert.execute(&mut **c).await?) }).await?;
             }
             Conn::Sqlite(_) => {
                 for chunk in rows.chunks(INDEX_ROWS_PER_INSERT) {
                     let sql = format!(
-                        "INSERT INTO statement_index (kind, key, seq) VALUES {} ON CONFLICT DO NOTHING",
+                        "INSERT INTO statement_index (key_id, stored_us, seq) VALUES {} ON CONFLICT DO NOTHING",
                         Backend::Sqlite.value_rows(chunk.len(), 3)
                     );
                     let mut q = self.sql(sql);
-                    for (kind, key, seq) in chunk {
-                        q = q.bind(kind.as_str()).bind(*key).bind(*seq);
+                    for (id, stored, seq) in chunk {
+                        q = q.bind(*id).bind(*stored).bind(*seq);
                     }
                     q.execute().await?;
                 }

@@ -3,7 +3,7 @@
 //! others are anonymised is decided above (`lrs::persons`); this module only carries it out.
 
 use super::dialect::{Conn, Q, ROWS_PER_INSERT};
-use super::statements::{from_row, StoredStatement, COLUMNS};
+use super::statements::{from_row, keys, StoredStatement, COLUMNS};
 use super::{Result, Store};
 
 /// A document stored under one of a person's identifiers (State or agent profile).
@@ -52,7 +52,8 @@ impl Store {
         let b = ex.backend();
         let sql = format!(
             "SELECT {COLUMNS} FROM statements s WHERE s.seq IN (SELECT seq FROM statement_index \
-             WHERE kind = {} AND key IN ({})) AND s.seq > {} ORDER BY s.seq LIMIT {}",
+             WHERE key_id IN (SELECT id FROM index_keys WHERE kind = {} AND key IN ({}))) \
+             AND s.seq > {} ORDER BY s.seq LIMIT {}",
             b.param(1),
             b.param_list(2, keys.len()),
             b.param(keys.len() + 2),
@@ -92,6 +93,7 @@ impl Store {
     pub async fn erase(&self, e: &Erasure) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let mut conn = tx.conn();
+        keys::exclude_writers(&mut conn).await?;
         let removed_ids: Vec<&str> = e.remove.iter().map(|(_, id)| id.as_str()).collect();
         let mut attachments: Vec<String> = Vec::new();
         for chunk in removed_ids.chunks(ROWS_PER_INSERT) {
@@ -114,24 +116,8 @@ impl Store {
         delete_by_seq(&mut conn, "DELETE FROM statements WHERE seq IN", &seqs).await?;
         for (seq, body) in &e.rewrite {
             conn.q("UPDATE statements SET body = $1 WHERE seq = $2").bind(body).bind(*seq).execute().await?;
-            for k in &e.keys {
-                // A statement may name the person under two identifiers: the second becomes a duplicate.
-                conn.q("DELETE FROM statement_index WHERE seq = $1 AND key = $2 AND kind IN ('A', 'a') \
-                        AND EXISTS (SELECT 1 FROM statement_index o WHERE o.seq = $1 AND o.kind = statement_index.kind \
-                        AND o.key = $3)")
-                    .bind(*seq)
-                    .bind(k)
-                    .bind(&e.anonymous_key)
-                    .execute()
-                    .await?;
-                conn.q("UPDATE statement_index SET key = $3 WHERE seq = $1 AND key = $2 AND kind IN ('A', 'a')")
-                    .bind(*seq)
-                    .bind(k)
-                    .bind(&e.anonymous_key)
-                    .execute()
-                    .await?;
-            }
         }
+        refile_under_anonymous(&mut conn, e).await?;
         let keys: Vec<&str> = e.keys.iter().map(String::as_str).collect();
         conn.execute_for_ids("DELETE FROM documents WHERE agent_key IN", "", &keys).await?;
         conn.execute_for_ids("DELETE FROM agents WHERE key IN", "", &keys).await?;
@@ -187,6 +173,68 @@ async fn uncount_days(conn: &mut Conn<'_>, seqs: &[i64]) -> Result<()> {
         |q, (d, n)| q.bind(*d).bind(0i64).bind(-*n),
     )
     .await
+}
+
+/// Files the rewritten statements' agent rows of the person under the anonymous agent instead
+/// (a statement may name the person under two identifiers: the rows merge), then drops the person's
+/// keys from the dictionary, which holds their identifiers as text. A key still filed for a statement
+/// outside this plan (one stored after the plan was read) stays, so that the next pass finds that
+/// statement by it; `keys::exclude_writers` makes sure no writer is between looking a key up and
+/// filing under it meanwhile.
+async fn refile_under_anonymous(conn: &mut Conn<'_>, e: &Erasure) -> Result<()> {
+    let backend = conn.backend();
+    let mut person: Vec<(i64, String)> = Vec::new();
+    for chunk in e.keys.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "SELECT id, kind FROM index_keys WHERE kind IN ('A', 'a') AND key IN ({})",
+            backend.param_list(1, chunk.len())
+        );
+        let mut q = conn.sql(sql);
+        for k in chunk {
+            q = q.bind(k);
+        }
+        for r in q.fetch_all().await? {
+            person.push((r.get("id")?, r.get("kind")?));
+        }
+    }
+    if person.is_empty() {
+        return Ok(());
+    }
+    let ids = keys::ids_of(conn, &[('A', e.anonymous_key.as_str()), ('a', e.anonymous_key.as_str())]).await?;
+    let seqs: Vec<i64> = e.rewrite.iter().map(|(s, _)| *s).collect();
+    for (id, kind) in &person {
+        let kind = kind.chars().next().unwrap_or('a');
+        let Some(&anonymous) = ids.get(&keys::key_text(kind, &e.anonymous_key)) else { continue };
+        for chunk in seqs.chunks(ROWS_PER_INSERT) {
+            // Placeholders from `backend`: sqlx numbers SQLite's anonymous `?` apart from `$N`, so
+            // one statement must not mix them.
+            let (p1, p2) = (backend.param(1), backend.param(2));
+            let mut q = conn.sql(format!(
+                "INSERT INTO statement_index (key_id, stored_us, seq) SELECT {p1}, stored_us, seq \
+                 FROM statement_index WHERE key_id = {p2} AND seq IN ({}) ON CONFLICT DO NOTHING",
+                backend.param_list(3, chunk.len())
+            ));
+            q = q.bind(anonymous).bind(*id);
+            for s in chunk {
+                q = q.bind(*s);
+            }
+            q.execute().await?;
+            let mut q = conn.sql(format!(
+                "DELETE FROM statement_index WHERE key_id = {p1} AND seq IN ({})",
+                backend.param_list(2, chunk.len())
+            ));
+            q = q.bind(*id);
+            for s in chunk {
+                q = q.bind(*s);
+            }
+            q.execute().await?;
+        }
+        conn.q("DELETE FROM index_keys WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM statement_index WHERE key_id = $1)")
+            .bind(*id)
+            .execute()
+            .await?;
+    }
+    Ok(())
 }
 
 async fn delete_by_seq(conn: &mut Conn<'_>, before: &str, seqs: &[i64]) -> Result<()> {

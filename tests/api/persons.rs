@@ -418,11 +418,12 @@ async fn export_and_erasure(app: TestApp) {
     assert_eq!(rows[0]["learner"]["mbox"], "mailto:bob@example.com");
     let (_, search) = app.get_json("/api/persons?search=ann").await;
     assert_eq!(search["persons"], json!([]));
-    // No results fact (body or link) of hers is left; bob's stay.
+    // No results fact (body or link) and no index key of hers is left; bob's stay.
     for (who, expected_some) in [("ann@example.com", false), ("bob@example.com", true)] {
         let like = format!("%{who}%");
         let sql = "SELECT (SELECT count(*) FROM result_facts WHERE learner_key LIKE $1 OR body LIKE $1) \
-                   + (SELECT count(*) FROM result_fact_links WHERE learner_key LIKE $1)";
+                   + (SELECT count(*) FROM result_fact_links WHERE learner_key LIKE $1) \
+                   + (SELECT count(*) FROM index_keys WHERE key LIKE $1)";
         let n: i64 = if app.database_url.starts_with("sqlite") {
             let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
             sqlx::query_scalar(sql).bind(&like).fetch_one(&pool).await.unwrap()
@@ -430,7 +431,7 @@ async fn export_and_erasure(app: TestApp) {
             let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
             sqlx::query_scalar(sql).bind(&like).fetch_one(&pool).await.unwrap()
         };
-        assert_eq!(n > 0, expected_some, "facts of {who}: {n}");
+        assert_eq!(n > 0, expected_some, "facts and keys of {who}: {n}");
     }
     // The audit log says who and when, with the person's opaque id and no personal data.
     let audit = app.lms.store.audit_log(None, 10).await.unwrap();

@@ -119,11 +119,26 @@ async fn migration_files_group_members_of_old_statements(app: TestApp) {
     let sha = json!({"mbox_sha1sum": "abcdef0123456789abcdef0123456789abcdef01"});
     assert_eq!(found(&app, &sha, "").await, want);
 
+    // The index as it was before 0017 (text keys), rebuilt from the rows above, so that 0006 runs on
+    // the layout it was written for; 0017 then brings it to today's.
+    let old_layout = "CREATE TABLE old_index (kind TEXT NOT NULL, key TEXT NOT NULL, seq BIGINT NOT NULL, \
+        PRIMARY KEY (kind, key, seq)); \
+        INSERT INTO old_index SELECT k.kind, k.key, i.seq FROM statement_index i JOIN index_keys k ON k.id = i.key_id; \
+        DROP TABLE statement_index; DROP TABLE index_keys; ALTER TABLE old_index RENAME TO statement_index; \
+        CREATE INDEX statement_index_seq ON statement_index (seq);";
     let forget = "DELETE FROM statement_index WHERE kind = 'A' AND key LIKE 'Agent|%'";
-    let (backend, sql) = if app.database_url.starts_with("sqlite") {
-        ("sqlite", include_str!("../../migrations/sqlite/0006_group_members.sql"))
+    let (backend, sql, to_keys) = if app.database_url.starts_with("sqlite") {
+        (
+            "sqlite",
+            include_str!("../../migrations/sqlite/0006_group_members.sql"),
+            include_str!("../../migrations/sqlite/0017_index_keys.sql"),
+        )
     } else {
-        ("postgres", include_str!("../../migrations/postgres/0006_group_members.sql"))
+        (
+            "postgres",
+            include_str!("../../migrations/postgres/0006_group_members.sql"),
+            include_str!("../../migrations/postgres/0017_index_keys.sql"),
+        )
     };
     let run = |stmts: Vec<String>| {
         let url = app.database_url.clone();
@@ -141,13 +156,14 @@ async fn migration_files_group_members_of_old_statements(app: TestApp) {
             }
         }
     };
-    run(vec![forget.to_string()]).await;
+    // 0017 alone keeps what the index holds: with the members' rows forgotten, they are not found.
+    run(vec![old_layout.to_string(), forget.to_string(), to_keys.to_string()]).await;
     assert!(found(&app, &alice, "").await.is_empty(), "{backend}: the old filing");
     // The actors' own rows went too; only members are restored, so look for the members.
-    run(vec![sql.to_string()]).await;
+    run(vec![old_layout.to_string(), sql.to_string(), to_keys.to_string()]).await;
     assert_eq!(found(&app, &alice, "").await, want, "{backend}");
     assert_eq!(found(&app, &sha, "").await, want, "{backend}");
-    run(vec![sql.to_string()]).await;
+    run(vec![old_layout.to_string(), sql.to_string(), to_keys.to_string()]).await;
     assert_eq!(found(&app, &alice, "").await, want, "{backend}: idempotent");
 }
 both!(migration_files_group_members_of_old_statements);

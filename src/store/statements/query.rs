@@ -1,15 +1,28 @@
-//! The statements query: the first filter drives the scan through `statement_index` (`(kind, key,
-//! seq)` primary key, so rows come out already in `seq` order), the others are probed with EXISTS on
-//! the same key. Without filters the scan runs over `statements.seq`, or over `stored` for a time
-//! window (see [`StatementQuery::in_stored_order`]).
+//! The statements query: the rarest filter drives the scan through `statement_index` (`(key_id,
+//! stored_us, seq)` primary key, so rows come out already in stored order and a time window is a
+//! range), the others are probed on the same key. Without filters the scan runs over
+//! `statements.seq`, or over `stored` for a time window (see [`StatementQuery::in_stored_order`]).
 
-use super::{StatementQuery, COLUMNS};
+use super::{keys, StatementQuery, COLUMNS};
 
 /// A value to bind, in placeholder order.
 #[derive(Debug, Clone)]
 pub(super) enum Bind {
     Int(i64),
     Text(String),
+}
+
+/// Which filter drives the scan: the kind whose keys usually match the fewest statements (a
+/// registration is one attempt; a verb is shared by most statements). The others are probed.
+fn rarity(kind: char) -> u8 {
+    match kind {
+        'R' => 0,
+        'A' => 1,
+        'C' => 2,
+        'a' => 3,
+        'c' => 4,
+        _ => 5,
+    }
 }
 
 /// Builds the statements query and its parameters.
@@ -21,42 +34,46 @@ pub(super) fn statements_query(q: &StatementQuery) -> (String, Vec<Bind>) {
     };
     let stored_order = q.in_stored_order();
     let mut sql = format!("SELECT {COLUMNS} FROM ");
-    let order_col;
-    let mut filters = q.filters.iter();
-    if let Some((kind, key)) = filters.next() {
+    let mut filters: Vec<&(char, String)> = q.filters.iter().collect();
+    filters.sort_by_key(|(kind, _)| rarity(*kind));
+    let mut filters = filters.into_iter();
+    // The table whose (stored_us, seq) the conditions and the order use: the driving index rows,
+    // so that a window and a cursor are a range of the index.
+    let t = if let Some((kind, key)) = filters.next() {
         let k = ph(Bind::Text(kind.to_string()), &mut binds);
         let v = ph(Bind::Text(key.clone()), &mut binds);
         sql.push_str(&format!(
-            "statement_index d JOIN statements s ON s.seq = d.seq WHERE d.kind = {k} AND d.key = {v}"
+            "statement_index d JOIN statements s ON s.seq = d.seq WHERE d.key_id = {}",
+            keys::id_sql(&k, &v)
         ));
-        order_col = "d.seq";
+        "d"
     } else {
         sql.push_str("statements s WHERE 1 = 1");
-        order_col = "s.seq";
-    }
+        "s"
+    };
     sql.push_str(" AND s.voided = FALSE");
     let m = ph(Bind::Int(q.max_seq), &mut binds);
-    sql.push_str(&format!(" AND {order_col} <= {m}"));
+    sql.push_str(&format!(" AND {t}.seq <= {m}"));
     let op = if q.ascending { ">" } else { "<" };
     match (q.after_seq, q.after_stored_us) {
         (Some(after), Some(stored)) if stored_order => {
             let st = ph(Bind::Int(stored), &mut binds);
             let a = ph(Bind::Int(after), &mut binds);
-            sql.push_str(&format!(" AND (s.stored_us, s.seq) {op} ({st}, {a})"));
+            sql.push_str(&format!(" AND ({t}.stored_us, {t}.seq) {op} ({st}, {a})"));
         }
         (Some(after), _) => {
             let a = ph(Bind::Int(after), &mut binds);
-            sql.push_str(&format!(" AND {order_col} {op} {a}"));
+            sql.push_str(&format!(" AND {t}.seq {op} {a}"));
         }
         (None, _) => {}
     }
     if let Some(since) = q.since_us {
         let p = ph(Bind::Int(since), &mut binds);
-        sql.push_str(&format!(" AND s.stored_us > {p}"));
+        sql.push_str(&format!(" AND {t}.stored_us > {p}"));
     }
     if let Some(until) = q.until_us {
         let p = ph(Bind::Int(until), &mut binds);
-        sql.push_str(&format!(" AND s.stored_us <= {p}"));
+        sql.push_str(&format!(" AND {t}.stored_us <= {p}"));
     }
     if let Some(auth) = &q.authority {
         let p = ph(Bind::Text(auth.clone()), &mut binds);
@@ -66,7 +83,8 @@ pub(super) fn statements_query(q: &StatementQuery) -> (String, Vec<Bind>) {
         let k = ph(Bind::Text(kind.to_string()), &mut binds);
         let list: Vec<String> = keys.iter().map(|key| ph(Bind::Text(key.clone()), &mut binds)).collect();
         sql.push_str(&format!(
-            " AND s.seq IN (SELECT e.seq FROM statement_index e WHERE e.kind = {k} AND e.key IN ({}))",
+            " AND s.seq IN (SELECT e.seq FROM statement_index e WHERE e.key_id IN \
+             (SELECT id FROM index_keys WHERE kind = {k} AND key IN ({})))",
             list.join(", ")
         ));
     }
@@ -74,15 +92,17 @@ pub(super) fn statements_query(q: &StatementQuery) -> (String, Vec<Bind>) {
         let k = ph(Bind::Text(kind.to_string()), &mut binds);
         let v = ph(Bind::Text(key.clone()), &mut binds);
         sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM statement_index e WHERE e.kind = {k} AND e.key = {v} AND e.seq = s.seq)"
+            " AND EXISTS (SELECT 1 FROM statement_index e WHERE e.key_id = {} \
+             AND e.stored_us = {t}.stored_us AND e.seq = {t}.seq)",
+            keys::id_sql(&k, &v)
         ));
     }
     let dir = if q.ascending { "ASC" } else { "DESC" };
     let l = ph(Bind::Int(q.limit), &mut binds);
     if stored_order {
-        sql.push_str(&format!(" ORDER BY s.stored_us {dir}, s.seq {dir} LIMIT {l}"));
+        sql.push_str(&format!(" ORDER BY {t}.stored_us {dir}, {t}.seq {dir} LIMIT {l}"));
     } else {
-        sql.push_str(&format!(" ORDER BY {order_col} {dir} LIMIT {l}"));
+        sql.push_str(&format!(" ORDER BY {t}.seq {dir} LIMIT {l}"));
     }
     (sql, binds)
 }

@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{NewAttachment, NewStatement};
+use super::{keys, NewAttachment, NewStatement};
 use crate::store::dialect::{Backend, Conn, ROWS_PER_INSERT};
 use crate::store::results::{self, FactRow};
 use crate::store::{activities, Result, StoreError};
@@ -154,12 +154,20 @@ async fn insert_rows(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<Hash
             seqs.insert(r.get("id")?, r.get("seq")?);
         }
     }
-    let mut index: Vec<(String, &str, i64)> = Vec::new();
+    let all_keys: Vec<(char, &str)> =
+        batch.iter().flat_map(|st| st.index.iter().map(|(kind, key)| (*kind, key.as_str()))).collect();
+    let ids = keys::ids_of(conn, &all_keys).await?;
+    let mut index: Vec<(i64, i64, i64)> = Vec::with_capacity(all_keys.len());
     for st in batch {
         let seq = *seqs.get(&st.id).ok_or_else(|| {
             StoreError::Database(sqlx::Error::Protocol(format!("no seq returned for statement {}", st.id)))
         })?;
-        index.extend(st.index.iter().map(|(kind, key)| (kind.to_string(), key.as_str(), seq)));
+        for (kind, key) in &st.index {
+            let id = ids.get(&keys::key_text(*kind, key)).ok_or_else(|| {
+                StoreError::Database(sqlx::Error::Protocol(format!("no number for index key {kind}{key}")))
+            })?;
+            index.push((*id, st.stored_us, seq));
+        }
     }
     conn.insert_index_rows(&index).await?;
     Ok(seqs)
@@ -236,9 +244,10 @@ async fn propagate_index(conn: &mut Conn<'_>, target_seq: i64, referrers: Vec<(i
         if !seen.insert(seq) {
             continue;
         }
-        // Statement `seq` gets every index row of statement `from_seq`.
-        conn.q("INSERT INTO statement_index (kind, key, seq) \
-                SELECT i.kind, i.key, $2 FROM statement_index i WHERE i.seq = $1 ON CONFLICT DO NOTHING")
+        // Statement `seq` gets every index row of statement `from_seq`, filed at its own `stored`.
+        conn.q("INSERT INTO statement_index (key_id, stored_us, seq) \
+                SELECT i.key_id, s.stored_us, s.seq FROM statement_index i JOIN statements s ON s.seq = $2 \
+                WHERE i.seq = $1 ON CONFLICT DO NOTHING")
             .bind(from_seq)
             .bind(seq)
             .execute()

@@ -1,0 +1,156 @@
+//! The dictionary of index keys (`index_keys`, migration 0017): each `(kind, key)` a statement can be
+//! found by gets a number once, and `statement_index` rows carry the number instead of the text.
+//!
+//! Numbers are looked up per batch, not cached in the process: erasure removes a person's keys from
+//! the dictionary, and with several nodes on one PostgreSQL a cache on another node would go on
+//! filing that person's new statements under a number no query can reach any more.
+//!
+//! For the same reason a writer must not look a key up, then file under it after an erasure has
+//! dropped it: on PostgreSQL writers hold a shared advisory lock from the lookup to their commit and
+//! erasure takes it exclusively ([`exclude_writers`]); SQLite's single writer serialises them anyway.
+
+use std::collections::HashMap;
+
+use crate::store::dialect::{Backend, Conn};
+use crate::store::{Result, StoreError};
+
+/// The advisory lock between writers filing under keys and erasure dropping keys.
+const KEYS_LOCK: i64 = 0x6361_6972_6e6b_6579; // "cairnkey"
+
+/// Waits for every writer between a key lookup and its commit, and holds new ones off until this
+/// transaction ends (PostgreSQL; nothing to do on SQLite).
+pub(in crate::store) async fn exclude_writers(conn: &mut Conn<'_>) -> Result<()> {
+    if conn.backend() == Backend::Postgres {
+        conn.q("SELECT pg_advisory_xact_lock($1)").bind(KEYS_LOCK).execute().await?;
+    }
+    Ok(())
+}
+
+/// Keys looked up or added per statement on SQLite (two parameters each, well inside its limit).
+const KEYS_PER_QUERY: usize = 400;
+
+/// The dictionary's text for a key: its kind letter, then the key (kinds are one letter).
+fn joined(kind: char, key: &str) -> String {
+    let mut s = String::with_capacity(key.len() + 1);
+    s.push(kind);
+    s.push_str(key);
+    s
+}
+
+/// The numbers of these keys, adding the ones the dictionary lacks. The map is keyed by
+/// [`joined`] text. Keys are added in sorted order, so two PostgreSQL writers adding overlapping
+/// new keys wait for each other instead of deadlocking.
+pub(in crate::store) async fn ids_of(conn: &mut Conn<'_>, keys: &[(char, &str)]) -> Result<HashMap<String, i64>> {
+    if conn.backend() == Backend::Postgres {
+        // Its own statement: under READ COMMITTED a statement's snapshot is taken before a lock it
+        // waits for, so a lookup in the same statement could still see keys an erasure dropped.
+        // Taking it again in the same transaction (or holding the exclusive one) does not wait.
+        conn.q("SELECT pg_advisory_xact_lock_shared($1)").bind(KEYS_LOCK).execute().await?;
+    }
+    let mut wanted: Vec<(char, &str)> = keys.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut found = lookup(conn, &wanted).await?;
+    let missing: Vec<(char, &str)> =
+        wanted.iter().copied().filter(|(kind, key)| !found.contains_key(&joined(*kind, key))).collect();
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    add(conn, &missing).await?;
+    found.extend(lookup(conn, &missing).await?);
+    match missing.iter().find(|(kind, key)| !found.contains_key(&joined(*kind, key))) {
+        Some((kind, key)) => Err(StoreError::Database(sqlx::Error::Protocol(format!(
+            "index key {kind}{key} was added but is not in the dictionary"
+        )))),
+        None => Ok(found),
+    }
+}
+
+/// Numbers of the keys the dictionary has, read back as one JSON row (see `Backend::pairs_json`
+/// for why rows are aggregated).
+async fn lookup(conn: &mut Conn<'_>, keys: &[(char, &str)]) -> Result<HashMap<String, i64>> {
+    let mut out = HashMap::with_capacity(keys.len());
+    if keys.is_empty() {
+        return Ok(out);
+    }
+    let chunks: Vec<&[(char, &str)]> = match conn.backend() {
+        Backend::Postgres => vec![keys],
+        Backend::Sqlite => keys.chunks(KEYS_PER_QUERY).collect(),
+    };
+    for chunk in chunks {
+        let text: String = match conn {
+            Conn::Pg(c, h) => {
+                let (kinds, texts) = columns(chunk);
+                let q = sqlx::query_scalar(
+                    "SELECT coalesce(json_agg(json_build_array(k.kind || k.key, k.id)), '[]')::text \
+                     FROM index_keys k JOIN UNNEST($1::text[], $2::text[]) AS u(kind, key) \
+                     ON k.kind = u.kind AND k.key = u.key",
+                )
+                .bind(kinds)
+                .bind(texts);
+                h.guard(async { Ok(q.fetch_one(&mut **c).await?) }).await?
+            }
+            Conn::Sqlite(_) => {
+                let sql = format!(
+                    "SELECT json_group_array(json_array(kind || key, id)) FROM index_keys \
+                     WHERE (kind, key) IN (VALUES {})",
+                    Backend::Sqlite.value_rows(chunk.len(), 2)
+                );
+                let mut q = conn.sql(sql);
+                for (kind, key) in chunk {
+                    q = q.bind(kind.to_string()).bind(*key);
+                }
+                q.scalar().await?
+            }
+        };
+        let pairs: Vec<(String, i64)> =
+            serde_json::from_str(&text).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+        out.extend(pairs);
+    }
+    Ok(out)
+}
+
+/// Adds keys; one that another writer added meanwhile is skipped (PostgreSQL waits for that writer
+/// first, so the key is there to look up once this returns).
+async fn add(conn: &mut Conn<'_>, keys: &[(char, &str)]) -> Result<()> {
+    match conn {
+        Conn::Pg(c, h) => {
+            let (kinds, texts) = columns(keys);
+            let q = sqlx::query(
+                "INSERT INTO index_keys (kind, key) SELECT * FROM UNNEST($1::text[], $2::text[]) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(kinds)
+            .bind(texts);
+            h.guard(async { Ok(q.execute(&mut **c).await?) }).await?;
+        }
+        Conn::Sqlite(_) => {
+            for chunk in keys.chunks(KEYS_PER_QUERY) {
+                let sql = format!(
+                    "INSERT INTO index_keys (kind, key) VALUES {} ON CONFLICT DO NOTHING",
+                    Backend::Sqlite.value_rows(chunk.len(), 2)
+                );
+                let mut q = conn.sql(sql);
+                for (kind, key) in chunk {
+                    q = q.bind(kind.to_string()).bind(*key);
+                }
+                q.execute().await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn columns(keys: &[(char, &str)]) -> (Vec<String>, Vec<String>) {
+    keys.iter().map(|(kind, key)| (kind.to_string(), key.to_string())).unzip()
+}
+
+/// The number of one key in a query: a scalar subquery, NULL (matching nothing) when the key was
+/// never stored. `k` and `v` are the placeholders of its kind and key.
+pub(super) fn id_sql(k: &str, v: &str) -> String {
+    format!("(SELECT id FROM index_keys WHERE kind = {k} AND key = {v})")
+}
+
+pub(in crate::store) fn key_text(kind: char, key: &str) -> String {
+    joined(kind, key)
+}
