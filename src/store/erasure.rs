@@ -64,7 +64,7 @@ impl Store {
             q = q.bind(k);
         }
         let rows = q.bind(after_seq).bind(limit).fetch_all().await?;
-        Ok(rows.iter().map(from_row).collect::<sqlx::Result<_>>()?)
+        self.unpacked(rows.iter().map(from_row).collect::<sqlx::Result<_>>()?).await
     }
 
     /// State and agent profile documents stored under any of these agents.
@@ -115,7 +115,11 @@ impl Store {
         super::results::delete_facts_of(&mut conn, &removed_ids, "").await?;
         delete_by_seq(&mut conn, "DELETE FROM statements WHERE seq IN", &seqs).await?;
         for (seq, body) in &e.rewrite {
-            conn.q("UPDATE statements SET body = $1 WHERE seq = $2").bind(body).bind(*seq).execute().await?;
+            conn.q("UPDATE statements SET body = $1, packed = NULL WHERE seq = $2")
+                .bind(body)
+                .bind(*seq)
+                .execute()
+                .await?;
         }
         refile_under_anonymous(&mut conn, e).await?;
         let keys: Vec<&str> = e.keys.iter().map(String::as_str).collect();

@@ -13,6 +13,8 @@ use super::{missing_migrations, Result, StoreError};
 pub struct PgStore {
     pub(super) pool: PgPool,
     pub(super) health: super::health::Health,
+    /// The dictionary statement bodies are packed with (see `statements::packing`).
+    pub(super) bodies: std::sync::Arc<super::statements::packing::Bodies>,
 }
 
 impl PgStore {
@@ -34,7 +36,7 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.clone())
             .await?;
-        Ok(PgStore { pool, health: super::health::Health::start(opts) })
+        Ok(PgStore { pool, health: super::health::Health::start(opts), bodies: Default::default() })
     }
 
     /// Ready to serve: reachable (the health probe), every migration applied, and writable (not

@@ -34,6 +34,8 @@ pub struct SqliteStore {
     full: Arc<std::sync::atomic::AtomicBool>,
     /// Striped locks of persons (see `persons::PersonGuard`).
     pub(super) person_locks: Arc<Vec<Arc<tokio::sync::Mutex<()>>>>,
+    /// The dictionary statement bodies are packed with (see `statements::packing`).
+    pub(super) bodies: Arc<statements::packing::Bodies>,
 }
 
 /// Most statements one group commit takes (more waits for the next): bounds the transaction's size
@@ -54,15 +56,13 @@ struct WriteJob {
 enum Work {
     Statements {
         batch: Arc<[NewStatement]>,
+        packed: Arc<[Option<Vec<u8>>]>,
         attachments: Vec<NewAttachment>,
         facts: Arc<[FactRow]>,
     },
     /// A document write (State on every page of SCORM content): grouped like statements, since
     /// each alone would cost a commit and an fsync.
-    Document {
-        key: DocumentKey,
-        decide: Option<DocumentDecision>,
-    },
+    Document { key: DocumentKey, decide: Option<DocumentDecision> },
     /// Whether a write that needs new pages fits (`GET /ready` after the disk was full); undone.
     Probe,
 }
@@ -78,8 +78,8 @@ impl Work {
 
     async fn run(&mut self, conn: &mut SqliteConnection) -> Result<()> {
         match self {
-            Work::Statements { batch, attachments, facts } => {
-                statements::insert_in(&mut Conn::Sqlite(conn), batch, attachments, facts).await
+            Work::Statements { batch, packed, attachments, facts } => {
+                statements::insert_in(&mut Conn::Sqlite(conn), batch, packed, attachments, facts).await
             }
             Work::Document { key, decide } => {
                 let decide = decide.take().ok_or_else(writer_gone)?;
@@ -189,9 +189,9 @@ const TOGETHER_MAX_STATEMENTS: usize = 2_000;
 /// stays and the caller runs each job alone, so every request is still all-or-nothing with its own
 /// outcome (an id taken by another request of the group, say). The error is fatal to the group.
 async fn statements_together(tx: &mut sqlx::Transaction<'static, Db>, jobs: &mut [WriteJob]) -> sqlx::Result<bool> {
-    let Some((batch, attachments, facts)) = combined_statements(jobs) else { return Ok(false) };
+    let Some((batch, packed, attachments, facts)) = combined_statements(jobs) else { return Ok(false) };
     let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
-    match statements::insert_in(&mut Conn::Sqlite(&mut sp), &batch, &attachments, &facts).await {
+    match statements::insert_in(&mut Conn::Sqlite(&mut sp), &batch, &packed, &attachments, &facts).await {
         Ok(()) => {
             sp.commit().await?;
             Ok(true)
@@ -203,22 +203,32 @@ async fn statements_together(tx: &mut sqlx::Transaction<'static, Db>, jobs: &mut
     }
 }
 
+/// A group's statement jobs as one: statements, their packed bodies, attachments, facts.
+type Combined = (Vec<NewStatement>, Vec<Option<Vec<u8>>>, Vec<NewAttachment>, Vec<FactRow>);
+
 /// The group's statement jobs as one batch, when there are several and they are small enough.
 /// (Built before any await: the jobs hold boxed document decisions, which are not `Sync`.)
-fn combined_statements(jobs: &[WriteJob]) -> Option<(Vec<NewStatement>, Vec<NewAttachment>, Vec<FactRow>)> {
+fn combined_statements(jobs: &[WriteJob]) -> Option<Combined> {
     let mut batch = Vec::new();
+    let mut packed = Vec::new();
     let mut attachments = Vec::new();
     let mut facts = Vec::new();
     let mut count = 0;
     for job in jobs {
-        if let Work::Statements { batch: b, attachments: a, facts: f } = &job.work {
+        if let Work::Statements { batch: b, packed: p, attachments: a, facts: f } = &job.work {
             batch.extend(b.iter().cloned());
+            // Kept aligned with the batch: a job whose forms are missing stores its bodies as text.
+            if p.len() == b.len() {
+                packed.extend(p.iter().cloned());
+            } else {
+                packed.extend(std::iter::repeat_n(None, b.len()));
+            }
             attachments.extend(a.iter().cloned());
             facts.extend(f.iter().cloned());
             count += 1;
         }
     }
-    (count >= 2 && batch.len() <= TOGETHER_MAX_STATEMENTS).then_some((batch, attachments, facts))
+    (count >= 2 && batch.len() <= TOGETHER_MAX_STATEMENTS).then_some((batch, packed, attachments, facts))
 }
 
 /// One job inside a savepoint: the inner result is the job's, the outer error is fatal to the group.
@@ -291,7 +301,7 @@ impl SqliteStore {
         tokio::spawn(group_writer(write.clone(), jobs, full.clone()));
         let person_locks =
             Arc::new((0..super::persons::LOCK_STRIPES).map(|_| Arc::new(tokio::sync::Mutex::new(()))).collect());
-        Ok(SqliteStore { read, write, writer, full, person_locks })
+        Ok(SqliteStore { read, write, writer, full, person_locks, bodies: Default::default() })
     }
 
     /// Ready to serve: the file readable, every migration applied, and (after a write met a full
@@ -326,10 +336,11 @@ impl SqliteStore {
     pub async fn insert_statements(
         &self,
         batch: Arc<[NewStatement]>,
+        packed: Arc<[Option<Vec<u8>>]>,
         attachments: &[NewAttachment],
         facts: Arc<[FactRow]>,
     ) -> Result<()> {
-        self.write_job(Work::Statements { batch, attachments: attachments.to_vec(), facts }).await
+        self.write_job(Work::Statements { batch, packed, attachments: attachments.to_vec(), facts }).await
     }
 
     /// Reads a document and applies `decide` inside the writer's group transaction: the single

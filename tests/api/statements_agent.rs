@@ -126,6 +126,14 @@ async fn migration_files_group_members_of_old_statements(app: TestApp) {
         INSERT INTO old_index SELECT k.kind, k.key, i.seq FROM statement_index i JOIN index_keys k ON k.id = i.key_id; \
         DROP TABLE statement_index; DROP TABLE index_keys; ALTER TABLE old_index RENAME TO statement_index; \
         CREATE INDEX statement_index_seq ON statement_index (seq);";
+    // 0006 reads statement bodies as text, as they were stored before 0018 packed them.
+    let mut as_text = String::new();
+    for id in [&s_actor, &s_object, &s_ref, &s_ref2] {
+        let (_, body) = app.get_json(&format!("/xapi/statements?statementId={id}")).await;
+        let text = body.to_string().replace('\'', "''");
+        as_text.push_str(&format!("UPDATE statements SET body = '{text}', packed = NULL WHERE id = '{id}';"));
+    }
+    let old_layout = format!("{as_text}{old_layout}");
     let forget = "DELETE FROM statement_index WHERE kind = 'A' AND key LIKE 'Agent|%'";
     let (backend, sql, to_keys) = if app.database_url.starts_with("sqlite") {
         (

@@ -3,6 +3,7 @@
 //! `query`.
 
 pub(in crate::store) mod keys;
+pub(in crate::store) mod packing;
 mod query;
 mod write;
 
@@ -12,7 +13,12 @@ pub(super) use write::insert_in;
 
 use super::dialect::{Row, Value};
 use super::results::FactRow;
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
+
+/// A stored body that cannot be unpacked: the store is damaged, not the request.
+fn damaged(id: &str, e: packing::Unpack) -> StoreError {
+    StoreError::Database(sqlx::Error::Protocol(format!("statement {id}: packed body unreadable: {e}")))
+}
 
 /// A statement ready to insert: the body is final, the index rows are computed.
 #[derive(Debug, Clone)]
@@ -93,18 +99,39 @@ impl StatementQuery {
 }
 
 /// The columns [`from_row`] reads, of `statements s`.
-pub(in crate::store) const COLUMNS: &str = "s.seq, s.id, s.stored_us, s.is_voiding, s.voided, s.body, s.attachments";
+pub(in crate::store) const COLUMNS: &str =
+    "s.seq, s.id, s.stored_us, s.is_voiding, s.voided, s.body, s.packed, s.attachments";
 
-pub(in crate::store) fn from_row(r: &Row) -> sqlx::Result<StoredStatement> {
+/// A statement row as read: its body still packed when it was stored packed (see [`packing`]);
+/// [`Store::unpacked`] finishes it.
+pub(in crate::store) struct RawStatement {
+    statement: StoredStatement,
+    packed: Option<Vec<u8>>,
+}
+
+impl RawStatement {
+    /// The body's length once unpacked (for page byte budgets), without unpacking it.
+    fn body_len(&self) -> usize {
+        match &self.packed {
+            Some(p) => packing::unpacked_len(p),
+            None => self.statement.body.len(),
+        }
+    }
+}
+
+pub(in crate::store) fn from_row(r: &Row) -> sqlx::Result<RawStatement> {
     let attachments: Option<String> = r.get("attachments")?;
-    Ok(StoredStatement {
-        seq: r.get("seq")?,
-        id: r.get("id")?,
-        stored_us: r.get("stored_us")?,
-        is_voiding: r.get("is_voiding")?,
-        voided: r.get("voided")?,
-        body: r.get("body")?,
-        attachments: attachments.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default(),
+    Ok(RawStatement {
+        statement: StoredStatement {
+            seq: r.get("seq")?,
+            id: r.get("id")?,
+            stored_us: r.get("stored_us")?,
+            is_voiding: r.get("is_voiding")?,
+            voided: r.get("voided")?,
+            body: r.get("body")?,
+            attachments: attachments.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or_default(),
+        },
+        packed: r.get("packed")?,
     })
 }
 
@@ -119,18 +146,24 @@ impl Store {
         attachments: &[NewAttachment],
         facts: Arc<[FactRow]>,
     ) -> Result<()> {
+        // Packed here, on the request's task, not in the writer: the SQLite writer is one task for
+        // every request, and compression is CPU work.
+        let packed = self.pack_batch(&batch);
+        let n = batch.len();
         match self {
             // Grouped with other requests by the writer task (one commit and fsync for many).
-            Store::Sqlite(s) => s.insert_statements(batch, attachments, facts).await,
+            Store::Sqlite(s) => s.insert_statements(batch, packed, attachments, facts).await?,
             // Each request commits on its own: PostgreSQL already shares one WAL flush among the
             // commits of concurrent transactions, and nodes sharing the database could not share one
             // writer anyway.
             Store::Postgres(_) => {
                 let mut tx = self.begin_write().await?;
-                insert_in(&mut tx.conn(), &batch, attachments, &facts).await?;
-                tx.commit().await
+                insert_in(&mut tx.conn(), &batch, &packed, attachments, &facts).await?;
+                tx.commit().await?
             }
         }
+        self.after_stored(n);
+        Ok(())
     }
 
     /// The statements with these ids (voided or not).
@@ -146,7 +179,7 @@ impl Store {
             q = q.bind(id);
         }
         let rows = q.fetch_all().await?;
-        Ok(rows.iter().map(from_row).collect::<sqlx::Result<_>>()?)
+        self.unpacked(rows.iter().map(from_row).collect::<sqlx::Result<_>>()?).await
     }
 
     pub async fn query_statements(&self, sq: &StatementQuery) -> Result<Vec<StoredStatement>> {
@@ -160,19 +193,19 @@ impl Store {
         }
         let Some(max_bytes) = sq.max_bytes else {
             let rows = q.fetch_all().await?;
-            return Ok(rows.iter().map(from_row).collect::<sqlx::Result<_>>()?);
+            return self.unpacked(rows.iter().map(from_row).collect::<sqlx::Result<_>>()?).await;
         };
         let (mut out, mut bytes) = (Vec::new(), 0usize);
         q.for_each(|row| {
             let s = from_row(&row)?;
-            bytes = bytes.saturating_add(s.body.len());
+            bytes = bytes.saturating_add(s.body_len());
             out.push(s);
             // Past the budget, and one row beyond the first: the caller can tell there is more even
             // when a single statement fills the page.
             Ok(!(bytes > max_bytes && out.len() >= 2))
         })
         .await?;
-        Ok(out)
+        self.unpacked(out).await
     }
 
     /// The newest `seq`, the snapshot bound for a new query.
@@ -210,7 +243,117 @@ impl Store {
              ORDER BY s.seq LIMIT $2"
         );
         let rows = self.read().sql(sql).bind(after_seq).bind(limit).fetch_all().await?;
-        Ok(rows.iter().map(from_row).collect::<sqlx::Result<_>>()?)
+        self.unpacked(rows.iter().map(from_row).collect::<sqlx::Result<_>>()?).await
+    }
+
+    /// Rows with their bodies unpacked, loading any dictionary this process has not seen yet (one
+    /// another node trained, or this store's after a restart).
+    pub(in crate::store) async fn unpacked(&self, rows: Vec<RawStatement>) -> Result<Vec<StoredStatement>> {
+        let mut out = Vec::with_capacity(rows.len());
+        for RawStatement { mut statement, packed } in rows {
+            if let Some(packed) = packed {
+                statement.body = match packing::unpack(&packed) {
+                    Ok(body) => body,
+                    Err(packing::Unpack::Missing(key)) => {
+                        self.load_dictionary(key).await?;
+                        packing::unpack(&packed).map_err(|e| damaged(&statement.id, e))?
+                    }
+                    Err(e) => return Err(damaged(&statement.id, e)),
+                };
+            }
+            out.push(statement);
+        }
+        Ok(out)
+    }
+
+    async fn load_dictionary(&self, key: i64) -> Result<Arc<packing::Dictionary>> {
+        let bytes: Option<Vec<u8>> =
+            self.read().q("SELECT dictionary FROM body_dictionaries WHERE key = $1").bind(key).scalar_opt().await?;
+        let bytes = bytes.ok_or_else(|| {
+            StoreError::Database(sqlx::Error::Protocol(format!("body dictionary {key} is not in the store")))
+        })?;
+        let d = packing::Dictionary::load(&bytes).ok_or_else(|| {
+            StoreError::Database(sqlx::Error::Protocol(format!("body dictionary {key} does not load")))
+        })?;
+        Ok(packing::remember(d))
+    }
+
+    /// This store's dictionary state (the writers' current dictionary).
+    fn bodies(&self) -> &packing::Bodies {
+        match self {
+            Store::Sqlite(s) => &s.bodies,
+            Store::Postgres(s) => &s.bodies,
+        }
+    }
+
+    /// The bodies of a batch packed with the current dictionary, in batch order (None: stored as text).
+    fn pack_batch(&self, batch: &[NewStatement]) -> Arc<[Option<Vec<u8>>]> {
+        let d = self.bodies().current();
+        batch.iter().map(|st| packing::pack(&st.body, d.as_deref())).collect()
+    }
+
+    /// After `n` statements were stored: now and then, adopt the store's dictionary or, once there
+    /// are enough statements and none, train one on the latest (in the background: training takes a
+    /// fraction of a second of CPU). Nodes sharing a database may each train one; every node reads
+    /// any of them by key, and each packs with the one it adopted.
+    fn after_stored(&self, n: usize) {
+        if !self.bodies().stored(n) {
+            return;
+        }
+        let store = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.find_or_train_dictionary().await {
+                tracing::warn!("body dictionary: {e}");
+            }
+            store.bodies().looked();
+        });
+    }
+
+    async fn find_or_train_dictionary(&self) -> Result<()> {
+        let newest: Option<i64> = self
+            .read()
+            .q("SELECT key FROM body_dictionaries ORDER BY created_us DESC, key LIMIT 1")
+            .scalar_opt()
+            .await?;
+        if let Some(key) = newest {
+            let d = match packing::known(key) {
+                Some(d) => d,
+                None => self.load_dictionary(key).await?,
+            };
+            self.bodies().adopt(d);
+            return Ok(());
+        }
+        let last = self.max_seq().await?;
+        if last < packing::TRAIN_ON {
+            return Ok(());
+        }
+        let samples: Vec<String> = self
+            .statement_page(last - packing::TRAIN_ON, packing::TRAIN_ON)
+            .await?
+            .into_iter()
+            .map(|s| s.body)
+            .collect();
+        let trained =
+            tokio::task::spawn_blocking(move || zstd::dict::from_samples(&samples, packing::DICTIONARY_BYTES)).await;
+        let bytes = match trained {
+            Ok(Ok(bytes)) => bytes,
+            // Too few or too uniform samples: try again later.
+            Ok(Err(e)) => return Err(StoreError::Database(sqlx::Error::Protocol(format!("training: {e}")))),
+            Err(e) => return Err(StoreError::Database(sqlx::Error::Protocol(format!("training task: {e}")))),
+        };
+        let d = packing::Dictionary::load(&bytes)
+            .ok_or_else(|| StoreError::Database(sqlx::Error::Protocol("trained dictionary does not load".into())))?;
+        let mut tx = self.begin_write().await?;
+        tx.conn()
+            .q("INSERT INTO body_dictionaries (key, dictionary, created_us) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING")
+            .bind(d.key)
+            .bind(bytes)
+            .bind(crate::now_us())
+            .execute()
+            .await?;
+        tx.commit().await?;
+        self.bodies().adopt(packing::remember(d));
+        Ok(())
     }
 
     pub async fn attachments(&self, sha2s: &[String]) -> Result<Vec<NewAttachment>> {

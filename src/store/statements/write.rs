@@ -19,12 +19,13 @@ const REFERRERS: &str = "SELECT seq, id, is_voiding, voided FROM statements WHER
 pub(in crate::store) async fn insert_in(
     conn: &mut Conn<'_>,
     batch: &[NewStatement],
+    packed: &[Option<Vec<u8>>],
     attachments: &[NewAttachment],
     facts: &[FactRow],
 ) -> Result<()> {
     // Asked before the insert: afterwards the batch's own StatementRefs would answer too.
     let referenced = any_referrer(conn, batch).await?;
-    let seqs = insert_rows(conn, batch).await?;
+    let seqs = insert_rows(conn, batch, packed).await?;
     apply_statement_refs(conn, batch, &seqs, referenced).await?;
     results::insert_fact_rows(conn, facts).await?;
     drop_voided_facts(conn, batch, referenced).await?;
@@ -101,16 +102,16 @@ async fn any_referrer(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<boo
 /// in). With `explicit_seq` each row's `seq` is bound first (8 parameters a row) and nothing is
 /// returned; otherwise the database numbers the rows and returns each `seq` with its `id`.
 fn insert_sql(backend: Backend, n: usize, explicit_seq: bool) -> String {
-    let width = if explicit_seq { 8 } else { 7 };
+    let width = if explicit_seq { 9 } else { 8 };
     let rows: Vec<String> = (0..n)
         .map(|i| {
             let mut p: Vec<String> = (1..=width).map(|k| backend.param(width * i + k)).collect();
             // `voided` is not a parameter: after `is_voiding` (the seq shifts it by one).
-            p.insert(width - 4, "FALSE".to_string());
+            p.insert(width - 5, "FALSE".to_string());
             format!("({})", p.join(", "))
         })
         .collect();
-    let columns = "id, stored_us, is_voiding, voided, object_ref, authority, body, attachments";
+    let columns = "id, stored_us, is_voiding, voided, object_ref, authority, body, packed, attachments";
     if explicit_seq {
         format!("INSERT INTO statements (seq, {columns}) VALUES {}", rows.join(", "))
     } else {
@@ -118,14 +119,20 @@ fn insert_sql(backend: Backend, n: usize, explicit_seq: bool) -> String {
     }
 }
 
-/// The statement rows (not yet voided) and each one's own index rows; returns `seq` by id.
-async fn insert_rows(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<HashMap<String, i64>> {
+/// The statement rows (not yet voided) and each one's own index rows; returns `seq` by id. A body
+/// with a packed form (`packed`, in batch order) is stored packed, its text column left empty.
+async fn insert_rows(
+    conn: &mut Conn<'_>,
+    batch: &[NewStatement],
+    packed: &[Option<Vec<u8>>],
+) -> Result<HashMap<String, i64>> {
     let mut seqs: HashMap<String, i64> = HashMap::with_capacity(batch.len());
     let mut next_seq = conn.reserve_seqs().await?;
-    for chunk in batch.chunks(ROWS_PER_INSERT) {
+    for (chunk, packed) in batch.chunks(ROWS_PER_INSERT).zip(chunks_or_none(packed, batch.len())) {
         let sql = insert_sql(conn.backend(), chunk.len(), next_seq.is_some());
         let mut q = conn.sql(sql);
-        for st in chunk {
+        for (i, st) in chunk.iter().enumerate() {
+            let packed = packed.and_then(|p| p.get(i)).and_then(Option::as_ref);
             if let Some(seq) = next_seq.as_mut() {
                 q = q.bind(*seq);
                 seqs.insert(st.id.clone(), *seq);
@@ -139,7 +146,8 @@ async fn insert_rows(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<Hash
                 .bind(st.is_voiding)
                 .bind(&st.object_ref)
                 .bind(&st.authority)
-                .bind(&st.body)
+                .bind(if packed.is_some() { "" } else { st.body.as_str() })
+                .bind(packed.cloned())
                 .bind(attachments_json);
         }
         let rows = match q.fetch_all().await {
@@ -171,6 +179,13 @@ async fn insert_rows(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<Hash
     }
     conn.insert_index_rows(&index).await?;
     Ok(seqs)
+}
+
+/// `packed` in the chunks of the batch, or no packed forms when it does not match the batch.
+fn chunks_or_none(packed: &[Option<Vec<u8>>], n: usize) -> impl Iterator<Item = Option<&[Option<Vec<u8>>]>> {
+    let whole = packed.len() == n;
+    let mut chunks = packed.chunks(ROWS_PER_INSERT);
+    std::iter::from_fn(move || Some(if whole { chunks.next() } else { None }))
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -267,13 +282,13 @@ mod tests {
     fn statement_rows_keep_voided_false_in_its_column() {
         assert_eq!(
             insert_sql(Backend::Postgres, 1, false),
-            "INSERT INTO statements (id, stored_us, is_voiding, voided, object_ref, authority, body, attachments) \
-             VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7) RETURNING seq, id"
+            "INSERT INTO statements (id, stored_us, is_voiding, voided, object_ref, authority, body, packed, attachments) \
+             VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $8) RETURNING seq, id"
         );
         assert_eq!(
             insert_sql(Backend::Sqlite, 2, true),
-            "INSERT INTO statements (seq, id, stored_us, is_voiding, voided, object_ref, authority, body, attachments) \
-             VALUES (?, ?, ?, ?, FALSE, ?, ?, ?, ?), (?, ?, ?, ?, FALSE, ?, ?, ?, ?)"
+            "INSERT INTO statements (seq, id, stored_us, is_voiding, voided, object_ref, authority, body, packed, attachments) \
+             VALUES (?, ?, ?, ?, FALSE, ?, ?, ?, ?, ?), (?, ?, ?, ?, FALSE, ?, ?, ?, ?, ?)"
         );
     }
 }
