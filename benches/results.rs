@@ -5,8 +5,13 @@
 //! one learner's results.
 //!
 //!     cargo bench --bench results -- [--learners 10000] [--courses 20] [--statements 2000000] [--batch 500]
+//!         [--postgres postgres://USER@HOST:PORT/ADMIN_DB] [--queries-only] [--keep]
 //!
 //! Defaults are the full size; pass smaller numbers for a quick run. Deterministic (seeded).
+//! `--postgres` runs on fresh databases created through that server (instead of SQLite files), so
+//! both backends are measured by the same code; `--queries-only` skips the ingest without maintenance
+//! and the rebuild (the query figures need only the maintained store); `--keep` leaves the
+//! maintained store in place and prints where, for looking at query plans afterwards.
 
 use std::time::{Duration, Instant};
 
@@ -23,10 +28,22 @@ struct Args {
     statements: usize,
     batch: usize,
     queries: usize,
+    postgres: Option<String>,
+    queries_only: bool,
+    keep: bool,
 }
 
 fn args() -> Args {
-    let mut a = Args { learners: 10_000, courses: 20, statements: 2_000_000, batch: 500, queries: 200 };
+    let mut a = Args {
+        learners: 10_000,
+        courses: 20,
+        statements: 2_000_000,
+        batch: 500,
+        queries: 200,
+        postgres: None,
+        queries_only: false,
+        keep: false,
+    };
     let v: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < v.len() {
@@ -37,6 +54,13 @@ fn args() -> Args {
             "--statements" => a.statements = next().unwrap_or(a.statements),
             "--batch" => a.batch = next().unwrap_or(a.batch),
             "--queries" => a.queries = next().unwrap_or(a.queries),
+            "--postgres" => a.postgres = v.get(i + 1).cloned(),
+            "--queries-only" | "--keep" => {
+                a.queries_only |= v[i] == "--queries-only";
+                a.keep |= v[i] == "--keep";
+                i += 1;
+                continue;
+            }
             _ => {
                 i += 1;
                 continue;
@@ -59,9 +83,24 @@ fn learner(l: usize) -> Value {
     json!({"objectType": "Agent", "mbox": format!("mailto:learner{l}@bench.example.com")})
 }
 
+/// A fresh database: a SQLite file in `dir`, or a new database on the `--postgres` server.
+async fn database(a: &Args, dir: &tempfile::TempDir) -> String {
+    let Some(admin) = &a.postgres else { return format!("sqlite://{}", dir.path().join("bench.db").display()) };
+    let name = format!("cairn_bench_{}", uuid::Uuid::new_v4().simple());
+    let pool = sqlx::PgPool::connect(admin).await.expect("the --postgres server");
+    // The name is ours (a fresh UUID), not input.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await.expect("create database");
+    let (base, _) = admin.rsplit_once('/').expect("a database URL");
+    format!("{base}/{name}")
+}
+
 async fn setup(a: &Args, maintain: bool) -> (Lms, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("bench.db").display())).await.expect("store");
+    let url = database(a, &dir).await;
+    if a.keep && maintain {
+        println!("store kept at {url}");
+    }
+    let store = Store::connect(&url).await.expect("store");
     store.migrate().await.expect("migrate");
     let cfg = LrsConfig {
         public_url: "http://bench".into(),
@@ -143,20 +182,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
-#[tokio::main]
-async fn main() {
-    let a = args();
-    println!(
-        "results benchmark: {} learners × {} courses, {} statements, batches of {}",
-        a.learners, a.courses, a.statements, a.batch
-    );
-
-    let (plain, _d1) = setup(&a, false).await;
-    let without = ingest(&plain, &a).await;
+/// The store without incremental maintenance: its ingest time, printed with the full rebuild's.
+async fn ingest_without_maintenance(a: &Args) -> Duration {
+    let (plain, _dir) = setup(a, false).await;
+    let without = ingest(&plain, a).await;
     println!(
         "ingest without results maintenance: {:.1}s ({:.0} statements/s)",
         without.as_secs_f64(),
@@ -165,16 +194,38 @@ async fn main() {
     let t = Instant::now();
     plain.rebuild_results().await.expect("rebuild");
     println!("rebuild of all results afterwards: {:.1}s", t.elapsed().as_secs_f64());
-    drop(plain);
+    without
+}
 
-    let (lrs, _d2) = setup(&a, true).await;
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let a = args();
+    println!(
+        "results benchmark: {} learners × {} courses, {} statements, batches of {}, on {}",
+        a.learners,
+        a.courses,
+        a.statements,
+        a.batch,
+        if a.postgres.is_some() { "PostgreSQL" } else { "SQLite" }
+    );
+    let without = if a.queries_only { None } else { Some(ingest_without_maintenance(&a).await) };
+    let (lrs, dir) = setup(&a, true).await;
+    if a.keep {
+        std::mem::forget(dir);
+    }
     let with = ingest(&lrs, &a).await;
     println!(
         "ingest with incremental results:   {:.1}s ({:.0} statements/s)",
         with.as_secs_f64(),
         a.statements as f64 / with.as_secs_f64()
     );
-    println!("ingest slowdown from incremental maintenance: {:.2}x", with.as_secs_f64() / without.as_secs_f64());
+    if let Some(without) = without {
+        println!("ingest slowdown from incremental maintenance: {:.2}x", with.as_secs_f64() / without.as_secs_f64());
+    }
 
     let now = cairn::now_us();
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
