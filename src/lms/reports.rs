@@ -10,9 +10,9 @@ use super::assignments::cycle_registration;
 use super::results::ResultRecord;
 use super::Lms;
 use crate::lrs::error::Result;
-use crate::results::compliance::{self, Standing, Terms};
+use crate::results::compliance::{self, Compliance, Standing, Terms};
 use crate::results::derive::{self, CourseDef, Derived, Status};
-use crate::store::{AssignedBriefRow, AssignmentRow, BriefColumns};
+use crate::store::{AssignedBriefRow, AssignmentRow, BriefColumns, SummaryGroup};
 use crate::xapi::agent;
 use crate::xapi::timestamp::format_us as ts;
 
@@ -282,42 +282,167 @@ impl Lms {
     }
 
     /// Counts per status and compliance, completion rate, mean and median score of a course.
+    ///
+    /// Counted in the database ([`crate::store::Store::summary_groups`]): reading and folding every
+    /// learner's row here took 106-152 ms at 10,000 learners (issue 15). A course with a result the
+    /// groups cannot stand for exactly (no brief columns, an unreadable status) is read row by row
+    /// as before, by [`Lms::course_summary_by_rows`].
     pub async fn course_summary(&self, course_id: &str, now_us: i64) -> Result<Value> {
+        let def = self.course_def(course_id).await?;
+        let groups = self.store.summary_groups(course_id, now_us).await?;
+        match tally_of_groups(&groups, now_us) {
+            Some(t) => Ok(t.json(course_id, &def.title)),
+            None => self.course_summary_by_rows(course_id, now_us).await,
+        }
+    }
+
+    /// [`Lms::course_summary`] from every results row of the course, as [`Lms::results`] reads them:
+    /// the fallback for rows the database's groups cannot stand for, and the tests' reference.
+    pub async fn course_summary_by_rows(&self, course_id: &str, now_us: i64) -> Result<Value> {
         let def = self.course_def(course_id).await?;
         let rows =
             self.briefs(&ResultsFilter { course: Some(course_id.to_string()), ..Default::default() }, now_us).await?;
-        let total = rows.len();
-        let mut by_status: BTreeMap<&str, usize> =
-            ["not_started", "in_progress", "completed", "passed", "failed"].into_iter().map(|s| (s, 0)).collect();
-        let mut by_compliance: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut scores: Vec<f64> = Vec::new();
+        let mut t = Tally::new();
         for r in &rows {
-            *by_status.entry(r.status.as_str()).or_default() += 1;
-            if let Some(c) = r.compliance() {
-                *by_compliance.entry(c).or_default() += 1;
-            }
-            scores.extend(r.score);
+            t.add(r.status, r.standing.map(|s| s.compliance), r.score, 1);
         }
-        scores.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-        let done = by_status["completed"] + by_status["passed"];
+        Ok(t.json(course_id, &def.title))
+    }
+
+    // --- live sessions ---
+}
+
+/// A course summary's counts, added row by row or group by group.
+struct Tally {
+    learners: usize,
+    status: BTreeMap<&'static str, usize>,
+    compliance: BTreeMap<&'static str, usize>,
+    scores: Vec<f64>,
+}
+
+impl Tally {
+    fn new() -> Tally {
+        Tally {
+            learners: 0,
+            // Every status is shown, counted or not; a compliance only once counted.
+            status: ["not_started", "in_progress", "completed", "passed", "failed"]
+                .into_iter()
+                .map(|s| (s, 0))
+                .collect(),
+            compliance: BTreeMap::new(),
+            scores: Vec::new(),
+        }
+    }
+
+    /// `n` rows alike.
+    fn add(&mut self, status: Status, compliance: Option<Compliance>, score: Option<f64>, n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.learners += n;
+        *self.status.entry(status.as_str()).or_default() += n;
+        if let Some(c) = compliance {
+            *self.compliance.entry(c.as_str()).or_default() += n;
+        }
+        if let Some(s) = score {
+            // Every score, in order, and summed in that order: the mean is then the same float
+            // however the rows were grouped.
+            self.scores.extend(std::iter::repeat_n(s, n));
+        }
+    }
+
+    fn json(mut self, course_id: &str, title: &str) -> Value {
+        self.scores.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        let scores = &self.scores;
+        let done = self.status["completed"] + self.status["passed"];
         let median = match scores.len() {
             0 => None,
             n if n % 2 == 1 => Some(scores[n / 2]),
             n => Some((scores[n / 2 - 1] + scores[n / 2]) / 2.0),
         };
-        Ok(json!({
+        let total = self.learners;
+        json!({
             "course": course_id,
-            "title": def.title,
+            "title": title,
             "learners": total,
-            "status": by_status,
-            "compliance": by_compliance,
+            "status": self.status,
+            "compliance": self.compliance,
             "completion_rate": if total == 0 { None } else { Some(done as f64 / total as f64) },
             "mean_score": if scores.is_empty() { None } else { Some(scores.iter().sum::<f64>() / scores.len() as f64) },
             "median_score": median,
-        }))
+        })
     }
+}
 
-    // --- live sessions ---
+/// The summary of a course from the database's groups (see [`SummaryGroup`]), counting each group as
+/// [`Lms::briefs`] counts its rows: a waived assignment as completed (unless passed) and `waived`,
+/// a recurring assignment's compliance from its completions here, results without an assignment
+/// (every result less those an assignment reaches) unless not started. `None` when a group holds a
+/// result without brief columns or with a status the briefs cannot read (the briefs read those
+/// from the body, or as not started): the caller reads such a course row by row.
+fn tally_of_groups(groups: &[SummaryGroup], now_us: i64) -> Option<Tally> {
+    let mut t = Tally::new();
+    // (status, score's bits) -> (score, results less those assigned)
+    type Key<'g> = (Option<&'g str>, Option<u64>);
+    let mut unassigned: BTreeMap<Key, (Option<f64>, i64)> = BTreeMap::new();
+    for g in groups {
+        let n = usize::try_from(g.n).ok()?;
+        match g.part.as_str() {
+            "a" => {
+                if g.legacy == Some(true) {
+                    return None;
+                }
+                let status = match &g.status {
+                    None => Status::NotStarted,
+                    Some(s) => Status::parse(s)?,
+                };
+                let waived = g.waived == Some(true);
+                let status = match (waived, status) {
+                    (true, Status::NotStarted | Status::InProgress | Status::Failed) => Status::Completed,
+                    (_, s) => s,
+                };
+                let compliance = match (&g.compliance, g.recurrence_months) {
+                    _ if waived => Compliance::Waived,
+                    (Some(c), _) => Compliance::parse(c)?,
+                    (None, Some(months)) => {
+                        let terms = Terms {
+                            assigned_us: g.assigned_us?,
+                            due_us: g.due_us?,
+                            grace_days: g.grace_days?,
+                            recurrence_months: Some(months),
+                            waived: false,
+                        };
+                        let satisfied: Vec<i64> =
+                            g.satisfied_us.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
+                        compliance::standing_of(&terms, &satisfied, g.satisfied_free == Some(true), now_us).compliance
+                    }
+                    (None, None) => return None,
+                };
+                t.add(status, Some(compliance), g.scaled, n);
+            }
+            part @ ("t" | "m") => {
+                // `+ 0.0`: -0.0 and 0.0 are one group to the database.
+                let key = (g.status.as_deref(), g.scaled.map(|x| (x + 0.0).to_bits()));
+                let e = unassigned.entry(key).or_insert((g.scaled, 0));
+                e.1 += if part == "t" { g.n } else { -g.n };
+            }
+            _ => return None,
+        }
+    }
+    for ((status, _), (scaled, n)) in unassigned {
+        let n = usize::try_from(n).ok()?;
+        let Some(status) = status else {
+            if n == 0 {
+                continue;
+            }
+            return None;
+        };
+        match Status::parse(status) {
+            Some(Status::NotStarted) | None => continue,
+            Some(s) => t.add(s, None, scaled, n),
+        }
+    }
+    Some(t)
 }
 
 fn empty_derived(_course: &str) -> Derived {

@@ -43,7 +43,9 @@ pub use launches::LaunchRow;
 pub use learn::LearnerSessionRow;
 pub use persons::{new_person_id, PersonGuard, PersonRow};
 pub use player::{PlayerSessionRow, PlayerStateRow};
-pub use results::{AssignedBriefRow, BriefColumns, FactLink, FactRow, ResultBrief, ResultBriefRow, ResultWrite};
+pub use results::{
+    AssignedBriefRow, BriefColumns, FactLink, FactRow, ResultBrief, ResultBriefRow, ResultWrite, SummaryGroup,
+};
 pub use sessions::{BookOutcome, BookingRow, Cancelled, SessionRow};
 pub use sso::SsoLoginRow;
 pub use statements::{NewAttachment, NewStatement, StatementQuery, StoredStatement};

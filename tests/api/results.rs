@@ -739,3 +739,134 @@ async fn fact_bodies_once_and_their_links(app: TestApp) {
     assert!(after.iter().all(|l| l.2 != last));
 }
 both!(fact_bodies_once_and_their_links);
+
+/// The course summary, counted in the database (issue 15), equals the same counts folded from the
+/// course's results rows (read row by row through the results API): over data with every status and
+/// every compliance value (on time, late, overdue, pending within grace, waived, and a recurring
+/// assignment's expiring and expired cycles), learners active without an assignment, and voided
+/// statements; then again after a rebuild of every result.
+async fn course_summary_equals_its_rows(app: TestApp) {
+    let course = "http://example.com/s";
+    let act = "http://example.com/s/a";
+    let r = app
+        .req(Method::PUT, &format!("/api/courses/{course}"))
+        .json(&json!({"title": "S", "components": [{"kind": "activity", "activity_id": act}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let assign_with = |who: Value, due: String, extra: Value| {
+        let app = &app;
+        async move {
+            let mut body = json!({"course": course, "learner": who, "due": due});
+            for (k, v) in extra.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            let r = app.req(Method::POST, "/api/assignments").json(&body).send().await.unwrap();
+            assert_eq!(r.status(), 201);
+            let a: Value = r.json().await.unwrap();
+            a["id"].as_str().unwrap().to_string()
+        }
+    };
+    let none = json!({});
+    let yearly = json!({"recurrence_months": 12});
+    assign_with(learner("early"), days(10), none.clone()).await;
+    assign_with(learner("late"), days(-2), none.clone()).await;
+    assign_with(learner("never"), days(-1), none.clone()).await;
+    assign_with(learner("pending"), days(5), none.clone()).await;
+    assign_with(learner("failer"), days(5), none.clone()).await;
+    let w1 = assign_with(learner("waived"), days(-3), none.clone()).await;
+    let w2 = assign_with(learner("waivedpass"), days(-3), none.clone()).await;
+    assign_with(learner("expired"), days(-500), yearly.clone()).await;
+    assign_with(learner("expiring"), days(-400), yearly.clone()).await;
+    assign_with(learner("renewed"), days(10), yearly.clone()).await;
+    assign_with(learner("yearlynever"), days(-10), yearly.clone()).await;
+    assign_with(learner("grace"), days(-2), json!({"grace_days": 5})).await;
+    assign_with(learner("voidedpass"), days(5), none.clone()).await;
+    let scored = |s: f64| json!({"result": {"score": {"scaled": s}}});
+    let at = |d: i64| json!({"timestamp": days(d)});
+    let (status, ids) = app
+        .post_statements(&json!([
+            st(&learner("early"), "passed", act, scored(0.9)),
+            st(&learner("late"), "completed", act, scored(0.5)),
+            st(&learner("pending"), "experienced", act, json!({})),
+            st(&learner("failer"), "failed", act, scored(0.3)),
+            st(&learner("waivedpass"), "passed", act, scored(0.9)),
+            st(&learner("expired"), "completed", act, at(-400)),
+            st(&learner("expiring"), "completed", act, at(-350)),
+            st(&learner("renewed"), "passed", act, scored(0.5)),
+            st(&learner("walkin"), "completed", act, scored(0.7)),
+            st(&learner("browser"), "experienced", act, json!({})),
+            st(&learner("gone"), "completed", act, scored(0.1)),
+            st(&learner("voidedpass"), "passed", act, scored(1.0)),
+        ]))
+        .await;
+    assert_eq!(status, 200, "{ids}");
+    for id in [&ids[10], &ids[11]] {
+        let void = json!({"actor": {"mbox": "mailto:admin@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"}, "object": {"objectType": "StatementRef", "id": id}});
+        assert_eq!(app.post_statements(&void).await.0, 200);
+    }
+    for w in [w1, w2] {
+        let r = app.req(Method::POST, &format!("/api/assignments/{w}/waive")).json(&json!({})).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+
+    // The same counts folded from the rows, independently of the server's summary code.
+    let expected = |rows: &[Value]| {
+        let mut status: std::collections::BTreeMap<String, u64> =
+            ["not_started", "in_progress", "completed", "passed", "failed"]
+                .iter()
+                .map(|s| (s.to_string(), 0))
+                .collect();
+        let mut compliance: std::collections::BTreeMap<String, u64> = Default::default();
+        let mut scores: Vec<f64> = rows.iter().filter_map(|r| r["score"].as_f64()).collect();
+        for r in rows {
+            *status.entry(r["status"].as_str().unwrap().to_string()).or_default() += 1;
+            if let Some(c) = r["compliance"].as_str() {
+                *compliance.entry(c.to_string()).or_default() += 1;
+            }
+        }
+        scores.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let n = scores.len();
+        let median = match n {
+            0 => None,
+            n if n % 2 == 1 => Some(scores[n / 2]),
+            n => Some((scores[n / 2 - 1] + scores[n / 2]) / 2.0),
+        };
+        let done = status["completed"] + status["passed"];
+        json!({
+            "course": course,
+            "title": "S",
+            "learners": rows.len(),
+            "status": status,
+            "compliance": compliance,
+            "completion_rate": (!rows.is_empty()).then(|| done as f64 / rows.len() as f64),
+            "mean_score": (n > 0).then(|| scores.iter().sum::<f64>() / n as f64),
+            "median_score": median,
+        })
+    };
+    let summary = || async {
+        let (status, body) = app.get_json(&format!("/api/courses/{course}/summary")).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    };
+    let rows = results_of(&app, course).await;
+    let before = summary().await;
+    assert_eq!(before, expected(&rows), "{rows:#?}");
+    // The data covers every value (and the two unassigned learners still active; `gone` is voided).
+    assert_eq!(before["learners"], 15, "{before:#}");
+    for s in ["not_started", "in_progress", "completed", "passed", "failed"] {
+        assert!(before["status"][s].as_u64() > Some(0), "status {s}: {before:#}");
+    }
+    for c in ["on_time", "late", "overdue", "pending", "waived", "expiring", "expired"] {
+        assert!(before["compliance"][c].as_u64() > Some(0), "compliance {c}: {before:#}");
+    }
+    assert_eq!(find(&rows, "grace")["compliance"], "pending");
+    assert_eq!(find(&rows, "voidedpass")["status"], "not_started");
+
+    let r = app.req(Method::POST, "/api/results/rebuild").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(summary().await, before, "after a rebuild");
+    assert_eq!(results_of(&app, course).await, rows);
+}
+both!(course_summary_equals_its_rows);
