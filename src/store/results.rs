@@ -436,7 +436,7 @@ impl Store {
 
     /// A course summary's counts, grouped in the database in one statement (one snapshot): see
     /// [`SummaryGroup`]. Reading every assignment's row into Rust took 106-152 ms at 10,000 learners
-    /// (issue 15); the join stays in the database, over covering indexes (migration 0018), and what
+    /// (issue 15); the join stays in the database, over covering indexes (migration 0019), and what
     /// comes back is a row per distinct status, score and compliance. Compliance is classified here
     /// as `compliance::standing_of` does for everything but a recurring assignment's completions:
     /// unsatisfied is pending until due date plus grace, then overdue; a one-off completion is on
