@@ -6,16 +6,18 @@
 //! filing that person's new statements under a number no query can reach any more.
 //!
 //! For the same reason a writer must not look a key up, then file under it after an erasure has
-//! dropped it: on PostgreSQL writers hold a shared advisory lock from the lookup to their commit and
-//! erasure takes it exclusively ([`exclude_writers`]); SQLite's single writer serialises them anyway.
+//! dropped it: on PostgreSQL writers hold a shared advisory lock ([`WRITERS_SHARED_LOCK`], taken by
+//! the write's first query) from before the lookup to their commit, and erasure takes it exclusively
+//! ([`exclude_writers`]); SQLite's single writer serialises them anyway.
 
 use std::collections::HashMap;
 
 use crate::store::dialect::{Backend, Conn};
 use crate::store::{Result, StoreError};
 
-/// The advisory lock between writers filing under keys and erasure dropping keys.
-const KEYS_LOCK: i64 = 0x6361_6972_6e6b_6579; // "cairnkey"
+/// The advisory lock between writers filing under keys and erasure dropping keys ("cairnkey";
+/// written out in [`WRITERS_SHARED_LOCK`]).
+const KEYS_LOCK: i64 = 0x6361_6972_6e6b_6579;
 
 /// Waits for every writer between a key lookup and its commit, and holds new ones off until this
 /// transaction ends (PostgreSQL; nothing to do on SQLite).
@@ -41,12 +43,6 @@ fn joined(kind: char, key: &str) -> String {
 /// [`joined`] text. Keys are added in sorted order, so two PostgreSQL writers adding overlapping
 /// new keys wait for each other instead of deadlocking.
 pub(in crate::store) async fn ids_of(conn: &mut Conn<'_>, keys: &[(char, &str)]) -> Result<HashMap<String, i64>> {
-    if conn.backend() == Backend::Postgres {
-        // Its own statement: under READ COMMITTED a statement's snapshot is taken before a lock it
-        // waits for, so a lookup in the same statement could still see keys an erasure dropped.
-        // Taking it again in the same transaction (or holding the exclusive one) does not wait.
-        conn.q("SELECT pg_advisory_xact_lock_shared($1)").bind(KEYS_LOCK).execute().await?;
-    }
     let mut wanted: Vec<(char, &str)> = keys.to_vec();
     wanted.sort_unstable();
     wanted.dedup();
@@ -56,15 +52,27 @@ pub(in crate::store) async fn ids_of(conn: &mut Conn<'_>, keys: &[(char, &str)])
     if missing.is_empty() {
         return Ok(found);
     }
-    add(conn, &missing).await?;
-    found.extend(lookup(conn, &missing).await?);
-    match missing.iter().find(|(kind, key)| !found.contains_key(&joined(*kind, key))) {
+    found.extend(add(conn, &missing).await?);
+    // Added by another writer between the lookup and the insert (PostgreSQL): committed by now.
+    let raced: Vec<(char, &str)> =
+        missing.into_iter().filter(|(kind, key)| !found.contains_key(&joined(*kind, key))).collect();
+    if raced.is_empty() {
+        return Ok(found);
+    }
+    found.extend(lookup(conn, &raced).await?);
+    match raced.iter().find(|(kind, key)| !found.contains_key(&joined(*kind, key))) {
         Some((kind, key)) => Err(StoreError::Database(sqlx::Error::Protocol(format!(
             "index key {kind}{key} was added but is not in the dictionary"
         )))),
         None => Ok(found),
     }
 }
+
+/// Takes the shared side of the writers' lock (see [`exclude_writers`]) for the rest of the
+/// transaction: `SELECT` this before the transaction's first key lookup, as its own statement or as
+/// the `FROM` of an earlier one (under READ COMMITTED a statement's snapshot is taken before a lock
+/// it waits for, so only the statements after it see what an erasure committed meanwhile).
+pub(in crate::store) const WRITERS_SHARED_LOCK: &str = "pg_advisory_xact_lock_shared(7161120822695519609)";
 
 /// Numbers of the keys the dictionary has, read back as one JSON row (see `Backend::pairs_json`
 /// for why rows are aggregated).
@@ -110,35 +118,45 @@ async fn lookup(conn: &mut Conn<'_>, keys: &[(char, &str)]) -> Result<HashMap<St
     Ok(out)
 }
 
-/// Adds keys; one that another writer added meanwhile is skipped (PostgreSQL waits for that writer
-/// first, so the key is there to look up once this returns).
-async fn add(conn: &mut Conn<'_>, keys: &[(char, &str)]) -> Result<()> {
+/// Adds keys and returns their numbers; a key another writer added meanwhile is skipped and not
+/// returned (PostgreSQL waits for that writer first, so a lookup afterwards finds it).
+async fn add(conn: &mut Conn<'_>, keys: &[(char, &str)]) -> Result<HashMap<String, i64>> {
+    let mut out = HashMap::with_capacity(keys.len());
+    let decode = |text: String| -> Result<Vec<(String, i64)>> {
+        serde_json::from_str(&text).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
+    };
     match conn {
         Conn::Pg(c, h) => {
             let (kinds, texts) = columns(keys);
-            let q = sqlx::query(
-                "INSERT INTO index_keys (kind, key) SELECT * FROM UNNEST($1::text[], $2::text[]) \
-                 ON CONFLICT DO NOTHING",
+            let q = sqlx::query_scalar(
+                "WITH added AS (INSERT INTO index_keys (kind, key) SELECT * FROM UNNEST($1::text[], $2::text[]) \
+                 ON CONFLICT DO NOTHING RETURNING id, kind, key) \
+                 SELECT coalesce(json_agg(json_build_array(kind || key, id)), '[]')::text FROM added",
             )
             .bind(kinds)
             .bind(texts);
-            h.guard(async { Ok(q.execute(&mut **c).await?) }).await?;
+            let text: String = h.guard(async { Ok(q.fetch_one(&mut **c).await?) }).await?;
+            out.extend(decode(text)?);
         }
         Conn::Sqlite(_) => {
             for chunk in keys.chunks(KEYS_PER_QUERY) {
+                // SQLite cannot aggregate RETURNING rows; its single writer adds them all, and the
+                // rows come back from the same thread in one go.
                 let sql = format!(
-                    "INSERT INTO index_keys (kind, key) VALUES {} ON CONFLICT DO NOTHING",
+                    "INSERT INTO index_keys (kind, key) VALUES {} ON CONFLICT DO NOTHING RETURNING kind || key, id",
                     Backend::Sqlite.value_rows(chunk.len(), 2)
                 );
                 let mut q = conn.sql(sql);
                 for (kind, key) in chunk {
                     q = q.bind(kind.to_string()).bind(*key);
                 }
-                q.execute().await?;
+                for r in q.fetch_all().await? {
+                    out.insert(r.get(0)?, r.get(1)?);
+                }
             }
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 fn columns(keys: &[(char, &str)]) -> (Vec<String>, Vec<String>) {
@@ -153,4 +171,12 @@ pub(super) fn id_sql(k: &str, v: &str) -> String {
 
 pub(in crate::store) fn key_text(kind: char, key: &str) -> String {
     joined(kind, key)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_shared_lock_is_the_erasure_lock() {
+        assert_eq!(super::WRITERS_SHARED_LOCK, format!("pg_advisory_xact_lock_shared({})", super::KEYS_LOCK));
+    }
 }

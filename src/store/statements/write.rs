@@ -23,7 +23,8 @@ pub(in crate::store) async fn insert_in(
     attachments: &[NewAttachment],
     facts: &[FactRow],
 ) -> Result<()> {
-    // Asked before the insert: afterwards the batch's own StatementRefs would answer too.
+    // Asked before the insert: afterwards the batch's own StatementRefs would answer too. Also takes
+    // the key lock on PostgreSQL, before the key lookups.
     let referenced = any_referrer(conn, batch).await?;
     let seqs = insert_rows(conn, batch, packed).await?;
     apply_statement_refs(conn, batch, &seqs, referenced).await?;
@@ -85,8 +86,14 @@ async fn any_referrer(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<boo
         // autovacuum's first ANALYZE), and matches almost never exist, so it read the whole table:
         // 42 % of the database's time in batch ingest (`pg_stat_statements`). The count probes the
         // partial `object_ref` index for each id.
-        let sql =
+        let count =
             format!("SELECT count(*) FROM statements WHERE object_ref IN ({})", backend.param_list(1, chunk.len()));
+        // The first query of the write also takes the writers' side of the key lock (see
+        // `keys::WRITERS_SHARED_LOCK`), saving the lock its own round trip.
+        let sql = match backend {
+            Backend::Postgres => format!("SELECT ({count}) FROM {}", keys::WRITERS_SHARED_LOCK),
+            Backend::Sqlite => count,
+        };
         let mut q = conn.sql(sql);
         for st in chunk {
             q = q.bind(&st.id);
