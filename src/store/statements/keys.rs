@@ -32,7 +32,7 @@ pub(in crate::store) async fn exclude_writers(conn: &mut Conn<'_>) -> Result<()>
 const KEYS_PER_QUERY: usize = 400;
 
 /// The dictionary's text for a key: its kind letter, then the key (kinds are one letter).
-fn joined(kind: char, key: &str) -> String {
+pub(in crate::store) fn key_text(kind: char, key: &str) -> String {
     let mut s = String::with_capacity(key.len() + 1);
     s.push(kind);
     s.push_str(key);
@@ -40,7 +40,7 @@ fn joined(kind: char, key: &str) -> String {
 }
 
 /// The numbers of these keys, adding the ones the dictionary lacks. The map is keyed by
-/// [`joined`] text. Keys are added in sorted order, so two PostgreSQL writers adding overlapping
+/// [`key_text`] text. Keys are added in sorted order, so two PostgreSQL writers adding overlapping
 /// new keys wait for each other instead of deadlocking.
 pub(in crate::store) async fn ids_of(conn: &mut Conn<'_>, keys: &[(char, &str)]) -> Result<HashMap<String, i64>> {
     let mut wanted: Vec<(char, &str)> = keys.to_vec();
@@ -48,19 +48,19 @@ pub(in crate::store) async fn ids_of(conn: &mut Conn<'_>, keys: &[(char, &str)])
     wanted.dedup();
     let mut found = lookup(conn, &wanted).await?;
     let missing: Vec<(char, &str)> =
-        wanted.iter().copied().filter(|(kind, key)| !found.contains_key(&joined(*kind, key))).collect();
+        wanted.iter().copied().filter(|(kind, key)| !found.contains_key(&key_text(*kind, key))).collect();
     if missing.is_empty() {
         return Ok(found);
     }
     found.extend(add(conn, &missing).await?);
     // Added by another writer between the lookup and the insert (PostgreSQL): committed by now.
     let raced: Vec<(char, &str)> =
-        missing.into_iter().filter(|(kind, key)| !found.contains_key(&joined(*kind, key))).collect();
+        missing.into_iter().filter(|(kind, key)| !found.contains_key(&key_text(*kind, key))).collect();
     if raced.is_empty() {
         return Ok(found);
     }
     found.extend(lookup(conn, &raced).await?);
-    match raced.iter().find(|(kind, key)| !found.contains_key(&joined(*kind, key))) {
+    match raced.iter().find(|(kind, key)| !found.contains_key(&key_text(*kind, key))) {
         Some((kind, key)) => Err(StoreError::Database(sqlx::Error::Protocol(format!(
             "index key {kind}{key} was added but is not in the dictionary"
         )))),
@@ -167,10 +167,6 @@ fn columns(keys: &[(char, &str)]) -> (Vec<String>, Vec<String>) {
 /// never stored. `k` and `v` are the placeholders of its kind and key.
 pub(super) fn id_sql(k: &str, v: &str) -> String {
     format!("(SELECT id FROM index_keys WHERE kind = {k} AND key = {v})")
-}
-
-pub(in crate::store) fn key_text(kind: char, key: &str) -> String {
-    joined(kind, key)
 }
 
 #[cfg(test)]
