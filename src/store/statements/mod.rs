@@ -156,7 +156,10 @@ impl Store {
             // Each request commits on its own: PostgreSQL already shares one WAL flush among the
             // commits of concurrent transactions, and nodes sharing the database could not share one
             // writer anyway.
-            Store::Postgres(_) => {
+            Store::Postgres(s) => {
+                let keys: Vec<(char, &str)> =
+                    batch.iter().flat_map(|st| st.index.iter().map(|(kind, key)| (*kind, key.as_str()))).collect();
+                keys::preregister(&s.pool, &s.health, &keys).await?;
                 let mut tx = self.begin_write().await?;
                 insert_in(&mut tx.conn(), &batch, &packed, attachments, &facts).await?;
                 tx.commit().await?
