@@ -133,8 +133,8 @@ pub fn data_set_rows(data: Spec, n: u64) -> Vec<Row> {
         .collect()
 }
 
-/// Most rows one SQLite group commit takes, as Cairn's writer (`GROUP_MAX_STATEMENTS`).
-const GROUP_MAX_ROWS: usize = 5_000;
+/// Most rows one SQLite group commit takes: Cairn's writer's own bound.
+const GROUP_MAX_ROWS: usize = crate::store::sqlite::GROUP_MAX_STATEMENTS;
 /// Rows per multi-row INSERT statement, as Cairn's (`ROWS_PER_INSERT`).
 const ROWS_PER_INSERT: usize = 500;
 /// The scratch SQLite file's table (the whole file is scratch).

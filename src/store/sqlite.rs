@@ -38,9 +38,13 @@ pub struct SqliteStore {
     pub(super) bodies: Arc<statements::packing::Bodies>,
 }
 
-/// Most statements one group commit takes (more waits for the next): bounds the transaction's size
-/// and how long the first request in it waits.
-const GROUP_MAX_STATEMENTS: usize = 5_000;
+/// Most statements one group commit takes (a request that would go beyond waits for the next group,
+/// unless it is the first): bounds the transaction's size and how long the first request in it
+/// waits. At 1,000 a batch of 1,000 is a group of its own, written without a savepoint: a savepoint
+/// journals (in memory, `temp_store`) every page its writes touch, and the index pages of 1,000
+/// statements are ~36 MB of them (heaptrack, four batches of 1,000 at once), for a rollback that
+/// the group's own transaction gives as well. A commit more per 1,000 statements costs one fsync.
+pub(crate) const GROUP_MAX_STATEMENTS: usize = 1_000;
 /// Requests queued for the writer before senders have to wait.
 const GROUP_QUEUE: usize = 256;
 
@@ -111,11 +115,24 @@ async fn group_writer(
     mut rx: tokio::sync::mpsc::Receiver<WriteJob>,
     full: Arc<std::sync::atomic::AtomicBool>,
 ) {
-    while let Some(first) = rx.recv().await {
+    // A job taken from the queue that did not fit the last group: the next one starts with it.
+    let mut carried: Option<WriteJob> = None;
+    loop {
+        let first = match carried.take() {
+            Some(job) => job,
+            None => match rx.recv().await {
+                Some(job) => job,
+                None => break,
+            },
+        };
         let mut weight = first.work.weight();
         let mut jobs = vec![first];
         while weight < GROUP_MAX_STATEMENTS {
             match rx.try_recv() {
+                Ok(job) if weight + job.work.weight() > GROUP_MAX_STATEMENTS => {
+                    carried = Some(job);
+                    break;
+                }
                 Ok(job) => {
                     weight += job.work.weight();
                     jobs.push(job);
@@ -152,11 +169,19 @@ async fn commit_group(pool: &SqlitePool, jobs: &mut [WriteJob]) -> Vec<Result<()
         results.push(Ok(()));
     } else {
         let together = match statements_together(&mut tx, jobs).await {
-            Ok(together) => together,
-            Err(e) => {
-                let _ = tx.rollback().await;
-                return group_failed(n, &e.into());
-            }
+            Some(true) => true,
+            None => false,
+            // Nothing of it may stay: the transaction held nothing else yet, so it starts again.
+            Some(false) => match tx.rollback().await {
+                Ok(()) => match pool.begin_with("BEGIN IMMEDIATE").await {
+                    Ok(fresh) => {
+                        tx = fresh;
+                        false
+                    }
+                    Err(e) => return group_failed(n, &e.into()),
+                },
+                Err(e) => return group_failed(n, &e.into()),
+            },
         };
         for job in jobs.iter_mut() {
             if together && matches!(job.work, Work::Statements { .. }) {
@@ -179,34 +204,24 @@ async fn commit_group(pool: &SqlitePool, jobs: &mut [WriteJob]) -> Vec<Result<()
     }
 }
 
-/// Most statements the writer stores as one combined batch (see `statements_together`); beyond it,
-/// requests are large enough that their own round trips do not matter, and copying them would.
-const TOGETHER_MAX_STATEMENTS: usize = 2_000;
-
-/// Stores the statement jobs of a group as one set-based batch, in a savepoint: a dozen round trips
-/// to SQLite's thread for the whole group instead of a dozen per request, which bounded how many
-/// single-statement requests one writer could take. True when that worked; otherwise nothing of it
-/// stays and the caller runs each job alone, so every request is still all-or-nothing with its own
-/// outcome (an id taken by another request of the group, say). The error is fatal to the group.
-async fn statements_together(tx: &mut sqlx::Transaction<'static, Db>, jobs: &mut [WriteJob]) -> sqlx::Result<bool> {
-    let Some((batch, packed, attachments, facts)) = combined_statements(jobs) else { return Ok(false) };
-    let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
-    match statements::insert_in(&mut Conn::Sqlite(&mut sp), &batch, &packed, &attachments, &facts).await {
-        Ok(()) => {
-            sp.commit().await?;
-            Ok(true)
-        }
-        Err(_) => {
-            sp.rollback().await?;
-            Ok(false)
-        }
-    }
+/// Stores the statement jobs of a group as one set-based batch, first thing in the group's
+/// transaction: a dozen round trips to SQLite's thread for the whole group instead of a dozen per
+/// request, which bounded how many single-statement requests one writer could take. `Some(true)`
+/// when that worked; `None` when there was nothing to combine (nothing written); `Some(false)` when
+/// it failed, and then the caller rolls the transaction back and runs each job alone, so every
+/// request is still all-or-nothing with its own outcome (an id taken by another request of the
+/// group, say). No savepoint: it would journal every page the batch touches, for the rollback the
+/// transaction gives.
+async fn statements_together(tx: &mut sqlx::Transaction<'static, Db>, jobs: &mut [WriteJob]) -> Option<bool> {
+    let (batch, packed, attachments, facts) = combined_statements(jobs)?;
+    Some(statements::insert_in(&mut Conn::Sqlite(&mut *tx), &batch, &packed, &attachments, &facts).await.is_ok())
 }
 
 /// A group's statement jobs as one: statements, their packed bodies, attachments, facts.
 type Combined = (Vec<NewStatement>, Vec<Option<Vec<u8>>>, Vec<NewAttachment>, Vec<FactRow>);
 
-/// The group's statement jobs as one batch, when there are several and they are small enough.
+/// The group's statement jobs as one batch, when there are several (a group holds at most
+/// [`GROUP_MAX_STATEMENTS`], so copying them stays small).
 /// (Built before any await: the jobs hold boxed document decisions, which are not `Sync`.)
 fn combined_statements(jobs: &[WriteJob]) -> Option<Combined> {
     let mut batch = Vec::new();
@@ -228,7 +243,7 @@ fn combined_statements(jobs: &[WriteJob]) -> Option<Combined> {
             count += 1;
         }
     }
-    (count >= 2 && batch.len() <= TOGETHER_MAX_STATEMENTS).then_some((batch, packed, attachments, facts))
+    (count >= 2).then_some((batch, packed, attachments, facts))
 }
 
 /// One job inside a savepoint: the inner result is the job's, the outer error is fatal to the group.
@@ -254,8 +269,9 @@ fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
-        // Savepoints (one per request in a group commit) journal every page they touch; in a
-        // temporary file that was a tenth of the writer's time.
+        // Savepoints (a group's document writes, and its statement requests when they could not
+        // be stored together) journal every page they touch; in a temporary file that was a tenth
+        // of the writer's time.
         .pragma("temp_store", "MEMORY"))
 }
 
