@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::error::{ApiError, ApiResult};
 use super::extract::{header_str, Auth, QueryPairs, XapiVersion};
 use crate::lrs::auth::Access;
+use crate::lrs::intake::Admitted;
 use crate::lrs::statements::statement_result;
 use crate::lrs::{Lrs, LrsError};
 use crate::store::{NewAttachment, StoredStatement};
@@ -17,8 +18,10 @@ use crate::xapi::attachments::{self, AttachmentPayload};
 use crate::xapi::multipart::{self, Part};
 use crate::xapi::timestamp;
 
-/// Splits a statements request body into the statements JSON and attachment parts.
-async fn read_body(lrs: &Lrs, headers: &HeaderMap, body: Bytes) -> ApiResult<(Value, Option<Vec<Part>>)> {
+/// Splits a statements request body into the statements JSON and attachment parts, once the JSON
+/// fits in the budget of statements in flight; the caller holds the returned share until it has
+/// answered (see [`crate::lrs::intake`]).
+async fn read_body(lrs: &Lrs, headers: &HeaderMap, body: Bytes) -> ApiResult<(Value, Option<Vec<Part>>, Admitted)> {
     let ct = header_str(headers, "content-type").unwrap_or("").to_string();
     let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     // xAPI.js under Node (its default adapter) sends a multipart/mixed request with attachments as
@@ -49,7 +52,8 @@ async fn read_body(lrs: &Lrs, headers: &HeaderMap, body: Bytes) -> ApiResult<(Va
             "unsupported Content-Type {ct:?}: use application/json or multipart/mixed"
         )));
     };
-    Ok((lrs.parse_statements_body(&json_bytes)?, parts))
+    let admitted = lrs.intake.admit(json_bytes.len()).await;
+    Ok((lrs.parse_statements_body(&json_bytes)?, parts, admitted))
 }
 
 /// The boundary of an `application/octet-stream` body that starts with a multipart delimiter line
@@ -90,7 +94,7 @@ pub async fn put(
         .filter(|_| id.len() == 36)
         .ok_or_else(|| ApiError::BadRequest(format!("statementId must be a UUID, got {id:?}")))?;
     let id = uuid.hyphenated().to_string();
-    let (mut stmt, parts) = read_body(&lrs, &headers, body).await?;
+    let (mut stmt, parts, _admitted) = read_body(&lrs, &headers, body).await?;
     let obj =
         stmt.as_object_mut().ok_or_else(|| ApiError::BadRequest("PUT statements takes one statement object".into()))?;
     // An id in the body must name the same statement; one that is not a string is left for validation
@@ -117,7 +121,7 @@ pub async fn post(
     body: Bytes,
 ) -> ApiResult<Response> {
     who.require(Access::WriteStatements)?;
-    let (stmts, parts) = read_body(&lrs, &headers, body).await?;
+    let (stmts, parts, _admitted) = read_body(&lrs, &headers, body).await?;
     let list = match stmts {
         Value::Array(a) => a,
         obj @ Value::Object(_) => vec![obj],

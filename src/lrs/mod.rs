@@ -7,6 +7,7 @@ pub mod auth;
 pub mod documents;
 pub mod error;
 pub mod identity;
+pub mod intake;
 pub mod persons;
 pub mod ratelimit;
 pub mod seams;
@@ -51,6 +52,8 @@ pub struct Lrs {
     pub auth: Arc<auth::AuthCache>,
     /// The learning-management side's guard and observer, when one is plugged in.
     pub hooks: Option<Arc<dyn seams::Hooks>>,
+    /// The budget of statements JSON between parsing and commit (see [`intake`]).
+    pub intake: intake::Intake,
 }
 
 impl Lrs {
@@ -61,6 +64,7 @@ impl Lrs {
             config: Arc::new(config),
             auth: Arc::new(auth::AuthCache::default()),
             hooks: None,
+            intake: intake::Intake::default(),
         }
     }
 }
