@@ -46,7 +46,7 @@ impl Store {
 /// Canonical activity definitions and seen agents of a batch, merged once per key in key order, so
 /// two concurrent batches touch rows in the same order (no deadlock on PostgreSQL). Rows are read
 /// with one query per kind and only the ones whose merged value changed are written.
-pub(super) async fn merge_from(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<()> {
+pub(super) async fn merge_from(conn: &mut Conn<'_>, batch: &[&NewStatement]) -> Result<()> {
     let activities = merged_activities(batch);
     let ids: Vec<&str> = activities.iter().map(|(id, _)| *id).collect();
     let old = bodies_by_key(conn, "SELECT id AS k, definition AS v FROM activities WHERE id IN", &ids).await?;
@@ -130,9 +130,9 @@ async fn upsert_pairs(conn: &mut Conn<'_>, prefix: &str, suffix: &str, pairs: &[
 }
 
 /// The activity definitions of a batch, folded per id (later statements win) and sorted by id.
-fn merged_activities(batch: &[NewStatement]) -> Vec<(&str, serde_json::Value)> {
-    let mut map: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
-    for st in batch {
+fn merged_activities<'a>(batch: &[&'a NewStatement]) -> Vec<(&'a str, serde_json::Value)> {
+    let mut map: BTreeMap<&'a str, serde_json::Value> = BTreeMap::new();
+    for &st in batch {
         for (id, def) in &st.activities {
             let merged = match map.get(id.as_str()) {
                 Some(prev) => activity::merge_values(prev, def),
@@ -145,9 +145,9 @@ fn merged_activities(batch: &[NewStatement]) -> Vec<(&str, serde_json::Value)> {
 }
 
 /// The agents seen in a batch, folded per key and sorted by key.
-fn merged_agents(batch: &[NewStatement]) -> Vec<(&str, serde_json::Value)> {
-    let mut map: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
-    for st in batch {
+fn merged_agents<'a>(batch: &[&'a NewStatement]) -> Vec<(&'a str, serde_json::Value)> {
+    let mut map: BTreeMap<&'a str, serde_json::Value> = BTreeMap::new();
+    for &st in batch {
         for (key, a) in &st.agents {
             let merged = match map.get(key.as_str()) {
                 Some(prev) => agent::merge_values(prev, a),

@@ -83,7 +83,9 @@ impl Work {
     async fn run(&mut self, conn: &mut SqliteConnection) -> Result<()> {
         match self {
             Work::Statements { batch, packed, attachments, facts } => {
-                statements::insert_in(&mut Conn::Sqlite(conn), batch, packed, attachments, facts).await
+                let rows: Vec<statements::Packed> =
+                    batch.iter().zip(packed.iter()).map(|(st, p)| (st, p.as_deref())).collect();
+                statements::insert_in(&mut Conn::Sqlite(conn), &rows, attachments, facts).await
             }
             Work::Document { key, decide } => {
                 let decide = decide.take().ok_or_else(writer_gone)?;
@@ -213,37 +215,29 @@ async fn commit_group(pool: &SqlitePool, jobs: &mut [WriteJob]) -> Vec<Result<()
 /// group, say). No savepoint: it would journal every page the batch touches, for the rollback the
 /// transaction gives.
 async fn statements_together(tx: &mut sqlx::Transaction<'static, Db>, jobs: &mut [WriteJob]) -> Option<bool> {
-    let (batch, packed, attachments, facts) = combined_statements(jobs)?;
-    Some(statements::insert_in(&mut Conn::Sqlite(&mut *tx), &batch, &packed, &attachments, &facts).await.is_ok())
+    let (rows, attachments, facts) = combined_statements(jobs)?;
+    Some(statements::insert_in(&mut Conn::Sqlite(&mut *tx), &rows, &attachments, &facts).await.is_ok())
 }
 
-/// A group's statement jobs as one: statements, their packed bodies, attachments, facts.
-type Combined = (Vec<NewStatement>, Vec<Option<Vec<u8>>>, Vec<NewAttachment>, Vec<FactRow>);
+/// A group's statement jobs as one: each statement with its packed body (borrowed from the jobs,
+/// not copied), the attachments, the facts.
+type Combined<'a> = (Vec<statements::Packed<'a>>, Vec<NewAttachment>, Vec<FactRow>);
 
-/// The group's statement jobs as one batch, when there are several (a group holds at most
-/// [`GROUP_MAX_STATEMENTS`], so copying them stays small).
-/// (Built before any await: the jobs hold boxed document decisions, which are not `Sync`.)
-fn combined_statements(jobs: &[WriteJob]) -> Option<Combined> {
-    let mut batch = Vec::new();
-    let mut packed = Vec::new();
+/// The group's statement jobs as one batch, when there are several.
+fn combined_statements(jobs: &[WriteJob]) -> Option<Combined<'_>> {
+    let mut rows = Vec::new();
     let mut attachments = Vec::new();
     let mut facts = Vec::new();
     let mut count = 0;
     for job in jobs {
-        if let Work::Statements { batch: b, packed: p, attachments: a, facts: f } = &job.work {
-            batch.extend(b.iter().cloned());
-            // Kept aligned with the batch: a job whose forms are missing stores its bodies as text.
-            if p.len() == b.len() {
-                packed.extend(p.iter().cloned());
-            } else {
-                packed.extend(std::iter::repeat_n(None, b.len()));
-            }
+        if let Work::Statements { batch, packed, attachments: a, facts: f } = &job.work {
+            rows.extend(batch.iter().zip(packed.iter()).map(|(st, p)| (st, p.as_deref())));
             attachments.extend(a.iter().cloned());
             facts.extend(f.iter().cloned());
             count += 1;
         }
     }
-    (count >= 2).then_some((batch, packed, attachments, facts))
+    (count >= 2).then_some((rows, attachments, facts))
 }
 
 /// One job inside a savepoint: the inner result is the job's, the outer error is fatal to the group.

@@ -9,7 +9,7 @@ mod write;
 
 use std::sync::Arc;
 
-pub(super) use write::insert_in;
+pub(super) use write::{insert_in, Packed};
 
 use super::dialect::{Row, Value};
 use super::results::FactRow;
@@ -161,7 +161,8 @@ impl Store {
                     batch.iter().flat_map(|st| st.index.iter().map(|(kind, key)| (*kind, key.as_str()))).collect();
                 keys::preregister(&s.pool, &s.health, &keys).await?;
                 let mut tx = self.begin_write().await?;
-                insert_in(&mut tx.conn(), &batch, &packed, attachments, &facts).await?;
+                let rows: Vec<Packed> = batch.iter().zip(packed.iter()).map(|(st, p)| (st, p.as_deref())).collect();
+                insert_in(&mut tx.conn(), &rows, attachments, &facts).await?;
                 tx.commit().await?
             }
         }

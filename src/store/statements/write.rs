@@ -14,19 +14,24 @@ use crate::store::{activities, Result, StoreError};
 /// Statements whose object is a StatementRef to `$1`: they may have arrived before their target.
 const REFERRERS: &str = "SELECT seq, id, is_voiding, voided FROM statements WHERE object_ref = $1";
 
+/// A statement to write and its packed body (stored packed when there is one, as text otherwise):
+/// one pair, so a body cannot be filed with another statement's row.
+pub(in crate::store) type Packed<'a> = (&'a NewStatement, Option<&'a [u8]>);
+
 /// Writes a batch inside the caller's transaction. `facts` (results maintenance) commit with the
 /// statements they come from, so results can always be re-derived from what is stored.
 pub(in crate::store) async fn insert_in(
     conn: &mut Conn<'_>,
-    batch: &[NewStatement],
-    packed: &[Option<Vec<u8>>],
+    rows: &[Packed<'_>],
     attachments: &[NewAttachment],
     facts: &[FactRow],
 ) -> Result<()> {
+    let batch: Vec<&NewStatement> = rows.iter().map(|(st, _)| *st).collect();
+    let batch = batch.as_slice();
     // Asked before the insert: afterwards the batch's own StatementRefs would answer too. Also takes
     // the key lock on PostgreSQL, before the key lookups.
     let referenced = any_referrer(conn, batch).await?;
-    let seqs = insert_rows(conn, batch, packed).await?;
+    let seqs = insert_rows(conn, rows).await?;
     apply_statement_refs(conn, batch, &seqs, referenced).await?;
     results::insert_fact_rows(conn, facts).await?;
     drop_voided_facts(conn, batch, referenced).await?;
@@ -48,7 +53,7 @@ const DAY_SLOTS: u32 = 16;
 const DAY_US: i64 = 86_400_000_000;
 
 /// Adds the batch to the statements stored per day.
-async fn count_days(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<()> {
+async fn count_days(conn: &mut Conn<'_>, batch: &[&NewStatement]) -> Result<()> {
     let mut days: Vec<(i64, i64)> = Vec::new();
     for st in batch {
         let day = st.stored_us.div_euclid(DAY_US) * DAY_US;
@@ -78,7 +83,7 @@ async fn count_days(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<()> {
 }
 
 /// Whether a stored statement refers (StatementRef) to one of the batch's ids.
-async fn any_referrer(conn: &mut Conn<'_>, batch: &[NewStatement]) -> Result<bool> {
+async fn any_referrer(conn: &mut Conn<'_>, batch: &[&NewStatement]) -> Result<bool> {
     let backend = conn.backend();
     for chunk in batch.chunks(ROWS_PER_INSERT) {
         // A count, not `LIMIT 1`: PostgreSQL plans `LIMIT 1` as a sequential scan that stops at the
@@ -127,19 +132,14 @@ fn insert_sql(backend: Backend, n: usize, explicit_seq: bool) -> String {
 }
 
 /// The statement rows (not yet voided) and each one's own index rows; returns `seq` by id. A body
-/// with a packed form (`packed`, in batch order) is stored packed, its text column left empty.
-async fn insert_rows(
-    conn: &mut Conn<'_>,
-    batch: &[NewStatement],
-    packed: &[Option<Vec<u8>>],
-) -> Result<HashMap<String, i64>> {
-    let mut seqs: HashMap<String, i64> = HashMap::with_capacity(batch.len());
+/// with a packed form is stored packed, its text column left empty.
+async fn insert_rows(conn: &mut Conn<'_>, rows: &[Packed<'_>]) -> Result<HashMap<String, i64>> {
+    let mut seqs: HashMap<String, i64> = HashMap::with_capacity(rows.len());
     let mut next_seq = conn.reserve_seqs().await?;
-    for (chunk, packed) in batch.chunks(ROWS_PER_INSERT).zip(chunks_or_none(packed, batch.len())) {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = insert_sql(conn.backend(), chunk.len(), next_seq.is_some());
         let mut q = conn.sql(sql);
-        for (i, st) in chunk.iter().enumerate() {
-            let packed = packed.and_then(|p| p.get(i)).and_then(Option::as_ref);
+        for &(st, packed) in chunk {
             if let Some(seq) = next_seq.as_mut() {
                 q = q.bind(*seq);
                 seqs.insert(st.id.clone(), *seq);
@@ -154,14 +154,17 @@ async fn insert_rows(
                 .bind(&st.object_ref)
                 .bind(&st.authority)
                 .bind(if packed.is_some() { "" } else { st.body.as_str() })
-                .bind(packed.cloned())
+                // Bound as an owned copy: the drivers' borrowed blobs need a `'static` query.
+                .bind(packed.map(<[u8]>::to_vec))
                 .bind(attachments_json);
         }
         let rows = match q.fetch_all().await {
             Ok(rows) => rows,
             // Which id collided is not reported by the database; the caller only retries.
             Err(StoreError::Database(e)) if is_unique_violation(&e) => {
-                return Err(StoreError::DuplicateStatement(chunk.first().map(|s| s.id.clone()).unwrap_or_default()))
+                return Err(StoreError::DuplicateStatement(
+                    chunk.first().map(|(s, _)| s.id.clone()).unwrap_or_default(),
+                ))
             }
             Err(e) => return Err(e),
         };
@@ -170,10 +173,10 @@ async fn insert_rows(
         }
     }
     let all_keys: Vec<(char, &str)> =
-        batch.iter().flat_map(|st| st.index.iter().map(|(kind, key)| (*kind, key.as_str()))).collect();
+        rows.iter().flat_map(|(st, _)| st.index.iter().map(|(kind, key)| (*kind, key.as_str()))).collect();
     let ids = keys::ids_of(conn, &all_keys).await?;
     let mut index: Vec<(i64, i64, i64)> = Vec::with_capacity(all_keys.len());
-    for st in batch {
+    for (st, _) in rows {
         let seq = *seqs.get(&st.id).ok_or_else(|| {
             StoreError::Database(sqlx::Error::Protocol(format!("no seq returned for statement {}", st.id)))
         })?;
@@ -188,20 +191,13 @@ async fn insert_rows(
     Ok(seqs)
 }
 
-/// `packed` in the chunks of the batch, or no packed forms when it does not match the batch.
-fn chunks_or_none(packed: &[Option<Vec<u8>>], n: usize) -> impl Iterator<Item = Option<&[Option<Vec<u8>>]>> {
-    let whole = packed.len() == n;
-    let mut chunks = packed.chunks(ROWS_PER_INSERT);
-    std::iter::from_fn(move || Some(if whole { chunks.next() } else { None }))
-}
-
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
 /// Voided statements count for no result: drop the facts of this batch's voiding targets and, when
 /// stored statements referenced the batch, of batch statements that arrived voided.
-async fn drop_voided_facts(conn: &mut Conn<'_>, batch: &[NewStatement], referenced: bool) -> Result<()> {
+async fn drop_voided_facts(conn: &mut Conn<'_>, batch: &[&NewStatement], referenced: bool) -> Result<()> {
     let targets: Vec<&str> =
         batch.iter().filter(|st| st.is_voiding).filter_map(|st| st.object_ref.as_deref()).collect();
     let arrived: Vec<&str> = if referenced { batch.iter().map(|st| st.id.as_str()).collect() } else { Vec::new() };
@@ -218,7 +214,7 @@ async fn drop_voided_facts(conn: &mut Conn<'_>, batch: &[NewStatement], referenc
 ///   arrive voided if a voiding statement was among them, and lend their index rows.
 async fn apply_statement_refs(
     conn: &mut Conn<'_>,
-    batch: &[NewStatement],
+    batch: &[&NewStatement],
     seqs: &HashMap<String, i64>,
     referenced: bool,
 ) -> Result<()> {
