@@ -68,6 +68,11 @@ impl Backend {
         (0..n).map(|i| format!("({})", self.param_list(width * i + 1, width))).collect::<Vec<_>>().join(", ")
     }
 
+    /// `prefix VALUES-rows suffix`: a multi-row statement of `n` rows of `width` parameters.
+    pub fn rows_sql(self, prefix: &str, suffix: &str, n: usize, width: usize) -> String {
+        format!("{prefix} {} {suffix}", self.value_rows(n, width))
+    }
+
     /// `SELECT k, v …` as one row holding a JSON array of `[k, v]` pairs. sqlx hands each result row
     /// from SQLite's worker thread to the async task on its own (two thread wake-ups a row: the top
     /// of the ingest profile), so reads of many small rows on hot paths come back aggregated; on
@@ -437,13 +442,35 @@ impl Conn<'_> {
     ) -> Result<()> {
         let backend = self.backend();
         for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let mut q = self.sql(format!("{prefix} {} {suffix}", backend.value_rows(chunk.len(), width)));
+            let mut q = self.sql(backend.rows_sql(prefix, suffix, chunk.len(), width));
             for r in chunk {
                 q = bind_row(q, r);
             }
             q.execute().await?;
         }
         Ok(())
+    }
+
+    /// [`Conn::insert_rows`] for a statement that ends in `RETURNING …`: the returned rows of every
+    /// chunk, in order.
+    pub async fn insert_rows_returning<T>(
+        &mut self,
+        prefix: &str,
+        suffix: &str,
+        width: usize,
+        rows: &[T],
+        bind_row: impl for<'q> Fn(Q<'q>, &T) -> Q<'q>,
+    ) -> Result<Vec<Row>> {
+        let backend = self.backend();
+        let mut out = Vec::new();
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let mut q = self.sql(backend.rows_sql(prefix, suffix, chunk.len(), width));
+            for r in chunk {
+                q = bind_row(q, r);
+            }
+            out.extend(q.fetch_all().await?);
+        }
+        Ok(out)
     }
 
     /// Runs `before (ids…) after` for the ids, a chunk of them per statement.

@@ -28,7 +28,7 @@ pub(in crate::store) async fn exclude_writers(conn: &mut Conn<'_>) -> Result<()>
     Ok(())
 }
 
-/// Keys looked up or added per statement on SQLite (two parameters each, well inside its limit).
+/// Keys looked up per statement on SQLite (two parameters each, well inside its limit).
 const KEYS_PER_QUERY: usize = 400;
 
 /// The dictionary's text for a key: its kind letter, then the key (kinds are one letter).
@@ -177,20 +177,19 @@ async fn add(conn: &mut Conn<'_>, keys: &[(char, &str)]) -> Result<HashMap<Strin
             out.extend(decode(text)?);
         }
         Conn::Sqlite(_) => {
-            for chunk in keys.chunks(KEYS_PER_QUERY) {
-                // SQLite cannot aggregate RETURNING rows; its single writer adds them all, and the
-                // rows come back from the same thread in one go.
-                let sql = format!(
-                    "INSERT INTO index_keys (kind, key) VALUES {} ON CONFLICT DO NOTHING RETURNING kind || key, id",
-                    Backend::Sqlite.value_rows(chunk.len(), 2)
-                );
-                let mut q = conn.sql(sql);
-                for (kind, key) in chunk {
-                    q = q.bind(kind.to_string()).bind(*key);
-                }
-                for r in q.fetch_all().await? {
-                    out.insert(r.get(0)?, r.get(1)?);
-                }
+            // SQLite cannot aggregate RETURNING rows; its single writer adds them all, and the rows
+            // come back from the same thread in one go.
+            let rows = conn
+                .insert_rows_returning(
+                    "INSERT INTO index_keys (kind, key) VALUES",
+                    "ON CONFLICT DO NOTHING RETURNING kind || key, id",
+                    2,
+                    keys,
+                    |q, (kind, key)| q.bind(kind.to_string()).bind(*key),
+                )
+                .await?;
+            for r in rows {
+                out.insert(r.get(0)?, r.get(1)?);
             }
         }
     }
