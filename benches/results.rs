@@ -108,6 +108,7 @@ async fn setup(a: &Args, maintain: bool) -> (Lms, tempfile::TempDir) {
         json_limits: Default::default(),
         page_bytes: cairn::lrs::DEFAULT_PAGE_BYTES,
         profile_create_needs_precondition: false,
+        statements_in_flight_bytes: cairn::lrs::intake::BUDGET_BYTES,
     };
     let settings = LmsConfig {
         content_url: "http://content.bench".into(),

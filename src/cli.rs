@@ -180,6 +180,7 @@ fn lms_for(store: Store, listen: &str, page_limit: usize, content_dir: PathBuf) 
             json_limits: Default::default(),
             page_bytes: crate::lrs::DEFAULT_PAGE_BYTES,
             profile_create_needs_precondition: false,
+            statements_in_flight_bytes: crate::lrs::intake::BUDGET_BYTES,
         },
     );
     Lms::new(core, lms_config(content_url, content_dir))
@@ -216,6 +217,7 @@ async fn serve(store: Store, args: ServeArgs, content_dir: PathBuf) -> anyhow::R
             json_limits: args.json_limits(),
             page_bytes: args.page_bytes,
             profile_create_needs_precondition: args.profile_create_needs_precondition,
+            statements_in_flight_bytes: args.statements_in_flight_bytes,
         },
     );
     let lms = Lms::new(core, lms_config(content_url, content_dir));

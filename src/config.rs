@@ -148,6 +148,10 @@ pub struct ServeArgs {
     /// `more` link carries the rest).
     #[arg(long, env = "CAIRN_PAGE_BYTES", default_value_t = crate::lrs::DEFAULT_PAGE_BYTES)]
     pub page_bytes: usize,
+    /// Bytes of statements JSON all statements requests together may have between parsing and
+    /// commit; more waits (a larger request runs alone). Bounds memory under large batches.
+    #[arg(long, env = "CAIRN_STATEMENTS_IN_FLIGHT_BYTES", default_value_t = crate::lrs::intake::BUDGET_BYTES)]
+    pub statements_in_flight_bytes: usize,
     /// Largest statement, in bytes of JSON (attachments not counted), and largest JSON document
     /// that a POST merges (larger ones get 413).
     #[arg(long, env = "CAIRN_MAX_STATEMENT_BYTES", default_value_t = 1 << 20)]

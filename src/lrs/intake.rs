@@ -14,39 +14,43 @@ use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Request JSON admitted at once: two batches of 1,000 typical statements (1.6 KB each), so the
+/// Default request JSON admitted at once (`--statements-in-flight-bytes`): two batches of 1,000 typical statements (1.6 KB each), so the
 /// writer always has the next batch ready while one is written, or one request of any size.
 pub const BUDGET_BYTES: usize = 4 << 20;
 
 /// Budget unit: a KiB (semaphore permits are counted in `u32`).
 const UNIT: usize = 1024;
 
-/// The shared budget ([`BUDGET_BYTES`]).
+/// The shared budget.
 #[derive(Clone)]
-pub struct Intake(Arc<Semaphore>);
-
-impl Default for Intake {
-    fn default() -> Self {
-        Intake(Arc::new(Semaphore::new(BUDGET_BYTES / UNIT)))
-    }
+pub struct Intake {
+    free: Arc<Semaphore>,
+    /// The whole budget, in units.
+    units: usize,
 }
 
 /// A request's share of the budget, given back when dropped.
 pub struct Admitted(#[allow(dead_code)] Option<OwnedSemaphorePermit>);
 
 impl Intake {
+    /// A budget of `bytes` (at least one unit).
+    pub fn new(bytes: usize) -> Intake {
+        let units = bytes.div_ceil(UNIT).clamp(1, Semaphore::MAX_PERMITS);
+        Intake { free: Arc::new(Semaphore::new(units)), units }
+    }
+
     /// Waits until `bytes` of request JSON fit in the budget. A request larger than the whole
     /// budget takes all of it, so it runs alone rather than never.
     pub async fn admit(&self, bytes: usize) -> Admitted {
-        let units = bytes.div_ceil(UNIT).clamp(1, BUDGET_BYTES / UNIT);
+        let units = bytes.div_ceil(UNIT).clamp(1, self.units);
         let units = u32::try_from(units).unwrap_or(u32::MAX);
         // The semaphore is never closed, so acquiring does not fail; if it did, admitting beats refusing.
-        Admitted(self.0.clone().acquire_many_owned(units).await.ok())
+        Admitted(self.free.clone().acquire_many_owned(units).await.ok())
     }
 
     /// Bytes free in the budget now (for tests).
     pub fn available_bytes(&self) -> usize {
-        self.0.available_permits() * UNIT
+        self.free.available_permits() * UNIT
     }
 }
 
@@ -56,7 +60,7 @@ mod tests {
 
     #[tokio::test]
     async fn requests_beyond_the_budget_wait_and_a_huge_one_runs_alone() {
-        let intake = Intake::default();
+        let intake = Intake::new(BUDGET_BYTES);
         let a = intake.admit(BUDGET_BYTES / 2).await;
         let b = intake.admit(BUDGET_BYTES / 2).await;
         assert_eq!(intake.available_bytes(), 0);

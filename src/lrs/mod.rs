@@ -37,6 +37,8 @@ pub struct LrsConfig {
     /// stock 1.0 clients (PyPI `tincan`) create profiles without one; on for a run of the ADL 1.0.3
     /// conformance suite, which expects the refusal (XAPI-00273, Activity Profile "fails without ETag").
     pub profile_create_needs_precondition: bool,
+    /// Bytes of statements JSON admitted between parsing and commit at once (see [`intake`]).
+    pub statements_in_flight_bytes: usize,
 }
 
 /// Default of [`LrsConfig::page_bytes`]: 8 MiB holds 500 statements of up to 16 KiB, far above typical
@@ -58,13 +60,14 @@ pub struct Lrs {
 
 impl Lrs {
     pub fn new(store: Store, config: LrsConfig) -> Lrs {
+        let intake = intake::Intake::new(config.statements_in_flight_bytes);
         Lrs {
             store,
             validator: Arc::new(Validator::new()),
             config: Arc::new(config),
             auth: Arc::new(auth::AuthCache::default()),
             hooks: None,
-            intake: intake::Intake::default(),
+            intake,
         }
     }
 }

@@ -150,3 +150,49 @@ async fn store_level_collision_fails_only_its_batch(app: TestApp) {
     }
 }
 both!(store_level_collision_fails_only_its_batch);
+
+/// A budget of statements in flight far below the requests' size.
+fn tiny_intake(c: &mut cairn::lrs::LrsConfig) {
+    c.statements_in_flight_bytes = 4 * 1024;
+}
+
+/// Requests beyond the budget of statements in flight wait, they are not refused: with a 4 KiB
+/// budget, a batch of 60 (~14 KiB, larger than the whole budget, so it runs alone), batches of 10
+/// and single statements all sent at once are all stored, and the whole budget is free afterwards.
+async fn requests_beyond_the_in_flight_budget_wait_and_all_land(app: TestApp) {
+    let app = std::sync::Arc::new(app);
+    let big: Vec<Value> = (0..60).map(|n| statement(&uuid::Uuid::new_v4().to_string(), n)).collect();
+    let mut bodies: Vec<Value> = vec![Value::Array(big)];
+    for b in 0..4 {
+        bodies.push(Value::Array((0..10).map(|n| statement(&uuid::Uuid::new_v4().to_string(), b * 10 + n)).collect()));
+    }
+    for n in 0..20 {
+        bodies.push(statement(&uuid::Uuid::new_v4().to_string(), n));
+    }
+    assert!(serde_json::to_vec(&bodies[0]).map(|v| v.len()).unwrap_or(0) > 4 * 1024);
+    let sent: Vec<_> = bodies
+        .iter()
+        .cloned()
+        .map(|body| {
+            let app = app.clone();
+            tokio::spawn(async move { app.post_statements(&body).await })
+        })
+        .collect();
+    for t in sent {
+        let (status, body) = t.await.expect("task");
+        assert_eq!(status, 200, "{body}");
+    }
+    let ids: Vec<String> = bodies
+        .iter()
+        .flat_map(|b| match b {
+            Value::Array(a) => a.clone(),
+            one => vec![one.clone()],
+        })
+        .filter_map(|s| s["id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(ids.len(), 120);
+    let found = app.lrs.store.statements_by_id(&ids).await.expect("read");
+    assert_eq!(found.len(), 120);
+    assert_eq!(app.lrs.intake.available_bytes(), 4 * 1024);
+}
+crate::both_configured!(requests_beyond_the_in_flight_budget_wait_and_all_land, tiny_intake);

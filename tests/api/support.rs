@@ -159,6 +159,7 @@ impl TestApp {
             json_limits: Default::default(),
             page_bytes: cairn::lrs::DEFAULT_PAGE_BYTES,
             profile_create_needs_precondition: false,
+            statements_in_flight_bytes: cairn::lrs::intake::BUDGET_BYTES,
         };
         configure(&mut config);
         let lms = Lms::new(
