@@ -88,12 +88,17 @@ pub(super) fn statements_query(q: &StatementQuery) -> (String, Vec<Bind>) {
             list.join(", ")
         ));
     }
+    // Each other filter is probed per driving row, as a scalar subquery on the primary key (one row
+    // at most), not `EXISTS`: PostgreSQL turns `EXISTS` into a semi-join, and not knowing the key
+    // numbers when it plans (they are subqueries) it chose a merge join that read every row of the
+    // probed key, e.g. all 56,656 rows of a verb for an agent's 64 (`agent` + `verb`: 18 ms at
+    // 200,000 statements, growing with the store; probed: 0.7 ms). SQLite probes either way.
     for (kind, key) in filters {
         let k = ph(Bind::Text(kind.to_string()), &mut binds);
         let v = ph(Bind::Text(key.clone()), &mut binds);
         sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM statement_index e WHERE e.key_id = {} \
-             AND e.stored_us = {t}.stored_us AND e.seq = {t}.seq)",
+            " AND (SELECT 1 FROM statement_index e WHERE e.key_id = {} \
+             AND e.stored_us = {t}.stored_us AND e.seq = {t}.seq) IS NOT NULL",
             keys::id_sql(&k, &v)
         ));
     }
