@@ -92,63 +92,95 @@ pub fn standing(terms: &Terms, d: &Derived, now_us: i64) -> Standing {
     standing_of(terms, &d.satisfied_at_us, d.satisfied_without_activity, now_us)
 }
 
-/// [`standing`] from the only parts of a derived result it reads: when the course became satisfied,
-/// and whether it is satisfied without any statement.
-pub fn standing_of(terms: &Terms, satisfied_at_us: &[i64], without_activity: bool, now_us: i64) -> Standing {
-    let grace = terms.grace_days.max(0) * DAY_US;
-    let completions: Vec<i64> = if without_activity { vec![terms.assigned_us] } else { satisfied_at_us.to_vec() };
+/// How an assignment's compliance changes with the time it is asked at: what [`standing_of`] reads of
+/// `now`. Course summaries keep this instead of the compliance itself (issue 15), so that counts kept
+/// with the results stay exact as deadlines pass: only the instant is kept, and `now` is compared with
+/// it when the summary is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// The same at any time (waived, or a one-off completion on time or late).
+    Fixed(Compliance),
+    /// Not satisfied: pending until this instant (inclusive), overdue after it.
+    Due(i64),
+    /// A recurring completion: `base` (on time or late) until [`EXPIRING_WINDOW_US`] before
+    /// `expires_us`, then expiring, then expired from `expires_us` on.
+    Renews { expires_us: i64, base: Compliance },
+}
+
+impl Profile {
+    /// The compliance at `now_us`.
+    pub fn at(self, now_us: i64) -> Compliance {
+        match self {
+            Profile::Fixed(c) => c,
+            Profile::Due(deadline) if now_us <= deadline => Compliance::Pending,
+            Profile::Due(_) => Compliance::Overdue,
+            Profile::Renews { expires_us, .. } if now_us >= expires_us => Compliance::Expired,
+            Profile::Renews { expires_us, .. } if now_us >= expires_us - EXPIRING_WINDOW_US => Compliance::Expiring,
+            Profile::Renews { base, .. } => base,
+        }
+    }
+}
+
+/// The completions that count: the satisfaction times, or the assignment itself for a course
+/// satisfied without any statement.
+fn completions_of(terms: &Terms, satisfied_at_us: &[i64], without_activity: bool) -> Vec<i64> {
+    if without_activity {
+        vec![terms.assigned_us]
+    } else {
+        satisfied_at_us.to_vec()
+    }
+}
+
+/// The last completion of a recurring assignment with the cycle it satisfied and that cycle's due
+/// date: cycle i is due at the assignment's due date (i = 0) or when completion i-1 expires.
+fn last_cycle(terms: &Terms, completions: &[i64], months: i64) -> Option<(usize, i64, i64)> {
+    let mut due = terms.due_us;
+    let mut last = None;
+    for (i, c) in completions.iter().enumerate() {
+        last = Some((i, *c, due));
+        due = add_months(*c, months);
+    }
+    last
+}
+
+/// The [`Profile`] of an assignment's compliance; [`standing_of`] is it taken at `now`.
+pub fn profile_of(terms: &Terms, satisfied_at_us: &[i64], without_activity: bool) -> Profile {
     if terms.waived {
-        return Standing {
-            compliance: Compliance::Waived,
-            due_us: terms.due_us,
-            completed_us: completions.first().copied(),
-            expires_us: None,
-            cycle: 0,
-        };
+        return Profile::Fixed(Compliance::Waived);
     }
+    let grace = terms.grace_days.max(0) * DAY_US;
+    let completions = completions_of(terms, satisfied_at_us, without_activity);
     match terms.recurrence_months {
-        None => {
-            let completed = completions.first().copied();
-            let compliance = match completed {
-                Some(c) if c <= terms.due_us + grace => Compliance::OnTime,
-                Some(_) => Compliance::Late,
-                None if now_us <= terms.due_us + grace => Compliance::Pending,
-                None => Compliance::Overdue,
-            };
-            Standing { compliance, due_us: terms.due_us, completed_us: completed, expires_us: None, cycle: 0 }
-        }
-        Some(months) => {
-            // Cycle i is due at the assignment's due date (i = 0) or when completion i-1 expires.
-            let mut due = terms.due_us;
-            let mut last: Option<(usize, i64, i64)> = None; // (cycle, completion, its due)
-            for (i, c) in completions.iter().enumerate() {
-                last = Some((i, *c, due));
-                due = add_months(*c, months);
-            }
-            match last {
-                None => {
-                    let compliance =
-                        if now_us <= terms.due_us + grace { Compliance::Pending } else { Compliance::Overdue };
-                    Standing { compliance, due_us: terms.due_us, completed_us: None, expires_us: None, cycle: 0 }
-                }
-                Some((i, c, cycle_due)) => {
-                    let expires = add_months(c, months);
-                    let compliance = if now_us >= expires {
-                        Compliance::Expired
-                    } else if now_us >= expires - EXPIRING_WINDOW_US {
-                        Compliance::Expiring
-                    } else if c <= cycle_due + grace {
-                        Compliance::OnTime
-                    } else {
-                        Compliance::Late
-                    };
-                    let (cycle, due_us) =
-                        if compliance == Compliance::Expired { (i + 1, expires) } else { (i, cycle_due) };
-                    Standing { compliance, due_us, completed_us: Some(c), expires_us: Some(expires), cycle }
-                }
-            }
-        }
+        None => match completions.first() {
+            Some(c) if *c <= terms.due_us + grace => Profile::Fixed(Compliance::OnTime),
+            Some(_) => Profile::Fixed(Compliance::Late),
+            None => Profile::Due(terms.due_us + grace),
+        },
+        Some(months) => match last_cycle(terms, &completions, months) {
+            None => Profile::Due(terms.due_us + grace),
+            Some((_, c, cycle_due)) => Profile::Renews {
+                expires_us: add_months(c, months),
+                base: if c <= cycle_due + grace { Compliance::OnTime } else { Compliance::Late },
+            },
+        },
     }
+}
+
+/// [`standing`] from the only parts of a derived result it reads: when the course became satisfied,
+/// and whether it is satisfied without any statement. The compliance is [`profile_of`] at `now_us`.
+pub fn standing_of(terms: &Terms, satisfied_at_us: &[i64], without_activity: bool, now_us: i64) -> Standing {
+    let compliance = profile_of(terms, satisfied_at_us, without_activity).at(now_us);
+    let completions = completions_of(terms, satisfied_at_us, without_activity);
+    let completed_us = completions.first().copied();
+    let once = Standing { compliance, due_us: terms.due_us, completed_us, expires_us: None, cycle: 0 };
+    if terms.waived {
+        return once;
+    }
+    let Some(months) = terms.recurrence_months else { return once };
+    let Some((i, c, cycle_due)) = last_cycle(terms, &completions, months) else { return once };
+    let expires = add_months(c, months);
+    let (cycle, due_us) = if compliance == Compliance::Expired { (i + 1, expires) } else { (i, cycle_due) };
+    Standing { compliance, due_us, completed_us: Some(c), expires_us: Some(expires), cycle }
 }
 
 #[cfg(test)]
@@ -207,6 +239,23 @@ mod tests {
         let again = add_months(done, 12) - 20 * DAY_US;
         let s = standing(&t, &derived(&[done, again]), again + DAY_US);
         assert_eq!((s.compliance, s.cycle), (Compliance::OnTime, 1));
+    }
+
+    #[test]
+    fn profiles_change_at_their_instants() {
+        let due = Profile::Due(100);
+        assert_eq!((due.at(100), due.at(101)), (Compliance::Pending, Compliance::Overdue));
+        let renews = Profile::Renews { expires_us: 100 * DAY_US, base: Compliance::Late };
+        assert_eq!(renews.at(70 * DAY_US - 1), Compliance::Late);
+        assert_eq!(renews.at(70 * DAY_US), Compliance::Expiring);
+        assert_eq!(renews.at(100 * DAY_US - 1), Compliance::Expiring);
+        assert_eq!(renews.at(100 * DAY_US), Compliance::Expired);
+        let t = terms(10 * DAY_US, 2, Some(12));
+        assert_eq!(profile_of(&t, &[], false), Profile::Due(12 * DAY_US));
+        assert_eq!(
+            profile_of(&t, &[], true),
+            Profile::Renews { expires_us: add_months(0, 12), base: Compliance::OnTime }
+        );
     }
 
     #[test]
