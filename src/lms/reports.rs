@@ -12,7 +12,7 @@ use super::Lms;
 use crate::lrs::error::Result;
 use crate::results::compliance::{self, Compliance, Standing, Terms};
 use crate::results::derive::{self, CourseDef, Derived, Status};
-use crate::store::{AssignedBriefRow, AssignmentRow, BriefColumns, SummaryGroup};
+use crate::store::{AssignedBriefRow, AssignmentRow, BriefColumns, SummaryCount};
 use crate::xapi::agent;
 use crate::xapi::timestamp::format_us as ts;
 
@@ -283,14 +283,14 @@ impl Lms {
 
     /// Counts per status and compliance, completion rate, mean and median score of a course.
     ///
-    /// Counted in the database ([`crate::store::Store::summary_groups`]): reading and folding every
-    /// learner's row here took 106-152 ms at 10,000 learners (issue 15). A course with a result the
-    /// groups cannot stand for exactly (no brief columns, an unreadable status) is read row by row
-    /// as before, by [`Lms::course_summary_by_rows`].
+    /// Counted from the course's summary items ([`crate::store::Store::summary_counts`]), kept with
+    /// the results and assignments they count: joining every learner's assignment, person and result
+    /// at each request took 60-110 ms at 10,000 learners (issue 15). A course with a result the items
+    /// cannot stand for (no brief columns) is read row by row, by [`Lms::course_summary_by_rows`].
     pub async fn course_summary(&self, course_id: &str, now_us: i64) -> Result<Value> {
         let def = self.course_def(course_id).await?;
-        let groups = self.store.summary_groups(course_id, now_us).await?;
-        match tally_of_groups(&groups, now_us) {
+        let counts = self.store.summary_counts(course_id, now_us).await?;
+        match tally_of_counts(&counts) {
             Some(t) => Ok(t.json(course_id, &def.title)),
             None => self.course_summary_by_rows(course_id, now_us).await,
         }
@@ -304,7 +304,7 @@ impl Lms {
             self.briefs(&ResultsFilter { course: Some(course_id.to_string()), ..Default::default() }, now_us).await?;
         let mut t = Tally::new();
         for r in &rows {
-            t.add(r.status, r.standing.map(|s| s.compliance), r.score, 1);
+            t.add(r.status, r.standing.map(|s| s.compliance), r.score);
         }
         Ok(t.json(course_id, &def.title))
     }
@@ -334,21 +334,35 @@ impl Tally {
         }
     }
 
-    /// `n` rows alike.
-    fn add(&mut self, status: Status, compliance: Option<Compliance>, score: Option<f64>, n: usize) {
-        if n == 0 {
-            return;
-        }
-        self.learners += n;
-        *self.status.entry(status.as_str()).or_default() += n;
+    /// One row.
+    fn add(&mut self, status: Status, compliance: Option<Compliance>, score: Option<f64>) {
+        self.add_status(status.as_str(), 1);
         if let Some(c) = compliance {
-            *self.compliance.entry(c.as_str()).or_default() += n;
+            self.add_compliance(c.as_str(), 1);
         }
         if let Some(s) = score {
-            // Every score, in order, and summed in that order: the mean is then the same float
-            // however the rows were grouped.
-            self.scores.extend(std::iter::repeat_n(s, n));
+            self.add_score(s, 1);
         }
+    }
+
+    /// `n` learners with this status.
+    fn add_status(&mut self, status: &'static str, n: usize) {
+        self.learners += n;
+        *self.status.entry(status).or_default() += n;
+    }
+
+    /// `n` assignments with this compliance (counted only when there are some).
+    fn add_compliance(&mut self, compliance: &'static str, n: usize) {
+        if n > 0 {
+            *self.compliance.entry(compliance).or_default() += n;
+        }
+    }
+
+    /// `n` learners with this score. Every score is kept and summed in sorted order, so the mean
+    /// is the same float however the rows were grouped; `+ 0.0` makes -0.0 and 0.0 one score, as
+    /// they are one group to the database.
+    fn add_score(&mut self, score: f64, n: usize) {
+        self.scores.extend(std::iter::repeat_n(score + 0.0, n));
     }
 
     fn json(mut self, course_id: &str, title: &str) -> Value {
@@ -374,72 +388,18 @@ impl Tally {
     }
 }
 
-/// The summary of a course from the database's groups (see [`SummaryGroup`]), counting each group as
-/// [`Lms::briefs`] counts its rows: a waived assignment as completed (unless passed) and `waived`,
-/// a recurring assignment's compliance from its completions here, results without an assignment
-/// (every result less those an assignment reaches) unless not started. `None` when a group holds a
-/// result without brief columns or with a status the briefs cannot read (the briefs read those
-/// from the body, or as not started): the caller reads such a course row by row.
-fn tally_of_groups(groups: &[SummaryGroup], now_us: i64) -> Option<Tally> {
+/// The summary of a course from its items' counts (see [`SummaryCount`]); `None` when an item is a
+/// result without brief columns (the results rows read its body), or a count is one no item can
+/// give, so the caller reads the rows instead.
+fn tally_of_counts(counts: &[SummaryCount]) -> Option<Tally> {
     let mut t = Tally::new();
-    // (status, score's bits) -> (score, results less those assigned)
-    type Key<'g> = (Option<&'g str>, Option<u64>);
-    let mut unassigned: BTreeMap<Key, (Option<f64>, i64)> = BTreeMap::new();
-    for g in groups {
-        let n = usize::try_from(g.n).ok()?;
-        match g.part.as_str() {
-            "a" => {
-                if g.legacy == Some(true) {
-                    return None;
-                }
-                let status = match &g.status {
-                    None => Status::NotStarted,
-                    Some(s) => Status::parse(s)?,
-                };
-                let waived = g.waived == Some(true);
-                let status = match (waived, status) {
-                    (true, Status::NotStarted | Status::InProgress | Status::Failed) => Status::Completed,
-                    (_, s) => s,
-                };
-                let compliance = match (&g.compliance, g.recurrence_months) {
-                    _ if waived => Compliance::Waived,
-                    (Some(c), _) => Compliance::parse(c)?,
-                    (None, Some(months)) => {
-                        let terms = Terms {
-                            assigned_us: g.assigned_us?,
-                            due_us: g.due_us?,
-                            grace_days: g.grace_days?,
-                            recurrence_months: Some(months),
-                            waived: false,
-                        };
-                        let satisfied: Vec<i64> =
-                            g.satisfied_us.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
-                        compliance::standing_of(&terms, &satisfied, g.satisfied_free == Some(true), now_us).compliance
-                    }
-                    (None, None) => return None,
-                };
-                t.add(status, Some(compliance), g.scaled, n);
-            }
-            part @ ("t" | "m") => {
-                // `+ 0.0`: -0.0 and 0.0 are one group to the database.
-                let key = (g.status.as_deref(), g.scaled.map(|x| (x + 0.0).to_bits()));
-                let e = unassigned.entry(key).or_insert((g.scaled, 0));
-                e.1 += if part == "t" { g.n } else { -g.n };
-            }
+    for c in counts {
+        let n = usize::try_from(c.n).ok()?;
+        match c.part.as_str() {
+            "s" => t.add_status(Status::parse(c.label.as_deref()?)?.as_str(), n),
+            "c" => t.add_compliance(Compliance::parse(c.label.as_deref()?)?.as_str(), n),
+            "v" => t.add_score(c.scaled?, n),
             _ => return None,
-        }
-    }
-    for ((status, _), (scaled, n)) in unassigned {
-        let n = usize::try_from(n).ok()?;
-        let Some(status) = status else {
-            if n == 0 {
-                continue;
-            }
-            return None;
-        };
-        match Status::parse(status) {
-            Some(Status::NotStarted) | None => continue,
-            Some(s) => t.add(s, None, scaled, n),
         }
     }
     Some(t)

@@ -26,7 +26,7 @@ const COLUMNS: &str = "id, course_id, learner_key, learner, assigned_us, due_us,
      registration, group_key, waived_us, waived_reason";
 
 impl Store {
-    /// Records assignments, all or none.
+    /// Records assignments, all or none, with their course summary items.
     pub async fn insert_assignments(&self, rows: &[AssignmentRow]) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let mut conn = tx.conn();
@@ -49,6 +49,9 @@ impl Store {
                 .execute()
                 .await?;
         }
+        let scope =
+            super::summary::Scope { assignments: rows.iter().map(|a| a.id.clone()).collect(), ..Default::default() };
+        super::summary::refresh(&mut conn, &scope).await?;
         tx.commit().await
     }
 
@@ -102,15 +105,20 @@ impl Store {
         self.read().sql(format!("SELECT {COLUMNS} FROM assignments WHERE id = $1")).bind(id).fetch_optional_as().await
     }
 
+    /// Waives an assignment (its summary item follows in the same transaction); false when unknown.
     pub async fn waive_assignment(&self, id: &str, at_us: i64, reason: Option<&str>) -> Result<bool> {
-        let n = self
-            .write()
+        let mut tx = self.begin_write().await?;
+        let mut conn = tx.conn();
+        let n = conn
             .q("UPDATE assignments SET waived_us = $2, waived_reason = $3 WHERE id = $1")
             .bind(id)
             .bind(at_us)
             .bind(reason.map(str::to_string))
             .execute()
             .await?;
+        let scope = super::summary::Scope { assignments: [id.to_string()].into(), ..Default::default() };
+        super::summary::refresh(&mut conn, &scope).await?;
+        tx.commit().await?;
         Ok(n > 0)
     }
 }

@@ -369,6 +369,20 @@ impl Conn<'_> {
         }
     }
 
+    /// [`Conn::lock_key`] for many keys at once, taken in one global order (by a stable 64-bit
+    /// hash), so that two transactions locking overlapping sets never deadlock on each other.
+    pub async fn lock_keys(&mut self, keys: &[String]) -> Result<()> {
+        let Conn::Pg(c, h) = self else { return Ok(()) };
+        let mut ids: Vec<i64> = keys.iter().map(|k| stable_hash(k)).collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let locks = sqlx::query("SELECT pg_advisory_xact_lock(x) FROM unnest($1::bigint[]) AS t(x)").bind(ids);
+        h.guard(async { Ok(locks.execute(&mut **c).await.map(|_| ())?) }).await
+    }
+
     /// The first `seq` of `n` new statements when the store numbers them itself (SQLite), or None
     /// when the insert returns them (PostgreSQL, concurrently with other nodes). On SQLite this saves
     /// reading the numbers back row by row (see [`Backend::pairs_json`]); it is safe because the single
@@ -485,6 +499,16 @@ impl Conn<'_> {
         }
         Ok(())
     }
+}
+
+/// FNV-1a of a lock's name: the same on every node, unlike std's hasher.
+fn stable_hash(key: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
 }
 
 /// Rows per multi-row insert and keys per `IN (…)` lookup: with up to 8 parameters a row, well under

@@ -137,6 +137,8 @@ impl Store {
         conn.execute_for_ids("DELETE FROM person_identifiers WHERE ifi_key IN", "", &keys).await?;
         conn.q("DELETE FROM persons WHERE id = $1").bind(&e.person).execute().await?;
         conn.q("DELETE FROM results WHERE learner_key = $1").bind(&e.person).execute().await?;
+        let scope = super::summary::Scope { persons: [e.person.clone()].into(), ..Default::default() };
+        super::summary::refresh(&mut conn, &scope).await?;
         conn.q("DELETE FROM player_person_globals WHERE person_id = $1").bind(&e.person).execute().await?;
         attachments.sort();
         attachments.dedup();

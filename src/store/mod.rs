@@ -7,7 +7,8 @@
 //! `statements` (rows, filter index, attachments; `write` and `query` inside), `activities` (canonical
 //! definitions and seen agents), `documents`, `courses`, `launches`, `player` (the course player's state per
 //! registration), `results` (facts, course
-//! definitions, results), `assignments`, `sessions` (and bookings). Where SQLite and PostgreSQL
+//! definitions, results), `summary` (the rows course summaries count, kept with results and
+//! assignments), `assignments`, `sessions` (and bookings). Where SQLite and PostgreSQL
 //! differ (parameter style, JSON aggregation, sequence reservation, index rows, named locks) is in
 //! `dialect`; connecting and each backend's write discipline in `sqlite` (the group-commit writer)
 //! and `postgres` (with `health`, its probe).
@@ -31,6 +32,7 @@ mod sessions;
 pub mod sqlite;
 mod sso;
 mod statements;
+mod summary;
 
 pub use activities::week_of;
 pub use assignments::AssignmentRow;
@@ -43,12 +45,11 @@ pub use launches::LaunchRow;
 pub use learn::LearnerSessionRow;
 pub use persons::{new_person_id, PersonGuard, PersonRow};
 pub use player::{PlayerSessionRow, PlayerStateRow};
-pub use results::{
-    AssignedBriefRow, BriefColumns, FactLink, FactRow, ResultBrief, ResultBriefRow, ResultWrite, SummaryGroup,
-};
+pub use results::{AssignedBriefRow, BriefColumns, FactLink, FactRow, ResultBrief, ResultBriefRow, ResultWrite};
 pub use sessions::{BookOutcome, BookingRow, Cancelled, SessionRow};
 pub use sso::SsoLoginRow;
 pub use statements::{NewAttachment, NewStatement, StatementQuery, StoredStatement};
+pub use summary::SummaryCount;
 
 use dialect::{Exec, Tx};
 
@@ -193,9 +194,10 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Store::Sqlite(s) => s.migrate().await,
-            Store::Postgres(s) => s.health.guard(s.migrate()).await,
+            Store::Sqlite(s) => s.migrate().await?,
+            Store::Postgres(s) => s.health.guard(s.migrate()).await?,
         }
+        self.build_summary_items_if_pending().await
     }
 
     /// The pool for reads (SQLite has a separate pool of reader connections; PostgreSQL one pool).

@@ -206,13 +206,17 @@ impl Store {
         losers.sort();
         losers.dedup();
         let now = crate::now_us();
+        // In one order, as the course summaries' refresh share-locks them (see `summary`).
+        let mut keys = keys.to_vec();
+        keys.sort();
+        keys.dedup();
         let mut tx = self.begin_write().await?;
         let mut conn = tx.conn();
         conn.insert_rows(
             "INSERT INTO person_identifiers (ifi_key, person_id, added_us) VALUES",
             "ON CONFLICT (ifi_key) DO UPDATE SET person_id = excluded.person_id",
             3,
-            keys,
+            &keys,
             |q, k| q.bind(k).bind(to).bind(now),
         )
         .await?;
@@ -228,6 +232,11 @@ impl Store {
         for p in &losers {
             forget_if_empty(&mut conn, p, to).await?;
         }
+        let scope = super::summary::Scope {
+            persons: losers.iter().cloned().chain(std::iter::once(to.to_string())).collect(),
+            ..Default::default()
+        };
+        super::summary::refresh(&mut conn, &scope).await?;
         tx.commit().await?;
         Ok(losers)
     }
@@ -346,7 +355,23 @@ impl Store {
         .await?;
         conn.execute_for_ids("DELETE FROM player_states WHERE agent_key IN", "", &keys).await?;
         conn.execute_for_ids("DELETE FROM bookings WHERE learner_key IN", "", &keys).await?;
+        // The course summaries lose these assignments, and their persons' results count unassigned.
+        let mut scope = super::summary::Scope::default();
+        for chunk in keys.chunks(ROWS_PER_INSERT) {
+            let list = conn.backend().param_list(1, chunk.len());
+            let mut q = conn.sql(format!("SELECT id FROM assignments WHERE learner_key IN ({list})"));
+            for k in chunk {
+                q = q.bind(*k);
+            }
+            scope.assignments.extend(q.scalars::<String>().await?);
+            let mut q = conn.sql(format!("SELECT person_id FROM person_identifiers WHERE ifi_key IN ({list})"));
+            for k in chunk {
+                q = q.bind(*k);
+            }
+            scope.persons.extend(q.scalars::<String>().await?);
+        }
         conn.execute_for_ids("DELETE FROM assignments WHERE learner_key IN", "", &keys).await?;
+        super::summary::refresh(&mut conn, &scope).await?;
         tx.commit().await
     }
 }

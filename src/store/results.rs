@@ -88,35 +88,8 @@ pub struct AssignedBriefRow {
     pub brief: BriefColumns,
 }
 
-/// One group of a course summary's counts, as the database aggregates them (see
-/// [`Store::summary_groups`]). `part` says what was counted:
-/// - `a`: the course's assignments with the same result status, waiver, score and compliance (the
-///   columns from `recurrence_months` on are set only for a recurring assignment with a completion,
-///   whose compliance needs calendar months and is left to the caller);
-/// - `m`: results some assignment of the course reaches, each once, by status and score;
-/// - `t`: every result of the course, by status and score.
-///
-/// `t` minus `m` are the results without an assignment.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SummaryGroup {
-    pub part: String,
-    pub status: Option<String>,
-    pub waived: Option<bool>,
-    pub scaled: Option<f64>,
-    /// A result without brief columns (written before migration 0015 and not backfilled).
-    pub legacy: Option<bool>,
-    pub compliance: Option<String>,
-    pub recurrence_months: Option<i64>,
-    pub assigned_us: Option<i64>,
-    pub due_us: Option<i64>,
-    pub grace_days: Option<i64>,
-    pub satisfied_us: Option<String>,
-    pub satisfied_free: Option<bool>,
-    pub n: i64,
-}
-
 /// The brief columns of `results r` (the body only where they are missing).
-const BRIEF_COLUMNS: &str = "r.status, r.scaled, r.time_spent_s, r.satisfied_us, r.satisfied_free, \
+pub(super) const BRIEF_COLUMNS: &str = "r.status, r.scaled, r.time_spent_s, r.satisfied_us, r.satisfied_free, \
      CASE WHEN r.status IS NULL THEN r.body END AS body";
 
 /// Fact rows in multi-row inserts, a body and its links; a statement already filed stays as it is.
@@ -164,7 +137,8 @@ pub(super) async fn delete_facts_of(conn: &mut Conn<'_>, ids: &[&str], and: &str
 }
 
 /// Result rows upserted in chunks; a (course, learner) given twice keeps its last body (one
-/// statement may not update a row twice on PostgreSQL).
+/// statement may not update a row twice on PostgreSQL). The course summaries' items of these
+/// results follow in the same transaction.
 pub(super) async fn upsert_result_rows(conn: &mut Conn<'_>, rows: &[ResultWrite], now: i64) -> Result<()> {
     let mut last: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
     for (i, r) in rows.iter().enumerate() {
@@ -197,7 +171,12 @@ pub(super) async fn upsert_result_rows(conn: &mut Conn<'_>, rows: &[ResultWrite]
                 .bind(b.satisfied_free)
         },
     )
-    .await
+    .await?;
+    let mut scope = super::summary::Scope::default();
+    for r in unique {
+        scope.persons_in.entry(r.course_id.clone()).or_default().insert(r.learner_key.clone());
+    }
+    super::summary::refresh(conn, &scope).await
 }
 
 impl Store {
@@ -434,52 +413,6 @@ impl Store {
         q.fetch_all_as().await
     }
 
-    /// A course summary's counts, grouped in the database in one statement (one snapshot): see
-    /// [`SummaryGroup`]. Reading every assignment's row into Rust took 106-152 ms at 10,000 learners
-    /// (issue 15); the join stays in the database, over covering indexes (migration 0019), and what
-    /// comes back is a row per distinct status, score and compliance. Compliance is classified here
-    /// as `compliance::standing_of` does for everything but a recurring assignment's completions:
-    /// unsatisfied is pending until due date plus grace, then overdue; a one-off completion is on
-    /// time by that same instant, else late.
-    pub async fn summary_groups(&self, course_id: &str, now_us: i64) -> Result<Vec<SummaryGroup>> {
-        let ex = self.read();
-        let first = match ex.backend() {
-            super::dialect::Backend::Sqlite => "json_extract(r.satisfied_us, '$[0]')",
-            super::dialect::Backend::Postgres => "(r.satisfied_us::jsonb ->> 0)::bigint",
-        };
-        // `$1` before `$2` in the text: SQLite numbers `$N` parameters by first appearance.
-        let sql = format!(
-            "WITH j AS MATERIALIZED (SELECT r.course_id IS NOT NULL AS has_result, r.learner_key AS person, \
-             r.status, r.scaled, r.satisfied_us, r.satisfied_free, a.waived_us IS NOT NULL AS waived, \
-             a.recurrence_months, a.assigned_us, a.due_us, a.grace_days, \
-             a.due_us + (CASE WHEN a.grace_days > 0 THEN a.grace_days ELSE 0 END) * 86400000000 AS deadline, \
-             CASE WHEN r.satisfied_free THEN a.assigned_us WHEN r.satisfied_us <> '[]' THEN {first} END AS first_us \
-             FROM assignments a LEFT JOIN person_identifiers pi ON pi.ifi_key = a.learner_key \
-             LEFT JOIN results r ON r.course_id = a.course_id AND r.learner_key = pi.person_id \
-             WHERE a.course_id = $1) \
-             SELECT 'a' AS part, status, waived, scaled, legacy, compliance, recurrence_months, assigned_us, due_us, \
-             grace_days, satisfied_us, satisfied_free, COUNT(*) AS n FROM (SELECT status, waived, scaled, \
-             has_result AND status IS NULL AS legacy, \
-             CASE WHEN first_us IS NULL THEN (CASE WHEN $2 <= deadline THEN 'pending' ELSE 'overdue' END) \
-             WHEN recurrence_months IS NULL THEN (CASE WHEN first_us <= deadline THEN 'on_time' ELSE 'late' END) \
-             END AS compliance, \
-             CASE WHEN first_us IS NOT NULL THEN recurrence_months END AS recurrence_months, \
-             CASE WHEN first_us IS NOT NULL AND recurrence_months IS NOT NULL THEN assigned_us END AS assigned_us, \
-             CASE WHEN first_us IS NOT NULL AND recurrence_months IS NOT NULL THEN due_us END AS due_us, \
-             CASE WHEN first_us IS NOT NULL AND recurrence_months IS NOT NULL THEN grace_days END AS grace_days, \
-             CASE WHEN first_us IS NOT NULL AND recurrence_months IS NOT NULL THEN satisfied_us END AS satisfied_us, \
-             CASE WHEN first_us IS NOT NULL AND recurrence_months IS NOT NULL THEN satisfied_free END \
-             AS satisfied_free FROM j) g \
-             GROUP BY status, waived, scaled, legacy, compliance, recurrence_months, assigned_us, due_us, grace_days, \
-             satisfied_us, satisfied_free \
-             UNION ALL SELECT 'm', status, NULL, scaled, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-             COUNT(DISTINCT person) FROM j WHERE has_result GROUP BY status, scaled \
-             UNION ALL SELECT 't', status, NULL, scaled, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COUNT(*) \
-             FROM results WHERE course_id = $1 GROUP BY status, scaled"
-        );
-        ex.sql(sql).bind(course_id).bind(now_us).fetch_all_as().await
-    }
-
     /// `(person, body)` of these persons' results for one course.
     pub async fn result_bodies(&self, course_id: &str, persons: &[String]) -> Result<Vec<(String, String)>> {
         let mut out = Vec::new();
@@ -538,6 +471,7 @@ impl Store {
         conn.q("DELETE FROM result_fact_links").execute().await?;
         conn.q("DELETE FROM result_facts").execute().await?;
         conn.q("DELETE FROM results").execute().await?;
+        super::summary::rebuild_all(&mut conn).await?;
         tx.commit().await
     }
 }

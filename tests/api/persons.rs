@@ -492,6 +492,7 @@ async fn merges_keep_incremental_equal_to_rebuilt(app: TestApp) {
             }
         }
         let before = results(&app, course).await;
+        app.assert_summary_kept(course, &format!("seed {seed}")).await;
         assert_eq!(send(&app, Method::POST, "/api/results/rebuild", None).await.0, 200);
         assert_eq!(before, results(&app, course).await, "seed {seed}");
     }
@@ -534,6 +535,7 @@ async fn merges_and_statements_on_two_nodes_lose_nothing() {
         }
     };
     tokio::join!(merging, storing);
+    a.assert_summary_kept(course, "merges and statements on two nodes").await;
     let rows = results(&a, course).await;
     assert_eq!(rows.len(), n, "one row per merged person: {rows:?}");
     for r in &rows {

@@ -398,10 +398,12 @@ async fn incremental_equals_rebuilt(app: TestApp) {
             stored.push(ids[0].as_str().unwrap().to_string());
         }
         let before = results_of(&app, "http://example.com/p").await;
+        app.assert_summary_kept("http://example.com/p", &format!("seed {seed}")).await;
         let r = app.req(Method::POST, "/api/results/rebuild").send().await.unwrap();
         assert_eq!(r.status(), 200);
         let after = results_of(&app, "http://example.com/p").await;
         assert_eq!(before, after, "seed {seed}");
+        app.assert_summary_kept("http://example.com/p", &format!("seed {seed}, rebuilt")).await;
     }
 }
 both!(incremental_equals_rebuilt);
@@ -772,7 +774,7 @@ async fn course_summary_equals_its_rows(app: TestApp) {
     let yearly = json!({"recurrence_months": 12});
     assign_with(learner("early"), days(10), none.clone()).await;
     assign_with(learner("late"), days(-2), none.clone()).await;
-    assign_with(learner("never"), days(-1), none.clone()).await;
+    let never = assign_with(learner("never"), days(-1), none.clone()).await;
     assign_with(learner("pending"), days(5), none.clone()).await;
     assign_with(learner("failer"), days(5), none.clone()).await;
     let w1 = assign_with(learner("waived"), days(-3), none.clone()).await;
@@ -868,5 +870,70 @@ async fn course_summary_equals_its_rows(app: TestApp) {
     assert_eq!(r.status(), 200);
     assert_eq!(summary().await, before, "after a rebuild");
     assert_eq!(results_of(&app, course).await, rows);
+
+    // The summary is kept with what it counts (migration 0020): after each kind of change it still
+    // equals the rows, and so does the summary at other times of asking, against the server's
+    // row-by-row summary: deadlines passing (pending to overdue), completions expiring.
+    let check = |what: &'static str| {
+        let (app, summary, expected) = (&app, &summary, &expected);
+        async move {
+            let rows = results_of(app, course).await;
+            assert_eq!(summary().await, expected(&rows), "{what}: {rows:#?}");
+            let now = cairn::now_us();
+            for d in [-40, -1, 0, 1, 3, 6, 11, 20, 340, 380, 800] {
+                let at = now + d * 86_400_000_000;
+                let kept = app.lms.course_summary(course, at).await.unwrap();
+                assert_eq!(kept, app.lms.course_summary_by_rows(course, at).await.unwrap(), "{what}, {d} days on");
+            }
+            rows
+        }
+    };
+    check("as assigned").await;
+    let (status, _) = app
+        .post_statements(&json!([
+            st(&learner("pending"), "completed", act, scored(0.6)),
+            st(&learner("alias"), "completed", act, scored(0.4)),
+            st(&learner("browser"), "failed", act, scored(0.2)),
+        ]))
+        .await;
+    assert_eq!(status, 200);
+    check("new results").await;
+    // A learner with an unassigned result is assigned: one row instead, with a compliance.
+    assign_with(learner("walkin"), days(3), none.clone()).await;
+    check("walkin assigned").await;
+    let r = app.req(Method::POST, &format!("/api/assignments/{never}/waive")).json(&json!({})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    check("never waived").await;
+    // Merge the unassigned `alias` into the recurring assignment that was never completed, then
+    // split it off again.
+    let rows = check("before the merge").await;
+    let (into, from) = (find(&rows, "yearlynever")["person"].clone(), find(&rows, "alias")["person"].clone());
+    let into = into.as_str().unwrap();
+    let r = app
+        .req(Method::POST, &format!("/api/persons/{into}/merge"))
+        .json(&json!({"person": from}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let rows = check("merged").await;
+    assert_eq!(find(&rows, "yearlynever")["status"], "completed");
+    let agent = serde_urlencoded::to_string([("agent", learner("alias").to_string())]).unwrap();
+    let r = app.req(Method::DELETE, &format!("/api/persons/{into}/identifiers?{agent}")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    check("split").await;
+    // Erasure takes the learner's assignment and result away.
+    let late = find(&rows, "late")["person"].as_str().unwrap().to_string();
+    let r = app.req(Method::DELETE, &format!("/api/persons/{late}")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let rows = check("erased").await;
+    assert!(rows.iter().all(|r| r["person"] != late.as_str()));
+    let r = app.req(Method::POST, "/api/results/rebuild").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let rebuilt = check("rebuilt").await;
+    // A store migrated to 0020 with results already in it fills its items on `migrate`.
+    execute(&app.database_url, "DELETE FROM summary_items; INSERT INTO summary_items_pending (id) VALUES (1)").await;
+    app.lms.store.migrate().await.unwrap();
+    assert_eq!(check("built by migrate").await, rebuilt);
 }
 both!(course_summary_equals_its_rows);

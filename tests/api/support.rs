@@ -231,6 +231,14 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// The course summary kept in the store equals the one folded from every results row (both at
+    /// the time of asking), after whatever `what` did.
+    pub async fn assert_summary_kept(&self, course: &str, what: &str) {
+        let now = cairn::now_us();
+        let kept = self.lms.course_summary(course, now).await.expect("summary");
+        assert_eq!(kept, self.lms.course_summary_by_rows(course, now).await.expect("summary by rows"), "{what}");
+    }
+
     /// Number of statements in the store (voided included).
     pub async fn statement_count(&self) -> i64 {
         self.lrs.store.max_seq().await.expect("max seq")
