@@ -388,18 +388,43 @@ impl Tally {
     }
 }
 
-/// The summary of a course from its items' counts (see [`SummaryCount`]); `None` when an item is a
-/// result without brief columns (the results rows read its body), or a count is one no item can
-/// give, so the caller reads the rows instead.
+/// The summary of a course from its kept counts (see [`SummaryCount`]): the time-dependent
+/// categories split by the counts past their instants (`o`, `x`, `e`), as
+/// [`crate::results::compliance::Profile::at`] splits one. `None` when an item is a result without
+/// brief columns (the results rows read its body) or a count is one no item gives, so the caller
+/// reads the rows instead.
 fn tally_of_counts(counts: &[SummaryCount]) -> Option<Tally> {
     let mut t = Tally::new();
+    // Category -> (count, count past its instant, count expiring).
+    let mut timed: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
     for c in counts {
         let n = usize::try_from(c.n).ok()?;
+        let label = c.label.as_deref();
         match c.part.as_str() {
-            "s" => t.add_status(Status::parse(c.label.as_deref()?)?.as_str(), n),
-            "c" => t.add_compliance(Compliance::parse(c.label.as_deref()?)?.as_str(), n),
+            "s" => t.add_status(Status::parse(label?)?.as_str(), n),
+            "c" => match label? {
+                l @ ("due" | "renew_on_time" | "renew_late") => timed.entry(l).or_default().0 += n,
+                l => t.add_compliance(Compliance::parse(l)?.as_str(), n),
+            },
             "v" => t.add_score(c.scaled?, n),
+            "o" | "x" => timed.entry(label?).or_default().1 += n,
+            "e" => timed.entry(label?).or_default().2 += n,
             _ => return None,
+        }
+    }
+    for (category, (all, past, expiring)) in timed {
+        let before = all.checked_sub(past)?.checked_sub(expiring)?;
+        match category {
+            "due" => {
+                t.add_compliance(Compliance::Pending.as_str(), before);
+                t.add_compliance(Compliance::Overdue.as_str(), past);
+            }
+            renew => {
+                let base = Compliance::parse(renew.strip_prefix("renew_")?)?;
+                t.add_compliance(base.as_str(), before);
+                t.add_compliance(Compliance::Expiring.as_str(), expiring);
+                t.add_compliance(Compliance::Expired.as_str(), past);
+            }
         }
     }
     Some(t)

@@ -25,9 +25,11 @@ use crate::results::compliance::{self, Profile, Terms, EXPIRING_WINDOW_US};
 use crate::results::derive::Status;
 
 /// One count of a course summary, as [`Store::summary_counts`] reads it. `part` says what was
-/// counted: `s` items per `label` status (`None`: a result without brief columns, which only the
-/// results rows can count), `c` assignments per `label` compliance at the time asked, `v` items per
-/// `scaled` score.
+/// counted: `s` items per `label` status (`""`: a result without brief columns, which only the
+/// results rows can count); `c` assignments per compliance category (`waived`, `on_time`, `late`,
+/// and the time-dependent `due`, `renew_on_time`, `renew_late`: see [`Profile`]); `v` items per
+/// `scaled` score; at the time asked, `o` the `due` ones past their deadline (overdue), `x` and `e`
+/// the `renew_*` ones expired and expiring.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SummaryCount {
     pub part: String,
@@ -129,30 +131,22 @@ fn unassigned_item(r: &ResultBriefRow) -> Option<Item> {
     Some(Item { item: format!("p:{}", r.learner_key), status, scaled, compliance: None, at_us: None })
 }
 
-/// The SQL of [`Profile::at`] over a row's `compliance` and `at_us`, at the time bound first.
-fn compliance_at_sql() -> String {
-    format!(
-        "CASE WHEN compliance = 'due' THEN (CASE WHEN $1 <= at_us THEN 'pending' ELSE 'overdue' END) \
-         WHEN compliance IN ('renew_on_time', 'renew_late') THEN (CASE WHEN $1 >= at_us THEN 'expired' \
-         WHEN $1 >= at_us - {EXPIRING_WINDOW_US} THEN 'expiring' ELSE substr(compliance, 7) END) \
-         ELSE compliance END"
-    )
-}
-
 impl Store {
     /// A course summary's counts at `now_us`, in one statement (one snapshot): see [`SummaryCount`].
     pub async fn summary_counts(&self, course_id: &str, now_us: i64) -> Result<Vec<SummaryCount>> {
-        // `$1` (the time) before `$2` in the text: SQLite numbers `$N` parameters by first appearance.
+        let renew = "compliance IN ('renew_on_time', 'renew_late')";
         let sql = format!(
-            "WITH i AS (SELECT status, scaled, {} AS compliance FROM summary_items WHERE course_id = $2) \
-             SELECT 's' AS part, status AS label, CAST(NULL AS DOUBLE PRECISION) AS scaled, COUNT(*) AS n \
-             FROM i GROUP BY status \
-             UNION ALL SELECT 'c', compliance, CAST(NULL AS DOUBLE PRECISION), COUNT(*) FROM i \
-             WHERE compliance IS NOT NULL GROUP BY compliance \
-             UNION ALL SELECT 'v', NULL, scaled, COUNT(*) FROM i WHERE scaled IS NOT NULL GROUP BY scaled",
-            compliance_at_sql()
+            "SELECT part, label, CAST(NULL AS DOUBLE PRECISION) AS scaled, n FROM summary_counts \
+             WHERE course_id = $1 AND n <> 0 \
+             UNION ALL SELECT 'v', NULL, scaled, n FROM summary_scores WHERE course_id = $1 AND n <> 0 \
+             UNION ALL SELECT 'o', compliance, NULL, CAST(SUM(n) AS BIGINT) FROM summary_instants \
+             WHERE course_id = $1 AND compliance = 'due' AND at_us < $2 GROUP BY compliance \
+             UNION ALL SELECT 'x', compliance, NULL, CAST(SUM(n) AS BIGINT) FROM summary_instants \
+             WHERE course_id = $1 AND {renew} AND at_us <= $2 GROUP BY compliance \
+             UNION ALL SELECT 'e', compliance, NULL, CAST(SUM(n) AS BIGINT) FROM summary_instants \
+             WHERE course_id = $1 AND {renew} AND at_us > $2 AND at_us <= $2 + {EXPIRING_WINDOW_US} GROUP BY compliance"
         );
-        self.read().sql(sql).bind(now_us).bind(course_id).fetch_all_as().await
+        self.read().sql(sql).bind(course_id).bind(now_us).fetch_all_as().await
     }
 
     /// Fills `summary_items` once after migration 0020 (see its comment), on the first `migrate` that
@@ -175,7 +169,9 @@ pub(super) async fn rebuild_all(conn: &mut Conn<'_>) -> Result<()> {
         .scalars()
         .await?;
     lock_courses(conn, &courses).await?;
-    conn.q("DELETE FROM summary_items").execute().await?;
+    for table in ["summary_items", "summary_counts", "summary_scores", "summary_instants"] {
+        conn.sql(format!("DELETE FROM {table}")).execute().await?;
+    }
     let assigned: Vec<AssignedBriefRow> = conn
         .sql(format!(
             "SELECT a.id, a.course_id, a.learner_key, a.assigned_us, a.due_us, a.grace_days, a.recurrence_months, \
@@ -195,7 +191,12 @@ pub(super) async fn rebuild_all(conn: &mut Conn<'_>) -> Result<()> {
         .await?;
     let mut items: Vec<(String, Item)> = assigned.iter().map(|a| (a.course_id.clone(), assigned_item(a))).collect();
     items.extend(unassigned.iter().filter_map(|r| Some((r.course_id.clone(), unassigned_item(r)?))));
-    insert_items(conn, &items).await
+    let mut deltas = Deltas::default();
+    for (course, i) in &items {
+        deltas.item(course, i, 1);
+    }
+    insert_items(conn, &items).await?;
+    deltas.apply(conn).await
 }
 
 /// Re-reads and replaces the items of `scope`; see the module's comment for why this is exact.
@@ -345,20 +346,30 @@ async fn refresh_course(
         }
         stale.extend(chunk.iter().map(|p| format!("p:{p}")));
     }
+    let mut deltas = Deltas::default();
     let stale: Vec<&str> = stale.iter().map(String::as_str).collect();
     for chunk in stale.chunks(ROWS_PER_INSERT) {
         let sql = format!(
-            "DELETE FROM summary_items WHERE course_id = {p1} AND item IN ({})",
+            "DELETE FROM summary_items WHERE course_id = {p1} AND item IN ({}) \
+             RETURNING status, scaled, compliance, at_us",
             backend.param_list(2, chunk.len())
         );
         let mut q = conn.sql(sql).bind(course);
         for item in chunk {
             q = q.bind(*item);
         }
-        q.execute().await?;
+        for r in q.fetch_all().await? {
+            let status: Option<String> = r.get("status")?;
+            let compliance: Option<String> = r.get("compliance")?;
+            deltas.add(course, status.as_deref(), r.get("scaled")?, compliance.as_deref(), r.get("at_us")?, -1);
+        }
     }
     let items: Vec<(String, Item)> = items.into_values().map(|i| (course.to_string(), i)).collect();
-    insert_items(conn, &items).await
+    for (_, i) in &items {
+        deltas.item(course, i, 1);
+    }
+    insert_items(conn, &items).await?;
+    deltas.apply(conn).await
 }
 
 async fn insert_items(conn: &mut Conn<'_>, items: &[(String, Item)]) -> Result<()> {
@@ -377,6 +388,106 @@ async fn insert_items(conn: &mut Conn<'_>, items: &[(String, Item)]) -> Result<(
         },
     )
     .await
+}
+
+/// What items add to their course's counts (`summary_counts`, `summary_scores`, `summary_instants`).
+#[derive(Debug, Default)]
+struct Deltas {
+    counts: BTreeMap<(String, &'static str, String), i64>,
+    scores: BTreeMap<(String, u64), i64>,
+    instants: BTreeMap<(String, String, i64), i64>,
+}
+
+impl Deltas {
+    /// Counts an item of `course` once more (`sign` 1) or once less (-1).
+    fn add(
+        &mut self,
+        course: &str,
+        status: Option<&str>,
+        scaled: Option<f64>,
+        compliance: Option<&str>,
+        at_us: Option<i64>,
+        sign: i64,
+    ) {
+        *self.counts.entry((course.to_string(), "s", status.unwrap_or("").to_string())).or_default() += sign;
+        if let Some(c) = compliance {
+            *self.counts.entry((course.to_string(), "c", c.to_string())).or_default() += sign;
+            if let Some(at) = at_us {
+                *self.instants.entry((course.to_string(), c.to_string(), at)).or_default() += sign;
+            }
+        }
+        if let Some(s) = scaled {
+            // -0.0 and 0.0 are one key to both databases.
+            *self.scores.entry((course.to_string(), (s + 0.0).to_bits())).or_default() += sign;
+        }
+    }
+
+    fn item(&mut self, course: &str, i: &Item, sign: i64) {
+        self.add(course, i.status, i.scaled, i.compliance.as_deref(), i.at_us, sign);
+    }
+
+    /// Adds these changes to the stored counts, and drops the counts they bring to zero.
+    async fn apply(self, conn: &mut Conn<'_>) -> Result<()> {
+        let counts: Vec<_> = self.counts.into_iter().filter(|(_, n)| *n != 0).collect();
+        let scores: Vec<_> = self.scores.into_iter().filter(|(_, n)| *n != 0).collect();
+        let instants: Vec<_> = self.instants.into_iter().filter(|(_, n)| *n != 0).collect();
+        conn.insert_rows(
+            "INSERT INTO summary_counts (course_id, part, label, n) VALUES",
+            "ON CONFLICT (course_id, part, label) DO UPDATE SET n = summary_counts.n + excluded.n",
+            4,
+            &counts,
+            |q, ((course, part, label), n)| q.bind(course.as_str()).bind(*part).bind(label.as_str()).bind(*n),
+        )
+        .await?;
+        conn.insert_rows(
+            "INSERT INTO summary_scores (course_id, scaled, n) VALUES",
+            "ON CONFLICT (course_id, scaled) DO UPDATE SET n = summary_scores.n + excluded.n",
+            3,
+            &scores,
+            |q, ((course, bits), n)| q.bind(course.as_str()).bind(f64::from_bits(*bits)).bind(*n),
+        )
+        .await?;
+        // A course's statuses, categories and scores are a few rows each; its instants may be one per
+        // assignment, so only the ones brought to zero here are looked for.
+        let courses: BTreeSet<&String> =
+            counts.iter().map(|((c, _, _), _)| c).chain(scores.iter().map(|((c, _), _)| c)).collect();
+        for course in courses {
+            conn.q("DELETE FROM summary_counts WHERE course_id = $1 AND n = 0").bind(course.as_str()).execute().await?;
+            conn.q("DELETE FROM summary_scores WHERE course_id = $1 AND n = 0").bind(course.as_str()).execute().await?;
+        }
+        let backend = conn.backend();
+        let mut zero = Vec::new();
+        for chunk in instants.chunks(ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO summary_instants (course_id, compliance, at_us, n) VALUES {} \
+                 ON CONFLICT (course_id, compliance, at_us) DO UPDATE SET n = summary_instants.n + excluded.n \
+                 RETURNING course_id, compliance, at_us, n",
+                backend.value_rows(chunk.len(), 4)
+            );
+            let mut q = conn.sql(sql);
+            for ((course, c, at), n) in chunk {
+                q = q.bind(course.as_str()).bind(c.as_str()).bind(*at).bind(*n);
+            }
+            for r in q.fetch_all().await? {
+                if r.get::<i64, _>("n")? == 0 {
+                    zero.push((
+                        r.get::<String, _>("course_id")?,
+                        r.get::<String, _>("compliance")?,
+                        r.get::<i64, _>("at_us")?,
+                    ));
+                }
+            }
+        }
+        for (course, c, at) in zero {
+            conn.q("DELETE FROM summary_instants WHERE course_id = $1 AND compliance = $2 AND at_us = $3 AND n = 0")
+                .bind(course)
+                .bind(c)
+                .bind(at)
+                .execute()
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// PostgreSQL: the courses' summary locks, in one global order. SQLite: nothing (one writer).
