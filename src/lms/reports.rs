@@ -566,6 +566,35 @@ mod tests {
     }
 
     #[test]
+    fn kept_counts_split_at_the_time_asked() {
+        let c = |part: &str, label: Option<&str>, scaled: Option<f64>, n: i64| SummaryCount {
+            part: part.into(),
+            label: label.map(str::to_string),
+            scaled,
+            n,
+        };
+        let counts = [
+            c("s", Some("completed"), None, 15),
+            c("c", Some("due"), None, 10),
+            c("c", Some("renew_on_time"), None, 5),
+            c("o", Some("due"), None, 3),
+            c("x", Some("renew_on_time"), None, 1),
+            c("e", Some("renew_on_time"), None, 2),
+            c("v", None, Some(0.5), 2),
+        ];
+        let j = tally_of_counts(&counts).unwrap().json("c", "C");
+        assert_eq!(j["learners"], 15);
+        assert_eq!(
+            j["compliance"],
+            json!({"pending": 7, "overdue": 3, "on_time": 2, "expiring": 2, "expired": 1}),
+            "{j}"
+        );
+        assert_eq!((j["mean_score"].as_f64(), j["median_score"].as_f64()), (Some(0.5), Some(0.5)));
+        // A result without brief columns: the rows are read instead.
+        assert!(tally_of_counts(&[c("s", Some(""), None, 1)]).is_none());
+    }
+
+    #[test]
     fn compliance_parse_matches_words() {
         assert_eq!(Compliance::parse("on_time"), Some(Compliance::OnTime));
         assert_eq!(Compliance::parse("nope"), None);
