@@ -73,6 +73,14 @@ impl Backend {
         format!("{prefix} {} {suffix}", self.value_rows(n, width))
     }
 
+    /// A BLOB/BYTEA expression as hexadecimal text.
+    pub fn hex(self, expr: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("hex({expr})"),
+            Backend::Postgres => format!("encode({expr}, 'hex')"),
+        }
+    }
+
     /// `SELECT k, v …` as one row holding a JSON array of `[k, v]` pairs. sqlx hands each result row
     /// from SQLite's worker thread to the async task on its own (two thread wake-ups a row: the top
     /// of the ingest profile), so reads of many small rows on hot paths come back aggregated; on
@@ -403,39 +411,43 @@ impl Conn<'_> {
     }
 
     /// Inserts `(key_id, stored_us, seq)` rows of `statement_index`, skipping ones that exist.
+    pub async fn insert_index_rows(&mut self, rows: &[(i64, i64, i64)]) -> Result<()> {
+        self.insert_number_rows("statement_index (key_id, stored_us, seq)", rows).await
+    }
+
+    /// Inserts rows of three integers into `target` (a table and its three columns), skipping ones
+    /// that exist: `statement_index` rows, results fact links.
     ///
     /// PostgreSQL: three arrays in one statement whose text never changes. A multi-row VALUES list has
     /// a new text for every row count (a batch of 100 statements gives ~1,500 index rows, a different
     /// number each time), and PostgreSQL parsed and planned each one, with its thousands of
     /// parameters, anew: a fixed cost per request that dominated batches of 100. SQLite: multi-row
     /// INSERTs of up to [`INDEX_ROWS_PER_INSERT`] rows with anonymous parameters.
-    pub async fn insert_index_rows(&mut self, rows: &[(i64, i64, i64)]) -> Result<()> {
+    pub async fn insert_number_rows(&mut self, target: &'static str, rows: &[(i64, i64, i64)]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
         match self {
             Conn::Pg(c, h) => {
-                let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-                let stored: Vec<i64> = rows.iter().map(|r| r.1).collect();
-                let seqs: Vec<i64> = rows.iter().map(|r| r.2).collect();
-                let insert = sqlx::query(
-                    "INSERT INTO statement_index (key_id, stored_us, seq) \
-                     SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[]) ON CONFLICT DO NOTHING",
-                )
-                .bind(ids)
-                .bind(stored)
-                .bind(seqs);
+                let first: Vec<i64> = rows.iter().map(|r| r.0).collect();
+                let second: Vec<i64> = rows.iter().map(|r| r.1).collect();
+                let third: Vec<i64> = rows.iter().map(|r| r.2).collect();
+                let sql = format!(
+                    "INSERT INTO {target} SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[]) \
+                     ON CONFLICT DO NOTHING"
+                );
+                let insert = sqlx::query(AssertSqlSafe(sql)).bind(first).bind(second).bind(third);
                 h.guard(async { Ok(insert.execute(&mut **c).await?) }).await?;
             }
             Conn::Sqlite(_) => {
                 for chunk in rows.chunks(INDEX_ROWS_PER_INSERT) {
                     let sql = format!(
-                        "INSERT INTO statement_index (key_id, stored_us, seq) VALUES {} ON CONFLICT DO NOTHING",
+                        "INSERT INTO {target} VALUES {} ON CONFLICT DO NOTHING",
                         Backend::Sqlite.value_rows(chunk.len(), 3)
                     );
                     let mut q = self.sql(sql);
-                    for (id, stored, seq) in chunk {
-                        q = q.bind(*id).bind(*stored).bind(*seq);
+                    for (a, b, c) in chunk {
+                        q = q.bind(*a).bind(*b).bind(*c);
                     }
                     q.execute().await?;
                 }

@@ -112,7 +112,7 @@ impl Store {
         let seqs: Vec<i64> = e.remove.iter().map(|(s, _)| *s).collect();
         uncount_days(&mut conn, &seqs).await?;
         delete_by_seq(&mut conn, "DELETE FROM statement_index WHERE seq IN", &seqs).await?;
-        super::results::delete_facts_of(&mut conn, &removed_ids, "").await?;
+        super::results::delete_facts_by_seq(&mut conn, &seqs).await?;
         delete_by_seq(&mut conn, "DELETE FROM statements WHERE seq IN", &seqs).await?;
         for (seq, body) in &e.rewrite {
             conn.q("UPDATE statements SET body = $1, packed = NULL WHERE seq = $2")
@@ -121,19 +121,13 @@ impl Store {
                 .execute()
                 .await?;
         }
-        refile_under_anonymous(&mut conn, e).await?;
         let keys: Vec<&str> = e.keys.iter().map(String::as_str).collect();
+        // Before the person's keys leave the dictionary: the facts are filed under their numbers.
+        super::results::delete_facts_of_learners(&mut conn, &keys).await?;
+        refile_under_anonymous(&mut conn, e).await?;
         conn.execute_for_ids("DELETE FROM documents WHERE agent_key IN", "", &keys).await?;
         conn.execute_for_ids("DELETE FROM agents WHERE key IN", "", &keys).await?;
         conn.execute_for_ids("DELETE FROM learner_weeks WHERE ifi_key IN", "", &keys).await?;
-        conn.execute_for_ids(
-            "DELETE FROM result_facts WHERE statement_id IN (SELECT statement_id FROM result_fact_links \
-             WHERE learner_key IN",
-            ")",
-            &keys,
-        )
-        .await?;
-        conn.execute_for_ids("DELETE FROM result_fact_links WHERE learner_key IN", "", &keys).await?;
         conn.execute_for_ids("DELETE FROM person_identifiers WHERE ifi_key IN", "", &keys).await?;
         conn.q("DELETE FROM persons WHERE id = $1").bind(&e.person).execute().await?;
         conn.q("DELETE FROM results WHERE learner_key = $1").bind(&e.person).execute().await?;
@@ -183,8 +177,9 @@ async fn uncount_days(conn: &mut Conn<'_>, seqs: &[i64]) -> Result<()> {
 
 /// Files the rewritten statements' agent rows of the person under the anonymous agent instead
 /// (a statement may name the person under two identifiers: the rows merge), then drops the person's
-/// keys from the dictionary, which holds their identifiers as text. A key still filed for a statement
-/// outside this plan (one stored after the plan was read) stays, so that the next pass finds that
+/// keys from the dictionary, which holds their identifiers as text (their results facts, filed under
+/// the same numbers, are gone by now). A key still filed for a statement or a fact outside this plan
+/// (one stored after the plan was read) stays, so that the next pass finds that
 /// statement by it; `keys::exclude_writers` makes sure no writer is between looking a key up and
 /// filing under it meanwhile.
 async fn refile_under_anonymous(conn: &mut Conn<'_>, e: &Erasure) -> Result<()> {
@@ -235,10 +230,13 @@ async fn refile_under_anonymous(conn: &mut Conn<'_>, e: &Erasure) -> Result<()> 
             }
             q.execute().await?;
         }
-        conn.q("DELETE FROM index_keys WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM statement_index WHERE key_id = $1)")
-            .bind(*id)
-            .execute()
-            .await?;
+        conn.q(
+            "DELETE FROM index_keys WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM statement_index WHERE key_id = $1) \
+                AND NOT EXISTS (SELECT 1 FROM result_fact_links WHERE learner_id = $1)",
+        )
+        .bind(*id)
+        .execute()
+        .await?;
     }
     Ok(())
 }

@@ -285,12 +285,16 @@ impl Store {
     /// the person's identifiers re-derives.
     pub async fn courses_of_person(&self, person: &str) -> Result<Vec<String>> {
         self.read()
-            .q("SELECT ca.course_id FROM result_fact_links f \
-                JOIN person_identifiers pi ON pi.ifi_key = f.learner_key \
-                JOIN course_activities ca ON ca.activity_id = f.linked WHERE pi.person_id = $1 \
-                UNION SELECT course_id FROM results WHERE learner_key = $1 \
-                UNION SELECT a.course_id FROM assignments a \
-                JOIN person_identifiers pi ON pi.ifi_key = a.learner_key WHERE pi.person_id = $1")
+            .sql(format!(
+                "SELECT ca.course_id FROM person_identifiers pi \
+                 JOIN index_keys lk ON lk.kind = '{}' AND lk.key = pi.ifi_key \
+                 JOIN result_fact_links f ON f.learner_id = lk.id JOIN index_keys ak ON ak.id = f.activity_id \
+                 JOIN course_activities ca ON ca.activity_id = ak.key WHERE pi.person_id = $1 \
+                 UNION SELECT course_id FROM results WHERE learner_key = $1 \
+                 UNION SELECT a.course_id FROM assignments a \
+                 JOIN person_identifiers pi ON pi.ifi_key = a.learner_key WHERE pi.person_id = $1",
+                super::results::LEARNER
+            ))
             .bind(person)
             .scalars()
             .await

@@ -2,12 +2,22 @@
 //! it concerns), the course definitions it derives against (with the activities each course
 //! includes), and the results.
 
+use std::collections::HashMap;
+
 use super::dialect::{Conn, Q};
-use super::{PersonGuard, Result, Store};
+use super::statements::keys;
+use super::{PersonGuard, Result, Store, StoreError};
+use crate::xapi::statement::kind;
+
+/// The key dictionary's kinds (`index_keys`) that number a fact's learner and its activities: the
+/// ones a statement is found by anywhere, so a fact's keys are nearly always there already.
+pub(super) const LEARNER: char = kind::AGENT_RELATED;
+pub(super) const ACTIVITY: char = kind::ACTIVITY_RELATED;
 
 /// A statement's fact for the results engine, filed under every activity it concerns. The body is
-/// stored once (`result_facts`) and each activity is a small link row (`result_fact_links`): a body
-/// per link made facts the largest part of the store (issue 15, `cairn bench size`).
+/// stored once (`result_facts`, packed) and each activity is a small link row (`result_fact_links`)
+/// of numbers: learner and activity from the key dictionary, the statement's `seq` (migration 0021;
+/// as text they were 2 KB of a statement's 3.7 KB on PostgreSQL, `cairn bench size`).
 #[derive(Debug, Clone)]
 pub struct FactRow {
     pub statement_id: String,
@@ -92,48 +102,138 @@ pub struct AssignedBriefRow {
 pub(super) const BRIEF_COLUMNS: &str = "r.status, r.scaled, r.time_spent_s, r.satisfied_us, r.satisfied_free, \
      CASE WHEN r.status IS NULL THEN r.body END AS body";
 
-/// Fact rows in multi-row inserts, a body and its links; a statement already filed stays as it is.
-pub(super) async fn insert_fact_rows(conn: &mut Conn<'_>, facts: &[FactRow]) -> Result<()> {
-    conn.insert_rows(
-        "INSERT INTO result_facts (statement_id, learner_key, body) VALUES",
-        "ON CONFLICT (statement_id) DO NOTHING",
-        3,
-        facts,
-        |q, f| q.bind(&f.statement_id).bind(&f.learner_key).bind(&f.body),
-    )
-    .await?;
-    let links: Vec<(&str, &str, &str)> = facts
-        .iter()
-        .flat_map(|f| f.linked.iter().map(move |l| (f.learner_key.as_str(), l.as_str(), f.statement_id.as_str())))
-        .collect();
-    conn.insert_rows(
-        "INSERT INTO result_fact_links (learner_key, linked, statement_id) VALUES",
-        "ON CONFLICT (learner_key, linked, statement_id) DO NOTHING",
-        3,
-        &links,
-        |q, l| q.bind(l.0).bind(l.1).bind(l.2),
-    )
-    .await
+/// A fact to file and its packed body (stored packed when there is one, as text otherwise): one
+/// pair, like a statement's `statements::Packed`.
+pub(in crate::store) type PackedFact<'a> = (&'a FactRow, Option<&'a [u8]>);
+
+/// The dictionary keys facts are filed under: each fact's learner and activities.
+pub(super) fn fact_keys<'a>(facts: impl IntoIterator<Item = &'a FactRow>) -> Vec<(char, &'a str)> {
+    facts
+        .into_iter()
+        .flat_map(|f| {
+            std::iter::once((LEARNER, f.learner_key.as_str())).chain(f.linked.iter().map(|l| (ACTIVITY, l.as_str())))
+        })
+        .collect()
 }
 
-/// Removes the facts (bodies and links) of these statements; `and` narrows further (SQL text
-/// about `statement_id`). The links go first, found through their bodies' learners: the links are
-/// keyed by learner, so no index by statement is kept for this rare path (voiding, erasure).
-pub(super) async fn delete_facts_of(conn: &mut Conn<'_>, ids: &[&str], and: &str) -> Result<()> {
+/// Fact rows, a body and its links, by number: each statement's `seq` from `seqs` (by id), learners
+/// and activities from `ids` (the dictionary's numbers of [`fact_keys`], by `keys::key_text`). A
+/// body with a packed form is stored packed, its text left empty. A statement already filed stays as
+/// it is.
+pub(super) async fn insert_fact_rows(
+    conn: &mut Conn<'_>,
+    facts: &[PackedFact<'_>],
+    seqs: &HashMap<String, i64>,
+    ids: &HashMap<String, i64>,
+) -> Result<()> {
+    if facts.is_empty() {
+        return Ok(());
+    }
+    let number = |kind: char, key: &str| {
+        ids.get(&keys::key_text(kind, key))
+            .copied()
+            .ok_or_else(|| StoreError::Database(sqlx::Error::Protocol(format!("no number for fact key {kind}{key}"))))
+    };
+    let mut bodies: Vec<(i64, i64, &str, Option<&[u8]>)> = Vec::with_capacity(facts.len());
+    let mut links: Vec<(i64, i64, i64)> = Vec::with_capacity(facts.len() * 4);
+    for &(f, packed) in facts {
+        let seq = *seqs.get(&f.statement_id).ok_or_else(|| {
+            StoreError::Database(sqlx::Error::Protocol(format!("fact of statement {} not stored", f.statement_id)))
+        })?;
+        let learner = number(LEARNER, &f.learner_key)?;
+        bodies.push((seq, learner, if packed.is_some() { "" } else { f.body.as_str() }, packed));
+        for l in &f.linked {
+            links.push((learner, number(ACTIVITY, l)?, seq));
+        }
+    }
+    match conn {
+        // Arrays, so that the statement's text is the same for any number of facts (see
+        // `Conn::insert_number_rows`).
+        Conn::Pg(c, h) => {
+            let seq: Vec<i64> = bodies.iter().map(|b| b.0).collect();
+            let learner: Vec<i64> = bodies.iter().map(|b| b.1).collect();
+            let text: Vec<&str> = bodies.iter().map(|b| b.2).collect();
+            let packed: Vec<Option<&[u8]>> = bodies.iter().map(|b| b.3).collect();
+            let insert = sqlx::query(
+                "INSERT INTO result_facts (seq, learner_id, body, packed) \
+                 SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::bytea[]) ON CONFLICT DO NOTHING",
+            )
+            .bind(seq)
+            .bind(learner)
+            .bind(text)
+            .bind(packed);
+            h.guard(async { Ok(insert.execute(&mut **c).await?) }).await?;
+        }
+        Conn::Sqlite(_) => {
+            conn.insert_rows(
+                "INSERT INTO result_facts (seq, learner_id, body, packed) VALUES",
+                "ON CONFLICT DO NOTHING",
+                4,
+                &bodies,
+                // Owned: a bound value outlives this call in sqlx's SQLite arguments.
+                |q, b| q.bind(b.0).bind(b.1).bind(b.2.to_string()).bind(b.3.map(<[u8]>::to_vec)),
+            )
+            .await?;
+        }
+    }
+    conn.insert_number_rows("result_fact_links (learner_id, activity_id, seq)", &links).await
+}
+
+/// Removes the facts (bodies and links) of the statements with these ids; with `only_voided`, of
+/// those of them that are voided.
+pub(super) async fn delete_facts_of(conn: &mut Conn<'_>, ids: &[&str], only_voided: bool) -> Result<()> {
     let backend = conn.backend();
+    let mut seqs = Vec::new();
     for chunk in ids.chunks(super::dialect::ROWS_PER_INSERT) {
-        // The ids twice (SQLite's placeholders are not numbered, so they cannot be reused).
+        let voided = if only_voided { " AND voided" } else { "" };
+        let mut q = conn
+            .sql(format!("SELECT seq FROM statements WHERE id IN ({}){voided}", backend.param_list(1, chunk.len())));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        seqs.extend(q.scalars::<i64>().await?);
+    }
+    delete_facts_by_seq(conn, &seqs).await
+}
+
+/// Removes the facts of the statements numbered `seqs`. The links go first, found through their
+/// bodies' learners: the links are keyed by learner, so no index by statement is kept for this rare
+/// path (voiding, erasure).
+pub(super) async fn delete_facts_by_seq(conn: &mut Conn<'_>, seqs: &[i64]) -> Result<()> {
+    let backend = conn.backend();
+    for chunk in seqs.chunks(super::dialect::ROWS_PER_INSERT) {
+        // The seqs twice (SQLite's placeholders are not numbered, so they cannot be reused).
         let (first, second) = (backend.param_list(1, chunk.len()), backend.param_list(chunk.len() + 1, chunk.len()));
         let mut q = conn.sql(format!(
-            "DELETE FROM result_fact_links WHERE learner_key IN (SELECT learner_key FROM result_facts \
-             WHERE statement_id IN ({first})) AND statement_id IN ({second}) {and}"
+            "DELETE FROM result_fact_links WHERE learner_id IN (SELECT learner_id FROM result_facts \
+             WHERE seq IN ({first})) AND seq IN ({second})"
         ));
-        for id in chunk.iter().chain(chunk) {
-            q = q.bind(*id);
+        for s in chunk.iter().chain(chunk) {
+            q = q.bind(*s);
+        }
+        q.execute().await?;
+        let mut q = conn.sql(format!("DELETE FROM result_facts WHERE seq IN ({})", backend.param_list(1, chunk.len())));
+        for s in chunk {
+            q = q.bind(*s);
         }
         q.execute().await?;
     }
-    conn.execute_for_ids("DELETE FROM result_facts WHERE statement_id IN", and, ids).await
+    Ok(())
+}
+
+/// Removes every fact filed under these learner keys (erasure), bodies and links.
+pub(super) async fn delete_facts_of_learners(conn: &mut Conn<'_>, learner_keys: &[&str]) -> Result<()> {
+    let learners = format!("(SELECT id FROM index_keys WHERE kind = '{LEARNER}' AND key IN");
+    conn.execute_for_ids(
+        &format!(
+            "DELETE FROM result_facts WHERE seq IN (SELECT seq FROM result_fact_links WHERE learner_id IN {learners}"
+        ),
+        "))",
+        learner_keys,
+    )
+    .await?;
+    conn.execute_for_ids(&format!("DELETE FROM result_fact_links WHERE learner_id IN {learners}"), ")", learner_keys)
+        .await
 }
 
 /// Result rows upserted in chunks; a (course, learner) given twice keeps its last body (one
@@ -180,12 +280,26 @@ pub(super) async fn upsert_result_rows(conn: &mut Conn<'_>, rows: &[ResultWrite]
 }
 
 impl Store {
+    /// Files the facts of stored statements (a rebuild), in a transaction of their own.
     pub async fn insert_facts(&self, facts: &[FactRow]) -> Result<()> {
         if facts.is_empty() {
             return Ok(());
         }
+        let ids: Vec<String> = facts.iter().map(|f| f.statement_id.clone()).collect();
+        let mut seqs = HashMap::with_capacity(ids.len());
+        for (id, seq) in
+            self.read_pairs_in("SELECT id AS k, CAST(seq AS TEXT) AS v FROM statements WHERE id IN", &ids).await?
+        {
+            let seq = seq.parse().map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+            seqs.insert(id, seq);
+        }
+        let packed = self.pack_facts(facts);
+        let rows: Vec<PackedFact> = facts.iter().zip(&packed).map(|(f, p)| (f, p.as_deref())).collect();
         let mut tx = self.begin_write().await?;
-        insert_fact_rows(&mut tx.conn(), facts).await?;
+        let mut conn = tx.conn();
+        keys::writers_shared(&mut conn).await?;
+        let ids = keys::ids_of(&mut conn, &fact_keys(facts)).await?;
+        insert_fact_rows(&mut conn, &rows, &seqs, &ids).await?;
         tx.commit().await
     }
 
@@ -226,11 +340,16 @@ impl Store {
         }
         let ex = self.under(g);
         let b = ex.backend();
+        // A body is JSON text, or its packed form as hex (which never starts with `{`).
         let sql = format!(
-            "SELECT DISTINCT pi.person_id AS k, f.statement_id, f.body AS v FROM result_fact_links l \
-             JOIN person_identifiers pi ON pi.ifi_key = l.learner_key \
-             JOIN result_facts f ON f.statement_id = l.statement_id \
-             WHERE pi.person_id IN ({}) AND l.linked IN ({})",
+            "SELECT t.k, CASE WHEN f.packed IS NULL THEN f.body ELSE {} END AS v FROM \
+             (SELECT DISTINCT pi.person_id AS k, l.seq FROM person_identifiers pi \
+             JOIN index_keys lk ON lk.kind = '{LEARNER}' AND lk.key = pi.ifi_key \
+             JOIN result_fact_links l ON l.learner_id = lk.id \
+             WHERE pi.person_id IN ({}) AND l.activity_id IN \
+             (SELECT id FROM index_keys WHERE kind = '{ACTIVITY}' AND key IN ({}))) t \
+             JOIN result_facts f ON f.seq = t.seq",
+            b.hex("f.packed"),
             b.param_list(1, persons.len()),
             b.param_list(persons.len() + 1, activities.len())
         );
@@ -238,7 +357,20 @@ impl Store {
         for k in persons.iter().chain(activities) {
             q = q.bind(k);
         }
-        q.fetch().await
+        let mut out = Vec::new();
+        for (person, v) in q.fetch().await? {
+            out.push((person, self.fact_text(v).await?));
+        }
+        Ok(out)
+    }
+
+    /// A fact body as read by [`Store::facts_of_persons`]: JSON text, or hex of its packed form.
+    async fn fact_text(&self, v: String) -> Result<String> {
+        if v.starts_with('{') {
+            return Ok(v);
+        }
+        let packed = hex::decode(&v).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+        self.unpack(|| "a results fact".to_string(), &packed).await
     }
 
     /// `(person, body)` of these persons' results for one course, read under their guard.
@@ -285,8 +417,10 @@ impl Store {
     pub async fn fact_links_of(&self, statement_ids: &[String]) -> Result<Vec<FactLink>> {
         let pairs = self
             .read_pairs_in(
-                "SELECT l.learner_key AS k, l.linked AS v FROM result_facts f JOIN result_fact_links l \
-                 ON l.learner_key = f.learner_key AND l.statement_id = f.statement_id WHERE f.statement_id IN",
+                "SELECT lk.key AS k, ak.key AS v FROM statements s JOIN result_facts f ON f.seq = s.seq \
+                 JOIN result_fact_links l ON l.learner_id = f.learner_id AND l.seq = f.seq \
+                 JOIN index_keys lk ON lk.id = l.learner_id JOIN index_keys ak ON ak.id = l.activity_id \
+                 WHERE s.id IN",
                 statement_ids,
             )
             .await?;
@@ -456,9 +590,12 @@ impl Store {
     /// Every person with a fact on an activity of the course.
     pub async fn learners_of_course(&self, course_id: &str) -> Result<Vec<String>> {
         self.read()
-            .q("SELECT DISTINCT pi.person_id FROM result_fact_links f \
-                JOIN course_activities ca ON ca.activity_id = f.linked \
-                JOIN person_identifiers pi ON pi.ifi_key = f.learner_key WHERE ca.course_id = $1")
+            .sql(format!(
+                "SELECT DISTINCT pi.person_id FROM course_activities ca \
+                 JOIN index_keys ak ON ak.kind = '{ACTIVITY}' AND ak.key = ca.activity_id \
+                 JOIN result_fact_links f ON f.activity_id = ak.id JOIN index_keys lk ON lk.id = f.learner_id \
+                 JOIN person_identifiers pi ON pi.ifi_key = lk.key WHERE ca.course_id = $1"
+            ))
             .bind(course_id)
             .scalars()
             .await

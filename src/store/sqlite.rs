@@ -20,6 +20,7 @@ use sqlx::sqlite::{
 use sqlx::AssertSqlSafe;
 
 use super::dialect::Conn;
+use super::results::PackedFact;
 use super::{documents, missing_migrations, statements, Outage, Result, StoreError};
 use super::{Document, DocumentChange, DocumentKey, FactRow, NewAttachment, NewStatement};
 
@@ -60,7 +61,7 @@ struct WriteJob {
 enum Work {
     Statements {
         batch: Arc<[NewStatement]>,
-        packed: Arc<[Option<Vec<u8>>]>,
+        packed: Arc<statements::PackedBodies>,
         attachments: Vec<NewAttachment>,
         facts: Arc<[FactRow]>,
     },
@@ -83,9 +84,8 @@ impl Work {
     async fn run(&mut self, conn: &mut SqliteConnection) -> Result<()> {
         match self {
             Work::Statements { batch, packed, attachments, facts } => {
-                let rows: Vec<statements::Packed> =
-                    batch.iter().zip(packed.iter()).map(|(st, p)| (st, p.as_deref())).collect();
-                statements::insert_in(&mut Conn::Sqlite(conn), &rows, attachments, facts).await
+                let (rows, facts) = (packed.pair_statements(batch), packed.pair_facts(facts));
+                statements::insert_in(&mut Conn::Sqlite(conn), &rows, attachments, &facts).await
             }
             Work::Document { key, decide } => {
                 let decide = decide.take().ok_or_else(writer_gone)?;
@@ -219,9 +219,9 @@ async fn statements_together(tx: &mut sqlx::Transaction<'static, Db>, jobs: &mut
     Some(statements::insert_in(&mut Conn::Sqlite(&mut *tx), &rows, &attachments, &facts).await.is_ok())
 }
 
-/// A group's statement jobs as one: each statement with its packed body (borrowed from the jobs,
-/// not copied), the attachments, the facts.
-type Combined<'a> = (Vec<statements::Packed<'a>>, Vec<NewAttachment>, Vec<FactRow>);
+/// A group's statement jobs as one: each statement and each fact with its packed body (borrowed
+/// from the jobs, not copied), the attachments.
+type Combined<'a> = (Vec<statements::Packed<'a>>, Vec<NewAttachment>, Vec<PackedFact<'a>>);
 
 /// The group's statement jobs as one batch, when there are several.
 fn combined_statements(jobs: &[WriteJob]) -> Option<Combined<'_>> {
@@ -231,9 +231,9 @@ fn combined_statements(jobs: &[WriteJob]) -> Option<Combined<'_>> {
     let mut count = 0;
     for job in jobs {
         if let Work::Statements { batch, packed, attachments: a, facts: f } = &job.work {
-            rows.extend(batch.iter().zip(packed.iter()).map(|(st, p)| (st, p.as_deref())));
+            rows.extend(packed.pair_statements(batch));
+            facts.extend(packed.pair_facts(f));
             attachments.extend(a.iter().cloned());
-            facts.extend(f.iter().cloned());
             count += 1;
         }
     }
@@ -343,10 +343,10 @@ impl SqliteStore {
     }
 
     /// Stores a batch all-or-nothing through the group-commit writer; returns once it is durable.
-    pub async fn insert_statements(
+    pub(super) async fn insert_statements(
         &self,
         batch: Arc<[NewStatement]>,
-        packed: Arc<[Option<Vec<u8>>]>,
+        packed: Arc<statements::PackedBodies>,
         attachments: &[NewAttachment],
         facts: Arc<[FactRow]>,
     ) -> Result<()> {

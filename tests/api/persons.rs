@@ -418,11 +418,14 @@ async fn export_and_erasure(app: TestApp) {
     assert_eq!(rows[0]["learner"]["mbox"], "mailto:bob@example.com");
     let (_, search) = app.get_json("/api/persons?search=ann").await;
     assert_eq!(search["persons"], json!([]));
-    // No results fact (body or link) and no index key of hers is left; bob's stay.
+    // No results fact (body or link) and no index key of hers is left; bob's stay. Facts are filed
+    // under their learner's number in the key dictionary, so none may be left without its key.
     for (who, expected_some) in [("ann@example.com", false), ("bob@example.com", true)] {
         let like = format!("%{who}%");
-        let sql = "SELECT (SELECT count(*) FROM result_facts WHERE learner_key LIKE $1 OR body LIKE $1) \
-                   + (SELECT count(*) FROM result_fact_links WHERE learner_key LIKE $1) \
+        let sql = "SELECT (SELECT count(*) FROM result_facts f JOIN index_keys k ON k.id = f.learner_id \
+                   WHERE k.key LIKE $1 OR f.body LIKE $1) \
+                   + (SELECT count(*) FROM result_fact_links l JOIN index_keys k ON k.id = l.learner_id \
+                   WHERE k.key LIKE $1) \
                    + (SELECT count(*) FROM index_keys WHERE key LIKE $1)";
         let n: i64 = if app.database_url.starts_with("sqlite") {
             let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
@@ -433,6 +436,18 @@ async fn export_and_erasure(app: TestApp) {
         };
         assert_eq!(n > 0, expected_some, "facts and keys of {who}: {n}");
     }
+    let orphans = "SELECT (SELECT count(*) FROM result_facts f WHERE NOT EXISTS \
+                   (SELECT 1 FROM index_keys k WHERE k.id = f.learner_id)) \
+                   + (SELECT count(*) FROM result_fact_links l WHERE NOT EXISTS \
+                   (SELECT 1 FROM index_keys k WHERE k.id = l.learner_id))";
+    let n: i64 = if app.database_url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+        sqlx::query_scalar(orphans).fetch_one(&pool).await.unwrap()
+    } else {
+        let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+        sqlx::query_scalar(orphans).fetch_one(&pool).await.unwrap()
+    };
+    assert_eq!(n, 0, "facts filed under a number the dictionary no longer has");
     // The audit log says who and when, with the person's opaque id and no personal data.
     let audit = app.lms.store.audit_log(None, 10).await.unwrap();
     let entry = audit.iter().find(|a| a.action == "person.erase").expect("audit entry");

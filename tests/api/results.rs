@@ -637,10 +637,11 @@ async fn result_briefs_agree_with_bodies(app: TestApp) {
 }
 both!(result_briefs_agree_with_bodies);
 
-/// A statement's fact is stored once with a link row per activity it concerns (migration 0016): the
-/// links are exactly its object, parent and grouping activities, a voided statement leaves neither
-/// body nor links, and the migration turns the older layout (the body repeated per link) into the
-/// same rows, after which results stay the same and keep following new statements.
+/// A statement's fact is stored once, packed, with a link row per activity it concerns (migrations
+/// 0016, 0021): the links are exactly its object, parent and grouping activities, a voided statement
+/// leaves neither body nor links, and the migrations turn the older layouts (the body repeated per
+/// link; text keys) into the same rows, after which results stay the same and keep following new
+/// statements.
 async fn fact_bodies_once_and_their_links(app: TestApp) {
     let course = "http://example.com/f";
     let acts = ["http://example.com/f/a", "http://example.com/f/b"];
@@ -666,27 +667,15 @@ async fn fact_bodies_once_and_their_links(app: TestApp) {
                       "object": {"objectType": "StatementRef", "id": ids[0]}});
     assert_eq!(app.post_statements(&void).await.0, 200);
 
-    type Rows = Vec<(String, String, String)>;
-    async fn rows(url: &str, sql: &'static str) -> Rows {
-        if url.starts_with("sqlite") {
-            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-            sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
-        } else {
-            let pool = sqlx::PgPool::connect(url).await.unwrap();
-            sqlx::query_as(sql).fetch_all(&pool).await.unwrap()
-        }
-    }
-    let links_sql = "SELECT learner_key, linked, statement_id FROM result_fact_links \
-                     ORDER BY learner_key, linked, statement_id";
-    let bodies_sql = "SELECT statement_id, learner_key, body FROM result_facts ORDER BY statement_id";
     let url = app.database_url.clone();
-    let links = rows(&url, links_sql).await;
-    let bodies = rows(&url, bodies_sql).await;
-    // Eleven facts (the voided one and the voiding statement have none), one body each.
+    let (links, bodies, packed) = links_and_bodies(&url).await;
+    // Eleven facts (the voided one and the voiding statement have none), one body each, packed.
     assert_eq!(bodies.len(), 11, "{bodies:#?}");
+    assert_eq!(packed, 11, "bodies are stored packed");
     assert!(bodies.iter().all(|b| b.0 != ids[0]) && links.iter().all(|l| l.2 != ids[0]), "voided: gone");
     for (id, learner_key, body) in &bodies {
         let fact: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(fact["statement_id"], id.as_str());
         let mut linked: Vec<&str> = links
             .iter()
             .filter(|l| &l.2 == id)
@@ -703,28 +692,43 @@ async fn fact_bodies_once_and_their_links(app: TestApp) {
     let before = results_of(&app, course).await;
     assert!(before.iter().any(|r| r["status"] == "in_progress" || r["status"] == "completed"), "{before:#?}");
 
-    // The layout before 0016, rebuilt from the rows above; then the migration as shipped.
-    execute(
-        &url,
-        "CREATE TABLE old_facts (statement_id TEXT NOT NULL, linked TEXT NOT NULL, learner_key TEXT NOT NULL, \
-         body TEXT NOT NULL, PRIMARY KEY (statement_id, linked)); \
-         INSERT INTO old_facts SELECT l.statement_id, l.linked, l.learner_key, f.body FROM result_fact_links l \
-         JOIN result_facts f ON f.statement_id = l.statement_id; \
-         DROP TABLE result_fact_links; DROP TABLE result_facts; ALTER TABLE old_facts RENAME TO result_facts; \
-         CREATE INDEX result_facts_learner ON result_facts (learner_key, linked);",
-    )
-    .await;
-    let migration = if url.starts_with("sqlite") {
-        include_str!("../../migrations/sqlite/0016_fact_links.sql")
+    // The layout before 0016 (text keys, the body repeated per link), rebuilt from the rows above;
+    // then the migrations as shipped: 0016 (a body per statement), 0021 (by number; bodies stay text).
+    let mut old = "DROP TABLE result_fact_links; DROP TABLE result_facts; \
+        CREATE TABLE result_facts (statement_id TEXT NOT NULL, linked TEXT NOT NULL, learner_key TEXT NOT NULL, \
+        body TEXT NOT NULL, PRIMARY KEY (statement_id, linked)); \
+        CREATE INDEX result_facts_learner ON result_facts (learner_key, linked);"
+        .to_string();
+    let quote = |t: &str| format!("'{}'", t.replace('\'', "''"));
+    for (learner_key, linked, id) in &links {
+        let body = &bodies.iter().find(|b| &b.0 == id).unwrap().2;
+        old.push_str(&format!(
+            "INSERT INTO result_facts VALUES ({}, {}, {}, {});",
+            quote(id),
+            quote(linked),
+            quote(learner_key),
+            quote(body)
+        ));
+    }
+    let (m16, m21) = if url.starts_with("sqlite") {
+        (
+            include_str!("../../migrations/sqlite/0016_fact_links.sql"),
+            include_str!("../../migrations/sqlite/0021_fact_numbers.sql"),
+        )
     } else {
-        include_str!("../../migrations/postgres/0016_fact_links.sql")
+        (
+            include_str!("../../migrations/postgres/0016_fact_links.sql"),
+            include_str!("../../migrations/postgres/0021_fact_numbers.sql"),
+        )
     };
-    execute(&url, migration).await;
-    assert_eq!(rows(&url, links_sql).await, links, "links after the migration");
-    assert_eq!(rows(&url, bodies_sql).await, bodies, "bodies after the migration");
+    execute_text(&url, old).await;
+    execute(&url, m16).await;
+    execute(&url, m21).await;
+    assert_eq!(links_and_bodies(&url).await, (links, bodies, 0), "links and bodies (as text) after the migrations");
     assert_eq!(results_of(&app, course).await, before);
 
-    // The migrated store keeps following: f2 completes both activities, and voiding one undoes it.
+    // The migrated store keeps following, reading old and new bodies alike: f2 completes both
+    // activities, and voiding one undoes it.
     let f2 = &people[2];
     let mut last = String::new();
     for a in acts {
@@ -736,11 +740,64 @@ async fn fact_bodies_once_and_their_links(app: TestApp) {
     let void = json!({"actor": f2, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
                       "object": {"objectType": "StatementRef", "id": last}});
     assert_eq!(app.post_statements(&void).await.0, 200);
-    let after = rows(&url, links_sql).await;
+    let (after, _, packed) = links_and_bodies(&url).await;
     assert_eq!(after.len(), 36, "three links of the one new fact left");
+    assert_eq!(packed, 1, "the new fact is packed");
     assert!(after.iter().all(|l| l.2 != last));
 }
 both!(fact_bodies_once_and_their_links);
+
+/// `(learner, activity, statement id)` of every fact link and `(statement id, learner, body)` of
+/// every fact body, sorted, read through the key dictionary and the statements; and how many bodies
+/// are packed (unpacked here: so small a store has no dictionary, so they are plain zstd frames).
+async fn links_and_bodies(url: &str) -> (Vec<(String, String, String)>, Vec<(String, String, String)>, usize) {
+    type Raw = Vec<(String, String, String, Option<Vec<u8>>)>;
+    let links_sql = "SELECT lk.key, ak.key, s.id FROM result_fact_links l JOIN index_keys lk ON lk.id = l.learner_id \
+                     JOIN index_keys ak ON ak.id = l.activity_id JOIN statements s ON s.seq = l.seq";
+    let bodies_sql = "SELECT s.id, k.key, f.body, f.packed FROM result_facts f JOIN statements s ON s.seq = f.seq \
+                      JOIN index_keys k ON k.id = f.learner_id";
+    let (mut links, raw): (Vec<(String, String, String)>, Raw) = if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        (
+            sqlx::query_as(links_sql).fetch_all(&pool).await.unwrap(),
+            sqlx::query_as(bodies_sql).fetch_all(&pool).await.unwrap(),
+        )
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        (
+            sqlx::query_as(links_sql).fetch_all(&pool).await.unwrap(),
+            sqlx::query_as(bodies_sql).fetch_all(&pool).await.unwrap(),
+        )
+    };
+    links.sort();
+    let packed = raw.iter().filter(|r| r.3.is_some()).count();
+    let mut bodies: Vec<(String, String, String)> = raw
+        .into_iter()
+        .map(|(id, learner, text, packed)| {
+            let body = match packed {
+                None => text,
+                Some(p) => {
+                    assert_eq!(text, "", "the text of a packed body is empty");
+                    let (frame, key) = p.split_at(p.len() - 8);
+                    assert_eq!(key, [0u8; 8], "packed without a dictionary");
+                    String::from_utf8(zstd::decode_all(frame).unwrap()).unwrap()
+                }
+            };
+            (id, learner, body)
+        })
+        .collect();
+    bodies.sort();
+    (links, bodies, packed)
+}
+
+/// [`execute`] for SQL text built by the test.
+async fn execute_text(url: &str, sql: String) {
+    if url.starts_with("sqlite") {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&sqlx::SqlitePool::connect(url).await.unwrap()).await.unwrap();
+    } else {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&sqlx::PgPool::connect(url).await.unwrap()).await.unwrap();
+    }
+}
 
 /// The course summary, counted in the database (issue 15), equals the same counts folded from the
 /// course's results rows (read row by row through the results API): over data with every status and

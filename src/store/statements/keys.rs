@@ -28,6 +28,15 @@ pub(in crate::store) async fn exclude_writers(conn: &mut Conn<'_>) -> Result<()>
     Ok(())
 }
 
+/// Takes the writers' side of the key lock (see [`WRITERS_SHARED_LOCK`]) as a statement of its own,
+/// for a write whose first query cannot carry it (PostgreSQL; nothing to do on SQLite).
+pub(in crate::store) async fn writers_shared(conn: &mut Conn<'_>) -> Result<()> {
+    if conn.backend() == Backend::Postgres {
+        conn.sql(format!("SELECT {WRITERS_SHARED_LOCK}")).execute().await?;
+    }
+    Ok(())
+}
+
 /// Keys looked up per statement on SQLite (two parameters each, well inside its limit).
 const KEYS_PER_QUERY: usize = 400;
 

@@ -12,12 +12,33 @@ use std::sync::Arc;
 pub(super) use write::{insert_in, Packed};
 
 use super::dialect::{Row, Value};
-use super::results::FactRow;
+use super::results::{FactRow, PackedFact};
 use super::{Result, Store, StoreError};
 
 /// A stored body that cannot be unpacked: the store is damaged, not the request.
-fn damaged(id: &str, e: packing::Unpack) -> StoreError {
-    StoreError::Database(sqlx::Error::Protocol(format!("statement {id}: packed body unreadable: {e}")))
+fn damaged(what: &str, e: packing::Unpack) -> StoreError {
+    StoreError::Database(sqlx::Error::Protocol(format!("{what}: packed body unreadable: {e}")))
+}
+
+/// The packed forms of a batch's statement bodies and of its facts' bodies, each in the order of
+/// its list (None: stored as text). Packed on the request's task: the SQLite writer is one task for
+/// every request, and compression is CPU work.
+#[derive(Debug, Default)]
+pub(in crate::store) struct PackedBodies {
+    statements: Vec<Option<Vec<u8>>>,
+    facts: Vec<Option<Vec<u8>>>,
+}
+
+impl PackedBodies {
+    /// Each statement of `batch` (the list these were packed from) with its packed body.
+    pub fn pair_statements<'a>(&'a self, batch: &'a [NewStatement]) -> Vec<Packed<'a>> {
+        batch.iter().enumerate().map(|(i, st)| (st, self.statements.get(i).and_then(|p| p.as_deref()))).collect()
+    }
+
+    /// Each fact of `facts` (the list these were packed from) with its packed body.
+    pub fn pair_facts<'a>(&'a self, facts: &'a [FactRow]) -> Vec<PackedFact<'a>> {
+        facts.iter().enumerate().map(|(i, f)| (f, self.facts.get(i).and_then(|p| p.as_deref()))).collect()
+    }
 }
 
 /// A statement ready to insert: the body is final, the index rows are computed.
@@ -146,9 +167,7 @@ impl Store {
         attachments: &[NewAttachment],
         facts: Arc<[FactRow]>,
     ) -> Result<()> {
-        // Packed here, on the request's task, not in the writer: the SQLite writer is one task for
-        // every request, and compression is CPU work.
-        let packed = self.pack_batch(&batch);
+        let packed = Arc::new(PackedBodies { statements: self.pack_batch(&batch), facts: self.pack_facts(&facts) });
         let n = batch.len();
         match self {
             // Grouped with other requests by the writer task (one commit and fsync for many).
@@ -161,7 +180,7 @@ impl Store {
                     batch.iter().flat_map(|st| st.index.iter().map(|(kind, key)| (*kind, key.as_str()))).collect();
                 keys::preregister(&s.pool, &s.health, &keys).await?;
                 let mut tx = self.begin_write().await?;
-                let rows: Vec<Packed> = batch.iter().zip(packed.iter()).map(|(st, p)| (st, p.as_deref())).collect();
+                let (rows, facts) = (packed.pair_statements(&batch), packed.pair_facts(&facts));
                 insert_in(&mut tx.conn(), &rows, attachments, &facts).await?;
                 tx.commit().await?
             }
@@ -256,18 +275,24 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for RawStatement { mut statement, packed } in rows {
             if let Some(packed) = packed {
-                statement.body = match packing::unpack(&packed) {
-                    Ok(body) => body,
-                    Err(packing::Unpack::Missing(key)) => {
-                        self.load_dictionary(key).await?;
-                        packing::unpack(&packed).map_err(|e| damaged(&statement.id, e))?
-                    }
-                    Err(e) => return Err(damaged(&statement.id, e)),
-                };
+                statement.body = self.unpack(|| format!("statement {}", statement.id), &packed).await?;
             }
             out.push(statement);
         }
         Ok(out)
+    }
+
+    /// A packed body unpacked, loading its dictionary first when this process has not seen it yet.
+    /// `what` names the body in the error.
+    pub(in crate::store) async fn unpack(&self, what: impl FnOnce() -> String, packed: &[u8]) -> Result<String> {
+        match packing::unpack(packed) {
+            Ok(body) => Ok(body),
+            Err(packing::Unpack::Missing(key)) => {
+                self.load_dictionary(key).await?;
+                packing::unpack(packed).map_err(|e| damaged(&what(), e))
+            }
+            Err(e) => Err(damaged(&what(), e)),
+        }
     }
 
     async fn load_dictionary(&self, key: i64) -> Result<Arc<packing::Dictionary>> {
@@ -291,9 +316,15 @@ impl Store {
     }
 
     /// The bodies of a batch packed with the current dictionary, in batch order (None: stored as text).
-    fn pack_batch(&self, batch: &[NewStatement]) -> Arc<[Option<Vec<u8>>]> {
+    fn pack_batch(&self, batch: &[NewStatement]) -> Vec<Option<Vec<u8>>> {
         let d = self.bodies().current();
         batch.iter().map(|st| packing::pack(&st.body, d.as_deref())).collect()
+    }
+
+    /// The bodies of results facts packed, in order (None: stored as text).
+    pub(in crate::store) fn pack_facts(&self, facts: &[FactRow]) -> Vec<Option<Vec<u8>>> {
+        let d = self.bodies().current();
+        facts.iter().map(|f| packing::pack(&f.body, d.as_deref())).collect()
     }
 
     /// After `n` statements were stored: now and then, adopt the store's dictionary or, once there

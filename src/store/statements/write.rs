@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{keys, NewAttachment, NewStatement};
 use crate::store::dialect::{Backend, Conn, ROWS_PER_INSERT};
-use crate::store::results::{self, FactRow};
+use crate::store::results::{self, PackedFact};
 use crate::store::{activities, Result, StoreError};
 
 /// Statements whose object is a StatementRef to `$1`: they may have arrived before their target.
@@ -24,16 +24,17 @@ pub(in crate::store) async fn insert_in(
     conn: &mut Conn<'_>,
     rows: &[Packed<'_>],
     attachments: &[NewAttachment],
-    facts: &[FactRow],
+    facts: &[PackedFact<'_>],
 ) -> Result<()> {
     let batch: Vec<&NewStatement> = rows.iter().map(|(st, _)| *st).collect();
     let batch = batch.as_slice();
     // Asked before the insert: afterwards the batch's own StatementRefs would answer too. Also takes
     // the key lock on PostgreSQL, before the key lookups.
     let referenced = any_referrer(conn, batch).await?;
-    let seqs = insert_rows(conn, rows).await?;
+    let fact_keys = results::fact_keys(facts.iter().map(|(f, _)| *f));
+    let (seqs, ids) = insert_rows(conn, rows, &fact_keys).await?;
     apply_statement_refs(conn, batch, &seqs, referenced).await?;
-    results::insert_fact_rows(conn, facts).await?;
+    results::insert_fact_rows(conn, facts, &seqs, &ids).await?;
     drop_voided_facts(conn, batch, referenced).await?;
     activities::merge_from(conn, batch).await?;
     for a in attachments {
@@ -131,9 +132,15 @@ fn insert_sql(backend: Backend, n: usize, explicit_seq: bool) -> String {
     }
 }
 
-/// The statement rows (not yet voided) and each one's own index rows; returns `seq` by id. A body
-/// with a packed form is stored packed, its text column left empty.
-async fn insert_rows(conn: &mut Conn<'_>, rows: &[Packed<'_>]) -> Result<HashMap<String, i64>> {
+/// The statement rows (not yet voided) and each one's own index rows; returns `seq` by id, and the
+/// dictionary's numbers of the index keys and of `more_keys` (the facts', looked up in the same
+/// round trip) by `keys::key_text`. A body with a packed form is stored packed, its text column left
+/// empty.
+async fn insert_rows(
+    conn: &mut Conn<'_>,
+    rows: &[Packed<'_>],
+    more_keys: &[(char, &str)],
+) -> Result<(HashMap<String, i64>, HashMap<String, i64>)> {
     let mut seqs: HashMap<String, i64> = HashMap::with_capacity(rows.len());
     let mut next_seq = conn.reserve_seqs().await?;
     for chunk in rows.chunks(ROWS_PER_INSERT) {
@@ -172,10 +179,12 @@ async fn insert_rows(conn: &mut Conn<'_>, rows: &[Packed<'_>]) -> Result<HashMap
             seqs.insert(r.get("id")?, r.get("seq")?);
         }
     }
-    let all_keys: Vec<(char, &str)> =
+    let mut all_keys: Vec<(char, &str)> =
         rows.iter().flat_map(|(st, _)| st.index.iter().map(|(kind, key)| (*kind, key.as_str()))).collect();
+    let index_rows = all_keys.len();
+    all_keys.extend_from_slice(more_keys);
     let ids = keys::ids_of(conn, &all_keys).await?;
-    let mut index: Vec<(i64, i64, i64)> = Vec::with_capacity(all_keys.len());
+    let mut index: Vec<(i64, i64, i64)> = Vec::with_capacity(index_rows);
     for (st, _) in rows {
         let seq = *seqs.get(&st.id).ok_or_else(|| {
             StoreError::Database(sqlx::Error::Protocol(format!("no seq returned for statement {}", st.id)))
@@ -188,7 +197,7 @@ async fn insert_rows(conn: &mut Conn<'_>, rows: &[Packed<'_>]) -> Result<HashMap
         }
     }
     conn.insert_index_rows(&index).await?;
-    Ok(seqs)
+    Ok((seqs, ids))
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -201,9 +210,8 @@ async fn drop_voided_facts(conn: &mut Conn<'_>, batch: &[&NewStatement], referen
     let targets: Vec<&str> =
         batch.iter().filter(|st| st.is_voiding).filter_map(|st| st.object_ref.as_deref()).collect();
     let arrived: Vec<&str> = if referenced { batch.iter().map(|st| st.id.as_str()).collect() } else { Vec::new() };
-    results::delete_facts_of(conn, &targets, "").await?;
-    let only_voided = "AND statement_id IN (SELECT id FROM statements WHERE voided)";
-    results::delete_facts_of(conn, &arrived, only_voided).await
+    results::delete_facts_of(conn, &targets, false).await?;
+    results::delete_facts_of(conn, &arrived, true).await
 }
 
 /// The rules that tie statements together, once every row of the batch is in:
