@@ -12,7 +12,7 @@ use super::Lms;
 use crate::lrs::error::Result;
 use crate::results::compliance::{self, Compliance, Standing, Terms};
 use crate::results::derive::{self, CourseDef, Derived, Status};
-use crate::store::{AssignedBriefRow, AssignmentRow, BriefColumns, SummaryCount};
+use crate::store::{AssignmentRow, BriefColumns, SummaryCount};
 use crate::xapi::agent;
 use crate::xapi::timestamp::format_us as ts;
 
@@ -114,19 +114,9 @@ impl Lite {
             status: Status::parse(r.status.as_deref()?)?,
             score: r.scaled,
             time_spent_s: r.time_spent_s.unwrap_or(0.0),
-            satisfied_at_us: r.satisfied_us.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default(),
+            satisfied_at_us: r.satisfied_at_us(),
             without_activity: r.satisfied_free.unwrap_or(false),
         })
-    }
-}
-
-fn terms_of_brief(a: &AssignedBriefRow) -> Terms {
-    Terms {
-        assigned_us: a.assigned_us,
-        due_us: a.due_us,
-        grace_days: a.grace_days,
-        recurrence_months: a.recurrence_months,
-        waived: a.waived_us.is_some(),
     }
 }
 
@@ -180,13 +170,8 @@ impl Lms {
             }
             let lite = Lite::read(&a.brief);
             let lite = lite.as_ref().unwrap_or(&nothing);
-            let standing =
-                compliance::standing_of(&terms_of_brief(&a), &lite.satisfied_at_us, lite.without_activity, now_us);
-            // A waived assignment counts as satisfied.
-            let status = match (a.waived_us.is_some(), lite.status) {
-                (true, Status::NotStarted | Status::InProgress | Status::Failed) => Status::Completed,
-                (_, s) => s,
-            };
+            let standing = compliance::standing_of(&a.terms(), &lite.satisfied_at_us, lite.without_activity, now_us);
+            let status = lite.status.as_assigned(a.waived_us.is_some());
             out.push(Brief {
                 assignment: Some(Assigned { id: a.id, learner_key: a.learner_key }),
                 person: a.person_id,
@@ -456,11 +441,7 @@ fn row(
     let learner = a.and_then(|a| serde_json::from_str(&a.learner).ok()).unwrap_or_else(|| agent::from_key(learner_key));
     let standing = a.map(|a| compliance::standing(&terms_of(a), d, now_us));
     let completed = standing.map(|s| s.completed_us).unwrap_or_else(|| d.satisfied_at_us.first().copied());
-    // A waived assignment counts as satisfied.
-    let status = match (a.is_some_and(|a| a.waived_us.is_some()), d.status) {
-        (true, Status::NotStarted | Status::InProgress | Status::Failed) => Status::Completed,
-        (_, s) => s,
-    };
+    let status = d.status.as_assigned(a.is_some_and(|a| a.waived_us.is_some()));
     ResultRow {
         learner,
         person: person.map(str::to_string),

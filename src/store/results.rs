@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use super::dialect::{Conn, Q};
 use super::statements::keys;
 use super::{PersonGuard, Result, Store, StoreError};
+use crate::results::compliance::Terms;
 use crate::xapi::statement::kind;
 
 /// The key dictionary's kinds (`index_keys`) that number a fact's learner and its activities: the
@@ -69,6 +70,13 @@ pub struct BriefColumns {
     pub body: Option<String>,
 }
 
+impl BriefColumns {
+    /// When the course became satisfied (none when the column is empty or unreadable).
+    pub fn satisfied_at_us(&self) -> Vec<i64> {
+        self.satisfied_us.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default()
+    }
+}
+
 /// A result with no assignment behind it, briefly.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ResultBriefRow {
@@ -97,6 +105,33 @@ pub struct AssignedBriefRow {
     #[sqlx(flatten)]
     pub brief: BriefColumns,
 }
+
+impl AssignedBriefRow {
+    /// The assignment's terms, as compliance reads them.
+    pub fn terms(&self) -> Terms {
+        Terms {
+            assigned_us: self.assigned_us,
+            due_us: self.due_us,
+            grace_days: self.grace_days,
+            recurrence_months: self.recurrence_months,
+            waived: self.waived_us.is_some(),
+        }
+    }
+}
+
+/// An [`AssignedBriefRow`]'s columns, of `assignments a`, `person_identifiers pi` and `results r`.
+pub(super) fn assigned_brief_columns() -> String {
+    format!(
+        "a.id, a.course_id, a.learner_key, a.assigned_us, a.due_us, a.grace_days, a.recurrence_months, \
+         a.group_key, a.waived_us, pi.person_id, {BRIEF_COLUMNS}"
+    )
+}
+
+/// The assignments joined with their learner's person and that person's result, for
+/// [`assigned_brief_columns`].
+pub(super) const ASSIGNED_BRIEF_JOINS: &str = "assignments a \
+     LEFT JOIN person_identifiers pi ON pi.ifi_key = a.learner_key \
+     LEFT JOIN results r ON r.course_id = a.course_id AND r.learner_key = pi.person_id";
 
 /// The brief columns of `results r` (the body only where they are missing).
 pub(super) const BRIEF_COLUMNS: &str = "r.status, r.scaled, r.time_spent_s, r.satisfied_us, r.satisfied_free, \
@@ -512,11 +547,8 @@ impl Store {
         }
         let filter = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
         let sql = format!(
-            "SELECT a.id, a.course_id, a.learner_key, a.assigned_us, a.due_us, a.grace_days, a.recurrence_months, \
-             a.group_key, a.waived_us, pi.person_id, {BRIEF_COLUMNS} FROM assignments a \
-             LEFT JOIN person_identifiers pi ON pi.ifi_key = a.learner_key \
-             LEFT JOIN results r ON r.course_id = a.course_id AND r.learner_key = pi.person_id{filter} \
-             ORDER BY a.course_id, a.assigned_us, a.id"
+            "SELECT {} FROM {ASSIGNED_BRIEF_JOINS}{filter} ORDER BY a.course_id, a.assigned_us, a.id",
+            assigned_brief_columns()
         );
         let mut q = self.read().sql(sql);
         for v in values {

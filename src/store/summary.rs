@@ -21,9 +21,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::dialect::{Backend, Conn, ROWS_PER_INSERT};
-use super::results::{AssignedBriefRow, BriefColumns, ResultBriefRow, BRIEF_COLUMNS};
+use super::results::{assigned_brief_columns, AssignedBriefRow, BriefColumns, ResultBriefRow};
+use super::results::{ASSIGNED_BRIEF_JOINS, BRIEF_COLUMNS};
 use super::{Result, Store};
-use crate::results::compliance::{self, Profile, Terms, EXPIRING_WINDOW_US};
+use crate::results::compliance::{self, Profile, EXPIRING_WINDOW_US};
 use crate::results::derive::Status;
 
 /// One count of a course summary, as [`Store::summary_counts`] reads it. `part` says what was
@@ -80,24 +81,13 @@ fn brief(b: &BriefColumns) -> Brief {
         return Brief::Legacy;
     }
     let Some(status) = b.status.as_deref().and_then(Status::parse) else { return Brief::Nothing };
-    Brief::Read {
-        status,
-        scaled: b.scaled,
-        satisfied_us: b.satisfied_us.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default(),
-        free: b.satisfied_free.unwrap_or(false),
-    }
+    Brief::Read { status, scaled: b.scaled, satisfied_us: b.satisfied_at_us(), free: b.satisfied_free.unwrap_or(false) }
 }
 
 /// An assignment's item: its result's status (a waiver counts as completed unless passed), score
 /// and compliance profile, as `Lms::briefs` reads the same row.
 fn assigned_item(a: &AssignedBriefRow) -> Item {
-    let terms = Terms {
-        assigned_us: a.assigned_us,
-        due_us: a.due_us,
-        grace_days: a.grace_days,
-        recurrence_months: a.recurrence_months,
-        waived: a.waived_us.is_some(),
-    };
+    let terms = a.terms();
     let (status, scaled, profile) = match brief(&a.brief) {
         Brief::Legacy => (None, None, compliance::profile_of(&terms, &[], false)),
         Brief::Nothing => (Some(Status::NotStarted), None, compliance::profile_of(&terms, &[], false)),
@@ -105,10 +95,7 @@ fn assigned_item(a: &AssignedBriefRow) -> Item {
             (Some(status), scaled, compliance::profile_of(&terms, &satisfied_us, free))
         }
     };
-    let status = status.map(|s| match (terms.waived, s) {
-        (true, Status::NotStarted | Status::InProgress | Status::Failed) => Status::Completed,
-        (_, s) => s,
-    });
+    let status = status.map(|s| s.as_assigned(terms.waived));
     let (compliance, at_us) = match profile {
         Profile::Fixed(c) => (c.as_str().to_string(), None),
         Profile::Due(deadline) => ("due".to_string(), Some(deadline)),
@@ -174,15 +161,9 @@ pub(super) async fn rebuild_all(conn: &mut Conn<'_>) -> Result<()> {
     for table in ["summary_items", "summary_counts", "summary_scores", "summary_instants"] {
         conn.sql(format!("DELETE FROM {table}")).execute().await?;
     }
-    let assigned: Vec<AssignedBriefRow> = conn
-        .sql(format!(
-            "SELECT a.id, a.course_id, a.learner_key, a.assigned_us, a.due_us, a.grace_days, a.recurrence_months, \
-             a.group_key, a.waived_us, pi.person_id, {BRIEF_COLUMNS} FROM assignments a \
-             LEFT JOIN person_identifiers pi ON pi.ifi_key = a.learner_key \
-             LEFT JOIN results r ON r.course_id = a.course_id AND r.learner_key = pi.person_id"
-        ))
-        .fetch_all_as()
-        .await?;
+    let columns = assigned_brief_columns();
+    let assigned: Vec<AssignedBriefRow> =
+        conn.sql(format!("SELECT {columns} FROM {ASSIGNED_BRIEF_JOINS}")).fetch_all_as().await?;
     let unassigned: Vec<ResultBriefRow> = conn
         .sql(format!(
             "SELECT r.course_id, r.learner_key, {BRIEF_COLUMNS} FROM results r WHERE NOT EXISTS \
@@ -278,14 +259,8 @@ async fn refresh_course(
     // The course as parameter 1, before the `IN` lists: never `$1` beside `?` (sqlx numbers SQLite's
     // anonymous parameters on their own, from 1).
     let p1 = backend.param(1);
-    let columns = format!(
-        "a.id, a.course_id, a.learner_key, a.assigned_us, a.due_us, a.grace_days, a.recurrence_months, \
-         a.group_key, a.waived_us, pi.person_id, {BRIEF_COLUMNS}"
-    );
-    let by_id = format!(
-        "SELECT {columns} FROM assignments a LEFT JOIN person_identifiers pi ON pi.ifi_key = a.learner_key \
-         LEFT JOIN results r ON r.course_id = a.course_id AND r.learner_key = pi.person_id WHERE a.course_id = {p1}"
-    );
+    let columns = assigned_brief_columns();
+    let by_id = format!("SELECT {columns} FROM {ASSIGNED_BRIEF_JOINS} WHERE a.course_id = {p1}");
     // From the persons' identifiers to their assignments: `CROSS JOIN` keeps SQLite, which has no
     // statistics here, from starting at the course's assignments (all of them) instead.
     let by_person = format!(
@@ -457,34 +432,24 @@ impl Deltas {
             conn.q("DELETE FROM summary_counts WHERE course_id = $1 AND n = 0").bind(course.as_str()).execute().await?;
             conn.q("DELETE FROM summary_scores WHERE course_id = $1 AND n = 0").bind(course.as_str()).execute().await?;
         }
-        let backend = conn.backend();
-        let mut zero = Vec::new();
-        for chunk in instants.chunks(ROWS_PER_INSERT) {
-            let sql = format!(
-                "INSERT INTO summary_instants (course_id, compliance, at_us, n) VALUES {} \
-                 ON CONFLICT (course_id, compliance, at_us) DO UPDATE SET n = summary_instants.n + excluded.n \
+        let returned = conn
+            .insert_rows_returning(
+                "INSERT INTO summary_instants (course_id, compliance, at_us, n) VALUES",
+                "ON CONFLICT (course_id, compliance, at_us) DO UPDATE SET n = summary_instants.n + excluded.n \
                  RETURNING course_id, compliance, at_us, n",
-                backend.value_rows(chunk.len(), 4)
-            );
-            let mut q = conn.sql(sql);
-            for ((course, c, at), n) in chunk {
-                q = q.bind(course.as_str()).bind(c.as_str()).bind(*at).bind(*n);
+                4,
+                &instants,
+                |q, ((course, c, at), n)| q.bind(course.as_str()).bind(c.as_str()).bind(*at).bind(*n),
+            )
+            .await?;
+        for r in returned {
+            if r.get::<i64, _>("n")? != 0 {
+                continue;
             }
-            for r in q.fetch_all().await? {
-                if r.get::<i64, _>("n")? == 0 {
-                    zero.push((
-                        r.get::<String, _>("course_id")?,
-                        r.get::<String, _>("compliance")?,
-                        r.get::<i64, _>("at_us")?,
-                    ));
-                }
-            }
-        }
-        for (course, c, at) in zero {
             conn.q("DELETE FROM summary_instants WHERE course_id = $1 AND compliance = $2 AND at_us = $3 AND n = 0")
-                .bind(course)
-                .bind(c)
-                .bind(at)
+                .bind(r.get::<String, _>("course_id")?)
+                .bind(r.get::<String, _>("compliance")?)
+                .bind(r.get::<i64, _>("at_us")?)
                 .execute()
                 .await?;
         }
