@@ -377,8 +377,11 @@ impl Conn<'_> {
         }
     }
 
-    /// [`Conn::lock_key`] for many keys at once, taken in one global order (by a stable 64-bit
-    /// hash), so that two transactions locking overlapping sets never deadlock on each other.
+    /// Like [`Conn::lock_key`], for many keys at once, taken in one global order (by a stable 64-bit
+    /// hash computed here, so that the order is known before locking), so that two transactions
+    /// locking overlapping sets never deadlock on each other. The hash is not `lock_key`'s: a name
+    /// must always be locked through the same one of the two (today the course summaries use this one
+    /// only).
     pub async fn lock_keys(&mut self, keys: &[String]) -> Result<()> {
         let Conn::Pg(c, h) = self else { return Ok(()) };
         let mut ids: Vec<i64> = keys.iter().map(|k| stable_hash(k)).collect();

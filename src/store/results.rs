@@ -328,7 +328,7 @@ impl Store {
             let seq = seq.parse().map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
             seqs.insert(id, seq);
         }
-        let packed = self.pack_facts(facts);
+        let packed = self.pack(facts.iter().map(|f| f.body.as_str()));
         let rows: Vec<PackedFact> = facts.iter().zip(&packed).map(|(f, p)| (f, p.as_deref())).collect();
         let mut tx = self.begin_write().await?;
         let mut conn = tx.conn();

@@ -167,7 +167,10 @@ impl Store {
         attachments: &[NewAttachment],
         facts: Arc<[FactRow]>,
     ) -> Result<()> {
-        let packed = Arc::new(PackedBodies { statements: self.pack_batch(&batch), facts: self.pack_facts(&facts) });
+        let packed = Arc::new(PackedBodies {
+            statements: self.pack(batch.iter().map(|st| st.body.as_str())),
+            facts: self.pack(facts.iter().map(|f| f.body.as_str())),
+        });
         let n = batch.len();
         match self {
             // Grouped with other requests by the writer task (one commit and fsync for many).
@@ -315,16 +318,11 @@ impl Store {
         }
     }
 
-    /// The bodies of a batch packed with the current dictionary, in batch order (None: stored as text).
-    fn pack_batch(&self, batch: &[NewStatement]) -> Vec<Option<Vec<u8>>> {
+    /// Bodies (of statements, of results facts) packed with the current dictionary, in order (None:
+    /// stored as text).
+    pub(in crate::store) fn pack<'a>(&self, bodies: impl Iterator<Item = &'a str>) -> Vec<Option<Vec<u8>>> {
         let d = self.bodies().current();
-        batch.iter().map(|st| packing::pack(&st.body, d.as_deref())).collect()
-    }
-
-    /// The bodies of results facts packed, in order (None: stored as text).
-    pub(in crate::store) fn pack_facts(&self, facts: &[FactRow]) -> Vec<Option<Vec<u8>>> {
-        let d = self.bodies().current();
-        facts.iter().map(|f| packing::pack(&f.body, d.as_deref())).collect()
+        bodies.map(|body| packing::pack(body, d.as_deref())).collect()
     }
 
     /// After `n` statements were stored: now and then, adopt the store's dictionary or, once there
