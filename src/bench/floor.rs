@@ -40,8 +40,8 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, ValueEnum};
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
 use sqlx::AssertSqlSafe;
 
 use super::generate::{Generator, Spec};
@@ -221,7 +221,7 @@ impl Scratch {
             bail!("{} exists already", path.display());
         }
         let opts = opts.filename(&path).in_memory(false);
-        let pool = match SqlitePoolOptions::new().max_connections(1).connect_with(opts).await {
+        let pool = match crate::store::pool_options::<sqlx::Sqlite>().max_connections(1).connect_with(opts).await {
             Ok(pool) => pool,
             Err(e) => {
                 remove_sqlite_files(&path, temp_dir.as_deref());
@@ -235,7 +235,7 @@ impl Scratch {
 
     async fn create_postgres(database: &str, clients: usize) -> anyhow::Result<Scratch> {
         let opts = PgStore::connect_options(database).map_err(|e| anyhow!("{e}"))?;
-        let pool = PgPoolOptions::new()
+        let pool = crate::store::pool_options::<sqlx::Postgres>()
             .max_connections(clients.max(1) as u32)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts)

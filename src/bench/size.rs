@@ -14,8 +14,7 @@ use std::str::FromStr;
 use anyhow::{anyhow, bail, Context};
 use clap::Args;
 use serde::Serialize;
-use sqlx::postgres::PgPoolOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
 
 use crate::store::postgres::PgStore;
 
@@ -121,7 +120,11 @@ pub async fn measure(database: &str) -> anyhow::Result<StoreSize> {
 async fn sqlite(database: &str) -> anyhow::Result<StoreSize> {
     let opts =
         SqliteConnectOptions::from_str(database).map_err(|e| anyhow!("{e}"))?.read_only(true).create_if_missing(false);
-    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await.context("opening the store")?;
+    let pool = crate::store::pool_options::<sqlx::Sqlite>()
+        .max_connections(1)
+        .connect_with(opts)
+        .await
+        .context("opening the store")?;
     let result = async {
         let statements: i64 = sqlx::query_scalar("SELECT count(*) FROM statements").fetch_one(&pool).await?;
         // Every table and index with the table it belongs to; dbstat names both but not the owner.
@@ -141,7 +144,11 @@ async fn sqlite(database: &str) -> anyhow::Result<StoreSize> {
 
 async fn postgres(database: &str) -> anyhow::Result<StoreSize> {
     let opts = PgStore::connect_options(database).map_err(|e| anyhow!("{e}"))?;
-    let pool = PgPoolOptions::new().max_connections(1).connect_with(opts).await.context("connecting")?;
+    let pool = crate::store::pool_options::<sqlx::Postgres>()
+        .max_connections(1)
+        .connect_with(opts)
+        .await
+        .context("connecting")?;
     let result = async {
         let statements: i64 = sqlx::query_scalar("SELECT count(*) FROM statements").fetch_one(&pool).await?;
         let rows: Vec<PartRow> = sqlx::query_as(

@@ -53,6 +53,16 @@ pub use summary::SummaryCount;
 
 use dialect::{Exec, Tx};
 
+/// Every pool's options: sqlx's defaults without the idle timeout and connection lifetime, so that
+/// sqlx runs no pool maintenance task. sqlx 0.9.0's task can read a momentarily wrapped idle count
+/// (`release` publishes a connection before counting it) and then loop about 2^64 times without
+/// yielding, pinning a worker at 100 % CPU and hanging shutdown (sqlx issue #3645, fixed upstream by
+/// PR #4289, in no release yet; seen here as a hung test). The pools are bounded and local (SQLite)
+/// or few (16 to PostgreSQL), so idle connections are kept rather than reaped.
+pub fn pool_options<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
+    sqlx::pool::PoolOptions::new().idle_timeout(None).max_lifetime(None)
+}
+
 /// Errors of the storage layer. Constraint violations that clients can cause are their own variants so
 /// the layers above can turn them into 4xx answers.
 #[derive(Debug, thiserror::Error)]
@@ -227,5 +237,17 @@ impl Store {
                 Ok(Tx::Pg(tx, s.health.clone()))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// No pool of either backend gets sqlx's maintenance task (see [`super::pool_options`]).
+    #[test]
+    fn pools_have_no_maintenance_task() {
+        let sqlite = super::pool_options::<sqlx::Sqlite>();
+        let postgres = super::pool_options::<sqlx::Postgres>();
+        assert_eq!((sqlite.get_idle_timeout(), sqlite.get_max_lifetime()), (None, None));
+        assert_eq!((postgres.get_idle_timeout(), postgres.get_max_lifetime()), (None, None));
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
 use sqlx::Connection;
 
 use super::{missing_migrations, Result, StoreError};
@@ -31,7 +31,7 @@ impl PgStore {
     pub async fn connect(url: &str) -> Result<Self> {
         let opts = Self::connect_options(url)?;
         PgConnection::connect_with(&opts).await?.close().await?;
-        let pool = PgPoolOptions::new()
+        let pool = super::pool_options::<sqlx::Postgres>()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.clone())

@@ -14,9 +14,7 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 use sqlx::AssertSqlSafe;
 
 use super::dialect::Conn;
@@ -292,7 +290,7 @@ impl SqliteStore {
         // transaction as far as sqlx knows, and every later BEGIN on it failed until restart
         // (issue 17). Such a connection is closed instead of reused; the pool opens a fresh one.
         // (The pool pings a returned connection first, which flushes a pending rollback.)
-        let write = SqlitePoolOptions::new()
+        let write = super::pool_options::<sqlx::Sqlite>()
             .max_connections(1)
             .before_acquire(|conn, _| {
                 Box::pin(async move {
@@ -305,7 +303,7 @@ impl SqliteStore {
             })
             .connect_with(write_opts)
             .await?;
-        let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+        let read = super::pool_options::<sqlx::Sqlite>().max_connections(8).connect_with(opts).await?;
         let (writer, jobs) = tokio::sync::mpsc::channel(GROUP_QUEUE);
         let full = Arc::new(std::sync::atomic::AtomicBool::new(false));
         tokio::spawn(group_writer(write.clone(), jobs, full.clone()));
