@@ -61,17 +61,16 @@ run_postgres() {
   stop_cluster
 }
 
-# ADL_LRS as its Docker image deploys it (uWSGI, 8 processes of 8 threads, DEBUG off, HTTP Basic with a
-# Django user; HTTP/1.1 keep-alive as nginx gives its clients in that image), on a cluster with the same settings as Cairn's. Two departures, both in ADL_LRS's
-# favour: its Celery tasks (fetching each activity's metadata from its IRI over the internet, run by
-# a separate worker) go to an in-memory broker that no worker reads, as this machine has no internet
-# and no RabbitMQ; and uWSGI's 10 s `harakiri` is off, as batches of 1,000 take longer than that.
-# The data set goes without its certificate attachments (`--without-attachments`): ADL_LRS refuses
-# their hash (it drops the last newline of a text/plain part before hashing, and these payloads end
-# in one), which fails every batch holding one; run Cairn with the
-# same option for the table.
-# The checkout is copied to target/adl-lrs (with a Python virtualenv from PyPI); the original is not
-# touched.
+# ADL_LRS as its Docker image deploys it (uWSGI, 8 processes of 8 threads, DEBUG off, HTTP Basic with
+# a Django user, HTTP/1.1 keep-alive as the image's nginx gives clients), on a cluster with the same
+# settings as Cairn's. Two departures, both in ADL_LRS's favour: its Celery tasks (fetching each
+# activity's metadata from its IRI over the internet, run by a separate worker) go to an in-memory
+# broker that no worker reads, as this machine has no internet and no RabbitMQ; and uWSGI's 10 s
+# `harakiri` is off, as batches of 1,000 take longer than that. The data set goes without its
+# certificate attachments (`--without-attachments`): ADL_LRS drops the last newline of a text/plain
+# part before hashing it, and these payloads end in one, so every batch holding one failed; run Cairn
+# with the same option for the table. The checkout is copied to target/adl-lrs (with a Python
+# virtualenv from PyPI); the original is not touched.
 run_adl() {
   local src=${1:?usage: scripts/bench.sh adl <ADL_LRS checkout> [options]}
   shift
@@ -107,12 +106,19 @@ run_adl() {
   (cd "$home/ADL_LRS" && exec "$home/venv/bin/uwsgi" --module adl_lrs.wsgi:application --master --processes 8 \
     --threads 8 --enable-threads --http11-socket "127.0.0.1:$port" --disable-logging --logto "$home/logs/uwsgi.log") &
   local uwsgi=$!
-  for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/xapi/about" && break; sleep 0.2; done
-  echo "== ADL_LRS $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '(no git)') on port $port" >&2
-  "$bin" bench run --target "http://127.0.0.1:$port/xapi" --key bench --secret bench-secret --without-attachments \
-    --json bench-results/adl.json "$@" | tee bench-results/adl.md || true
+  local up=no status=0
+  for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/xapi/about" && { up=yes; break; }; sleep 0.2; done
+  if [[ $up == yes ]]; then
+    echo "== ADL_LRS $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '(no git)') on port $port" >&2
+    "$bin" bench run --target "http://127.0.0.1:$port/xapi" --key bench --secret bench-secret --without-attachments \
+      --json bench-results/adl.json "$@" | tee bench-results/adl.md || status=$?
+  else
+    echo "ADL_LRS did not answer on port $port (log: $home/logs/uwsgi.log)" >&2
+    status=1
+  fi
   kill -INT "$uwsgi"; wait "$uwsgi" || true
   stop_cluster
+  return "$status"
 }
 
 case "$which_backend" in
