@@ -94,7 +94,7 @@ run_adl() {
   local psql=(psql -h 127.0.0.1 -p "$pg_port" -U postgres -q)
   "${psql[@]}" -c "CREATE USER lrs_owner PASSWORD 'lrs_password'" -c "CREATE DATABASE lrs OWNER lrs_owner"
   sed -e "s/^HOST: postgres/HOST: 127.0.0.1/" -e "s/^PORT: 5432/PORT: $pg_port/" -e "s/^DEBUG: True/DEBUG: False/" \
-    -e "s/^OAUTH_ENABLED: True/OAUTH_ENABLED: False/" -e "s/^SECRET_KEY: .*/SECRET_KEY: bench-$(free_port)-not-secret/" \
+    -e "s/^OAUTH_ENABLED: True/OAUTH_ENABLED: False/" -e "s/^SECRET_KEY: .*/SECRET_KEY: throwaway-bench-key/" \
     "$home/ADL_LRS/settings.ini.example" >"$home/ADL_LRS/adl_lrs/settings.ini"
   local py="$home/venv/bin/python"
   # As its fabfile's setup_lrs does: the apps' migrations are made on the spot.
