@@ -229,15 +229,58 @@ async fn refile_under_anonymous(conn: &mut Conn<'_>, e: &Erasure) -> Result<()> 
                 q = q.bind(*s);
             }
             q.execute().await?;
+            if kind == 'A' {
+                refile_pairs(conn, *id, anonymous, chunk).await?;
+            }
         }
+        // A number still used by a pair row (of a statement outside the plan) stays too.
+        let (lo, hi) = keys::pair_range(*id);
         conn.q(
             "DELETE FROM index_keys WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM statement_index WHERE key_id = $1) \
-                AND NOT EXISTS (SELECT 1 FROM result_fact_links WHERE learner_id = $1)",
+                AND NOT EXISTS (SELECT 1 FROM result_fact_links WHERE learner_id = $1) \
+                AND NOT EXISTS (SELECT 1 FROM statement_index WHERE key_id BETWEEN $2 AND $3)",
         )
         .bind(*id)
+        .bind(lo)
+        .bind(hi)
         .execute()
         .await?;
     }
+    Ok(())
+}
+
+/// Moves these statements' pair rows (`keys::PAIR_SPAN`) of agent key `from` to agent key `to`:
+/// the same verbs, the anonymous agent instead of the person. A pair number is the agent's times
+/// the span plus the verb's, negated, so the move is one shift of every number in `from`'s range.
+async fn refile_pairs(conn: &mut Conn<'_>, from: i64, to: i64, seqs: &[i64]) -> Result<()> {
+    if keys::pair_id(to, 1).is_none() {
+        return Err(super::StoreError::Database(sqlx::Error::Protocol(format!(
+            "index key number {to} is past what a pair row can encode"
+        ))));
+    }
+    let backend = conn.backend();
+    let (lo, hi) = keys::pair_range(from);
+    let shift = (from - to) * keys::PAIR_SPAN;
+    let (p1, p2, p3) = (backend.param(1), backend.param(2), backend.param(3));
+    let list = backend.param_list(4, seqs.len());
+    let mut q = conn.sql(format!(
+        "INSERT INTO statement_index (key_id, stored_us, seq) SELECT key_id + {p1}, stored_us, seq \
+         FROM statement_index WHERE key_id BETWEEN {p2} AND {p3} AND seq IN ({list}) ON CONFLICT DO NOTHING"
+    ));
+    q = q.bind(shift).bind(lo).bind(hi);
+    for s in seqs {
+        q = q.bind(*s);
+    }
+    q.execute().await?;
+    let mut q = conn.sql(format!(
+        "DELETE FROM statement_index WHERE key_id BETWEEN {p1} AND {p2} AND seq IN ({})",
+        backend.param_list(3, seqs.len())
+    ));
+    q = q.bind(lo).bind(hi);
+    for s in seqs {
+        q = q.bind(*s);
+    }
+    q.execute().await?;
     Ok(())
 }
 

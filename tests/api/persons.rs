@@ -403,6 +403,13 @@ async fn export_and_erasure(app: TestApp) {
     let (_, mentioned) = app.get_json(&format!("/xapi/statements?statementId={}", ids[3])).await;
     assert_eq!(mentioned["object"]["account"]["homePage"], cairn::lrs::persons::ERASED_HOMEPAGE, "{mentioned}");
     assert_eq!(mentioned["context"]["instructor"], mentioned["object"], "one anonymous agent for the person");
+    // Found by the anonymous agent with its verb (pair rows move with the agent's rows), not by ann.
+    let with_verb = |who: &Value| {
+        format!("/xapi/statements?agent={}&verb={}", enc(&who.to_string()), enc("http://example.com/verbs/mentored"))
+    };
+    let (_, by_pair) = app.get_json(&with_verb(&mentioned["object"])).await;
+    assert_eq!(by_pair["statements"][0]["id"], ids[3].as_str(), "{by_pair}");
+    assert_eq!(app.get_json(&with_verb(&ann)).await.1["statements"], json!([]));
     let (_, page2) = other.get_json(&more).await;
     assert!(!page2.to_string().contains("ann@example.com"), "{page2}");
     let (s, _) = app.get_json(&format!("/xapi/statements?agent={}", enc(&ann.to_string()))).await;
@@ -439,7 +446,9 @@ async fn export_and_erasure(app: TestApp) {
     let orphans = "SELECT (SELECT count(*) FROM result_facts f WHERE NOT EXISTS \
                    (SELECT 1 FROM index_keys k WHERE k.id = f.learner_id)) \
                    + (SELECT count(*) FROM result_fact_links l WHERE NOT EXISTS \
-                   (SELECT 1 FROM index_keys k WHERE k.id = l.learner_id))";
+                   (SELECT 1 FROM index_keys k WHERE k.id = l.learner_id)) \
+                   + (SELECT count(*) FROM statement_index i WHERE i.key_id < 0 AND NOT EXISTS \
+                   (SELECT 1 FROM index_keys k WHERE k.id = (-i.key_id) / 4294967296))";
     let n: i64 = if app.database_url.starts_with("sqlite") {
         let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
         sqlx::query_scalar(orphans).fetch_one(&pool).await.unwrap()
@@ -447,7 +456,7 @@ async fn export_and_erasure(app: TestApp) {
         let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
         sqlx::query_scalar(orphans).fetch_one(&pool).await.unwrap()
     };
-    assert_eq!(n, 0, "facts filed under a number the dictionary no longer has");
+    assert_eq!(n, 0, "facts or pair rows filed under a number the dictionary no longer has");
     // The audit log says who and when, with the person's opaque id and no personal data.
     let audit = app.lms.store.audit_log(None, 10).await.unwrap();
     let entry = audit.iter().find(|a| a.action == "person.erase").expect("audit entry");

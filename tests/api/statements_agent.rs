@@ -175,3 +175,74 @@ async fn migration_files_group_members_of_old_statements(app: TestApp) {
     assert_eq!(found(&app, &alice, "").await, want, "{backend}: idempotent");
 }
 both!(migration_files_group_members_of_old_statements);
+
+/// `agent` + `verb` is answered from pair rows (migration 0022): each filter is met by the statement
+/// or by the statement its StatementRef targets, whichever arrived first, as with either filter
+/// alone. With the pair rows gone the query finds nothing (so it reads them); 0022 files them again
+/// for stored statements, and running it twice changes nothing.
+async fn agent_with_verb_is_one_pair_key_through_refs_and_the_migration(app: TestApp) {
+    let tag = uuid();
+    let (alice, bob) = (agent(&format!("alice-{tag}")), agent(&format!("bob-{tag}")));
+    let act = json!({"objectType": "Activity", "id": "http://example.com/a/pairs"});
+    let did = "http://example.com/verbs/did";
+    let tried = "http://example.com/verbs/tried";
+    let with =
+        |actor: &Value, verb: &str, object: Value| json!({"actor": actor, "verb": {"id": verb}, "object": object});
+    let [s1, s2, s3, s4, s5] = [uuid(), uuid(), uuid(), uuid(), uuid()];
+    let sref = |id: &str| json!({"objectType": "StatementRef", "id": id});
+    put(&app, &s1, &with(&alice, did, act.clone())).await;
+    put(&app, &s2, &with(&alice, tried, act.clone())).await;
+    put(&app, &s3, &with(&bob, tried, sref(&s1))).await;
+    // A referrer stored before its target.
+    put(&app, &s4, &with(&alice, tried, sref(&s5))).await;
+    put(&app, &s5, &with(&bob, did, act.clone())).await;
+    let verb = |v: &str| format!("&verb={}", urlencode(v));
+    let expect = [
+        (&alice, did, vec![&s4, &s3, &s1]),
+        (&alice, tried, vec![&s4, &s3, &s2]),
+        (&bob, did, vec![&s5, &s4, &s3]),
+        (&bob, tried, vec![&s4, &s3]),
+    ];
+    let check = |label: &'static str| {
+        let (app, expect, verb) = (&app, &expect, &verb);
+        async move {
+            for (who, v, want) in expect {
+                let want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+                assert_eq!(found(app, who, &verb(v)).await, want, "{label}: {who} {v}");
+                let reversed: Vec<String> = want.iter().rev().cloned().collect();
+                assert_eq!(found(app, who, &format!("{}&ascending=true", verb(v))).await, reversed, "{label}");
+            }
+        }
+    };
+    check("as written").await;
+
+    let run = |stmts: Vec<&'static str>| {
+        let url = app.database_url.clone();
+        async move {
+            if url.starts_with("sqlite") {
+                let pool = sqlx::SqlitePool::connect(&url).await.expect("sqlite");
+                for s in stmts {
+                    sqlx::raw_sql(s).execute(&pool).await.expect("sql");
+                }
+            } else {
+                let pool = sqlx::PgPool::connect(&url).await.expect("postgres");
+                for s in stmts {
+                    sqlx::raw_sql(s).execute(&pool).await.expect("sql");
+                }
+            }
+        }
+    };
+    let migration = if app.database_url.starts_with("sqlite") {
+        include_str!("../../migrations/sqlite/0022_pair_keys.sql")
+    } else {
+        include_str!("../../migrations/postgres/0022_pair_keys.sql")
+    };
+    run(vec!["DELETE FROM statement_index WHERE key_id < 0"]).await;
+    assert!(found(&app, &alice, &verb(did)).await.is_empty(), "the query reads the pair rows");
+    assert_eq!(found(&app, &alice, "").await.len(), 4, "the agent alone does not");
+    run(vec![migration]).await;
+    check("migrated").await;
+    run(vec![migration]).await;
+    check("migrated twice").await;
+}
+both!(agent_with_verb_is_one_pair_key_through_refs_and_the_migration);

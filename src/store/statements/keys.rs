@@ -215,10 +215,81 @@ pub(super) fn id_sql(k: &str, v: &str) -> String {
     format!("(SELECT id FROM index_keys WHERE kind = {k} AND key = {v})")
 }
 
+/// Pair rows: a statement is also filed under each (actor or object agent, verb) pair it has, so
+/// that `agent` + `verb`, the query a learner's history is read by, is one index range. Probing
+/// each of the agent's rows for the verb cost a row per statement of the learner (p99 35 ms at 10M
+/// statements, where a bench learner has 5,000; BENCHMARKS.md).
+///
+/// A pair's number is made from its two keys' numbers, negative so it never meets a dictionary
+/// number: `-(agent × PAIR_SPAN + verb)`. Nothing is added to the dictionary (an entry per distinct
+/// pair, and a lookup per statement, for rows that need none), and the pairs of one agent are one
+/// range of numbers ([`pair_range`]), which is how erasure finds them. Numbers are never reused
+/// while a row is filed under them (erasure drops a key only when no row, pair rows included, uses
+/// it), so a pair number cannot come to mean another pair.
+pub(in crate::store) const PAIR_SPAN: i64 = 1 << 32;
+
+/// The pair number of an agent key and a verb key, or `None` past the numbers a pair can encode:
+/// an agent number of 2³¹ or more, or a verb number of 2³² or more, a dictionary of two billion keys.
+pub(in crate::store) fn pair_id(agent: i64, verb: i64) -> Option<i64> {
+    if !(1..PAIR_SPAN / 2).contains(&agent) || !(1..PAIR_SPAN).contains(&verb) {
+        return None;
+    }
+    Some(-(agent * PAIR_SPAN + verb))
+}
+
+/// The lowest and highest pair numbers of one agent key (inclusive).
+pub(in crate::store) fn pair_range(agent: i64) -> (i64, i64) {
+    (-(agent * PAIR_SPAN + PAIR_SPAN - 1), -(agent * PAIR_SPAN))
+}
+
+/// The pair number in a query, from the placeholders of the agent's key (kind 'A') and the verb's:
+/// NULL (matching nothing) when either key was never stored, or is past what a pair can encode
+/// (no statement is filed under such a pair: the write fails, see [`pair_id`]).
+pub(super) fn pair_id_sql(agent: &str, verb: &str) -> String {
+    format!(
+        "(SELECT -(a.id * {PAIR_SPAN} + v.id) FROM index_keys a, index_keys v \
+         WHERE a.kind = 'A' AND a.key = {agent} AND v.kind = 'V' AND v.key = {verb} \
+         AND a.id < {} AND v.id < {PAIR_SPAN})",
+        PAIR_SPAN / 2
+    )
+}
+
+/// SQL filing statement `$1`'s pair rows from its agent and verb rows, for a statement whose rows
+/// grew (the StatementRef rule): a referrer is found by its own agent with its target's verb, as by
+/// either one alone. Rows past [`pair_id`]'s range are not filed (never reached in practice; the
+/// write itself fails first).
+pub(super) const FILE_PAIRS: &str = "INSERT INTO statement_index (key_id, stored_us, seq) \
+     SELECT -(a.key_id * 4294967296 + v.key_id), a.stored_us, a.seq \
+     FROM statement_index a JOIN index_keys ka ON ka.id = a.key_id AND ka.kind = 'A' \
+     JOIN statement_index v ON v.seq = a.seq JOIN index_keys kv ON kv.id = v.key_id AND kv.kind = 'V' \
+     WHERE a.seq = $1 AND a.key_id < 2147483648 AND v.key_id < 4294967296 ON CONFLICT DO NOTHING";
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_shared_lock_is_the_erasure_lock() {
         assert_eq!(super::WRITERS_SHARED_LOCK, format!("pg_advisory_xact_lock_shared({})", super::KEYS_LOCK));
+    }
+
+    #[test]
+    fn pair_numbers_are_negative_distinct_and_ranged_by_agent() {
+        use super::{pair_id, pair_range, PAIR_SPAN};
+        assert_eq!(PAIR_SPAN, 4_294_967_296, "FILE_PAIRS spells the span out");
+        let a = pair_id(7, 3).unwrap();
+        assert!(a < 0);
+        assert_ne!(pair_id(7, 4), Some(a));
+        assert_ne!(pair_id(8, 3), Some(a));
+        let (lo, hi) = pair_range(7);
+        for verb in [1, 3, PAIR_SPAN - 1] {
+            let id = pair_id(7, verb).unwrap();
+            assert!((lo..=hi).contains(&id));
+            assert!(!(pair_range(6).0..=pair_range(6).1).contains(&id));
+            assert!(!(pair_range(8).0..=pair_range(8).1).contains(&id));
+        }
+        let top = pair_id(PAIR_SPAN / 2 - 1, PAIR_SPAN - 1).unwrap();
+        assert!(top > i64::MIN);
+        assert_eq!(pair_id(PAIR_SPAN / 2, 1), None);
+        assert_eq!(pair_id(1, PAIR_SPAN), None);
+        assert_eq!(pair_id(0, 1), None);
     }
 }

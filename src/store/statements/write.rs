@@ -189,15 +189,42 @@ async fn insert_rows(
         let seq = *seqs.get(&st.id).ok_or_else(|| {
             StoreError::Database(sqlx::Error::Protocol(format!("no seq returned for statement {}", st.id)))
         })?;
+        let first = index.len();
         for (kind, key) in &st.index {
             let id = ids.get(&keys::key_text(*kind, key)).ok_or_else(|| {
                 StoreError::Database(sqlx::Error::Protocol(format!("no number for index key {kind}{key}")))
             })?;
             index.push((*id, st.stored_us, seq));
         }
+        push_pairs(&mut index, first, &st.index, seq, st.stored_us)?;
     }
     conn.insert_index_rows(&index).await?;
     Ok((seqs, ids))
+}
+
+/// Adds a statement's pair rows (see `keys::PAIR_SPAN`): one for each of its agent keys (kind 'A')
+/// with its verb. `index[first..]` are the statement's key rows, in the order of `keys`.
+fn push_pairs(
+    index: &mut Vec<(i64, i64, i64)>,
+    first: usize,
+    keys: &[(char, String)],
+    seq: i64,
+    stored_us: i64,
+) -> Result<()> {
+    let numbered = |kind: char| keys.iter().zip(first..).filter(move |((k, _), _)| *k == kind).map(|(_, i)| i);
+    let agents: Vec<i64> = numbered('A').map(|i| index[i].0).collect();
+    let verbs: Vec<i64> = numbered('V').map(|i| index[i].0).collect();
+    for &agent in &agents {
+        for &verb in &verbs {
+            let pair = keys::pair_id(agent, verb).ok_or_else(|| {
+                StoreError::Database(sqlx::Error::Protocol(format!(
+                    "index key numbers {agent} and {verb} are past what a pair row can encode"
+                )))
+            })?;
+            index.push((pair, stored_us, seq));
+        }
+    }
+    Ok(())
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -278,6 +305,8 @@ async fn propagate_index(conn: &mut Conn<'_>, target_seq: i64, referrers: Vec<(i
             .bind(seq)
             .execute()
             .await?;
+        // Its agents with the target's verb, and the target's agents with its verb.
+        conn.q(keys::FILE_PAIRS).bind(seq).execute().await?;
         for r in conn.q(REFERRERS).bind(&id).fetch_all().await? {
             queue.push((seq, (r.get("seq")?, r.get("id")?)));
         }
