@@ -7,7 +7,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::config::{
-    Cli, Command, CoursesCommand, CredentialsCommand, LearnersCommand, PersonsCommand, ServeArgs, UsersCommand,
+    Cli, Command, CoursesCommand, CredentialsCommand, LearnersCommand, PersonsCommand, ServeArgs, StoreCommand,
+    UsersCommand,
 };
 use crate::http::{self, HttpConfig};
 use crate::lms::{courses, Lms, LmsConfig};
@@ -41,6 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(args) => serve(store, args, content_dir).await,
+        Command::Store(cmd) => store_cmd(&store, cmd).await,
         Command::Credentials(cmd) => credentials(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
         Command::Users(cmd) => users(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
         Command::Persons(cmd) => persons(lms_for(store, "127.0.0.1:8080", 100, content_dir), cmd).await,
@@ -416,6 +418,85 @@ async fn persons(lms: Lms, cmd: PersonsCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn store_cmd(store: &Store, cmd: StoreCommand) -> anyhow::Result<()> {
+    let date = |us: Option<i64>| match us {
+        Some(us) => crate::xapi::timestamp::format_timestamp(
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+        )[..10]
+            .to_string(),
+        None => "…".to_string(),
+    };
+    let table = |months: &[crate::store::StoredMonth]| {
+        println!("{:<28} {:>10} {:>10} {:>12} {:>10}", "table", "from", "until", "statements", "MiB");
+        for m in months {
+            let (from, until) =
+                if m.archived { ("archived".to_string(), String::new()) } else { (date(m.from_us), date(m.until_us)) };
+            println!(
+                "{:<28} {:>10} {:>10} {:>12} {:>10.1}",
+                m.table,
+                from,
+                until,
+                m.statements,
+                m.bytes as f64 / 1_048_576.0
+            );
+        }
+    };
+    match cmd {
+        StoreCommand::Months { json } => {
+            let months = store.stored_months().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&months)?);
+            } else {
+                table(&months);
+            }
+        }
+        StoreCommand::Archive { before, yes } => {
+            let before_us = month_arg(&before)?;
+            let months: Vec<_> = store
+                .stored_months()
+                .await?
+                .into_iter()
+                .filter(|m| !m.archived && m.until_us.is_some_and(|u| u <= before_us))
+                .collect();
+            if months.is_empty() {
+                println!("no month ends on or before {before}: nothing to archive");
+                return Ok(());
+            }
+            if !yes {
+                table(&months);
+                eprint!("Archive these months? Their statements leave the LRS (results stay). Type yes: ");
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                if line.trim() != "yes" {
+                    anyhow::bail!("not confirmed: nothing was archived");
+                }
+            }
+            let archived = store.archive_months(before_us).await?;
+            let detail = serde_json::json!({"before": before, "tables": archived.iter().map(|m| &m.table).collect::<Vec<_>>(),
+                "statements": archived.iter().map(|m| m.statements).sum::<i64>()});
+            store.insert_audit("cli", "store.archive", &before, &detail.to_string(), crate::now_us()).await?;
+            table(&archived);
+            println!(
+                "\nArchived into schema {schema}. Keep a copy with `pg_dump --schema={schema} … > archive.sql`, then free \
+                 the space with `DROP SCHEMA {schema} CASCADE`.",
+                schema = crate::store::ARCHIVE_SCHEMA
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A month given as YYYY-MM, as the microsecond its first day begins (UTC).
+fn month_arg(text: &str) -> anyhow::Result<i64> {
+    let bad = || anyhow::anyhow!("--before {text:?}: give a month as YYYY-MM, e.g. 2026-06");
+    let (y, m) = text.trim().split_once('-').ok_or_else(bad)?;
+    let (year, month): (i32, u8) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    let month = time::Month::try_from(month).map_err(|_| bad())?;
+    let day = time::Date::from_calendar_date(year, month, 1).map_err(|_| bad())?;
+    Ok((day.midnight().assume_utc().unix_timestamp_nanos() / 1_000) as i64)
 }
 
 async fn learners(lms: Lms, cmd: LearnersCommand) -> anyhow::Result<()> {

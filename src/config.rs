@@ -107,6 +107,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The statement store's months (PostgreSQL): list them, archive old ones.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Benchmarks: generate a deterministic data set, or drive load against an LRS (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(crate::bench::BenchCommand),
@@ -282,6 +285,28 @@ pub enum LearnersCommand {
         /// Print `{person, url, expires_at}` as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// List the months of statements (PostgreSQL keeps each stored month in a table of its own):
+    /// range, statements, bytes on disk; archived months last.
+    Months {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move the months before a given month out of the store, into the `cairn_archive` schema
+    /// (PostgreSQL), without stopping the LRS. The LRS no longer returns their statements; results
+    /// already derived from them stay. Dump the schema with `pg_dump --schema=cairn_archive`, then
+    /// drop it to free the space. Asks for confirmation unless `--yes`.
+    Archive {
+        /// The first month to keep, as YYYY-MM (UTC): every month before it is archived.
+        #[arg(long)]
+        before: String,
+        #[arg(long)]
+        yes: bool,
     },
 }
 

@@ -311,3 +311,23 @@ fn serve_refuses_a_bad_default_version_and_a_busy_port() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains(&addr), "{}", stderr(&o));
 }
+
+/// `cairn store months` and `cairn store archive`: PostgreSQL lists its month tables and archives
+/// none that the current month needs; SQLite and a malformed month are refused, naming why.
+#[test]
+fn store_months_and_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let lite = db_url(dir.path());
+    let o = run(&lite, &["store", "months"]);
+    assert!(!o.status.success() && stderr(&o).contains("needs PostgreSQL"), "{}", stderr(&o));
+    let Some(db) = support::postgres_url() else { return };
+    let months = ok(&db, &["store", "months"]);
+    assert!(months.starts_with("table") && months.contains("statements_first"), "{months}");
+    let o = run(&db, &["store", "archive", "--before", "June 2026"]);
+    assert!(!o.status.success() && stderr(&o).contains("YYYY-MM"), "{}", stderr(&o));
+    let none = ok(&db, &["store", "archive", "--before", "2001-01", "--yes"]);
+    assert!(none.contains("nothing to archive"), "{none}");
+    let json = ok(&db, &["store", "months", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert!(listed.as_array().is_some_and(|m| m.iter().all(|m| m["archived"] == false)), "{json}");
+}

@@ -152,12 +152,16 @@ async fn postgres(database: &str) -> anyhow::Result<StoreSize> {
     let result = async {
         let statements: i64 = sqlx::query_scalar("SELECT count(*) FROM statements").fetch_one(&pool).await?;
         let rows: Vec<PartRow> = sqlx::query_as(
-            "SELECT c.relname::text AS name, CASE c.relkind WHEN 'i' THEN 'index' ELSE 'table' END AS kind, \
-             COALESCE(t.relname, c.relname)::text AS tbl, \
-             (CASE c.relkind WHEN 'i' THEN pg_relation_size(c.oid) ELSE pg_table_size(c.oid) END)::bigint AS bytes \
+            // A month partition (migration 0023) and its indexes count as their parent's.
+            "SELECT name, kind, tbl, sum(bytes)::bigint AS bytes FROM ( \
+             SELECT COALESCE(pg_partition_root(c.oid), c.oid)::regclass::text AS name, \
+             CASE c.relkind WHEN 'i' THEN 'index' ELSE 'table' END AS kind, \
+             COALESCE(pg_partition_root(t.oid), t.oid, pg_partition_root(c.oid), c.oid)::regclass::text AS tbl, \
+             CASE c.relkind WHEN 'i' THEN pg_relation_size(c.oid) ELSE pg_table_size(c.oid) END AS bytes \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_index x ON x.indexrelid = c.oid LEFT JOIN pg_class t ON t.oid = x.indrelid \
-             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i', 'm') ORDER BY bytes DESC, name",
+             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i', 'm')) p \
+             GROUP BY name, kind, tbl ORDER BY bytes DESC, name",
         )
         .fetch_all(&pool)
         .await?;

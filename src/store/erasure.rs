@@ -98,7 +98,8 @@ impl Store {
         let mut attachments: Vec<String> = Vec::new();
         for chunk in removed_ids.chunks(ROWS_PER_INSERT) {
             let sql = format!(
-                "SELECT attachments FROM statements WHERE attachments IS NOT NULL AND id IN ({})",
+                "SELECT s.attachments FROM {} WHERE s.attachments IS NOT NULL AND i.id IN ({})",
+                super::statements::BY_ID,
                 conn.backend().param_list(1, chunk.len())
             );
             let mut q = conn.sql(sql);
@@ -114,6 +115,10 @@ impl Store {
         delete_by_seq(&mut conn, "DELETE FROM statement_index WHERE seq IN", &seqs).await?;
         super::results::delete_facts_by_seq(&mut conn, &seqs).await?;
         delete_by_seq(&mut conn, "DELETE FROM statements WHERE seq IN", &seqs).await?;
+        if conn.backend() == super::dialect::Backend::Postgres {
+            // A table there (a view of `statements` on SQLite).
+            conn.execute_for_ids("DELETE FROM statement_ids WHERE id IN", "", &removed_ids).await?;
+        }
         for (seq, body) in &e.rewrite {
             conn.q("UPDATE statements SET body = $1, packed = NULL WHERE seq = $2")
                 .bind(body)

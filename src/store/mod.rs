@@ -24,6 +24,7 @@ mod erasure;
 mod health;
 mod launches;
 mod learn;
+mod partitions;
 mod persons;
 mod player;
 pub mod postgres;
@@ -43,6 +44,7 @@ pub use documents::{Document, DocumentChange, DocumentKey, ANY_REGISTRATION};
 pub use erasure::{AgentDocument, Erasure};
 pub use launches::LaunchRow;
 pub use learn::LearnerSessionRow;
+pub use partitions::{month_start, next_month_start, StoredMonth, ARCHIVE_SCHEMA};
 pub use persons::{new_person_id, PersonGuard, PersonRow};
 pub use player::{PlayerSessionRow, PlayerStateRow};
 pub use results::{AssignedBriefRow, BriefColumns, FactLink, FactRow, ResultBrief, ResultBriefRow, ResultWrite};
@@ -77,6 +79,10 @@ pub enum StoreError {
     Database(sqlx::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// An operation this store cannot carry out as asked (e.g. archiving months on SQLite); the
+    /// message says why.
+    #[error("{0}")]
+    NotPossible(String),
     /// The store cannot serve for now (see [`Outage`]); made by the store itself (a failed group
     /// commit's other requests, a known outage), where no `sqlx::Error` is at hand.
     #[error("{message}")]

@@ -15,6 +15,8 @@ pub struct PgStore {
     pub(super) health: super::health::Health,
     /// The dictionary statement bodies are packed with (see `statements::packing`).
     pub(super) bodies: std::sync::Arc<super::statements::packing::Bodies>,
+    /// How far this process knows the month partitions reach (see `partitions`).
+    pub(super) months: std::sync::Arc<super::partitions::Prepared>,
 }
 
 impl PgStore {
@@ -36,7 +38,12 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.clone())
             .await?;
-        Ok(PgStore { pool, health: super::health::Health::start(opts), bodies: Default::default() })
+        Ok(PgStore {
+            pool,
+            health: super::health::Health::start(opts),
+            bodies: Default::default(),
+            months: Default::default(),
+        })
     }
 
     /// Ready to serve: reachable (the health probe), every migration applied, and writable (not

@@ -220,9 +220,12 @@ pub(super) async fn delete_facts_of(conn: &mut Conn<'_>, ids: &[&str], only_void
     let backend = conn.backend();
     let mut seqs = Vec::new();
     for chunk in ids.chunks(super::dialect::ROWS_PER_INSERT) {
-        let voided = if only_voided { " AND voided" } else { "" };
-        let mut q = conn
-            .sql(format!("SELECT seq FROM statements WHERE id IN ({}){voided}", backend.param_list(1, chunk.len())));
+        let voided = if only_voided { " AND s.voided" } else { "" };
+        let mut q = conn.sql(format!(
+            "SELECT s.seq FROM {} WHERE i.id IN ({}){voided}",
+            super::statements::BY_ID,
+            backend.param_list(1, chunk.len())
+        ));
         for id in chunk {
             q = q.bind(*id);
         }
@@ -323,7 +326,7 @@ impl Store {
         let ids: Vec<String> = facts.iter().map(|f| f.statement_id.clone()).collect();
         let mut seqs = HashMap::with_capacity(ids.len());
         for (id, seq) in
-            self.read_pairs_in("SELECT id AS k, CAST(seq AS TEXT) AS v FROM statements WHERE id IN", &ids).await?
+            self.read_pairs_in("SELECT id AS k, CAST(seq AS TEXT) AS v FROM statement_ids WHERE id IN", &ids).await?
         {
             let seq = seq.parse().map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
             seqs.insert(id, seq);
@@ -452,7 +455,7 @@ impl Store {
     pub async fn fact_links_of(&self, statement_ids: &[String]) -> Result<Vec<FactLink>> {
         let pairs = self
             .read_pairs_in(
-                "SELECT lk.key AS k, ak.key AS v FROM statements s JOIN result_facts f ON f.seq = s.seq \
+                "SELECT lk.key AS k, ak.key AS v FROM statement_ids s JOIN result_facts f ON f.seq = s.seq \
                  JOIN result_fact_links l ON l.learner_id = f.learner_id AND l.seq = f.seq \
                  JOIN index_keys lk ON lk.id = l.learner_id JOIN index_keys ak ON ak.id = l.activity_id \
                  WHERE s.id IN",

@@ -29,6 +29,7 @@ mod statements_agent;
 mod statements_alternate;
 mod statements_attachments;
 mod statements_data;
+mod statements_months;
 mod statements_packed;
 mod statements_query;
 mod stock_clients;

@@ -1,5 +1,7 @@
 //! Both backends' migrations define the same schema: the same tables, the same columns in each, and
-//! the same secondary indexes (by name), so that a query written once behaves alike on both.
+//! the same secondary indexes (by name), so that a query written once behaves alike on both. A
+//! SQLite view stands for a PostgreSQL table of the same name (`statement_ids`), and PostgreSQL's
+//! partitions are not tables of their own here (their parent is).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,7 +14,8 @@ async fn sqlite_schema(url: &str) -> Schema {
     let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
     let mut out = Schema::new();
     let tables = sqlx::query(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' \
+         AND name NOT LIKE '_sqlx%'",
     )
     .fetch_all(&pool)
     .await
@@ -37,7 +40,8 @@ async fn postgres_schema(url: &str) -> Schema {
     let mut out = Schema::new();
     let tables = sqlx::query(
         "SELECT table_name::text FROM information_schema.tables \
-         WHERE table_schema = 'public' AND table_name NOT LIKE '\\_sqlx%'",
+         WHERE table_schema = 'public' AND table_name NOT LIKE '\\_sqlx%' \
+         AND table_name NOT IN (SELECT relname FROM pg_class WHERE relispartition)",
     )
     .fetch_all(&pool)
     .await

@@ -254,7 +254,7 @@ pub(super) fn pair_id_sql(agent: &str, verb: &str) -> String {
     )
 }
 
-/// SQL filing statement `$1`'s pair rows from its agent and verb rows, for a statement whose rows
+/// SQL filing statement `$1` (stored at `$2`)'s pair rows from its agent and verb rows, for a statement whose rows
 /// grew (the StatementRef rule): a referrer is found by its own agent with its target's verb, as by
 /// either one alone. Rows past [`pair_id`]'s range are not filed (never reached in practice; the
 /// write itself fails first).
@@ -262,7 +262,8 @@ pub(super) const FILE_PAIRS: &str = "INSERT INTO statement_index (key_id, stored
      SELECT -(a.key_id * 4294967296 + v.key_id), a.stored_us, a.seq \
      FROM statement_index a JOIN index_keys ka ON ka.id = a.key_id AND ka.kind = 'A' \
      JOIN statement_index v ON v.seq = a.seq JOIN index_keys kv ON kv.id = v.key_id AND kv.kind = 'V' \
-     WHERE a.seq = $1 AND a.key_id < 2147483648 AND v.key_id < 4294967296 ON CONFLICT DO NOTHING";
+     WHERE a.seq = $1 AND a.stored_us = $2 AND v.stored_us = $2 \
+     AND a.key_id < 2147483648 AND v.key_id < 4294967296 ON CONFLICT DO NOTHING";
 
 #[cfg(test)]
 mod tests {

@@ -119,6 +119,11 @@ impl StatementQuery {
     }
 }
 
+/// Statements `s` found by id: through `statement_ids i` (migration 0023), which on PostgreSQL is the
+/// only index of ids, and gives the `stored_us` that finds the row's month partition.
+pub(in crate::store) const BY_ID: &str =
+    "statement_ids i JOIN statements s ON s.seq = i.seq AND s.stored_us = i.stored_us";
+
 /// The columns [`from_row`] reads, of `statements s`.
 pub(in crate::store) const COLUMNS: &str =
     "s.seq, s.id, s.stored_us, s.is_voiding, s.voided, s.body, s.packed, s.attachments";
@@ -179,6 +184,9 @@ impl Store {
             // commits of concurrent transactions, and nodes sharing the database could not share one
             // writer anyway.
             Store::Postgres(s) => {
+                if let Some(latest) = batch.iter().map(|st| st.stored_us).max() {
+                    s.cover(latest).await?;
+                }
                 let keys: Vec<(char, &str)> =
                     batch.iter().flat_map(|st| st.index.iter().map(|(kind, key)| (*kind, key.as_str()))).collect();
                 keys::preregister(&s.pool, &s.health, &keys).await?;
@@ -198,8 +206,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let ex = self.read();
-        let sql =
-            format!("SELECT {COLUMNS} FROM statements s WHERE s.id IN ({})", ex.backend().param_list(1, ids.len()));
+        let sql = format!("SELECT {COLUMNS} FROM {BY_ID} WHERE i.id IN ({})", ex.backend().param_list(1, ids.len()));
         let mut q = ex.sql(sql);
         for id in ids {
             q = q.bind(id);

@@ -89,7 +89,9 @@ pub(super) fn statements_query(q: &StatementQuery) -> (String, Vec<Bind>) {
     // so that a window and a cursor are a range of the index.
     let t = if let Some(driver) = filters.next() {
         let id = driver.id_sql(&mut binds);
-        sql.push_str(&format!("statement_index d JOIN statements s ON s.seq = d.seq WHERE d.key_id = {id}"));
+        sql.push_str(&format!(
+            "statement_index d JOIN statements s ON s.seq = d.seq AND s.stored_us = d.stored_us WHERE d.key_id = {id}"
+        ));
         "d"
     } else {
         sql.push_str("statements s WHERE 1 = 1");

@@ -12,7 +12,7 @@ use crate::store::results::{self, PackedFact};
 use crate::store::{activities, Result, StoreError};
 
 /// Statements whose object is a StatementRef to `$1`: they may have arrived before their target.
-const REFERRERS: &str = "SELECT seq, id, is_voiding, voided FROM statements WHERE object_ref = $1";
+const REFERRERS: &str = "SELECT seq, stored_us, id, is_voiding, voided FROM statements WHERE object_ref = $1";
 
 /// A statement to write and its packed body (stored packed when there is one, as text otherwise):
 /// one pair, so a body cannot be filed with another statement's row.
@@ -179,6 +179,7 @@ async fn insert_rows(
             seqs.insert(r.get("id")?, r.get("seq")?);
         }
     }
+    insert_ids(conn, rows, &seqs).await?;
     let mut all_keys: Vec<(char, &str)> =
         rows.iter().flat_map(|(st, _)| st.index.iter().map(|(kind, key)| (*kind, key.as_str()))).collect();
     let index_rows = all_keys.len();
@@ -227,6 +228,38 @@ fn push_pairs(
     Ok(())
 }
 
+/// PostgreSQL: the batch's rows of `statement_ids`, which keeps ids unique across the month
+/// partitions of `statements` (migration 0023; a view on SQLite, whose `statements.id` is unique).
+/// One statement of fixed text, as for index rows (see `Conn::insert_number_rows`).
+async fn insert_ids(conn: &mut Conn<'_>, rows: &[Packed<'_>], seqs: &HashMap<String, i64>) -> Result<()> {
+    let Conn::Pg(c, h) = conn else { return Ok(()) };
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut numbers = Vec::with_capacity(rows.len());
+    let mut stored = Vec::with_capacity(rows.len());
+    for (st, _) in rows {
+        let seq = *seqs.get(&st.id).ok_or_else(|| {
+            StoreError::Database(sqlx::Error::Protocol(format!("no seq returned for statement {}", st.id)))
+        })?;
+        ids.push(st.id.clone());
+        numbers.push(seq);
+        stored.push(st.stored_us);
+    }
+    let q = sqlx::query(
+        "INSERT INTO statement_ids (id, seq, stored_us) SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[])",
+    )
+    .bind(ids)
+    .bind(numbers)
+    .bind(stored);
+    match h.guard(async { Ok(q.execute(&mut **c).await?) }).await {
+        Ok(_) => Ok(()),
+        // As for the statements' own unique index on SQLite: the caller only retries.
+        Err(StoreError::Database(e)) if is_unique_violation(&e) => {
+            Err(StoreError::DuplicateStatement(rows.first().map(|(s, _)| s.id.clone()).unwrap_or_default()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
@@ -255,14 +288,21 @@ async fn apply_statement_refs(
 ) -> Result<()> {
     let targets: Vec<&str> =
         batch.iter().filter(|st| st.is_voiding).filter_map(|st| st.object_ref.as_deref()).collect();
-    conn.execute_for_ids("UPDATE statements SET voided = TRUE WHERE is_voiding = FALSE AND id IN", "", &targets)
-        .await?;
+    // Found through `statement_ids` (see `BY_ID`), which gives each target's month partition.
+    conn.execute_for_ids(
+        "UPDATE statements SET voided = TRUE FROM statement_ids i \
+         WHERE statements.seq = i.seq AND statements.stored_us = i.stored_us AND statements.is_voiding = FALSE \
+         AND i.id IN",
+        "",
+        &targets,
+    )
+    .await?;
     for st in batch.iter().filter(|st| st.object_ref.is_some()) {
         let (Some(target), Some(&seq)) = (&st.object_ref, seqs.get(&st.id)) else { continue };
-        let target_seq: Option<i64> =
-            conn.q("SELECT seq FROM statements WHERE id = $1").bind(target).scalar_opt().await?;
-        if let Some(target_seq) = target_seq {
-            propagate_index(conn, target_seq, vec![(seq, st.id.clone())]).await?;
+        let found = conn.q("SELECT seq, stored_us FROM statement_ids WHERE id = $1").bind(target).fetch_all().await?;
+        if let Some(t) = found.first() {
+            let target = Stored { seq: t.get("seq")?, stored_us: t.get("stored_us")? };
+            propagate_index(conn, target, vec![(Stored { seq, stored_us: st.stored_us }, st.id.clone())]).await?;
         }
     }
     if referenced {
@@ -273,42 +313,53 @@ async fn apply_statement_refs(
             let mut first = Vec::with_capacity(referrers.len());
             for r in &referrers {
                 voided |= r.get::<bool, _>("is_voiding")?;
-                first.push((r.get("seq")?, r.get("id")?));
+                first.push((Stored { seq: r.get("seq")?, stored_us: r.get("stored_us")? }, r.get("id")?));
             }
+            let target = Stored { seq, stored_us: st.stored_us };
             if voided {
-                conn.q("UPDATE statements SET voided = TRUE WHERE id = $1 AND is_voiding = FALSE")
-                    .bind(&st.id)
+                conn.q("UPDATE statements SET voided = TRUE WHERE seq = $1 AND stored_us = $2 AND is_voiding = FALSE")
+                    .bind(target.seq)
+                    .bind(target.stored_us)
                     .execute()
                     .await?;
             }
-            propagate_index(conn, seq, first).await?;
+            propagate_index(conn, target, first).await?;
         }
     }
     Ok(())
 }
 
+/// A stored statement's number and stored time: together they find its row in its month's
+/// partition (PostgreSQL, migration 0023).
+#[derive(Debug, Clone, Copy)]
+struct Stored {
+    seq: i64,
+    stored_us: i64,
+}
+
 /// The StatementRef filter rule for a target that arrived after statements referencing it: each
 /// referrer gets the target's index rows, and so, transitively, do statements referencing a referrer.
 /// `seen` stops reference cycles (ids are client-chosen, so A→B→A can exist).
-async fn propagate_index(conn: &mut Conn<'_>, target_seq: i64, referrers: Vec<(i64, String)>) -> Result<()> {
-    let mut seen = HashSet::from([target_seq]);
-    let mut queue: Vec<(i64, (i64, String))> = referrers.into_iter().map(|r| (target_seq, r)).collect();
-    while let Some((from_seq, (seq, id))) = queue.pop() {
-        if !seen.insert(seq) {
+async fn propagate_index(conn: &mut Conn<'_>, target: Stored, referrers: Vec<(Stored, String)>) -> Result<()> {
+    let mut seen = HashSet::from([target.seq]);
+    let mut queue: Vec<(Stored, (Stored, String))> = referrers.into_iter().map(|r| (target, r)).collect();
+    while let Some((from, (to, id))) = queue.pop() {
+        if !seen.insert(to.seq) {
             continue;
         }
-        // Statement `seq` gets every index row of statement `from_seq`, filed at its own `stored`.
+        // Statement `to` gets every index row of statement `from`, filed at its own `stored`.
         conn.q("INSERT INTO statement_index (key_id, stored_us, seq) \
-                SELECT i.key_id, s.stored_us, s.seq FROM statement_index i JOIN statements s ON s.seq = $2 \
-                WHERE i.seq = $1 ON CONFLICT DO NOTHING")
-            .bind(from_seq)
-            .bind(seq)
+                SELECT key_id, $3, $4 FROM statement_index WHERE seq = $1 AND stored_us = $2 ON CONFLICT DO NOTHING")
+            .bind(from.seq)
+            .bind(from.stored_us)
+            .bind(to.stored_us)
+            .bind(to.seq)
             .execute()
             .await?;
         // Its agents with the target's verb, and the target's agents with its verb.
-        conn.q(keys::FILE_PAIRS).bind(seq).execute().await?;
+        conn.q(keys::FILE_PAIRS).bind(to.seq).bind(to.stored_us).execute().await?;
         for r in conn.q(REFERRERS).bind(&id).fetch_all().await? {
-            queue.push((seq, (r.get("seq")?, r.get("id")?)));
+            queue.push((to, (Stored { seq: r.get("seq")?, stored_us: r.get("stored_us")? }, r.get("id")?)));
         }
     }
     Ok(())
