@@ -206,3 +206,91 @@ async fn archived_months_leave_the_store(app: TestApp) {
     assert_eq!(archived_rows, old.len() as i64);
 }
 both!(archived_months_leave_the_store);
+
+/// Upgrading a store that holds statements to the month layout (migration 0023): the rows stay where
+/// queries and lookups find them, PostgreSQL holds them in `statements_first`, whose range ends after
+/// the newest of them and the current month, and new statements go on being stored.
+#[tokio::test]
+async fn upgrading_keeps_stored_statements_and_goes_on_storing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut urls = vec![format!("sqlite://{}?mode=rwc", dir.path().join("upgrade.db").display())];
+    urls.extend(crate::support::postgres_url());
+    for url in urls {
+        let sqlite = url.starts_with("sqlite");
+        let verb = "http://example.com/verbs/upgraded";
+        let ids: Vec<String> = (0..3).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+        let stored_us = cairn::now_us() - 40 * 86_400_000_000; // last month or the one before
+        let mut sql = vec![format!("INSERT INTO index_keys (id, kind, key) VALUES (1, 'V', '{verb}')")];
+        for (i, id) in ids.iter().enumerate() {
+            let seq = i as i64 + 1;
+            let body = json!({"id": id, "actor": agent("old"), "verb": {"id": verb},
+                "object": {"id": "http://example.com/a/old"}, "stored": "2026-10-25T00:00:00.000Z"});
+            sql.push(format!(
+                "INSERT INTO statements (seq, id, stored_us, is_voiding, voided, object_ref, authority, body) \
+                 VALUES ({seq}, '{id}', {}, FALSE, FALSE, NULL, 'k', '{body}')",
+                stored_us + seq
+            ));
+            sql.push(format!(
+                "INSERT INTO statement_index (key_id, stored_us, seq) VALUES (1, {}, {seq})",
+                stored_us + seq
+            ));
+        }
+        if sqlite {
+            let pool = sqlx::SqlitePool::connect(&url).await.expect("sqlite");
+            sqlx::migrate!("migrations/sqlite").run_to(22, &pool).await.expect("to 0022");
+            for s in sql {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(s)).execute(&pool).await.expect("old rows");
+            }
+            pool.close().await;
+        } else {
+            let pool = sqlx::PgPool::connect(&url).await.expect("postgres");
+            sqlx::migrate!("migrations/postgres").run_to(22, &pool).await.expect("to 0022");
+            sql.push("SELECT setval('statements_seq_seq', 3)".into());
+            for s in sql {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(s)).execute(&pool).await.expect("old rows");
+            }
+            pool.close().await;
+        }
+        let store = cairn::store::Store::connect(&url).await.expect("connect");
+        store.migrate().await.expect("0023");
+        let found = store.statements_by_id(&ids).await.expect("by id");
+        assert_eq!(found.len(), 3, "{url}");
+        let query = |max_seq| cairn::store::StatementQuery {
+            filters: vec![('V', verb.to_string())],
+            limit: 10,
+            max_seq,
+            ..Default::default()
+        };
+        let by_verb = store.query_statements(&query(i64::MAX)).await.expect("query");
+        assert_eq!(by_verb.iter().map(|s| s.id.clone()).rev().collect::<Vec<_>>(), ids, "{url}");
+        // A new statement, stored now, with the same verb.
+        let mut row = cairn::store::NewStatement {
+            id: uuid::Uuid::new_v4().to_string(),
+            stored_us: cairn::now_us(),
+            is_voiding: false,
+            object_ref: None,
+            authority: "k".into(),
+            body: json!({"verb": {"id": verb}}).to_string(),
+            index: vec![('V', verb.to_string())],
+            attachments: Vec::new(),
+            activities: Vec::new(),
+            agents: Vec::new(),
+            actor: None,
+        };
+        store.insert_statements(vec![row.clone()].into(), &[], Vec::new().into()).await.expect("new statement");
+        assert_eq!(store.query_statements(&query(i64::MAX)).await.expect("query").len(), 4, "{url}");
+        // Its id is taken: the same id again is refused by the store itself.
+        row.body = json!({"other": true}).to_string();
+        let again = store.insert_statements(vec![row].into(), &[], Vec::new().into()).await;
+        assert!(matches!(again, Err(cairn::store::StoreError::DuplicateStatement(_))), "{url}: {again:?}");
+        if !sqlite {
+            let months = store.stored_months().await.expect("months");
+            let first = months.iter().find(|m| m.table == "statements_first").expect("first");
+            // The current month stays in it (its range ends after now); the next has a table ready.
+            assert_eq!(first.statements, 4, "{months:?}");
+            assert!(months.iter().any(|m| m.from_us == first.until_us), "{months:?}");
+            assert!(first.until_us.is_some_and(|u| u > cairn::now_us()), "ends after the newest: {months:?}");
+            assert_eq!(months.iter().filter(|m| !m.archived).map(|m| m.statements).sum::<i64>(), 4);
+        }
+    }
+}
