@@ -118,19 +118,7 @@ fn insert(c: &mut Criterion) {
                 Value::Object(o) => Some(statement::prepare(o, &ctx)),
                 _ => None,
             })
-            .map(|p| NewStatement {
-                id: p.id.clone(),
-                stored_us: (stored.unix_timestamp_nanos() / 1000) as i64,
-                is_voiding: p.is_voiding,
-                object_ref: p.object_ref.clone(),
-                authority: "bench".into(),
-                body: p.body.to_string(),
-                index: p.index,
-                attachments: p.attachments,
-                activities: p.activities,
-                agents: p.agents,
-                actor: None,
-            })
+            .map(|p| cairn::lrs::statements::into_row(p, "bench", stored))
             .collect()
     };
     let mut g = c.benchmark_group("store");

@@ -552,7 +552,9 @@ fn collect_activity_ids(v: &Value, out: &mut Vec<String>) {
     }
 }
 
-fn into_row(p: statement::Prepared, authority_key: &str, stored: OffsetDateTime) -> NewStatement {
+/// The store's row of a prepared statement, stored by the credential `authority_key` at `stored`.
+/// Public for tools and tests that fill a store directly, as the LRS would.
+pub fn into_row(p: statement::Prepared, authority_key: &str, stored: OffsetDateTime) -> NewStatement {
     let actor = p.body.get("actor").and_then(agent::key).filter(|k| k.starts_with("Agent|"));
     NewStatement {
         actor,

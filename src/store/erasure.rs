@@ -180,8 +180,9 @@ async fn uncount_days(conn: &mut Conn<'_>, seqs: &[i64]) -> Result<()> {
     .await
 }
 
-/// Files the rewritten statements' agent rows of the person under the anonymous agent instead
-/// (a statement may name the person under two identifiers: the rows merge), then drops the person's
+/// Files the rewritten statements' agent rows of the person, their pair rows (`keys::PAIR_SPAN`)
+/// included, under the anonymous agent instead (a statement may name the person under two
+/// identifiers: the rows merge), then drops the person's
 /// keys from the dictionary, which holds their identifiers as text (their results facts, filed under
 /// the same numbers, are gone by now). A key still filed for a statement or a fact outside this plan
 /// (one stored after the plan was read) stays, so that the next pass finds that
@@ -212,30 +213,17 @@ async fn refile_under_anonymous(conn: &mut Conn<'_>, e: &Erasure) -> Result<()> 
         let kind = kind.chars().next().unwrap_or('a');
         let Some(&anonymous) = ids.get(&keys::key_text(kind, &e.anonymous_key)) else { continue };
         for chunk in seqs.chunks(ROWS_PER_INSERT) {
-            // Placeholders from `backend`: sqlx numbers SQLite's anonymous `?` apart from `$N`, so
-            // one statement must not mix them.
-            let (p1, p2) = (backend.param(1), backend.param(2));
-            let mut q = conn.sql(format!(
-                "INSERT INTO statement_index (key_id, stored_us, seq) SELECT {p1}, stored_us, seq \
-                 FROM statement_index WHERE key_id = {p2} AND seq IN ({}) ON CONFLICT DO NOTHING",
-                backend.param_list(3, chunk.len())
-            ));
-            q = q.bind(anonymous).bind(*id);
-            for s in chunk {
-                q = q.bind(*s);
-            }
-            q.execute().await?;
-            let mut q = conn.sql(format!(
-                "DELETE FROM statement_index WHERE key_id = {p1} AND seq IN ({})",
-                backend.param_list(2, chunk.len())
-            ));
-            q = q.bind(*id);
-            for s in chunk {
-                q = q.bind(*s);
-            }
-            q.execute().await?;
+            shift_rows(conn, (*id, *id), anonymous - id, chunk).await?;
             if kind == 'A' {
-                refile_pairs(conn, *id, anonymous, chunk).await?;
+                // A pair number is the agent's times the span plus the verb's, negated: the
+                // person's pairs are one range, moved by one shift to the same verbs' pairs of
+                // the anonymous agent.
+                if keys::pair_id(anonymous, 1).is_none() {
+                    return Err(super::StoreError::Database(sqlx::Error::Protocol(format!(
+                        "index key number {anonymous} is past what a pair row can encode"
+                    ))));
+                }
+                shift_rows(conn, keys::pair_range(*id), (id - anonymous) * keys::PAIR_SPAN, chunk).await?;
             }
         }
         // A number still used by a pair row (of a statement outside the plan) stays too.
@@ -254,23 +242,17 @@ async fn refile_under_anonymous(conn: &mut Conn<'_>, e: &Erasure) -> Result<()> 
     Ok(())
 }
 
-/// Moves these statements' pair rows (`keys::PAIR_SPAN`) of agent key `from` to agent key `to`:
-/// the same verbs, the anonymous agent instead of the person. A pair number is the agent's times
-/// the span plus the verb's, negated, so the move is one shift of every number in `from`'s range.
-async fn refile_pairs(conn: &mut Conn<'_>, from: i64, to: i64, seqs: &[i64]) -> Result<()> {
-    if keys::pair_id(to, 1).is_none() {
-        return Err(super::StoreError::Database(sqlx::Error::Protocol(format!(
-            "index key number {to} is past what a pair row can encode"
-        ))));
-    }
+/// Moves these statements' index rows whose key number is in `lo..=hi` to that number plus
+/// `shift` (rows already there merge).
+async fn shift_rows(conn: &mut Conn<'_>, (lo, hi): (i64, i64), shift: i64, seqs: &[i64]) -> Result<()> {
     let backend = conn.backend();
-    let (lo, hi) = keys::pair_range(from);
-    let shift = (from - to) * keys::PAIR_SPAN;
+    // Placeholders from `backend`: sqlx numbers SQLite's anonymous `?` apart from `$N`, so one
+    // statement must not mix them.
     let (p1, p2, p3) = (backend.param(1), backend.param(2), backend.param(3));
-    let list = backend.param_list(4, seqs.len());
     let mut q = conn.sql(format!(
         "INSERT INTO statement_index (key_id, stored_us, seq) SELECT key_id + {p1}, stored_us, seq \
-         FROM statement_index WHERE key_id BETWEEN {p2} AND {p3} AND seq IN ({list}) ON CONFLICT DO NOTHING"
+         FROM statement_index WHERE key_id BETWEEN {p2} AND {p3} AND seq IN ({}) ON CONFLICT DO NOTHING",
+        backend.param_list(4, seqs.len())
     ));
     q = q.bind(shift).bind(lo).bind(hi);
     for s in seqs {

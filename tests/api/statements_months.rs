@@ -27,21 +27,10 @@ async fn store_at(app: &TestApp, stmt: Value, stored: OffsetDateTime) -> String 
     let ctx =
         cairn::xapi::statement::StoreContext { version: cairn::xapi::Version::V1_0_3, stored, authority: &authority };
     let p = cairn::xapi::statement::prepare(stmt.as_object().cloned().expect("object"), &ctx);
-    let row = cairn::store::NewStatement {
-        id: p.id.clone(),
-        stored_us: (stored.unix_timestamp_nanos() / 1_000) as i64,
-        is_voiding: p.is_voiding,
-        object_ref: p.object_ref,
-        authority: crate::support::KEY.to_string(),
-        body: p.body.to_string(),
-        index: p.index,
-        attachments: p.attachments,
-        activities: p.activities,
-        agents: p.agents,
-        actor: None,
-    };
+    let id = p.id.clone();
+    let row = cairn::lrs::statements::into_row(p, crate::support::KEY, stored);
     app.lrs.store.insert_statements(vec![row].into(), &[], Vec::new().into()).await.expect("insert");
-    p.id
+    id
 }
 
 /// Every statement a query returns, following `more` to the end, pages of `limit`.
