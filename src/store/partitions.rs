@@ -84,21 +84,8 @@ async fn add_months(pool: &sqlx::PgPool, until: i64) -> Result<i64> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PARTITIONS_LOCK).execute(&mut *tx).await?;
     let mut reached = i64::MAX;
     for table in TABLES {
-        let bounds: Vec<String> = sqlx::query_scalar(
-            "SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
-             WHERE i.inhparent = to_regclass($1)",
-        )
-        .bind(table)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut from = match bounds.iter().map(|b| upper_bound(b)).collect::<Option<Vec<i64>>>() {
-            Some(b) => b.into_iter().max().unwrap_or_else(|| month_start(crate::now_us())),
-            None => {
-                return Err(StoreError::Database(sqlx::Error::Protocol(format!(
-                    "cannot read the bounds of {table}'s partitions: {bounds:?}"
-                ))))
-            }
-        };
+        let parts = partitions_of(&mut *tx, table).await?;
+        let mut from = parts.iter().map(|p| p.until_us).max().unwrap_or_else(|| month_start(crate::now_us()));
         while from < until {
             let to = next_month_start(from);
             let name = partition_name(table, from);
@@ -129,7 +116,8 @@ pub struct StoredMonth {
     /// before the store was partitioned (migration 0023), whose range has no lower bound.
     pub table: String,
     /// Its range of `stored` (microseconds since the epoch): `from_us` (None: no lower bound) up to
-    /// but not including `until_us`. None for an archived table (the range went with the detach).
+    /// but not including `until_us`. None for a table listed from the archive (its range went with
+    /// the detach); what `archive_months` returns keeps the ranges it archived.
     pub from_us: Option<i64>,
     pub until_us: Option<i64>,
     /// Statements in it.
@@ -190,34 +178,70 @@ impl super::Store {
     }
 }
 
-async fn list_months(pool: &sqlx::PgPool) -> Result<Vec<StoredMonth>> {
-    let rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
-        "SELECT c.relname::text, pg_get_expr(c.relpartbound, c.oid), n.nspname::text \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         LEFT JOIN pg_inherits i ON i.inhrelid = c.oid \
-         WHERE c.relkind = 'r' AND ((n.nspname = current_schema() AND i.inhparent = to_regclass('statements')) \
-         OR (n.nspname = $1 AND c.relname LIKE 'statements\\_%'))",
+/// A partition of a table partitioned by month: its name and range (`from_us` None: no lower bound).
+struct Partition {
+    table: String,
+    from_us: Option<i64>,
+    until_us: i64,
+}
+
+/// The partitions of `parent`, in the store's schema.
+async fn partitions_of<'c, E: sqlx::PgExecutor<'c>>(ex: E, parent: &str) -> Result<Vec<Partition>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT c.relname::text, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i \
+         JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass($1)",
+    )
+    .bind(parent)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter()
+        .map(|(table, bound)| match bounds(&bound) {
+            Some((from_us, until_us)) => Ok(Partition { table, from_us, until_us }),
+            None => Err(StoreError::Database(sqlx::Error::Protocol(format!(
+                "cannot read the range of {parent}'s partition {table}: {bound}"
+            )))),
+        })
+        .collect()
+}
+
+/// The `statements` tables in [`ARCHIVE_SCHEMA`].
+async fn archived_tables<'c, E: sqlx::PgExecutor<'c>>(ex: E) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname LIKE 'statements\\_%'",
     )
     .bind(ARCHIVE_SCHEMA)
-    .fetch_all(pool)
+    .fetch_all(ex)
+    .await?)
+}
+
+/// A month table with its statements counted and its bytes (its `statement_index` twin's too):
+/// a live partition with its range, or an archived table (`range` None).
+async fn measured(pool: &sqlx::PgPool, table: String, range: Option<(Option<i64>, i64)>) -> Result<StoredMonth> {
+    let archived = range.is_none();
+    let name = |t: &str| if archived { format!("{ARCHIVE_SCHEMA}.{t}") } else { t.to_string() };
+    let (statements, bytes): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT (SELECT count(*) FROM {table}), \
+         pg_total_relation_size('{table}') + coalesce(pg_total_relation_size(to_regclass('{twin}')), 0)",
+        table = name(&table),
+        twin = name(&index_twin(&table)),
+    )))
+    .fetch_one(pool)
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (table, bound, schema) in rows {
-        let archived = schema == ARCHIVE_SCHEMA;
-        let (from_us, until_us) = match bound.as_deref().and_then(bounds) {
-            Some((from, until)) if !archived => (from, Some(until)),
-            _ => (None, None),
-        };
-        let (statements, bytes): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT (SELECT count(*) FROM {schema}.{table}), \
-             pg_total_relation_size('{schema}.{table}') + coalesce(pg_total_relation_size(to_regclass('{schema}.{twin}')), 0)",
-            twin = index_twin(&table)
-        )))
-        .fetch_one(pool)
-        .await?;
-        out.push(StoredMonth { table, from_us, until_us, statements, bytes, archived });
+    let (from_us, until_us) = range.map_or((None, None), |(from, until)| (from, Some(until)));
+    Ok(StoredMonth { table, from_us, until_us, statements, bytes, archived })
+}
+
+async fn list_months(pool: &sqlx::PgPool) -> Result<Vec<StoredMonth>> {
+    let mut live = partitions_of(pool, "statements").await?;
+    live.sort_by_key(|p| p.until_us);
+    let mut out = Vec::with_capacity(live.len());
+    for p in live {
+        out.push(measured(pool, p.table, Some((p.from_us, p.until_us))).await?);
     }
-    out.sort_by_key(|m| (m.archived, m.until_us, m.table.clone()));
+    for table in archived_tables(pool).await? {
+        out.push(measured(pool, table, None).await?);
+    }
     Ok(out)
 }
 
@@ -229,11 +253,14 @@ async fn archive(pool: &sqlx::PgPool, before_us: i64) -> Result<Vec<StoredMonth>
     let mut conn = pool.acquire().await?;
     sqlx::query("SELECT pg_advisory_lock($1)").bind(PARTITIONS_LOCK).execute(&mut *conn).await?;
     let result = async {
-        let months: Vec<StoredMonth> = list_months(pool)
-            .await?
-            .into_iter()
-            .filter(|m| !m.archived && m.until_us.is_some_and(|u| u <= before_us))
-            .collect();
+        // Counted before they leave, for the caller's report and the audit log.
+        let mut months = Vec::new();
+        for p in partitions_of(pool, "statements").await? {
+            if p.until_us <= before_us {
+                months.push(measured(pool, p.table, Some((p.from_us, p.until_us))).await?);
+            }
+        }
+        months.sort_by_key(|m| m.until_us);
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {ARCHIVE_SCHEMA}")))
             .execute(&mut *conn)
             .await?;
@@ -262,13 +289,7 @@ async fn archive(pool: &sqlx::PgPool, before_us: i64) -> Result<Vec<StoredMonth>
 /// Deletes the `statement_ids` rows of every archived table's statements, a slice of `seq` at a
 /// time (each its own transaction, so the LRS's writers are never held for long).
 async fn forget_archived_ids(conn: &mut sqlx::PgConnection) -> Result<()> {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname LIKE 'statements\\_%'",
-    )
-    .bind(ARCHIVE_SCHEMA)
-    .fetch_all(&mut *conn)
-    .await?;
+    let tables = archived_tables(&mut *conn).await?;
     for table in tables {
         let table = format!("{ARCHIVE_SCHEMA}.{table}");
         let (first, last): (Option<i64>, Option<i64>) =
