@@ -455,17 +455,22 @@ async fn store_cmd(store: &Store, cmd: StoreCommand) -> anyhow::Result<()> {
         }
         StoreCommand::Archive { before, yes } => {
             let before_us = month_arg(&before)?;
-            let months: Vec<_> = store
-                .stored_months()
-                .await?
-                .into_iter()
-                .filter(|m| !m.archived && m.until_us.is_some_and(|u| u <= before_us))
-                .collect();
-            if months.is_empty() {
-                println!("no month ends on or before {before}: nothing to archive");
-                return Ok(());
-            }
+            // Listed (every month counted) only to be confirmed; `archive_months` counts what it archives.
+            let months: Vec<_> = if yes {
+                Vec::new()
+            } else {
+                store
+                    .stored_months()
+                    .await?
+                    .into_iter()
+                    .filter(|m| !m.archived && m.until_us.is_some_and(|u| u <= before_us))
+                    .collect()
+            };
             if !yes {
+                if months.is_empty() {
+                    println!("no month ends on or before {before}: nothing to archive");
+                    return Ok(());
+                }
                 table(&months);
                 eprint!("Archive these months? Their statements leave the LRS (results stay). Type yes: ");
                 let mut line = String::new();
@@ -475,6 +480,10 @@ async fn store_cmd(store: &Store, cmd: StoreCommand) -> anyhow::Result<()> {
                 }
             }
             let archived = store.archive_months(before_us).await?;
+            if archived.is_empty() {
+                println!("no month ends on or before {before}: nothing to archive");
+                return Ok(());
+            }
             let detail = serde_json::json!({"before": before, "tables": archived.iter().map(|m| &m.table).collect::<Vec<_>>(),
                 "statements": archived.iter().map(|m| m.statements).sum::<i64>()});
             store.insert_audit("cli", "store.archive", &before, &detail.to_string(), crate::now_us()).await?;

@@ -212,17 +212,17 @@ async fn refile_under_anonymous(conn: &mut Conn<'_>, e: &Erasure) -> Result<()> 
     for (id, kind) in &person {
         let kind = kind.chars().next().unwrap_or('a');
         let Some(&anonymous) = ids.get(&keys::key_text(kind, &e.anonymous_key)) else { continue };
+        if kind == 'A' && keys::pair_id(anonymous, 1).is_none() {
+            return Err(super::StoreError::Database(sqlx::Error::Protocol(format!(
+                "index key number {anonymous} is past what a pair row can encode"
+            ))));
+        }
         for chunk in seqs.chunks(ROWS_PER_INSERT) {
             shift_rows(conn, (*id, *id), anonymous - id, chunk).await?;
             if kind == 'A' {
                 // A pair number is the agent's times the span plus the verb's, negated: the
                 // person's pairs are one range, moved by one shift to the same verbs' pairs of
                 // the anonymous agent.
-                if keys::pair_id(anonymous, 1).is_none() {
-                    return Err(super::StoreError::Database(sqlx::Error::Protocol(format!(
-                        "index key number {anonymous} is past what a pair row can encode"
-                    ))));
-                }
                 shift_rows(conn, keys::pair_range(*id), (id - anonymous) * keys::PAIR_SPAN, chunk).await?;
             }
         }

@@ -179,17 +179,18 @@ async fn insert_rows(
             seqs.insert(r.get("id")?, r.get("seq")?);
         }
     }
-    insert_ids(conn, rows, &seqs).await?;
     let mut all_keys: Vec<(char, &str)> =
         rows.iter().flat_map(|(st, _)| st.index.iter().map(|(kind, key)| (*kind, key.as_str()))).collect();
     let index_rows = all_keys.len();
     all_keys.extend_from_slice(more_keys);
     let ids = keys::ids_of(conn, &all_keys).await?;
     let mut index: Vec<(i64, i64, i64)> = Vec::with_capacity(index_rows);
+    let mut numbered: Vec<(&str, i64, i64)> = Vec::with_capacity(rows.len());
     for (st, _) in rows {
         let seq = *seqs.get(&st.id).ok_or_else(|| {
             StoreError::Database(sqlx::Error::Protocol(format!("no seq returned for statement {}", st.id)))
         })?;
+        numbered.push((&st.id, seq, st.stored_us));
         let first = index.len();
         for (kind, key) in &st.index {
             let id = ids.get(&keys::key_text(*kind, key)).ok_or_else(|| {
@@ -199,6 +200,7 @@ async fn insert_rows(
         }
         push_pairs(&mut index, first, &st.index, seq, st.stored_us)?;
     }
+    insert_ids(conn, &numbered).await?;
     conn.insert_index_rows(&index).await?;
     Ok((seqs, ids))
 }
@@ -228,22 +230,14 @@ fn push_pairs(
     Ok(())
 }
 
-/// PostgreSQL: the batch's rows of `statement_ids`, which keeps ids unique across the month
+/// PostgreSQL: the batch's rows of `statement_ids` (id, seq, stored), which keeps ids unique across the month
 /// partitions of `statements` (migration 0023; a view on SQLite, whose `statements.id` is unique).
 /// One statement of fixed text, as for index rows (see `Conn::insert_number_rows`).
-async fn insert_ids(conn: &mut Conn<'_>, rows: &[Packed<'_>], seqs: &HashMap<String, i64>) -> Result<()> {
+async fn insert_ids(conn: &mut Conn<'_>, numbered: &[(&str, i64, i64)]) -> Result<()> {
     let Conn::Pg(c, h) = conn else { return Ok(()) };
-    let mut ids = Vec::with_capacity(rows.len());
-    let mut numbers = Vec::with_capacity(rows.len());
-    let mut stored = Vec::with_capacity(rows.len());
-    for (st, _) in rows {
-        let seq = *seqs.get(&st.id).ok_or_else(|| {
-            StoreError::Database(sqlx::Error::Protocol(format!("no seq returned for statement {}", st.id)))
-        })?;
-        ids.push(st.id.clone());
-        numbers.push(seq);
-        stored.push(st.stored_us);
-    }
+    let ids: Vec<&str> = numbered.iter().map(|n| n.0).collect();
+    let numbers: Vec<i64> = numbered.iter().map(|n| n.1).collect();
+    let stored: Vec<i64> = numbered.iter().map(|n| n.2).collect();
     let q = sqlx::query(
         "INSERT INTO statement_ids (id, seq, stored_us) SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[])",
     )
@@ -254,7 +248,7 @@ async fn insert_ids(conn: &mut Conn<'_>, rows: &[Packed<'_>], seqs: &HashMap<Str
         Ok(_) => Ok(()),
         // As for the statements' own unique index on SQLite: the caller only retries.
         Err(StoreError::Database(e)) if is_unique_violation(&e) => {
-            Err(StoreError::DuplicateStatement(rows.first().map(|(s, _)| s.id.clone()).unwrap_or_default()))
+            Err(StoreError::DuplicateStatement(numbered.first().map(|n| n.0.to_string()).unwrap_or_default()))
         }
         Err(e) => Err(e),
     }
