@@ -36,6 +36,7 @@ pub mod http;
 pub mod learn;
 pub mod lms;
 pub mod lrs;
+pub mod memory;
 pub mod package;
 pub mod results;
 pub mod sequencing;

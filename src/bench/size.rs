@@ -118,6 +118,7 @@ pub async fn measure(database: &str) -> anyhow::Result<StoreSize> {
 }
 
 async fn sqlite(database: &str) -> anyhow::Result<StoreSize> {
+    crate::memory::sqlite_uses_mimalloc();
     let opts =
         SqliteConnectOptions::from_str(database).map_err(|e| anyhow!("{e}"))?.read_only(true).create_if_missing(false);
     let pool = crate::store::pool_options::<sqlx::Sqlite>()

@@ -253,8 +253,17 @@ async fn run_in_savepoint(tx: &mut sqlx::Transaction<'static, Db>, work: &mut Wo
     }
 }
 
+/// Read connections: queries and pages run on these, the writer is apart.
+const READERS: u32 = 8;
+/// Compiled statements each reader keeps (sqlx's default is 100). The readers' caches held ~36 MiB
+/// after a 1M-statement load, most of SQLite's memory beside its page caches, for texts mostly not
+/// asked again; with 16 the bench's queries were no slower (BENCHMARKS.md, "Memory, third pass").
+/// The writer keeps the default: its few hot texts are re-run many times a second.
+const READER_STATEMENTS: usize = 16;
+
 /// The settings of every connection of the store, readers and writer alike.
 fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
+    crate::memory::sqlite_uses_mimalloc();
     Ok(SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -303,7 +312,10 @@ impl SqliteStore {
             })
             .connect_with(write_opts)
             .await?;
-        let read = super::pool_options::<sqlx::Sqlite>().max_connections(8).connect_with(opts).await?;
+        let read = super::pool_options::<sqlx::Sqlite>()
+            .max_connections(READERS)
+            .connect_with(opts.statement_cache_capacity(READER_STATEMENTS))
+            .await?;
         let (writer, jobs) = tokio::sync::mpsc::channel(GROUP_QUEUE);
         let full = Arc::new(std::sync::atomic::AtomicBool::new(false));
         tokio::spawn(group_writer(write.clone(), jobs, full.clone()));
