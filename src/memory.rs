@@ -124,7 +124,8 @@ mod tests {
     use super::*;
 
     /// The option index is mimalloc's purge delay: its default (1 s in mimalloc 3, 10 ms in 2)
-    /// until set, and what was set after. An index that moved in an upgrade reads otherwise.
+    /// until set, and what was set after. An index that moved in an upgrade reads otherwise. (Other
+    /// tests' threads are running here, unlike in `main`; they only read the option.)
     #[test]
     fn purge_delay_index_is_mimallocs() {
         // SAFETY: option reads and a store; the test process does not depend on the value.

@@ -255,7 +255,7 @@ async fn run_in_savepoint(tx: &mut sqlx::Transaction<'static, Db>, work: &mut Wo
 
 /// Read connections: queries and pages run on these, the writer is apart.
 const READERS: u32 = 8;
-/// Compiled statements each reader keeps (sqlx's default is 100). The readers' caches held ~36 MiB
+/// Compiled statements each reader keeps (sqlx's default is 100). The readers' caches held ~30 MiB
 /// after a 1M-statement load, most of SQLite's memory beside its page caches, for texts mostly not
 /// asked again; with 16 the bench's queries were no slower (BENCHMARKS.md, "Memory, third pass").
 /// The writer keeps the default: its few hot texts are re-run many times a second.
