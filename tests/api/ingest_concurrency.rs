@@ -96,6 +96,59 @@ async fn concurrent_single_posts_all_land(app: TestApp) {
 }
 both!(concurrent_single_posts_all_land);
 
+/// Statements posted at once that name one activity and one agent, each in its own language: the
+/// canonical definition and the agent's names keep every one of them, first while the activity is
+/// new (writers adding it together) and again once it is stored (writers changing it together).
+async fn concurrent_writers_merge_one_definition(app: TestApp) {
+    let app = std::sync::Arc::new(app);
+    let activity = format!("http://example.com/activities/{}", uuid::Uuid::new_v4());
+    let mbox = format!("mailto:{}@example.com", uuid::Uuid::new_v4());
+    for round in 0..2 {
+        let tasks: Vec<_> = (0..24)
+            .map(|n| {
+                let app = app.clone();
+                let lang = format!("x-l{round}-{n}");
+                let body = json!({"actor": {"mbox": mbox, "name": format!("Name {round} {n}")},
+                    "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                    "object": {"id": activity, "definition": {"name": {lang.clone(): format!("Text {lang}")}}}});
+                tokio::spawn(async move { app.post_statements(&body).await })
+            })
+            .collect();
+        for t in tasks {
+            let (status, body) = t.await.expect("task");
+            assert_eq!(status, 200, "{body}");
+        }
+        let (status, def) = app.get_json(&format!("/xapi/activities?activityId={}", urlencode(&activity))).await;
+        assert_eq!(status, 200, "{def}");
+        let names = def["definition"]["name"].as_object().cloned().unwrap_or_default();
+        for r in 0..=round {
+            for n in 0..24 {
+                let lang = format!("x-l{r}-{n}");
+                assert_eq!(names.get(&lang), Some(&json!(format!("Text {lang}"))), "round {round}: {lang} lost: {def}");
+            }
+        }
+        let agent = urlencode(&json!({"mbox": mbox}).to_string());
+        let (status, person) = app.get_json(&format!("/xapi/agents?agent={agent}")).await;
+        assert_eq!(status, 200, "{person}");
+        let seen = person["name"].as_array().cloned().unwrap_or_default();
+        for r in 0..=round {
+            for n in 0..24 {
+                assert!(seen.contains(&json!(format!("Name {r} {n}"))), "round {round}: name {r} {n} lost: {person}");
+            }
+        }
+    }
+}
+both!(concurrent_writers_merge_one_definition);
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn row(id: &str) -> cairn::store::NewStatement {
     cairn::store::NewStatement {
         id: id.to_string(),

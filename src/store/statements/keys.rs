@@ -103,11 +103,13 @@ pub(in crate::store) async fn preregister(
     }
     let (kinds, texts) = columns(&wanted);
     // `set_config(…, true)` lasts to the end of this statement's implicit transaction, i.e. its
-    // commit; it is evaluated only for rows that are inserted, so a batch of known keys commits
-    // nothing and flushes nothing. Sorted, so two writers adding overlapping keys cannot deadlock.
+    // commit (a batch of known keys commits nothing and flushes nothing). Sorted, so two writers
+    // adding overlapping keys cannot deadlock. Each key is probed by the scalar subquery, one index
+    // lookup: as `NOT EXISTS` the cached generic plan (an array of unknown length, ten rows by
+    // PostgreSQL's guess) was a hash anti-join over the whole dictionary, re-hashed per request.
     let q = sqlx::query(
         "INSERT INTO index_keys (kind, key) SELECT u.kind, u.key FROM UNNEST($1::text[], $2::text[]) AS u(kind, key) \
-         WHERE NOT EXISTS (SELECT 1 FROM index_keys k WHERE k.kind = u.kind AND k.key = u.key) \
+         WHERE (SELECT k.id FROM index_keys k WHERE k.kind = u.kind AND k.key = u.key) IS NULL \
          AND set_config('synchronous_commit', 'off', true) IS NOT NULL ORDER BY 1, 2 ON CONFLICT DO NOTHING",
     )
     .bind(kinds)
@@ -136,10 +138,12 @@ async fn lookup(conn: &mut Conn<'_>, keys: &[(char, &str)]) -> Result<HashMap<St
         let text: String = match conn {
             Conn::Pg(c, h) => {
                 let (kinds, texts) = columns(chunk);
+                // One index probe per key (`LATERAL … LIMIT 1` cannot become a hash join): as a
+                // plain join the cached generic plan hashed the whole dictionary on every call.
                 let q = sqlx::query_scalar(
-                    "SELECT coalesce(json_agg(json_build_array(k.kind || k.key, k.id)), '[]')::text \
-                     FROM index_keys k JOIN UNNEST($1::text[], $2::text[]) AS u(kind, key) \
-                     ON k.kind = u.kind AND k.key = u.key",
+                    "SELECT coalesce(json_agg(json_build_array(u.kind || u.key, k.id)), '[]')::text \
+                     FROM UNNEST($1::text[], $2::text[]) AS u(kind, key) CROSS JOIN LATERAL \
+                     (SELECT k.id FROM index_keys k WHERE k.kind = u.kind AND k.key = u.key LIMIT 1) k",
                 )
                 .bind(kinds)
                 .bind(texts);
