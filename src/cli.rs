@@ -17,8 +17,9 @@ use crate::store::{Store, StoreError};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // `bench` talks to a server over HTTP; it must not open (or create) the database itself.
+    let settings = cli.store_settings();
     if let Command::Bench(cmd) = cli.command {
-        return crate::bench::main(cmd, &cli.database, cli.content_dir).await;
+        return crate::bench::main(cmd, &cli.database, cli.content_dir, settings).await;
     }
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -26,7 +27,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let store = Store::connect(&cli.database)
+    let store = Store::open(&cli.database, settings)
         .await
         .map_err(|e| match e {
             // Its message quotes the URL whole, password included; the context below names it redacted.

@@ -21,8 +21,22 @@ pub struct Cli {
     /// Nodes sharing a PostgreSQL database must share this folder too.
     #[arg(long, global = true, env = "CAIRN_CONTENT_DIR")]
     pub content_dir: Option<std::path::PathBuf>,
+    /// SQLite: the write connection's page cache, in MiB. It keeps the index pages a group commit
+    /// changes between commits: smaller saves memory and costs batch ingest (16: ~40 MiB less
+    /// resident after a long load, batch ingest ~3-4 % slower; BENCHMARKS.md, "Memory, third pass").
+    #[arg(long, global = true, env = "CAIRN_SQLITE_WRITER_CACHE_MIB",
+          default_value_t = crate::store::Settings::default().sqlite_writer_cache_mib,
+          value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub sqlite_writer_cache_mib: u32,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The store's tuning from the global options.
+    pub fn store_settings(&self) -> crate::store::Settings {
+        crate::store::Settings { sqlite_writer_cache_mib: self.sqlite_writer_cache_mib }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -27,6 +27,7 @@ fn plan(rows: u64, batch: usize, clients: usize, pg_form: PgForm) -> FloorPlan {
         data: Spec { statements: rows, learners: 50, courses: 4, seed: 7 },
         pg_form,
         limit: Duration::from_secs(600),
+        settings: Default::default(),
     }
 }
 
@@ -50,7 +51,7 @@ async fn sqlite_scratch_file_beside_the_store_gets_every_row_once_and_is_removed
     let store = format!("sqlite://{}", dir.path().join("cairn.db").display());
     // 257 rows in batches of 10: the last batch is short.
     let plan = plan(257, 10, 3, PgForm::Unnest);
-    let scratch = Scratch::create(&store, plan.clients).await.unwrap();
+    let scratch = Scratch::create(&store, plan.clients, plan.settings).await.unwrap();
     let file = scratch.sqlite_file().unwrap().to_path_buf();
     assert_eq!(file.parent(), Some(dir.path()), "the scratch file sits beside the store file");
     assert!(file.exists());
@@ -89,7 +90,7 @@ async fn postgres_scratch_table_gets_every_row_once_and_is_dropped() {
     // Both forms; batches of 600 make the VALUES form take two statements in one transaction.
     for plan in [plan(257, 10, 3, PgForm::Unnest), plan(1257, 600, 2, PgForm::Values), plan(57, 10, 4, PgForm::Values)]
     {
-        let scratch = Scratch::create(&db, plan.clients).await.unwrap();
+        let scratch = Scratch::create(&db, plan.clients, plan.settings).await.unwrap();
         let table = scratch.postgres_table().unwrap().to_string();
         let settings = scratch.settings().await.unwrap();
         assert!(settings.contains("fsync=") && settings.contains("synchronous_commit="), "{settings}");

@@ -146,6 +146,19 @@ fn migrate_creates_the_database() {
     ok(&db, &["migrate"]);
 }
 
+/// The SQLite writer's page cache is a global option: a size in range opens the store, and one out of
+/// range is refused before anything is opened.
+#[test]
+fn sqlite_writer_cache_option_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_url(dir.path());
+    let out = ok(&db, &["--sqlite-writer-cache-mib", "16", "migrate"]);
+    assert!(out.contains("migrations applied"), "{out}");
+    let refused = run(&db, &["--sqlite-writer-cache-mib", "0", "migrate"]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("sqlite-writer-cache-mib"), "{}", stderr(&refused));
+}
+
 #[test]
 fn credentials_add_list_revoke() {
     let dir = tempfile::tempdir().unwrap();

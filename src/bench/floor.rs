@@ -91,6 +91,8 @@ pub struct FloorPlan {
     pub pg_form: PgForm,
     /// Longest the inserts may run; fewer rows are measured when it passes.
     pub limit: Duration,
+    /// The store's settings (SQLite's writer page cache), so the floor's connections are the store's.
+    pub settings: crate::store::Settings,
 }
 
 impl FloorPlan {
@@ -191,9 +193,9 @@ fn unique_suffix() -> String {
 
 impl Scratch {
     /// Creates the scratch table on the store's backend: `sqlite:` or `postgres://` URLs.
-    pub async fn create(database: &str, clients: usize) -> anyhow::Result<Scratch> {
+    pub async fn create(database: &str, clients: usize, settings: crate::store::Settings) -> anyhow::Result<Scratch> {
         if database.starts_with("sqlite:") {
-            Self::create_sqlite(database).await
+            Self::create_sqlite(database, settings).await
         } else if database.starts_with("postgres://") || database.starts_with("postgresql://") {
             Self::create_postgres(database, clients).await
         } else {
@@ -201,8 +203,8 @@ impl Scratch {
         }
     }
 
-    async fn create_sqlite(database: &str) -> anyhow::Result<Scratch> {
-        let opts = SqliteStore::writer_options(database).map_err(|e| anyhow!("{e}"))?;
+    async fn create_sqlite(database: &str, settings: crate::store::Settings) -> anyhow::Result<Scratch> {
+        let opts = SqliteStore::writer_options(database, settings).map_err(|e| anyhow!("{e}"))?;
         let memory = database.contains(":memory:") || database.contains("mode=memory");
         let (dir, temp_dir) = if database == super::DEFAULT_DATABASE || memory {
             let dir = std::env::temp_dir().join(format!("cairn-bench-floor-{}", unique_suffix()));
@@ -550,7 +552,7 @@ pub async fn measure(database: &str, plan: &FloorPlan) -> anyhow::Result<Floor> 
     let bytes: usize = rows.iter().map(|r| r.1.len()).sum();
     let average_row_bytes = (bytes / rows.len().max(1)) as u64;
     let rows = Arc::new(rows);
-    let scratch = Scratch::create(database, plan.clients).await?;
+    let scratch = Scratch::create(database, plan.clients, plan.settings).await?;
     let location = scratch.location();
     let settings = scratch.settings().await;
     let filled = match &settings {
@@ -612,7 +614,7 @@ pub async fn measure(database: &str, plan: &FloorPlan) -> anyhow::Result<Floor> 
 }
 
 /// `cairn bench floor`.
-pub async fn floor_command(args: FloorArgs, database: &str) -> anyhow::Result<()> {
+pub async fn floor_command(args: FloorArgs, database: &str, settings: crate::store::Settings) -> anyhow::Result<()> {
     let plan = FloorPlan {
         rows: args.rows,
         batch: args.batch,
@@ -626,6 +628,7 @@ pub async fn floor_command(args: FloorArgs, database: &str) -> anyhow::Result<()
         pg_form: args.pg_form,
         // Bounded like every benchmark loop; an hour is far more than any sensible --rows needs.
         limit: Duration::from_secs(3600),
+        settings,
     };
     let machine = machine_description();
     eprintln!("{machine}");

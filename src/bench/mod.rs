@@ -92,11 +92,18 @@ pub struct GenerateArgs {
 }
 
 /// Runs a `cairn bench` subcommand. `database` is the global `--database` (used by `run --spawn`).
-pub async fn main(cmd: BenchCommand, database: &str, content_dir: Option<PathBuf>) -> anyhow::Result<()> {
+/// `settings` are the store's (global options): a spawned server gets them, and the floor opens
+/// its scratch store with them.
+pub async fn main(
+    cmd: BenchCommand,
+    database: &str,
+    content_dir: Option<PathBuf>,
+    settings: crate::store::Settings,
+) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Generate(args) => write_data_set(&args),
-        BenchCommand::Run(args) => run::run(args, database, content_dir).await,
-        BenchCommand::Floor(args) => floor::floor_command(args, database).await,
+        BenchCommand::Run(args) => run::run(args, database, content_dir, settings).await,
+        BenchCommand::Floor(args) => floor::floor_command(args, database, settings).await,
         BenchCommand::Size(args) => size::size_command(args, database).await,
     }
 }

@@ -333,6 +333,8 @@ struct Ctx {
     /// The spawned server's database, where the ingest workload measures the bare insert floor and
     /// the store size is read at the end (None against a `--target`: its database is unknown here).
     floor_database: Option<String>,
+    /// The store's settings the spawned server runs with (the floor uses them too).
+    settings: crate::store::Settings,
     /// The floor's row name once measured, else why not (after the ingest workload).
     floor: Option<Result<String, String>>,
 }
@@ -361,6 +363,7 @@ impl Ctx {
             data: self.args.data.spec(),
             pg_form: PgForm::Unnest,
             limit: Duration::from_secs(self.args.phase_seconds.max(1)),
+            settings: self.settings,
         };
         eprintln!("  {}: {} rows", plan.name(), plan.rows);
         match super::floor::measure(&database, &plan).await {
@@ -722,6 +725,7 @@ async fn spawn_server(
     content_dir: Option<PathBuf>,
     key: &str,
     secret: &str,
+    settings: crate::store::Settings,
 ) -> anyhow::Result<(Spawned, String, String)> {
     use tokio::io::AsyncBufReadExt;
     let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
@@ -745,6 +749,8 @@ async fn spawn_server(
         .arg(&database)
         .arg("--content-dir")
         .arg(&content)
+        .arg("--sqlite-writer-cache-mib")
+        .arg(settings.sqlite_writer_cache_mib.to_string())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("CAIRN_BOOTSTRAP_KEY", key)
         .env("CAIRN_BOOTSTRAP_SECRET", secret)
@@ -801,18 +807,23 @@ fn check_loopback(xapi: &str) -> anyhow::Result<(String, String)> {
 }
 
 /// `cairn bench run`.
-pub async fn run(args: RunArgs, database: &str, content_dir: Option<PathBuf>) -> anyhow::Result<()> {
+pub async fn run(
+    args: RunArgs,
+    database: &str,
+    content_dir: Option<PathBuf>,
+    settings: crate::store::Settings,
+) -> anyhow::Result<()> {
     let key = args.key.clone().unwrap_or_else(|| "cairn-bench".into());
     let secret = args.secret.clone().unwrap_or_else(|| "cairn-bench-secret".into());
     let (spawned, xapi, pid, served) = if args.spawn {
-        let (s, url, served) = spawn_server(database, content_dir, &key, &secret).await?;
+        let (s, url, served) = spawn_server(database, content_dir, &key, &secret, settings).await?;
         let pid = s.child.id();
         (Some(s), url, pid, Some(served))
     } else {
         let t = args.target.clone().ok_or_else(|| anyhow!("give --target URL or --spawn"))?;
         (None, t, args.server_pid, None)
     };
-    let result = run_phases(args, &xapi, key, secret, pid, served).await;
+    let result = run_phases(args, &xapi, key, secret, pid, served, settings).await;
     if let Some(s) = spawned {
         s.stop().await;
     }
@@ -826,6 +837,7 @@ async fn run_phases(
     secret: String,
     pid: Option<u32>,
     floor_database: Option<String>,
+    settings: crate::store::Settings,
 ) -> anyhow::Result<()> {
     let (xapi, origin) = check_loopback(xapi)?;
     let http = reqwest::Client::builder()
@@ -873,6 +885,7 @@ async fn run_phases(
         load_started: None,
         floor_database,
         floor: None,
+        settings,
     };
     let machine = machine_description();
     eprintln!("{machine}");

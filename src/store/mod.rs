@@ -181,11 +181,31 @@ fn missing_migrations(
     }
 }
 
+/// Tuning of the store that trades memory against speed (`cairn --sqlite-writer-cache-mib`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// SQLite: the write connection's page cache in MiB. 32 made batch ingest faster than SQLite's
+    /// 2 MB default (BENCHMARKS.md, "SQLite writer pragmas"); 16 saves ~40 MiB after a long load.
+    pub sqlite_writer_cache_mib: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { sqlite_writer_cache_mib: 32 }
+    }
+}
+
 impl Store {
-    /// Connects to `sqlite://FILE` (created when missing) or `postgres://…`.
+    /// Connects to `sqlite://FILE` (created when missing) or `postgres://…` with the default
+    /// [`Settings`].
     pub async fn connect(url: &str) -> Result<Store> {
+        Store::open(url, Settings::default()).await
+    }
+
+    /// Connects to `sqlite://FILE` (created when missing) or `postgres://…`.
+    pub async fn open(url: &str, settings: Settings) -> Result<Store> {
         if url.starts_with("sqlite:") {
-            Ok(Store::Sqlite(sqlite::SqliteStore::connect(url).await?))
+            Ok(Store::Sqlite(sqlite::SqliteStore::connect(url, settings).await?))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Store::Postgres(postgres::PgStore::connect(url).await?))
         } else {

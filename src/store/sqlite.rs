@@ -19,7 +19,7 @@ use sqlx::AssertSqlSafe;
 
 use super::dialect::Conn;
 use super::results::PackedFact;
-use super::{documents, missing_migrations, statements, Outage, Result, StoreError};
+use super::{documents, missing_migrations, statements, Outage, Result, Settings, StoreError};
 use super::{Document, DocumentChange, DocumentKey, FactRow, NewAttachment, NewStatement};
 
 type Db = sqlx::Sqlite;
@@ -277,24 +277,26 @@ fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
 }
 
 /// The write connection's settings on top of `opts`. Its page cache holds the hot index pages
-/// between commits (default: 2 MB), and WAL checkpoints run every 16 MB of log instead of every 4 MB:
-/// each one rewrites the pages that changed since the last, so fewer, larger checkpoints write the
-/// hot pages fewer times.
-fn with_writer_settings(opts: SqliteConnectOptions) -> SqliteConnectOptions {
-    opts.pragma("cache_size", "-32768").pragma("wal_autocheckpoint", "4000")
+/// between commits (SQLite's default: 2 MB; ours: [`Settings`]), and WAL checkpoints run every 16 MB
+/// of log instead of every 4 MB: each one rewrites the pages that changed since the last, so fewer,
+/// larger checkpoints write the hot pages fewer times.
+fn with_writer_settings(opts: SqliteConnectOptions, settings: Settings) -> SqliteConnectOptions {
+    // A negative cache_size is in KiB.
+    let kib = -i64::from(settings.sqlite_writer_cache_mib) * 1024;
+    opts.pragma("cache_size", kib.to_string()).pragma("wal_autocheckpoint", "4000")
 }
 
 impl SqliteStore {
     /// The settings of the store's write connection: the durability pragmas of every connection
     /// (WAL, `synchronous=FULL`) and the writer's own cache and checkpoint settings. `cairn bench
     /// floor` opens its scratch file with these, so the floor it measures cannot drift from the store.
-    pub fn writer_options(url: &str) -> Result<SqliteConnectOptions> {
-        Ok(with_writer_settings(connect_options(url)?))
+    pub fn writer_options(url: &str, settings: Settings) -> Result<SqliteConnectOptions> {
+        Ok(with_writer_settings(connect_options(url)?, settings))
     }
 
-    pub async fn connect(url: &str) -> Result<Self> {
+    pub async fn connect(url: &str, settings: Settings) -> Result<Self> {
         let opts = connect_options(url)?;
-        let write_opts = with_writer_settings(opts.clone());
+        let write_opts = with_writer_settings(opts.clone(), settings);
         // A failed COMMIT or ROLLBACK (`database or disk is full`) leaves the connection inside a
         // transaction as far as sqlx knows, and every later BEGIN on it failed until restart
         // (issue 17). Such a connection is closed instead of reused; the pool opens a fresh one.
@@ -401,5 +403,24 @@ impl SqliteStore {
     pub async fn migrate(&self) -> Result<()> {
         sqlx::migrate!("migrations/sqlite").run(&self.write).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writer's page cache is the configured size; readers keep SQLite's default.
+    #[tokio::test]
+    async fn the_writer_cache_is_the_setting() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("a.db").display());
+        for mib in [16, 32] {
+            let store = SqliteStore::connect(&url, Settings { sqlite_writer_cache_mib: mib }).await.expect("store");
+            let writer: i64 = sqlx::query_scalar("PRAGMA cache_size").fetch_one(&store.write).await.expect("writer");
+            assert_eq!(writer, -i64::from(mib) * 1024);
+            let reader: i64 = sqlx::query_scalar("PRAGMA cache_size").fetch_one(&store.read).await.expect("reader");
+            assert_eq!(reader, -2000, "readers keep SQLite's default");
+        }
     }
 }
