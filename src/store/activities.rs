@@ -166,7 +166,8 @@ async fn write_merged_over<V>(
         // Read without a lock first: a lock would be held to this transaction's commit even when
         // the other writer already stored all this one would add (the usual case).
         let now = bodies_by_key(conn, table.select, &raced).await?;
-        for (key, value) in items.iter().filter(|(k, _)| raced.contains(k)) {
+        // `raced` keeps `items`' (key) order, so it can be searched.
+        for (key, value) in items.iter().filter(|(k, _)| raced.binary_search(k).is_ok()) {
             if merge(now.get(*key).map(String::as_str), value).is_some() {
                 again.push(key);
             }
@@ -187,7 +188,7 @@ async fn write_merged_over<V>(
 }
 
 fn bind_pair<'q>(q: Q<'q>, (k, v): &(&str, String)) -> Q<'q> {
-    q.bind(k.to_string()).bind(v.clone())
+    q.bind(*k).bind(v.as_str())
 }
 
 const WEEK_US: i64 = 7 * 86_400_000_000;
