@@ -101,9 +101,10 @@ const PURGE_DELAY_MS: std::ffi::c_long = 10;
 /// The process-wide settings: no transparent huge pages, freed pages purged after 10 ms. Call it
 /// first in `main`, before other threads start (mimalloc's option setter is not thread-safe).
 pub fn tune_process() {
-    // SAFETY: prctl with integer arguments only; it sets a flag of this process and fails
-    // harmlessly (EINVAL) on kernels without it.
-    let thp = unsafe {
+    // SAFETY: prctl with integer arguments only; it sets a flag of this process. Its result is
+    // ignored: it fails (EINVAL) only on kernels without the flag, where nothing is lost but memory,
+    // and this runs before logging is set up, so there is no one to tell.
+    let _ = unsafe {
         libc::prctl(
             libc::PR_SET_THP_DISABLE,
             1 as libc::c_ulong,
@@ -112,9 +113,6 @@ pub fn tune_process() {
             0 as libc::c_ulong,
         )
     };
-    if thp != 0 {
-        tracing::debug!("transparent huge pages could not be disabled for this process");
-    }
     // SAFETY: an option store; the caller runs this before any other thread exists.
     unsafe { mi::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
 }

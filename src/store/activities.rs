@@ -48,7 +48,9 @@ impl Store {
 /// with one query per kind and only the ones whose merged value changed are written.
 pub(super) async fn merge_from(conn: &mut Conn<'_>, batch: &[&NewStatement]) -> Result<()> {
     let activities = merged_activities(batch);
-    write_merged(conn, &ACTIVITIES, &activities, |prev, def| {
+    let ids: Vec<&str> = activities.iter().map(|(id, _)| *id).collect();
+    let old = bodies_by_key(conn, ACTIVITIES.select, &ids).await?;
+    write_merged(conn, &ACTIVITIES, &activities, old, |prev, def| {
         let merged = activity::merge_definition(prev, def);
         (prev != Some(merged.as_str())).then_some(merged)
     })
@@ -73,7 +75,7 @@ pub(super) async fn merge_from(conn: &mut Conn<'_>, batch: &[&NewStatement]) -> 
         |q, (w, k)| q.bind(*w).bind(*k),
     )
     .await?;
-    write_merged_over(conn, &AGENTS, &agents, old, agent::merge_seen).await
+    write_merged(conn, &AGENTS, &agents, old, agent::merge_seen).await
 }
 
 /// A table of merged JSON values by key: how to read, insert and update its rows.
@@ -105,20 +107,8 @@ const AGENTS: MergedTable = MergedTable {
     lock: "ORDER BY key FOR UPDATE",
 };
 
-/// Merges `items` (sorted by key) into `table`; `merge(stored, new)` gives the value to store
-/// when it differs from the stored one.
-async fn write_merged<V>(
-    conn: &mut Conn<'_>,
-    table: &MergedTable,
-    items: &[(&str, V)],
-    merge: impl Fn(Option<&str>, &V) -> Option<String>,
-) -> Result<()> {
-    let keys: Vec<&str> = items.iter().map(|(k, _)| *k).collect();
-    let old = bodies_by_key(conn, table.select, &keys).await?;
-    write_merged_over(conn, table, items, old, merge).await
-}
-
-/// [`write_merged`] over the stored values `old` already read.
+/// Merges `items` (sorted by key) into `table`, whose stored values `old` were read; `merge(stored,
+/// new)` gives the value to store when it differs from the stored one.
 ///
 /// On PostgreSQL, keys not stored yet are added with `DO NOTHING`; the keys whose merge changes
 /// the stored value (including what another writer added meanwhile) are then read again under a
@@ -130,7 +120,7 @@ async fn write_merged<V>(
 /// statements of one attempt, posted at once, queued behind each other's commits (`Lock
 /// transactionid` on the activities upsert was a fifth of the database's samples with 64 clients
 /// posting single statements). SQLite's one writer cannot race: it upserts what it merged.
-async fn write_merged_over<V>(
+async fn write_merged<V>(
     conn: &mut Conn<'_>,
     table: &MergedTable,
     items: &[(&str, V)],
